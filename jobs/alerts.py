@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=5)  # each read starts this much before the last one ended
 FIRST_LOOK = timedelta(hours=24)  # the first alert of a shop looks this far back
-READ_AT_MOST = 1000  # items read a run: a flood is told over the next runs, oldest first
 LISTED = 20  # items written out in one e-mail; the rest are counted
 REASON_LENGTH = 400
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
@@ -128,7 +127,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Collected:
-    items: list[Item]
+    items: list[Item]  # the new items written out: LISTED at most, oldest first
+    count: int  # every new item
     read_until: datetime
     told: dict[str, str]  # what stays told: the open items told before, and those of this run
 
@@ -181,63 +181,62 @@ def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
         collected = collect(session, shop_id, since, now, dict(state.told or {}), locale)
         counts = open_counts(session, shop_id)
         domain, zone = shop.domain, shop.iana_timezone
-    if not collected.items:
+    if not collected.count:
         _record(shop_id, collected, now, sent=None)
         return {"items": 0}
-    email = compose(settings, domain, zone, recipients, locale, collected.items, counts, since)
+    email = compose(settings, domain, zone, recipients, locale, collected, counts, since)
     try:
         took = mail.send(settings, email)
     except (Transient, Rejected) as exc:
         log.warning("alerts: the e-mail of %s was not sent: %s", domain, exc.message, extra={"shop": domain})
-        _record(shop_id, None, now, sent=None, error=exc.message, items=len(collected.items), to=recipients)
-        return {"items": len(collected.items), "error": exc.message}
-    _record(shop_id, collected, now, sent=now, items=len(collected.items), to=took)
-    log.info("alerts: %s items told to %s for %s", len(collected.items), len(took), domain,
+        _record(shop_id, None, now, sent=None, error=exc.message, items=collected.count, to=recipients)
+        return {"items": collected.count, "error": exc.message}
+    _record(shop_id, collected, now, sent=now, items=collected.count, to=took)
+    log.info("alerts: %s items told to %s for %s", collected.count, len(took), domain,
              extra={"shop": domain})  # fmt: skip
-    return {"items": len(collected.items), "to": took}
+    return {"items": collected.count, "to": took}
 
 
 def collect(
     session: Session, shop_id: int, since: datetime, now: datetime, told: dict[str, str], locale: str
 ) -> Collected:
-    """The items changed in (since, now] not told as they are (oldest first, READ_AT_MOST), and what
-    stays told: the earlier told items still open, plus these."""
-    messages = list(
-        session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == shop_id,
-                Message.status.in_(TROUBLE),
-                Message.updated_at > since,
-                Message.updated_at <= now,
-            )
-            .order_by(Message.updated_at, Message.id)
-            .limit(READ_AT_MOST)
-        )
-    )
-    links = list(
-        session.scalars(
-            select(OrderLink)
-            .where(
-                OrderLink.shop_id == shop_id,
-                OrderLink.needs_attention.is_not(None),
-                OrderLink.updated_at > since,
-                OrderLink.updated_at <= now,
-            )
-            .order_by(OrderLink.updated_at, OrderLink.id)
-            .limit(READ_AT_MOST)
-        )
-    )
-    read_until = now
-    for rows in (messages, links):  # a flood: the next run goes on from the last row read
-        if len(rows) == READ_AT_MOST:
-            read_until = min(read_until, rows[-1].updated_at)
-    found = _message_items(session, shop_id, messages, locale) + _note_items(links, locale)
+    """The items changed in (since, now] not told as they are, the LISTED oldest written out, and
+    what stays told: the earlier told items still open, plus every new one. The messages are first
+    read light (id, status, error: what their fingerprint is made of), so a flood of thousands is
+    counted whole and only the listed ones are read in full."""
     kept = still_open(session, shop_id, told)
-    new = [item for item in found if kept.get(item.key) != item.fingerprint and item.at <= read_until]
-    kept.update({item.key: item.fingerprint for item in new})
-    new.sort(key=lambda item: item.at)
-    return Collected(new, read_until, kept)
+    rows = session.execute(
+        select(Message.id, Message.status, Message.error_class, Message.error_text, Message.updated_at)
+        .where(
+            Message.shop_id == shop_id,
+            Message.status.in_(TROUBLE),
+            Message.updated_at > since,
+            Message.updated_at <= now,
+        )
+        .order_by(Message.updated_at, Message.id)
+    ).all()
+    fresh = {  # key: (when, message id, fingerprint)
+        f"m{row.id}": (row.updated_at, row.id, _digest(row.status, row.error_class, row.error_text))
+        for row in rows
+    }
+    fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
+    links = session.scalars(
+        select(OrderLink).where(
+            OrderLink.shop_id == shop_id,
+            OrderLink.needs_attention.is_not(None),
+            OrderLink.updated_at > since,
+            OrderLink.updated_at <= now,
+        )
+    )
+    notes = [item for item in _note_items(links, locale) if kept.get(item.key) != item.fingerprint]
+    first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in notes])
+    listed = {key for _at, key in first[:LISTED]}
+    full = [fresh[key][1] for key in listed if key in fresh]
+    messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
+    items = _message_items(session, shop_id, messages, locale) + [n for n in notes if n.key in listed]
+    kept.update({key: seen[2] for key, seen in fresh.items()})
+    kept.update({note.key: note.fingerprint for note in notes})
+    return Collected(sorted(items, key=lambda item: (item.at, item.key)), len(fresh) + len(notes), now, kept)
 
 
 def _message_items(session: Session, shop_id: int, messages: list[Message], locale: str) -> list[Item]:
@@ -338,28 +337,29 @@ def compose(
     zone: str | None,
     recipients: list[str],
     locale: str,
-    items: list[Item],
+    collected: Collected,
     counts: dict[str, int],
     since: datetime,
 ) -> EmailMessage:
     """The digest: the new items by flow and kind (LISTED at most, each with its link), the open counts."""
-    key = "subject_one" if len(items) == 1 else "subject_many"
+    count = collected.count
+    key = "subject_one" if count == 1 else "subject_many"
     email = EmailMessage()
-    email["Subject"] = say(key, locale, shop=domain, count=len(items))
+    email["Subject"] = say(key, locale, shop=domain, count=count)
     email["From"] = formataddr(("Consinco ↔ Shopify", mail.sender(settings)))
     email["To"] = ", ".join(recipients)
     email["Message-ID"] = make_msgid(domain="consinco-shopify")
     lines = [say("intro", locale, shop=domain, since=_when(since, zone)), ""]
     groups: dict[str, list[Item]] = defaultdict(list)
-    for item in items[:LISTED]:
+    for item in collected.items:
         groups[item.group].append(item)
     for group, listed in groups.items():
         lines.append(_heading(group, locale))
         for item in listed:
             lines += [f"  - {item.title}: {item.reason}", f"    {app_link(settings, domain, item.path)}"]
         lines.append("")
-    if len(items) > LISTED:
-        lines += [say("more", locale, count=len(items) - LISTED), ""]
+    if count > len(collected.items):
+        lines += [say("more", locale, count=count - len(collected.items)), ""]
     lines += [
         say("open", locale, **counts),
         say("home", locale, url=app_link(settings, domain, "/app")),
