@@ -93,7 +93,9 @@ def send(settings: Settings, message: EmailMessage) -> list[str]:
 def _connect(server: Server, settings: Settings) -> smtplib.SMTP:
     context = ssl.create_default_context()
     if server.tls:
-        return smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT, context=context)
+        return smtplib.SMTP_SSL(
+            server.host, server.port, timeout=TIMEOUT, context=context, local_hostname=_local_name(settings)
+        )
     smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT, local_hostname=_local_name(settings))
     try:
         smtp.ehlo()

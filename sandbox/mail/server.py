@@ -3,7 +3,7 @@
 The demo points SMTP_URL at it and prints the alert e-mails it received; the tests read them back
 after the app spoke real SMTP to it. It can be told to answer as real servers do when things go
 wrong: `refuse` a recipient (550, the address does not exist), `busy` (421 to the sender: try
-later), or be stopped (connection refused).
+later), ask a login (`users`: a wrong password is answered 535), or be stopped (connection refused).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,29 @@ class _Handler:  # aiosmtpd's hooks: handle_<SMTP command>
 class MailServer:
     """`start()` it (a free port on 127.0.0.1), point SMTP_URL at `url`, read `received`."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, users: dict[str, str] | None = None) -> None:
+        """`users`: user -> password the server asks a login of (AUTH PLAIN/LOGIN over the plain
+        connection, as a test server may); none: it takes e-mail from anyone on loopback."""
         self._handler = _Handler()
         self._port = port
+        self._users = dict(users or {})
         self._controller: Controller | None = None
 
     def start(self) -> MailServer:
-        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self._port or _free_port())
+        auth: dict[str, Any] = {}
+        if self._users:
+            users = self._users
+            auth = {
+                "auth_required": True,
+                "auth_require_tls": False,
+                "authenticator": lambda server, session, envelope, mechanism, login: AuthResult(
+                    success=_login_ok(users, login),
+                    handled=False,  # aiosmtpd answers 235 or 535 itself
+                ),
+            }
+        self._controller = Controller(
+            self._handler, hostname="127.0.0.1", port=self._port or _free_port(), **auth
+        )
         self._controller.start()
         return self
 
@@ -115,6 +131,13 @@ class MailServer:
     def busy(self, on: bool = True) -> None:
         """Answer 421 (try again later) to a sender while on."""
         self._handler.busy = on
+
+
+def _login_ok(users: dict[str, str], login: Any) -> bool:
+    if not isinstance(login, LoginPassword):
+        return False
+    user, password = login.login.decode(), login.password.decode()
+    return users.get(user) == password
 
 
 def _free_port() -> int:
