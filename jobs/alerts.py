@@ -8,7 +8,8 @@ to find it.
 
 What an alert names: each message that failed (refused by Shopify or the ERP, its retries run out,
 a bug) or parked (a De:Para, a location or a setting missing: it resumes by itself once a person
-adds it), and each note a flow left on an order for a person, that is new since the last alert:
+adds it), each note a flow left on an order for a person, and each schedule whose runs stopped (a
+run failed with no retry left, a cron the tick cannot read), that is new since the last alert:
 its subject (the order's name, the product), why, in the team's language, and a link to it in the
 app; then how many are open in all. An item stays told while it stays open: failing again after a
 retry with the same words is not news; failing anew after it was done, or for another reason, is.
@@ -48,11 +49,14 @@ from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.masking import mask_text
-from ledger.models import AlertState, Message, MessageStatus, OrderLink, Shop, ShopStatus, utcnow
+from ledger.models import AlertState, Message, MessageStatus, OrderLink, Schedule, Shop, ShopStatus, utcnow
+from ledger.schedules import BAD_CRON, RUN_FAILED
 from mail import client as mail
 from settings import Settings, get_settings
 from shopify_app import fail_words, note_words
+from shopify_app.fail_words import FAILURES
 from shopify_app.message_subject import subject, subject_names
+from shopify_app.run_words import last_error
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ FIRST_LOOK = timedelta(hours=24)  # the first alert of a shop looks this far bac
 LISTED = 20  # items written out in one e-mail; the rest are counted
 REASON_LENGTH = 400
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
+STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
 JOB = "jobs.alerts.run"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -83,15 +88,23 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "waiting for a mapping or a setting",
     },
     "order_notes": {"pt-BR": "Pedidos com aviso para uma pessoa", "en": "Orders flagged for a person"},
+    "runs": {
+        "pt-BR": "Execuções agendadas paradas (página Fluxos)",
+        "en": "Scheduled runs stopped (Flows page)",
+    },
+    "bad_cron": {
+        "pt-BR": "o horário agendado não pôde ser lido",
+        "en": "the schedule's time could not be read",
+    },
     "more": {
         "pt-BR": "... e mais {count} (todos nas páginas Mensagens e Pedidos do app).",
         "en": "... and {count} more (all of them on the app's Messages and Orders pages).",
     },
     "open": {
         "pt-BR": "Em aberto agora: com falha {failed}; aguardando um De:Para ou uma configuração {parked}; "
-        "pedidos com aviso {orders}.",
+        "pedidos com aviso {orders}; execuções agendadas paradas {runs}.",
         "en": "Open now: failed {failed}; waiting for a mapping or a setting {parked}; "
-        "orders flagged {orders}.",
+        "orders flagged {orders}; scheduled runs stopped {runs}.",
     },
     "home": {"pt-BR": "Abrir o app: {url}", "en": "Open the app: {url}"},
     "why": {
@@ -229,6 +242,15 @@ def collect(
         )
     )
     notes = [item for item in _note_items(links, locale) if kept.get(item.key) != item.fingerprint]
+    schedules = session.scalars(
+        select(Schedule).where(
+            Schedule.shop_id == shop_id,
+            Schedule.last_status.in_(STOPPED_RUNS),
+            Schedule.updated_at > since,
+            Schedule.updated_at <= now,
+        )
+    )
+    notes += [item for item in _run_items(schedules, locale) if kept.get(item.key) != item.fingerprint]
     first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in notes])
     listed = {key for _at, key in first[:LISTED]}
     full = [fresh[key][1] for key in listed if key in fresh]
@@ -283,6 +305,29 @@ def _note_items(links: Iterable[OrderLink], locale: str) -> list[Item]:
     return items
 
 
+def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
+    """A scheduled run that failed with no retry left, or a schedule whose cron the tick cannot read:
+    its flows wait for a person (the Flows page shows it, and RQ's failed job)."""
+    items = []
+    for row in schedules:
+        labels = [
+            (f.label_en if locale == "en" else f.label_pt) for f in flows.FLOWS if f.schedule == row.flow
+        ]
+        reason = last_error(row, locale, FAILURES) or row.last_error or say(row.last_status, locale)
+        items.append(
+            Item(
+                key=f"s{row.id}",
+                fingerprint=_digest(row.last_status, row.last_error),
+                group="runs",
+                title=" / ".join(labels) or row.flow,
+                reason=_short(mask_text(reason, False) or ""),
+                path="/app/flows",
+                at=row.updated_at,
+            )
+        )
+    return items
+
+
 def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
     """The told items still open (a message still failed or parked, a note its order still holds):
     one that closed is forgotten, so failing again later is told again."""
@@ -305,15 +350,25 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
             )
         ):
             open_notes |= {f"o{link.id}:{note.label}" for note in order_notes.notes(link)}
+    schedule_ids = [int(key[1:]) for key in told if key.startswith("s") and key[1:].isdigit()]
+    open_runs: set[str] = set()
+    if schedule_ids:
+        stopped = select(Schedule.id).where(
+            Schedule.shop_id == shop_id, Schedule.id.in_(schedule_ids), Schedule.last_status.in_(STOPPED_RUNS)
+        )
+        open_runs = {f"s{row_id}" for row_id in session.scalars(stopped)}
     return {
         key: value
         for key, value in told.items()
-        if (key.startswith("m") and key[1:].isdigit() and int(key[1:]) in open_messages) or key in open_notes
+        if (key.startswith("m") and key[1:].isdigit() and int(key[1:]) in open_messages)
+        or key in open_notes
+        or key in open_runs
     }
 
 
 def open_counts(session: Session, shop_id: int) -> dict[str, int]:
-    """The shop's open items in all: failed and parked messages, orders flagged for a person."""
+    """The shop's open items in all: failed and parked messages, orders flagged for a person,
+    schedules whose runs stopped."""
     by_status = dict(
         session.execute(
             select(Message.status, func.count())
@@ -324,7 +379,11 @@ def open_counts(session: Session, shop_id: int) -> dict[str, int]:
     orders = session.scalar(
         select(func.count()).where(OrderLink.shop_id == shop_id, OrderLink.needs_attention.is_not(None))
     )
+    runs = session.scalar(
+        select(func.count()).where(Schedule.shop_id == shop_id, Schedule.last_status.in_(STOPPED_RUNS))
+    )
     return {
+        "runs": int(runs or 0),
         "failed": int(by_status.get(MessageStatus.FAILED.value, 0)),
         "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),
         "orders": int(orders or 0),
@@ -382,6 +441,8 @@ def app_link(settings: Settings, domain: str, path: str) -> str:
 def _heading(group: str, locale: str) -> str:
     if group == "orders":
         return say("order_notes", locale)
+    if group == "runs":
+        return say("runs", locale)
     name, _, status = group.partition(":")
     flow = flows.BY_NAME.get(name)
     label = (flow.label_en if locale == "en" else flow.label_pt) if flow else name

@@ -13,7 +13,8 @@ from jobs import alerts
 from ledger import order_notes, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import AlertState, Message, OrderLink, Shop, utcnow
+from ledger.models import AlertState, Message, OrderLink, Schedule, Shop, utcnow
+from ledger.schedules import RUN_FAILED, RUN_OK
 from sandbox.mail import MailServer
 
 SHOP = "loja-alertas.myshopify.com"
@@ -92,7 +93,10 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     assert f"/app/messages/{parked}" in text
     assert f"/app/orders/{flagged}" in text
     assert "#1004" not in text and "#1005" not in text and "#9" not in text
-    counts = "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; pedidos com aviso 1."
+    counts = (
+        "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; pedidos com aviso 1; "
+        "execuções agendadas paradas 0."
+    )
     assert counts in text
 
     assert alerts.run(shop_id) == {"items": 0}  # told: nothing new, no e-mail
@@ -113,6 +117,30 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     with session_scope() as session:
         state = session.get(AlertState, shop_id)
         assert state.last_error is None and state.last_items == 2 and state.last_to == TEAM
+
+
+def test_a_scheduled_run_that_stopped_is_told_once_until_it_runs_again(mail) -> None:
+    shop_id = _shop()
+    with session_scope() as session:
+        row = Schedule(shop_id=shop_id, flow="stock", cron="*/15 * * * *", last_status=RUN_FAILED,
+                       last_error="Transient: the ERP did not answer (timeout after 30 s)")  # fmt: skip
+        session.add(row)
+        session.flush()
+        schedule_id = row.id
+    assert alerts.run(shop_id)["items"] == 1
+    text = mail.received[-1].text
+    assert "Execuções agendadas paradas (página Fluxos)" in text and "Estoque: " in text
+    assert "the ERP did not answer" in text and "/app/flows" in text
+    assert "execuções agendadas paradas 1." in text
+
+    with session_scope() as session:  # the tick starts the next run: not news
+        session.get(Schedule, schedule_id).last_run_at = utcnow()
+    assert alerts.run(shop_id) == {"items": 0}
+    for status in (RUN_OK, RUN_FAILED):  # it ran again, then stopped again: news
+        with session_scope() as session:
+            session.get(Schedule, schedule_id).last_status = status
+        alerts.run(shop_id)
+    assert len(mail.received) == 2 and "Estoque: " in mail.received[-1].text
 
 
 def test_in_english_and_a_flood_is_listed_in_part_and_counted(mail) -> None:
