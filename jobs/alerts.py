@@ -127,14 +127,14 @@ def say(key: str, locale: str, **params: Any) -> str:
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to tell: a message in trouble, or one note on an order."""
+    """One thing to tell: a message in trouble, one note on an order, or a schedule stopped."""
 
-    key: str  # "m<message id>" | "o<order link id>:<note label>"
+    key: str  # "m<message id>" | "o<order link id>:<note label>" | "s<schedule id>"
     fingerprint: str
-    group: str  # what it is listed under: "<flow>:failed" | "<flow>:parked" | "orders"
+    group: str  # what it is listed under: "<flow>:failed" | "<flow>:parked" | "orders" | "runs"
     title: str
     reason: str
-    path: str  # in the app: /app/messages/<id> | /app/orders/<id>
+    path: str  # in the app: /app/messages/<id> | /app/orders/<id> | /app/flows
     at: datetime
 
 
@@ -148,7 +148,7 @@ class Collected:
 
 def enqueue_due(now: datetime | None = None, settings: Settings | None = None) -> list[str]:
     """One run per active shop with recipients for this EVERY_MINUTES slot (the tick's part); the
-    job ids enqueued. None without SMTP_URL. Redis errors propagate (the tick logs them)."""
+    job ids enqueued; none without SMTP_URL. Redis errors propagate (the tick logs them)."""
     settings = settings or get_settings()
     if not mail.configured(settings):
         return []
@@ -191,13 +191,14 @@ def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
             return {"skipped": "no recipients" if recipients else "SMTP_URL not configured"}
         state = session.get(AlertState, shop_id) or AlertState(shop_id=shop_id, told={}, last_to=[])
         since = state.read_until - OVERLAP if state.read_until else now - FIRST_LOOK
+        told_until = state.read_until or since  # what the e-mail says it covers
         collected = collect(session, shop_id, since, now, dict(state.told or {}), locale)
         counts = open_counts(session, shop_id)
         domain, zone = shop.domain, shop.iana_timezone
     if not collected.count:
         _record(shop_id, collected, now, sent=None)
         return {"items": 0}
-    email = compose(settings, domain, zone, recipients, locale, collected, counts, since)
+    email = compose(settings, domain, zone, recipients, locale, collected, counts, told_until)
     try:
         took = mail.send(settings, email)
     except (Transient, Rejected) as exc:

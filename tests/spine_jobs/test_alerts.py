@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from jobs import alerts
+from jobs import alerts, scheduler
 from ledger import order_notes, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
@@ -186,6 +186,8 @@ def test_the_tick_starts_one_run_a_slot_for_each_shop_with_recipients(mail, redi
     assert alerts.enqueue_due(at + timedelta(minutes=6)) == []  # the same slot: started once
     assert len(alerts.enqueue_due(at + timedelta(minutes=7))) == 1  # the next slot
     assert queues.get_queue(queues.ORDERS).count == 2
+    scheduler.tick(at + timedelta(minutes=17))  # the scheduler's tick starts them
+    assert queues.get_queue(queues.ORDERS).count == 3
     assert without not in {int(j.args[0]) for j in queues.get_queue(queues.ORDERS).jobs}
 
 
