@@ -247,5 +247,8 @@ def env(monkeypatch, database_url, redis_server):
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("REDIS_URL", redis_server.url)
+    # No mail server unless a test starts one (the browser stack's stays in the environment all session)
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    monkeypatch.delenv("ALERT_MAIL_FROM", raising=False)
     redis.Redis.from_url(redis_server.url).flushall()
     return monkeypatch

@@ -74,7 +74,7 @@ def demo_environment(redis_server) -> Iterator[pytest.MonkeyPatch]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("APP_ENV", "test")
         patch.setenv("REDIS_URL", redis_server.url)
-        for name in ("DATABASE_URL", "SHOPIFY_BASE_URL", "SHOPIFY_APP_URL", "CONSINCO_BASE_URL"):
+        for name in ("DATABASE_URL", "SHOPIFY_BASE_URL", "SHOPIFY_APP_URL", "CONSINCO_BASE_URL", "SMTP_URL"):
             patch.delenv(name, raising=False)
         redis.Redis.from_url(redis_server.url).flushall()
         kv.reset_clients()

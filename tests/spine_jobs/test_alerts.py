@@ -16,6 +16,7 @@ from ledger.errors import MappingMissing, Rejected
 from ledger.models import AlertState, Message, OrderLink, Schedule, Shop, utcnow
 from ledger.schedules import RUN_FAILED, RUN_OK
 from sandbox.mail import MailServer
+from settings import get_settings
 
 SHOP = "loja-alertas.myshopify.com"
 ORDER = "gid://shopify/Order/"
@@ -26,6 +27,7 @@ TEAM = ["ecommerce@loja.com.br", "gerente@loja.com.br"]
 def mail(jobs_env) -> Iterator[MailServer]:
     with MailServer() as server:
         jobs_env.setenv("SMTP_URL", server.url)
+        jobs_env.delenv("SHOPIFY_BASE_URL", raising=False)  # the real Shopify's links
         jobs_env.setenv("ALERT_MAIL_FROM", "alertas@integracao.com.br")
         yield server
 
@@ -89,7 +91,8 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     assert "Pedidos — falhou" in text and "o pedido #1001 não tem mais nenhum item a enviar" in text
     assert "Pedidos — aguardando um De:Para ou uma configuração" in text and "pix" in text
     assert "Pedidos com aviso para uma pessoa" in text and "Pedido #1003 (Cancelamentos)" in text
-    assert f"    https://{SHOP}/admin/apps/sandbox-api-key/app/messages/{failed}" in text.splitlines()
+    key = get_settings().api_key
+    assert f"    https://{SHOP}/admin/apps/{key}/app/messages/{failed}" in text.splitlines()
     assert f"/app/messages/{parked}" in text
     assert f"/app/orders/{flagged}" in text
     assert "#1004" not in text and "#1005" not in text and "#9" not in text
