@@ -36,7 +36,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -404,11 +403,6 @@ def compose(
     """The digest: the new items by flow and kind (LISTED at most, each with its link), the open counts."""
     count = collected.count
     key = "subject_one" if count == 1 else "subject_many"
-    email = EmailMessage()
-    email["Subject"] = say(key, locale, shop=domain, count=count)
-    email["From"] = formataddr(("Consinco ↔ Shopify", mail.sender(settings)))
-    email["To"] = ", ".join(recipients)
-    email["Message-ID"] = make_msgid(domain="consinco-shopify")
     lines = [say("intro", locale, shop=domain, since=_when(since, zone)), ""]
     groups: dict[str, list[Item]] = defaultdict(list)
     for item in collected.items:
@@ -427,8 +421,8 @@ def compose(
         "-- ",
         say("why", locale),
     ]
-    email.set_content("\n".join(lines))
-    return email
+    subject = say(key, locale, shop=domain, count=count)
+    return mail.email(settings, subject, recipients, "\n".join(lines))
 
 
 def app_link(settings: Settings, domain: str, path: str) -> str:

@@ -18,7 +18,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import getaddresses
+from email.utils import formataddr, getaddresses, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from ledger.errors import Rejected, Transient
@@ -26,6 +26,7 @@ from settings import Settings
 
 TIMEOUT = 15  # seconds for the connection and each command: a job must not hang on a dead server
 SYSTEM = "mail"
+SENDER_NAME = "Consinco ↔ Shopify"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ def configured(settings: Settings) -> bool:
 def sender(settings: Settings) -> str:
     """ALERT_MAIL_FROM, or alertas@ the app's host."""
     return settings.alert_mail_from or f"alertas@{urlsplit(settings.app_url).hostname or 'localhost'}"
+
+
+def email(settings: Settings, subject: str, to: list[str], text: str) -> EmailMessage:
+    """A plain-text e-mail from the app (its name, the sender address) to `to`."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((SENDER_NAME, sender(settings)))
+    message["To"] = ", ".join(address.strip() for address in to)
+    message["Message-ID"] = make_msgid(domain="consinco-shopify")
+    message.set_content(text)
+    return message
 
 
 def send(settings: Settings, message: EmailMessage) -> list[str]:

@@ -10,8 +10,6 @@ server's refusal is the answer's `message`, not an error.
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from typing import Any
 
 from flask import Blueprint, g, jsonify
@@ -86,12 +84,12 @@ def send_test() -> ResponseReturnValue:
     if not mail.configured(settings):
         return jsonify(_failed("mail_not_configured", "The app has no mail server (SMTP_URL is not set)."))
     subject, text = TEST_WORDS["en" if config["alert_locale"] == "en" else "pt-BR"]
-    email = EmailMessage()
-    email["Subject"] = subject.format(shop=domain)
-    email["From"] = formataddr(("Consinco ↔ Shopify", mail.sender(settings)))
-    email["To"] = ", ".join(address.strip() for address in recipients)
-    email["Message-ID"] = make_msgid(domain="consinco-shopify")
-    email.set_content(text.format(shop=domain, every=alert_state.EVERY_MINUTES))
+    email = mail.email(
+        settings,
+        subject.format(shop=domain),
+        recipients,
+        text.format(shop=domain, every=alert_state.EVERY_MINUTES),
+    )
     try:
         took = mail.send(settings, email)
     except Transient as exc:
