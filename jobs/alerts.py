@@ -233,32 +233,27 @@ def collect(
         for row in rows
     }
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
-    links = session.scalars(
-        select(OrderLink).where(
-            OrderLink.shop_id == shop_id,
-            OrderLink.needs_attention.is_not(None),
-            OrderLink.updated_at > since,
-            OrderLink.updated_at <= now,
-        )
-    )
-    notes = [item for item in _note_items(links, locale) if kept.get(item.key) != item.fingerprint]
-    schedules = session.scalars(
-        select(Schedule).where(
-            Schedule.shop_id == shop_id,
-            Schedule.last_status.in_(STOPPED_RUNS),
-            Schedule.updated_at > since,
-            Schedule.updated_at <= now,
-        )
-    )
-    notes += [item for item in _run_items(schedules, locale) if kept.get(item.key) != item.fingerprint]
-    first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in notes])
+    links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
+    runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
+    others = [  # the orders' notes and the schedules stopped: few, each read whole
+        item
+        for item in _note_items(links, locale) + _run_items(runs, locale)
+        if kept.get(item.key) != item.fingerprint
+    ]
+    first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in others])
     listed = {key for _at, key in first[:LISTED]}
     full = [fresh[key][1] for key in listed if key in fresh]
     messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
-    items = _message_items(session, shop_id, messages, locale) + [n for n in notes if n.key in listed]
+    items = _message_items(session, shop_id, messages, locale) + [n for n in others if n.key in listed]
     kept.update({key: seen[2] for key, seen in fresh.items()})
-    kept.update({note.key: note.fingerprint for note in notes})
-    return Collected(sorted(items, key=lambda item: (item.at, item.key)), len(fresh) + len(notes), now, kept)
+    kept.update({item.key: item.fingerprint for item in others})
+    return Collected(sorted(items, key=lambda item: (item.at, item.key)), len(fresh) + len(others), now, kept)
+
+
+def _changed(session: Session, model: Any, shop_id: int, since: datetime, now: datetime, *where: Any) -> Any:
+    """The shop's rows of `model` that `where` picks, changed in (since, now]."""
+    window = (model.updated_at > since, model.updated_at <= now)
+    return session.scalars(select(model).where(model.shop_id == shop_id, *where, *window))
 
 
 def _message_items(session: Session, shop_id: int, messages: list[Message], locale: str) -> list[Item]:
