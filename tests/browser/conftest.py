@@ -206,6 +206,14 @@ def open_page(browser: Any, fresh: Stack) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
+def settled(page: Any) -> None:
+    """Every section of the page has its data (no spinner left): a click then lands where it was
+    aimed, not on a spot a section above, growing as its answer came, pushed the button away from."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("s-spinner")).to_have_count(0)
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ from rq import Queue
 
 import jobs.catalog_diff
 
+from .conftest import settled
+
 pytestmark = pytest.mark.browser
 
 COUNTS = {"create": 4, "change": 0, "archive": 0, "unchanged": 38, "waiting": 0}
@@ -57,6 +59,7 @@ def test_the_last_dry_run_shows_after_a_reload_with_its_time(
 
 def test_a_viewer_reads_the_last_dry_run_and_whom_to_ask(open_page, fresh, monkeypatch) -> None:
     owner = open_page("/app/setup")
+    settled(owner)
     with owner.expect_response("**/api/setup/catalog-diff"):
         owner.get_by_role("button", name="Simular").click()
     _work_the_dry_run(fresh, monkeypatch)

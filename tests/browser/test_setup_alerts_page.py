@@ -13,13 +13,14 @@ from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.models import Shop
 
-from .conftest import SHOP_DOMAIN, screenshot
+from .conftest import SHOP_DOMAIN, screenshot, settled
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_team_sets_its_alert_emails_tests_them_and_sees_the_last_alert(open_page, fresh) -> None:
     page = open_page("/app/setup")
+    settled(page)  # the sections above grew as their answers came: the clicks below land on their buttons
     section = page.get_by_test_id("alerts-section")
     expect(section).to_contain_text("Alertas por e-mail")
     expect(section).to_contain_text("A cada 10 minutos no máximo")
@@ -54,6 +55,7 @@ def test_the_team_sets_its_alert_emails_tests_them_and_sees_the_last_alert(open_
     assert alerts.run(shop_id)["items"] == 1  # the job's alert, in the saved language
     assert fresh.mail.received[-1].subject == f"[Consinco-Shopify] {SHOP_DOMAIN}: 1 new item needs a person"
     page.reload()
+    settled(page)
     section = page.get_by_test_id("alerts-section")
     last = section.get_by_test_id("alerts-last")
     expect(last).to_contain_text("1 item(ns), enviado para ecommerce@loja.com.br")

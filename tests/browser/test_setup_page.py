@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ledger.db import session_scope
 from ledger.models import ErpConnection, LocationMapping, Shop, StoreLink
 
-from .conftest import api_call, connect_erp, screenshot
+from .conftest import api_call, connect_erp, screenshot, settled
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +148,7 @@ def test_the_dry_run_shows_apart_what_only_the_daily_full_sweep_retires(open_pag
             json={"job_id": "catalog-diff-x", "status": "done", "result": result, "error": None}
         ),
     )
+    settled(page)
     page.get_by_role("button", name="Simular").click()
     told = page.get_by_test_id("catalog-diff-full-sweep")
     expect(told).to_contain_text("não por uma sincronização, pela varredura completa diária")
@@ -157,7 +158,9 @@ def test_the_dry_run_shows_apart_what_only_the_daily_full_sweep_retires(open_pag
 
 
 def _dry_run(page, result: dict) -> None:
-    """The dry run's button answered with `result` (jobs.catalog_diff's), the job done at once."""
+    """The dry run's button answered with `result` (jobs.catalog_diff's), the job done at once; the
+    page's sections loaded first (the click lands on the button, not where it was before they grew)."""
+    settled(page)
     page.route(
         "**/api/setup/catalog-diff",
         lambda route: route.fulfill(status=202, json={"job_id": "catalog-diff-x"}),
