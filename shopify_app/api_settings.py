@@ -35,9 +35,9 @@ compared as the payment De:Para compares gateways, trimmed and case-insensitivel
 "Delivery-Date", "Horário de entrega": obsPedido names them after the order's name, in this order;
 jobs/order_slot.py; compared case- and accent-insensitively, "-", "_" and spaces alike; at most 20
 of 100 characters; [] writes no slot) and `alert_emails` (the team's addresses the alert e-mails
-go to, jobs/alerts.py: what failed, waits for a mapping or was flagged on an order since the last
-one; at most 10, saved trimmed, without repeats; [] sends none) and `alert_locale` (pt-BR | en:
-the alerts' language). Their defaults are
+go to, jobs/alerts.py: what failed, waits for a mapping, was flagged on an order or stopped a
+schedule's runs since the last one; at most 10, saved trimmed, without repeats; [] sends none) and
+`alert_locale` (pt-BR | en: the alerts' language). Their defaults are
 ledger.shop_settings.DEFAULTS, the table the flows read.
 """
 
