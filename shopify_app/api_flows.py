@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import drift, queues, stuck, trace, variant_quota
+from ledger import alert_state, drift, queues, stuck, trace, variant_quota
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
@@ -208,6 +208,7 @@ def list_flows() -> ResponseReturnValue:
         lost = stuck_counts(session, shop_id, now)
         found = {RECONCILE: _last_findings(session, shop_id)}
         quota = _variant_quota(session, shop_id, now)
+        alert = alert_state.last_attempt(session, shop_id)
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -253,6 +254,8 @@ def list_flows() -> ResponseReturnValue:
             "generated_at": iso(now),
             "finished_since": iso(finished_since),
             "variant_quota": quota,
+            # the team's alert e-mail failing is said where the team looks, not only on Setup
+            "alert_failed": alert if alert is not None and not alert["ok"] else None,
         }
     )
 

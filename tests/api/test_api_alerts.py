@@ -93,3 +93,13 @@ def test_a_test_email_goes_now_and_a_refusal_is_an_answer(mailbox, client, setti
     }
     other = client.get("/api/setup/alerts", headers=headers(Role.VIEWER, shop=SHOP_B)).get_json()
     assert other["last"] is None and other["recipients"] == []  # another shop's own
+
+    # the Flows page, where the team looks, says it too (no e-mail can); another shop's is its own
+    def failed_on_flows(shop: str = SHOP_A):
+        return client.get("/api/flows", headers=headers(Role.VIEWER, shop=shop)).get_json()["alert_failed"]
+
+    assert failed_on_flows() == state["last"] and failed_on_flows(SHOP_B) is None
+    with session_scope(settings.database_url) as session:  # the next one went: nothing to say
+        row = session.get(AlertState, shops.a)
+        row.last_error, row.sent_at = None, utcnow()
+    assert failed_on_flows() is None

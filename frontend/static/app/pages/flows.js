@@ -14,7 +14,7 @@ import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
-import { driftLine, failureBanner, roleText } from "../widgets.js";
+import { driftLine, failureBanner, roleText, technicalDetail } from "../widgets.js";
 
 export const POLL_MS = pollEvery(3000);
 export const FULL_MS = 30000;
@@ -212,6 +212,16 @@ export function quotaBanner(quota) {
     h("s-link", { href: href("messages", { flow: "products", status: "retrying" }) }, t("flows.variant_quota_link")));
 }
 
+/** The team's last alert e-mail the mail server did not take (the API's alert_failed): said where
+ * the team looks, since no e-mail tells of it; its items go with the next alert. Nothing otherwise. */
+export function alertBanner(failed) {
+  if (!failed) return null;
+  return h("s-banner", { tone: "warning", heading: t("flows.alert_failed_heading"), "data-testid": "alert-failed" },
+    h("s-paragraph", {}, t("flows.alert_failed_body", { at: fmtDate(failed.at), count: fmtNumber(failed.items) })),
+    technicalDetail(failed.error),
+    h("s-link", { href: href("setup") }, t("flows.alert_failed_link")));
+}
+
 /** The flow's name from the page's catalogue (the API's label is a fallback). */
 function named(flows) {
   return flows.map((f) => ({ ...f, label: label("flow.", f.name) || f.label }));
@@ -241,7 +251,7 @@ export async function render(ctx) {
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
-    replace(quotaBox, quotaBanner(answer.variant_quota));
+    replace(quotaBox, quotaBanner(answer.variant_quota), alertBanner(answer.alert_failed));
     replace(tableBox, rows(ctx, flows, answer.finished_since, reload));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
