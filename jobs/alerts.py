@@ -280,12 +280,10 @@ def _note_items(links: Iterable[OrderLink], locale: str) -> list[Item]:
     for link in links:
         said = order_notes.words_of(link)
         for note in order_notes.notes(link):
-            words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
-            if note.label:
-                words = note_words.say_note(said.get(note.label), locale) or words
+            words = note_words.note_text(note, said, locale)
             name = link.shopify_order_name or f"ERP {link.nro_pedvenda or '?'}"
             flow = note.flow and flows.BY_NAME.get(note.flow)
-            label = (flow.label_en if locale == "en" else flow.label_pt) if flow else ""
+            label = flow.label_in(locale) if flow else ""
             items.append(
                 Item(
                     key=f"o{link.id}:{note.label}",
@@ -305,9 +303,7 @@ def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
     its flows wait for a person (the Flows page shows it, and RQ's failed job)."""
     items = []
     for row in schedules:
-        labels = [
-            (f.label_en if locale == "en" else f.label_pt) for f in flows.FLOWS if f.schedule == row.flow
-        ]
+        labels = [flow.label_in(locale) for flow in flows.FLOWS if flow.schedule == row.flow]
         reason = last_error(row, locale, FAILURES) or row.last_error or say(row.last_status, locale)
         items.append(
             Item(
@@ -328,37 +324,26 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
     one that closed is forgotten, so failing again later is told again."""
     message_ids = [int(key[1:]) for key in told if key.startswith("m") and key[1:].isdigit()]
     link_ids = {int(key[1:].split(":", 1)[0]) for key in told if key.startswith("o") and key[1:2].isdigit()}
-    open_messages: set[int] = set()
+    open_keys: set[str] = set()
     for chunk in _chunks(message_ids):
-        open_messages |= set(
-            session.scalars(
-                select(Message.id).where(
-                    Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TROUBLE)
-                )
-            )
+        failing = select(Message.id).where(
+            Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TROUBLE)
         )
-    open_notes: set[str] = set()
+        open_keys |= {f"m{message_id}" for message_id in session.scalars(failing)}
     for chunk in _chunks(sorted(link_ids)):
         for link in session.scalars(
             select(OrderLink).where(
                 OrderLink.shop_id == shop_id, OrderLink.id.in_(chunk), OrderLink.needs_attention.is_not(None)
             )
         ):
-            open_notes |= {f"o{link.id}:{note.label}" for note in order_notes.notes(link)}
+            open_keys |= {f"o{link.id}:{note.label}" for note in order_notes.notes(link)}
     schedule_ids = [int(key[1:]) for key in told if key.startswith("s") and key[1:].isdigit()]
-    open_runs: set[str] = set()
     if schedule_ids:
         stopped = select(Schedule.id).where(
             Schedule.shop_id == shop_id, Schedule.id.in_(schedule_ids), Schedule.last_status.in_(STOPPED_RUNS)
         )
-        open_runs = {f"s{row_id}" for row_id in session.scalars(stopped)}
-    return {
-        key: value
-        for key, value in told.items()
-        if (key.startswith("m") and key[1:].isdigit() and int(key[1:]) in open_messages)
-        or key in open_notes
-        or key in open_runs
-    }
+        open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
+    return {key: value for key, value in told.items() if key in open_keys}
 
 
 def open_counts(session: Session, shop_id: int) -> dict[str, int]:
@@ -435,7 +420,7 @@ def _heading(group: str, locale: str) -> str:
         return say("runs", locale)
     name, _, status = group.partition(":")
     flow = flows.BY_NAME.get(name)
-    label = (flow.label_en if locale == "en" else flow.label_pt) if flow else name
+    label = flow.label_in(locale) if flow else name
     return f"{label} — {say(status, locale)}"
 
 

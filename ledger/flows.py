@@ -30,6 +30,10 @@ class Flow:
     label_pt: str
     label_en: str
 
+    def label_in(self, locale: str) -> str:
+        """The flow's name in `locale` (en, else pt-BR)."""
+        return self.label_en if locale == "en" else self.label_pt
+
     @property
     def run_job(self) -> str:
         return f"jobs.{self.module}.run"

@@ -194,7 +194,6 @@ def stuck_counts(session: Session, shop_id: int, now: datetime) -> dict[str, int
 def list_flows() -> ResponseReturnValue:
     shop_id, now = g.shop.id, utcnow()
     lang, reveal = locale(), g.role.at_least(Role.ADMIN)
-    english = lang == "en"
     held, catalog_held = lock_state(shop_id)
     running = set(held)
     finished_since = now - timedelta(hours=FINISHED_HOURS)
@@ -224,7 +223,7 @@ def list_flows() -> ResponseReturnValue:
             rows.append(
                 {
                     "name": flow.name,
-                    "label": flow.label_en if english else flow.label_pt,
+                    "label": flow.label_in(lang),
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,

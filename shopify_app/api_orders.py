@@ -201,9 +201,7 @@ def _note_json(
     unknown, as written. `message_id`: the held message of its slot (`closes`), whose Mark as handled
     closes the note too (ledger.handled); None when none does, and a person closes the note itself
     by its `label` (POST .../notes/handled)."""
-    words = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
-    if note.label and where != "en":
-        words = note_words.say_note(said.get(note.label), where) or words
+    words = note_words.note_text(note, said, where)
     if note.label in failed:
         words = fail_words.said(failed[note.label], where) or words
     return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.order_notes import Note
 from shopify_app import words
 from shopify_app.words import JOIN as PARTS  # between a note's parts, as the flows join them
 from shopify_app.words import JOINS, Text
@@ -1167,3 +1168,13 @@ def say_note(parts: list[Any] | None, locale: str) -> str | None:
     if not parts:
         return None
     return words.said(WORDS, parts, locale)
+
+
+def note_text(note: Note, said: dict[str, list[Any]], locale: str) -> str:
+    """A note's words without its flow's label ("invoices: ..." -> "..."), in `locale` from the
+    words its flow kept (`said`: ledger.order_notes.words_of, by label); as written in English, or
+    for a note without words (a row written before them, a key this catalogue lacks)."""
+    text = note.text[len(note.label) + 1 :].lstrip() if note.label else note.text
+    if note.label and locale != "en":
+        text = say_note(said.get(note.label), locale) or text
+    return text
