@@ -8,8 +8,10 @@ to find it.
 
 What an alert names: each message that failed (refused by Shopify or the ERP, its retries run out,
 a bug) or parked (a De:Para, a location or a setting missing: it resumes by itself once a person
-adds it), each note a flow left on an order for a person, and each schedule whose runs stopped (a
-run failed with no retry left, a cron the tick cannot read), that is new since the last alert:
+adds it), each unit interrupted (left pending under a job RQ no longer holds: a worker killed, Redis
+restarted; ledger.stuck, the test the dashboard counts them by: a person's Retry redoes it), each
+note a flow left on an order for a person, and each schedule whose runs stopped (a run failed with
+no retry left, a cron the tick cannot read), that is new since the last alert:
 its subject (the order's name, the product), why, in the team's language, and a link to it in the
 app; then how many are open in all. An item stays told while it stays open: failing again after a
 retry with the same words is not news; failing anew after it was done, or for another reason, is.
@@ -40,13 +42,15 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import flows, order_notes, queues, shop_settings
+from ledger import flows, order_notes, queues, shop_settings, stuck
 from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
+from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import AlertState, Message, MessageStatus, OrderLink, Schedule, Shop, ShopStatus, utcnow
 from ledger.schedules import BAD_CRON, RUN_FAILED
@@ -65,6 +69,7 @@ LISTED = 20  # items written out in one e-mail; the rest are counted
 REASON_LENGTH = 400
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
+STUCK = "stuck"  # an interrupted unit's group and words (ledger.stuck)
 JOB = "jobs.alerts.run"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -86,6 +91,11 @@ WORDS: dict[str, dict[str, str]] = {
         "pt-BR": "aguardando um De:Para ou uma configuração",
         "en": "waiting for a mapping or a setting",
     },
+    "stuck": {"pt-BR": "interrompida", "en": "interrupted"},
+    "stuck_why": {
+        "pt-BR": "o processo parou antes de terminar; abra-a e clique em Tentar de novo",
+        "en": "the worker stopped before finishing; open it and click Retry",
+    },
     "order_notes": {"pt-BR": "Pedidos com aviso para uma pessoa", "en": "Orders flagged for a person"},
     "runs": {
         "pt-BR": "Execuções agendadas paradas (página Fluxos)",
@@ -101,9 +111,9 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "open": {
         "pt-BR": "Em aberto agora: com falha {failed}; aguardando um De:Para ou uma configuração {parked}; "
-        "pedidos com aviso {orders}; execuções agendadas paradas {runs}.",
+        "interrompidas {stuck}; pedidos com aviso {orders}; execuções agendadas paradas {runs}.",
         "en": "Open now: failed {failed}; waiting for a mapping or a setting {parked}; "
-        "orders flagged {orders}; scheduled runs stopped {runs}.",
+        "interrupted {stuck}; orders flagged {orders}; scheduled runs stopped {runs}.",
     },
     "home": {"pt-BR": "Abrir o app: {url}", "en": "Open the app: {url}"},
     "why": {
@@ -126,11 +136,12 @@ def say(key: str, locale: str, **params: Any) -> str:
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to tell: a message in trouble, one note on an order, or a schedule stopped."""
+    """One thing to tell: a message in trouble or interrupted, one note on an order, or a schedule
+    stopped."""
 
-    key: str  # "m<message id>" | "o<order link id>:<note label>" | "s<schedule id>"
+    key: str  # "m<message id>" | "i<message id>" (interrupted) | "o<link id>:<note label>" | "s<schedule id>"
     fingerprint: str
-    group: str  # what it is listed under: "<flow>:failed" | "<flow>:parked" | "orders" | "runs"
+    group: str  # listed under: "<flow>:failed" | "<flow>:parked" | "<flow>:stuck" | "orders" | "runs"
     title: str
     reason: str
     path: str  # in the app: /app/messages/<id> | /app/orders/<id> | /app/flows
@@ -191,8 +202,9 @@ def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
         state = session.get(AlertState, shop_id) or AlertState(shop_id=shop_id, told={}, last_to=[])
         since = state.read_until - OVERLAP if state.read_until else now - FIRST_LOOK
         told_until = state.read_until or since  # what the e-mail says it covers
-        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale)
-        counts = open_counts(session, shop_id)
+        interrupted = _interrupted(session, shop_id, now)
+        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale, interrupted)
+        counts = open_counts(session, shop_id, interrupted)
         domain, zone = shop.domain, shop.iana_timezone
     if not collected.count:
         _record(shop_id, collected, now, sent=None)
@@ -211,12 +223,19 @@ def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
 
 
 def collect(
-    session: Session, shop_id: int, since: datetime, now: datetime, told: dict[str, str], locale: str
+    session: Session,
+    shop_id: int,
+    since: datetime,
+    now: datetime,
+    told: dict[str, str],
+    locale: str,
+    interrupted: stuck.Stuck | None = None,
 ) -> Collected:
-    """The items changed in (since, now] not told as they are, the LISTED oldest written out, and
-    what stays told: the earlier told items still open, plus every new one. The messages are first
-    read light (id, status, error: what their fingerprint is made of), so a flood of thousands is
-    counted whole and only the listed ones are read in full."""
+    """The items changed in (since, now] not told as they are, and the units `interrupted` now
+    (however long ago they stopped: that is what makes them interrupted) not told yet; the LISTED
+    oldest written out, and what stays told: the earlier told items still open, plus every new one.
+    The messages are first read light (id, status, error: what their fingerprint is made of), so a
+    flood of thousands is counted whole and only the listed ones are read in full."""
     kept = still_open(session, shop_id, told)
     rows = session.execute(
         select(Message.id, Message.status, Message.error_class, Message.error_text, Message.updated_at)
@@ -232,6 +251,9 @@ def collect(
         f"m{row.id}": (row.updated_at, row.id, _digest(row.status, row.error_class, row.error_text))
         for row in rows
     }
+    if interrupted is not None:  # told again only when it stops anew (a Retry moves its change time)
+        lost = session.execute(select(Message.id, Message.updated_at).where(*interrupted.where()))
+        fresh.update({f"i{row.id}": (row.updated_at, row.id, _digest(STUCK, row.updated_at)) for row in lost})
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
@@ -242,7 +264,7 @@ def collect(
     ]
     first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in others])
     listed = {key for _at, key in first[:LISTED]}
-    full = [fresh[key][1] for key in listed if key in fresh]
+    full = sorted({fresh[key][1] for key in listed if key in fresh})
     messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
     items = _message_items(session, shop_id, messages, locale) + [n for n in others if n.key in listed]
     kept.update({key: seen[2] for key, seen in fresh.items()})
@@ -257,15 +279,23 @@ def _changed(session: Session, model: Any, shop_id: int, since: datetime, now: d
 
 
 def _message_items(session: Session, shop_id: int, messages: list[Message], locale: str) -> list[Item]:
+    """A message failed or parked (`m`), or pending: one `collect` read as interrupted (`i`)."""
     names = subject_names(session, shop_id, messages) if messages else {}
     items = []
     for message in messages:
-        reason = fail_words.reason(message, locale) or message.error_text or message.error_class or ""
+        if message.status == MessageStatus.PENDING.value:
+            key, fingerprint = f"i{message.id}", _digest(STUCK, message.updated_at)
+            group, reason = f"{message.flow}:{STUCK}", say("stuck_why", locale)
+        else:
+            key = f"m{message.id}"
+            fingerprint = _digest(message.status, message.error_class, message.error_text)
+            group = f"{message.flow}:{message.status}"
+            reason = fail_words.reason(message, locale) or message.error_text or message.error_class or ""
         items.append(
             Item(
-                key=f"m{message.id}",
-                fingerprint=_digest(message.status, message.error_class, message.error_text),
-                group=f"{message.flow}:{message.status}",
+                key=key,
+                fingerprint=fingerprint,
+                group=group,
                 title=_title(subject(message, names), locale),
                 reason=_short(mask_text(reason, False) or ""),
                 path=f"/app/messages/{message.id}",
@@ -320,9 +350,11 @@ def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
 
 
 def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
-    """The told items still open (a message still failed or parked, a note its order still holds):
-    one that closed is forgotten, so failing again later is told again."""
+    """The told items still open (a message still failed or parked, an interrupted unit still
+    pending, a note its order still holds): one that closed is forgotten, so failing again later is
+    told again."""
     message_ids = [int(key[1:]) for key in told if key.startswith("m") and key[1:].isdigit()]
+    pending_ids = [int(key[1:]) for key in told if key.startswith("i") and key[1:].isdigit()]
     link_ids = {int(key[1:].split(":", 1)[0]) for key in told if key.startswith("o") and key[1:2].isdigit()}
     open_keys: set[str] = set()
     for chunk in _chunks(message_ids):
@@ -330,6 +362,11 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
             Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TROUBLE)
         )
         open_keys |= {f"m{message_id}" for message_id in session.scalars(failing)}
+    for chunk in _chunks(pending_ids):
+        waiting = select(Message.id).where(
+            Message.shop_id == shop_id, Message.id.in_(chunk), Message.status == MessageStatus.PENDING.value
+        )
+        open_keys |= {f"i{message_id}" for message_id in session.scalars(waiting)}
     for chunk in _chunks(sorted(link_ids)):
         for link in session.scalars(
             select(OrderLink).where(
@@ -346,9 +383,9 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
     return {key: value for key, value in told.items() if key in open_keys}
 
 
-def open_counts(session: Session, shop_id: int) -> dict[str, int]:
-    """The shop's open items in all: failed and parked messages, orders flagged for a person,
-    schedules whose runs stopped."""
+def open_counts(session: Session, shop_id: int, interrupted: stuck.Stuck | None = None) -> dict[str, int]:
+    """The shop's open items in all: failed, parked and interrupted messages, orders flagged for a
+    person, schedules whose runs stopped."""
     by_status = dict(
         session.execute(
             select(Message.status, func.count())
@@ -366,8 +403,21 @@ def open_counts(session: Session, shop_id: int) -> dict[str, int]:
         "runs": int(runs or 0),
         "failed": int(by_status.get(MessageStatus.FAILED.value, 0)),
         "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),
+        "stuck": sum(interrupted.counts().values()) if interrupted is not None else 0,
         "orders": int(orders or 0),
     }
+
+
+def _interrupted(session: Session, shop_id: int, now: datetime) -> stuck.Stuck | None:
+    """The shop's units whose job was lost (ledger.stuck); None when Redis cannot say which jobs it
+    holds: a unit of a catalog load hours into its bulk operation is not to be called interrupted."""
+    conn = get_redis()
+    try:
+        conn.ping()
+    except RedisError as exc:
+        log.warning("alerts: Redis did not answer, interrupted units left for the next run: %s", exc)
+        return None
+    return stuck.read(session, shop_id, conn, now)
 
 
 def compose(

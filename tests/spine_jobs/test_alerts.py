@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from jobs import alerts, scheduler
-from ledger import order_notes, queues, trace
+from ledger import kv, order_notes, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.models import AlertState, Message, OrderLink, Schedule, Shop, utcnow
@@ -97,8 +97,8 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     assert f"/app/orders/{flagged}" in text
     assert "#1004" not in text and "#1005" not in text and "#9" not in text
     counts = (
-        "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; pedidos com aviso 1; "
-        "execuções agendadas paradas 0."
+        "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; interrompidas 0; "
+        "pedidos com aviso 1; execuções agendadas paradas 0."
     )
     assert counts in text
 
@@ -144,6 +144,50 @@ def test_a_scheduled_run_that_stopped_is_told_once_until_it_runs_again(mail) -> 
             session.get(Schedule, schedule_id).last_status = status
         alerts.run(shop_id)
     assert len(mail.received) == 2 and "Estoque: " in mail.received[-1].text
+
+
+def _pending(shop_id: int, flow: str, unit: str, job_id: str, minutes_ago: int, **ids) -> int:
+    """A unit left pending `minutes_ago` under RQ job `job_id`."""
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, flow, unit, "erp_to_shopify", job_id=job_id, **ids)
+        message.updated_at = utcnow() - timedelta(minutes=minutes_ago)
+        return message.id
+
+
+def test_a_unit_whose_job_was_lost_is_told_as_interrupted_once_until_it_stops_anew(mail, rconn) -> None:
+    shop_id = _shop()
+    lost = _pending(shop_id, "orders", f"order:{ORDER}2001", "orders-lost", 40, shopify_id=f"{ORDER}2001")
+    queues.enqueue("jobs.products.run", shop_id, queue="catalog", job_id="load-1", conn=rconn)
+    _pending(shop_id, "products", "product:77", "load-1", 90, erp_id="77")  # its bulk load still runs
+    _pending(shop_id, "orders", f"order:{ORDER}2002", "orders-new", 2)  # under way
+    with session_scope() as session:  # waiting on purpose: its payment
+        waiting = trace.begin(session, shop_id, "orders", f"order:{ORDER}2003", "shopify_to_erp", job_id="x")
+        waiting.error_detail = {"waiting": "payment"}
+        waiting.updated_at = utcnow() - timedelta(hours=3)
+
+    assert alerts.run(shop_id)["items"] == 1
+    text = mail.received[-1].text
+    assert "Pedidos — interrompida" in text and "o processo parou antes de terminar" in text
+    assert f"/app/messages/{lost}" in text and "Produto" not in text and "2002" not in text
+    assert "interrompidas 1;" in text
+    assert alerts.run(shop_id) == {"items": 0}  # told: still interrupted is not news
+
+    _pending(shop_id, "orders", f"order:{ORDER}2001", "orders-retry", 20)  # a Retry, lost again
+    assert alerts.run(shop_id)["items"] == 1 and len(mail.received) == 2
+    _done(shop_id, lost)
+    assert alerts.run(shop_id) == {"items": 0}
+    with session_scope() as session:
+        assert not any(key.startswith("i") for key in session.get(AlertState, shop_id).told)  # forgotten
+    _pending(shop_id, "orders", f"order:{ORDER}2001", "orders-third", 30)  # lost once more: news
+    assert alerts.run(shop_id)["items"] == 1
+
+
+def test_interrupted_units_wait_when_redis_cannot_say_which_jobs_it_holds(mail, monkeypatch) -> None:
+    shop_id = _shop()
+    _pending(shop_id, "orders", f"order:{ORDER}2001", "orders-lost", 40)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    kv.reset_clients()
+    assert alerts.run(shop_id) == {"items": 0} and mail.received == []
 
 
 def test_in_english_and_a_flood_is_listed_in_part_and_counted(mail) -> None:
