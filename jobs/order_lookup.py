@@ -20,6 +20,7 @@ from jobs.order_slot import slot_keys
 from ledger import mappings, order_notes
 from ledger.errors import MappingMissing, Rejected
 from ledger.models import Binding, LocationMapping, Mapping, OrderLink, Shop, StoreLink, utcnow
+from ledger.slot_day import slot_start
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.order_results import Order, OrderLine
 
@@ -371,6 +372,7 @@ def ensure_link(
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
+    slot_day, slot_time = slot_start(slot)  # written in SQL: the model's validator is not called
     stmt = dialect.insert(OrderLink).values(
         shop_id=shop_id,
         shopify_order_id=order_id,
@@ -380,6 +382,8 @@ def ensure_link(
         shopify_status=financial_status,
         currency=currency,
         delivery_slot=slot,
+        slot_day=slot_day,
+        slot_time=slot_time,
         created_at=now,
         updated_at=now,
     )
@@ -391,6 +395,8 @@ def ensure_link(
             "nro_empresa": stmt.excluded.nro_empresa,
             "shopify_status": stmt.excluded.shopify_status,
             "delivery_slot": stmt.excluded.delivery_slot,
+            "slot_day": stmt.excluded.slot_day,
+            "slot_time": stmt.excluded.slot_time,
             "total": case(
                 (and_(table.c.nro_pedvenda.is_(None), stmt.excluded.total.is_not(None)), stmt.excluded.total),
                 else_=table.c.total,

@@ -7,7 +7,7 @@ holds Fernet ciphertext (see ledger.crypto); every time is timezone-aware UTC.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,8 +25,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from ledger.slot_day import slot_start
 
 
 def utcnow() -> datetime:
@@ -517,6 +519,8 @@ class OrderLink(Base):
             postgresql_using="gin",
             postgresql_ops={"delivery_slot": "gin_trgm_ops"},
         ),
+        # A day's orders in the order they are picked: by the slot's day, then its start
+        Index("ix_order_links_slot_day", "shop_id", "slot_day", "slot_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -538,6 +542,10 @@ class OrderLink(Base):
     # The delivery or pickup slot the customer chose, as obsPedido names it (jobs.order_slot), as
     # Shopify shows it when last read; None: none chosen (or not read since it was kept)
     delivery_slot: Mapped[str | None] = mapped_column(String(64))
+    # The slot's day and start ("HH:MM") as its text names them (ledger.slot_day), kept with it
+    # (`_slot_start`): the Orders page's day view filters and sorts by them
+    slot_day: Mapped[date | None]
+    slot_time: Mapped[str | None] = mapped_column(String(5))
     cancelled_at: Mapped[datetime | None]
     needs_attention: Mapped[str | None] = mapped_column(Text)  # why a person must look
     # Each note's words (ledger.order_notes): its key and params by the note's slot, for the pages
@@ -550,6 +558,13 @@ class OrderLink(Base):
     hand_linked_erp: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @validates("delivery_slot")
+    def _slot_start(self, _key: str, slot: str | None) -> str | None:
+        """The slot's day and start follow its text (an INSERT written in SQL sets them itself:
+        jobs.order_lookup.ensure_link)."""
+        self.slot_day, self.slot_time = slot_start(slot)
+        return slot
 
 
 class OrderLineChange(Base):

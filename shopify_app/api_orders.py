@@ -15,12 +15,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
-from sqlalchemy import ColumnElement, Select, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 import erp
@@ -256,6 +257,8 @@ def order_json(
         "nfe_model": nfe_model(link),
         "nfe_cancelled": nfe_cancelled(link),
         "delivery_slot": link.delivery_slot,
+        "slot_day": link.slot_day.isoformat() if link.slot_day else None,
+        "slot_time": link.slot_time,
         "cancelled_at": iso(link.cancelled_at),
         "needs_attention": "\n".join(n["note"] for n in notes) or None,
         "attention_notes": notes,
@@ -310,22 +313,81 @@ def _matches(text: str) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+_SLOT_CURSOR = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)?\|(\d{1,10})")
+
+
+def _slot_day() -> date | None:
+    """The `slot_day` query parameter: an ISO day (2026-12-05); 400 naming it otherwise."""
+    raw = request.args.get("slot_day")
+    if not raw:
+        return None
+    day = _ISO_DAY.fullmatch(raw)
+    try:
+        if day:
+            return date(int(day[1]), int(day[2]), int(day[3]))
+    except ValueError:
+        pass
+    raise invalid({"slot_day": "must be a day, e.g. 2026-12-05"})
+
+
+def _slot_after() -> tuple[str | None, int] | None:
+    """The `after` cursor of a day's list: "<start>|<id>" ("13:00|42"; "|42" past the timed ones)."""
+    raw = request.args.get("after")
+    if not raw:
+        return None
+    found = _SLOT_CURSOR.fullmatch(raw)
+    if not found:
+        raise invalid({"after": "must be a cursor the previous page gave (next_after)"})
+    return found[1], min(int(found[2]), MAX_INT)  # ids are int4: past the largest, none follows
+
+
+def _by_slot(stmt: Select[tuple[OrderLink]], day: date, limit: int) -> Select[tuple[OrderLink]]:
+    """A day's orders in the order they are picked: by the slot's start, those with no start last,
+    then as they came; from the `after` cursor on (ix_order_links_slot_day)."""
+    stmt = stmt.where(OrderLink.slot_day == day)
+    after = _slot_after()
+    if after is not None:
+        start, last_id = after
+        if start is None:
+            stmt = stmt.where(OrderLink.slot_time.is_(None), OrderLink.id > last_id)
+        else:
+            stmt = stmt.where(
+                or_(
+                    OrderLink.slot_time > start,
+                    and_(OrderLink.slot_time == start, OrderLink.id > last_id),
+                    OrderLink.slot_time.is_(None),
+                )
+            )
+    return stmt.order_by(OrderLink.slot_time.asc().nulls_last(), OrderLink.id).limit(limit)
+
+
+def _slot_cursor(rows: list[OrderLink]) -> str:
+    return f"{rows[-1].slot_time or ''}|{rows[-1].id}"
+
+
 @bp.get("")
 @require_role(Role.VIEWER)
 def list_orders() -> ResponseReturnValue:
+    """The shop's orders, newest first, `before_id` paging on; or, with `slot_day`, that day's
+    delivery and pickup slots in the order they are picked, `after` paging on (`next_after`)."""
     text = query_text("q")
     status = query_choice("status", tuple(FILTERS))
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
+    day = _slot_day()
     stmt = select(OrderLink).where(OrderLink.shop_id == g.shop.id)
     if text:
         stmt = stmt.where(_matches(text))
     if status:
         stmt = stmt.where(FILTERS[status](g.shop.id))
-    if before_id is not None and before_id <= MAX_INT:  # ids are int4: a larger cursor filters nothing
-        stmt = stmt.where(OrderLink.id < before_id)
+    if day is not None:
+        stmt = _by_slot(stmt, day, limit)
+    else:
+        if before_id is not None and before_id <= MAX_INT:  # ids are int4: a larger cursor filters nothing
+            stmt = stmt.where(OrderLink.id < before_id)
+        stmt = stmt.order_by(OrderLink.id.desc()).limit(limit)
     with db() as session:
-        rows = list(session.scalars(stmt.order_by(OrderLink.id.desc()).limit(limit)))
+        rows = list(session.scalars(stmt))
         held = held_messages(session, g.shop.id, [r.shopify_order_id for r in rows])
         reveal, where = g.role.at_least(Role.ADMIN), locale()
         return jsonify(
@@ -333,7 +395,8 @@ def list_orders() -> ResponseReturnValue:
                 "orders": [
                     order_json(r, reveal, held.get(r.shopify_order_id, ()), where=where) for r in rows
                 ],
-                "next_before_id": page_cursor([r.id for r in rows], limit),
+                "next_before_id": None if day else page_cursor([r.id for r in rows], limit),
+                "next_after": _slot_cursor(rows) if day and len(rows) == limit else None,
             }
         )
 

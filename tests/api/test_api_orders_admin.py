@@ -95,6 +95,51 @@ def test_orders_are_found_by_their_delivery_slot_day(client, settings, shops) ->
     assert found("q=2026-12-07") == []
 
 
+def test_a_days_orders_are_listed_in_the_order_they_are_picked(client, settings, shops) -> None:
+    """slot_day lists the day's delivery and pickup slots by their start (those with no time
+    last, then as they came), page by page with `after`; another day, another shop, an order with
+    no slot are not listed; a slot changed moves the order to its new day."""
+    day = "Delivery-Date: 05/12/2026; Delivery-Time: "
+    late = seed_order(settings, shops.a, "#3001", 1, delivery_slot=day + "1:00 PM - 2:00PM")
+    untimed = seed_order(settings, shops.a, "#3002", 2, delivery_slot="Data de retirada: 05/12/2026")
+    early = seed_order(
+        settings, shops.a, "#3003", 3, delivery_slot="Data de entrega: 5-12-26; Horário: 8h às 12h"
+    )
+    also_late = seed_order(settings, shops.a, "#3004", 4, delivery_slot=day + "13:00 - 14:00")
+    moved = seed_order(settings, shops.a, "#3005", 5, delivery_slot=day + "10:00 - 11:00")
+    seed_order(settings, shops.a, "#3006", 6, delivery_slot="Delivery-Date: 06/12/2026; Delivery-Time: 07:00")
+    seed_order(settings, shops.a, "#3007", 7)
+    seed_order(settings, shops.b, "#3001", 8, delivery_slot=day + "09:00")
+    with session_scope(settings.database_url) as session:  # rescheduled to the next day
+        session.get(OrderLink, moved).delivery_slot = "Delivery-Date: 06/12/2026; Delivery-Time: 18:00"
+
+    def page(query: str) -> dict:
+        response = client.get(f"/api/orders?{query}", headers=headers(Role.VIEWER))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    whole = page("slot_day=2026-12-05")
+    assert [o["id"] for o in whole["orders"]] == [early, late, also_late, untimed]
+    assert [(o["slot_day"], o["slot_time"]) for o in whole["orders"]][:2] == [
+        ("2026-12-05", "08:00"),
+        ("2026-12-05", "13:00"),
+    ]
+    assert whole["next_after"] is None and whole["next_before_id"] is None
+    seen, after = [], ""
+    while True:
+        one = page(f"slot_day=2026-12-05&limit=1&after={after}")
+        seen += [o["id"] for o in one["orders"]]
+        if not one["next_after"]:
+            break
+        after = one["next_after"].replace("|", "%7C")
+    assert seen == [early, late, also_late, untimed]
+    assert [o["id"] for o in page("slot_day=2026-12-06")["orders"]][-1] == moved
+    assert [o["id"] for o in page("slot_day=2026-12-05&q=%233001")["orders"]] == [late]
+    for bad in ("slot_day=05/12/2026", "slot_day=2026-02-30", "slot_day=2026-12-05&after=x"):
+        response = client.get(f"/api/orders?{bad}", headers=headers(Role.VIEWER))
+        assert response.status_code == 400, bad
+
+
 def test_an_order_shows_every_flows_note_one_per_flow(client, settings, shops, message):
     """An edit NOT applied in the ERP and an invoice's capture warning are both on the order, one
     note per flow, in the list and the detail, and the needs_attention filter finds it; a row

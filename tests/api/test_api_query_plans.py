@@ -75,12 +75,15 @@ SELECT :other, 'stock', 'erp_to_shopify', 'stock:' || i, 'sku-' || i, 'done', 1,
 FROM generate_series(1, :n / 100) i;
 INSERT INTO order_links (shop_id, shopify_order_id, shopify_order_name, nro_pedvenda, nro_empresa,
                          shopify_status, erp_status, currency, nfe_key, cancelled_at, needs_attention,
-                         created_at, updated_at)
+                         delivery_slot, slot_day, slot_time, created_at, updated_at)
 SELECT :shop, 'gid://shopify/Order/' || (5000000 + n), '#' || (1000 + n),
        CASE WHEN n % 33 <> 0 THEN 700000 + n END, 1, 'paid', 'F', 'BRL',
        CASE WHEN n % 5 <> 0 THEN lpad((35260000000000 + n)::text, 44, '0') END,
        CASE WHEN n % 37 = 0 THEN now() END,
        CASE WHEN n % 997 = 0 THEN 'orders: the ERP refused it' END,
+       'Delivery-Date: ' || to_char(current_date + (n % 60 - 30), 'DD/MM/YYYY')
+           || '; Delivery-Time: ' || lpad((8 + n % 12)::text, 2, '0') || '\\:00',
+       current_date + (n % 60 - 30), lpad((8 + n % 12)::text, 2, '0') || '\\:00',
        now() - ((:n / 5 - n) * interval '157 seconds'), now() - ((:n / 5 - n) * interval '157 seconds')
 FROM generate_series(1, :n / 5) n;
 INSERT INTO webhook_inbox (webhook_id, event_id, topic, shop_domain, raw_body, headers, status, reason,
@@ -207,6 +210,9 @@ def _get(client, path: str) -> list[tuple[str, Any]]:
         "/api/messages?flow=stock&status=done&updated_since={since}",
         "/api/messages?flow=cancellations&status=done&updated_since={since}",
         "/api/orders",
+        # a day's slots in the order they are picked (a sixtieth of the orders), and its next page
+        "/api/orders?slot_day={today}",
+        "/api/orders?slot_day={today}&after=13:00%7C9000",
         "/api/jobs/failed",  # a shop's failed webhooks among its every delivery
     ],
 )
@@ -214,7 +220,8 @@ def test_pages_read_through_indexes(big, client, settings, path, monkeypatch):
     # A text search reads the newest ids in id order: as large a share of the ledger as at a million.
     monkeypatch.setattr(trace, "SEARCH_RECENT_IDS", trace.SEARCH_RECENT_IDS * MESSAGES // 1_000_000)
     since = quote((utcnow() - timedelta(hours=24)).isoformat())  # as /api/flows says finished_since
-    assert_bounded(settings.database_url, _get(client, path.format(since=since)))
+    today = utcnow().date().isoformat()
+    assert_bounded(settings.database_url, _get(client, path.format(since=since, today=today)))
 
 
 def test_order_page_reads_through_indexes(big, client, settings):

@@ -143,6 +143,8 @@ const FIELD_WORDS = [
   [/^must be a string$/, "text"],
   [/^must be true or false$/, "boolean"],
   [/^must be an ISO 8601 time/, "iso_time"],
+  [/^must be a day, e\.g\. /, "iso_day"],
+  [/^must be a cursor the previous page gave/, "page_cursor"],
   [/^must be (?:text of )?at most (?<max>\d+) characters$/, "max_length"],
   [/^must be (?:an integer )?between (?<min>\d+) and (?<max>\d+)$/, "between"],
   [/^must be one of (?<choices>.+)$/, "one_of"],

@@ -67,6 +67,19 @@ export function fmtDate(value) {
   return new Intl.DateTimeFormat(current, { dateStyle: "short", timeStyle: "medium", timeZone: shopZone }).format(date);
 }
 
+/** An ISO day (2026-12-05) written out in the page's language ("sábado, 5 de dezembro de 2026"). */
+export function fmtDay(iso) {
+  const [year, month, day] = String(iso || "").split("-").map(Number);
+  if (!year || !month || !day) return iso ? String(iso) : "—";
+  return new Intl.DateTimeFormat(current, { dateStyle: "full", timeZone: "UTC" }).format(Date.UTC(year, month - 1, day));
+}
+
+/** The ISO day it is in the shop's time zone, `plus` days on (1: tomorrow), as the API takes it. */
+export function shopDay(plus = 0) {
+  const at = new Date(Date.now() + plus * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: shopZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+}
+
 export function fmtNumber(value) {
   if (value === null || value === undefined || value === "") return "—";
   return new Intl.NumberFormat(current).format(Number(value));

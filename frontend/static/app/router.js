@@ -8,7 +8,7 @@ import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
 
 // Query keys that belong to one page (filters, prefills); the rest are Shopify's and stay.
-const PAGE_KEYS = ["flow", "status", "q", "stuck", "updated_since", "kind", "code", "side"];
+const PAGE_KEYS = ["flow", "status", "q", "stuck", "updated_since", "kind", "code", "side", "slot_day"];
 
 export const PAGES = ["setup", "mappings", "flows", "messages", "orders", "audit"];
 const loaders = {

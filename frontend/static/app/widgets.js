@@ -120,12 +120,13 @@ export function loadingSection(heading, load, attrs) {
  * A list the API answers page by page (`next_before_id`, newest first), as the Messages and
  * Orders pages show it: `load()` draws the first page in `results` (a table under `headers`, or
  * `empty()` when there is nothing) and, while there are older rows, a "Load more" button in
- * `more` that appends the next page. `fetchPage(beforeId)` reads a page, `items(page)` is its
- * list, `rows(list)` its table rows (cell lists or s-table-row nodes). A page showing only the
+ * `more` that appends the next page. `fetchPage(cursor)` reads a page, `items(page)` is its
+ * list, `rows(list)` its table rows (cell lists or s-table-row nodes); `cursorOf(page)` the next
+ * page's cursor (`next_before_id`; a day's orders page on with `next_after`). A page showing only the
  * first answer hid every row past it (order 51 and older were out of reach). A first page asked for
  * again (after a bulk retry) drops the answers of pages asked for before it.
  */
-export function pagedList({ results, more, headers, fetchPage, items, rows, empty }) {
+export function pagedList({ results, more, headers, fetchPage, items, rows, empty, cursorOf = (page) => page.next_before_id }) {
   let grown = null;
   const next = (cursor) => h("s-button", { onclick: async () => {
     replace(more);  // one click, one page: a second click must not append the same rows again
@@ -136,17 +137,18 @@ export function pagedList({ results, more, headers, fetchPage, items, rows, empt
     }
   } }, t("common.load_more"));
   let drawn = 0;  // bumped by each first page: an older page still loading is not appended to it
-  const load = async (beforeId) => {
-    const mine = beforeId ? drawn : ++drawn;
-    const page = await fetchPage(beforeId);
+  const load = async (cursor) => {
+    const mine = cursor ? drawn : ++drawn;
+    const page = await fetchPage(cursor);
     if (mine !== drawn) return;
     const found = items(page);
-    if (!beforeId) {
+    if (!cursor) {
       grown = found.length ? growingTable(headers) : null;
       replace(results, grown ? grown.element : empty());
     }
     if (grown) grown.add(rows(found));
-    replace(more, page.next_before_id ? next(page.next_before_id) : null);
+    const following = cursorOf(page);
+    replace(more, following ? next(following) : null);
   };
   return load;
 }

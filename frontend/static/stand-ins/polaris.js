@@ -92,7 +92,8 @@
     }
   }
 
-  /** Text-like fields: s-text-field, s-password-field, s-number-field, s-search-field, s-url-field. */
+  /** Text-like fields: s-text-field, s-password-field, s-number-field, s-search-field, s-url-field,
+   * s-date-field (its value an ISO day, 2026-12-05, as Polaris's). */
   function fieldClass(inputType) {
     return class extends HTMLElement {
       static get observedAttributes() { return ["label", "error", "details", "disabled", "placeholder", "readonly"]; }
@@ -229,6 +230,7 @@
   define("s-number-field", fieldClass("number"));
   define("s-search-field", fieldClass("search"));
   define("s-url-field", fieldClass("url"));
+  define("s-date-field", fieldClass("date"));
   define("s-select", Select);
   define("s-checkbox", Checkbox);
   define("s-banner", Banner);

@@ -13,11 +13,13 @@
  * message is parked or failed (an import refused, a payment lost once in the ERP) links to that
  * message for an operator: its “Mark as handled” closes the note too. A note no message stands
  * behind (an invoice's capture warning, lines Shopify could not take) is closed by an operator on
- * the note itself: “Mark as handled” there asks how, and clears that note only.
+ * the note itself: “Mark as handled” there asks how, and clears that note only. A day's delivery
+ * and pickup slots (`slot_day`: picked in the day field, or Today / Tomorrow) are listed in the
+ * order they are picked: by the slot's start, those with no time last (`next_after` pages on).
  */
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
-import { fmtDate, fmtMoney, fmtNumber, has, label, t } from "../i18n.js";
+import { fmtDate, fmtDay, fmtMoney, fmtNumber, has, label, shopDay, t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { banner, failureBanner, failureBody, handledNoteForm, pagedList, statusBadge } from "../widgets.js";
 
@@ -252,21 +254,35 @@ export async function render(ctx) {
   const text = h("s-search-field", { label: t("orders.search"), placeholder: t("orders.search_placeholder"), ".value": q.get("q") || "" });
   const status = select({ label: t("orders.filter"), placeholder: t("common.all") },
     FILTERS.map((f) => ({ value: f, label: t(`orders.filter.${f}`) })), q.get("status") || "");
+  const slotDay = q.get("slot_day") || "";
+  const day = h("s-date-field", { label: t("orders.slot_day"), ".value": slotDay, "data-testid": "orders-slot-day" });
   const results = h("div", { "data-testid": "orders-results" });
   const more = h("div", {});
-  const search = () => navigate(href("orders", { q: text.value.trim(), status: status.value }));
+  const search = (on = day.value) => navigate(href("orders", { q: text.value.trim(), status: status.value, slot_day: on }));
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
+  day.addEventListener("change", () => search());
   const load = pagedList({
     results, more, headers: HEADERS(),
-    fetchPage: (beforeId) => api("/api/orders", { query: { q: q.get("q"), status: q.get("status"), before_id: beforeId } }),
+    fetchPage: (cursor) => api("/api/orders", { query: {
+      q: q.get("q"), status: q.get("status"), slot_day: slotDay || undefined,
+      ...(slotDay ? { after: cursor } : { before_id: cursor }),
+    } }),
+    cursorOf: (page) => (slotDay ? page.next_after : page.next_before_id),
     items: (page) => page.orders,
     rows: (orders) => orders.map(row),
-    empty: () => h("s-text", { color: "subdued" }, t("orders.none")),
+    empty: () => h("s-text", { color: "subdued" }, slotDay ? t("orders.none_on_day") : t("orders.none")),
   });
   load().catch((e) => replace(results, failureBanner(e)));
+  // A day's list says which day and in what order; "All days" goes back to the newest first
+  const dayLine = slotDay ? h("s-paragraph", { "data-testid": "orders-day-line" },
+    t("orders.slot_day_view", { day: fmtDay(slotDay) }), " ",
+    h("s-link", { href: href("orders", { q: q.get("q"), status: q.get("status") }) }, t("orders.all_days"))) : null;
   const element = h("s-page", { heading: t("orders.heading") },
-    h("s-section", {}, h("div", { class: "toolbar", role: "search" }, text, status,
-      h("s-button", { variant: "primary", onclick: search }, t("messages.search_button")))),
-    h("s-section", {}, results, more));
+    h("s-section", {}, h("div", { class: "toolbar", role: "search" }, text, status, day,
+      h("s-button", { variant: "primary", onclick: () => search() }, t("messages.search_button")),
+      h("span", { class: "quick-days" },
+        h("s-button", { onclick: () => search(shopDay(0)) }, t("orders.today")),
+        h("s-button", { onclick: () => search(shopDay(1)) }, t("orders.tomorrow"))))),
+    h("s-section", {}, dayLine, results, more));
   return { element };
 }
