@@ -10,8 +10,10 @@ What an alert names: each message that failed (refused by Shopify or the ERP, it
 a bug) or parked (a De:Para, a location or a setting missing: it resumes by itself once a person
 adds it), each unit interrupted (left pending under a job RQ no longer holds: a worker killed, Redis
 restarted; ledger.stuck, the test the dashboard counts them by: a person's Retry redoes it), each
-note a flow left on an order for a person, and each schedule whose runs stopped (a run failed with
-no retry left, a cron the tick cannot read), that is new since the last alert:
+note a flow left on an order for a person, each schedule whose runs stopped (a run failed with
+no retry left, a cron the tick cannot read), and each Shopify webhook whose handling failed for good
+(its inbox row failed: a bug, retries run out; an uninstall or a GDPR request among them, which no
+message traces), that is new since the last alert:
 its subject (the order's name, the product), why, in the team's language, and a link to it in the
 app; then how many are open in all. An item stays told while it stays open: failing again after a
 retry with the same words is not news; failing anew after it was done, or for another reason, is.
@@ -52,7 +54,18 @@ from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import AlertState, Message, MessageStatus, OrderLink, Schedule, Shop, ShopStatus, utcnow
+from ledger.models import (
+    AlertState,
+    InboxStatus,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Schedule,
+    Shop,
+    ShopStatus,
+    WebhookInbox,
+    utcnow,
+)
 from ledger.schedules import BAD_CRON, RUN_FAILED
 from mail import client as mail
 from settings import Settings, get_settings
@@ -101,6 +114,11 @@ WORDS: dict[str, dict[str, str]] = {
         "pt-BR": "Execuções agendadas paradas (página Fluxos)",
         "en": "Scheduled runs stopped (Flows page)",
     },
+    "webhooks": {
+        "pt-BR": "Webhooks da Shopify que falharam (página Fluxos, Jobs com falha: Reenfileirar)",
+        "en": "Shopify webhooks that failed (Flows page, Failed jobs: Requeue)",
+    },
+    "webhook": {"pt-BR": "Webhook {topic} nº {id}", "en": "Webhook {topic} #{id}"},
     "bad_cron": {
         "pt-BR": "o horário agendado não pôde ser lido",
         "en": "the schedule's time could not be read",
@@ -111,9 +129,11 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "open": {
         "pt-BR": "Em aberto agora: com falha {failed}; aguardando um De:Para ou uma configuração {parked}; "
-        "interrompidas {stuck}; pedidos com aviso {orders}; execuções agendadas paradas {runs}.",
+        "interrompidas {stuck}; pedidos com aviso {orders}; execuções agendadas paradas {runs}; "
+        "webhooks com falha {webhooks}.",
         "en": "Open now: failed {failed}; waiting for a mapping or a setting {parked}; "
-        "interrupted {stuck}; orders flagged {orders}; scheduled runs stopped {runs}.",
+        "interrupted {stuck}; orders flagged {orders}; scheduled runs stopped {runs}; "
+        "webhooks failed {webhooks}.",
     },
     "home": {"pt-BR": "Abrir o app: {url}", "en": "Open the app: {url}"},
     "why": {
@@ -136,12 +156,15 @@ def say(key: str, locale: str, **params: Any) -> str:
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to tell: a message in trouble or interrupted, one note on an order, or a schedule
-    stopped."""
+    """One thing to tell: a message in trouble or interrupted, one note on an order, a schedule
+    stopped, or a webhook failed."""
 
-    key: str  # "m<message id>" | "i<message id>" (interrupted) | "o<link id>:<note label>" | "s<schedule id>"
+    # "m<message id>" | "i<message id>" (interrupted) | "o<link id>:<note label>" | "s<schedule id>"
+    # | "w<webhook inbox id>"
+    key: str
     fingerprint: str
-    group: str  # listed under: "<flow>:failed" | "<flow>:parked" | "<flow>:stuck" | "orders" | "runs"
+    # listed under: "<flow>:failed" | "<flow>:parked" | "<flow>:stuck" | "orders" | "runs" | "webhooks"
+    group: str
     title: str
     reason: str
     path: str  # in the app: /app/messages/<id> | /app/orders/<id> | /app/flows
@@ -257,9 +280,10 @@ def collect(
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
-    others = [  # the orders' notes and the schedules stopped: few, each read whole
+    hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
+    others = [  # the orders' notes, the schedules stopped, the webhooks failed: few, each read whole
         item
-        for item in _note_items(links, locale) + _run_items(runs, locale)
+        for item in _note_items(links, locale) + _run_items(runs, locale) + hooks
         if kept.get(item.key) != item.fingerprint
     ]
     first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in others])
@@ -349,10 +373,42 @@ def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
     return items
 
 
+def _domain(session: Session, shop_id: int) -> str:
+    return session.scalar(select(Shop.domain).where(Shop.id == shop_id)) or ""
+
+
+def _failed_webhooks(domain: str) -> Any:
+    """The shop's failed webhook inbox rows (ix_inbox_failed: a few rows of its every delivery)."""
+    return WebhookInbox.shop_domain == domain, WebhookInbox.status == InboxStatus.FAILED.value
+
+
+def _webhook_items(session: Session, domain: str, since: datetime, now: datetime, locale: str) -> list[Item]:
+    """A webhook delivery whose handling failed for good in (since, now]: nothing runs it again until
+    a person requeues it (Flows page, Failed jobs), and an uninstall or a GDPR request has no message
+    that would tell of it."""
+    rows = session.execute(
+        select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.reason, WebhookInbox.processed_at).where(
+            *_failed_webhooks(domain), WebhookInbox.processed_at > since, WebhookInbox.processed_at <= now
+        )
+    ).all()
+    return [
+        Item(
+            key=f"w{row.id}",
+            fingerprint=_digest(row.reason),
+            group="webhooks",
+            title=say("webhook", locale, topic=row.topic, id=row.id),
+            reason=_short(mask_text(row.reason or "", False) or ""),
+            path="/app/flows",
+            at=row.processed_at,
+        )
+        for row in rows
+    ]
+
+
 def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
     """The told items still open (a message still failed or parked, an interrupted unit still
-    pending, a note its order still holds): one that closed is forgotten, so failing again later is
-    told again."""
+    pending, a note its order still holds, a schedule still stopped, a webhook not requeued): one that
+    closed is forgotten, so failing again later is told again."""
     message_ids = [int(key[1:]) for key in told if key.startswith("m") and key[1:].isdigit()]
     pending_ids = [int(key[1:]) for key in told if key.startswith("i") and key[1:].isdigit()]
     link_ids = {int(key[1:].split(":", 1)[0]) for key in told if key.startswith("o") and key[1:2].isdigit()}
@@ -380,12 +436,17 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
             Schedule.shop_id == shop_id, Schedule.id.in_(schedule_ids), Schedule.last_status.in_(STOPPED_RUNS)
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
+    inbox_ids = [int(key[1:]) for key in told if key.startswith("w") and key[1:].isdigit()]
+    domain = _domain(session, shop_id) if inbox_ids else ""
+    for chunk in _chunks(inbox_ids):
+        failed = select(WebhookInbox.id).where(*_failed_webhooks(domain), WebhookInbox.id.in_(chunk))
+        open_keys |= {f"w{row_id}" for row_id in session.scalars(failed)}
     return {key: value for key, value in told.items() if key in open_keys}
 
 
 def open_counts(session: Session, shop_id: int, interrupted: stuck.Stuck | None = None) -> dict[str, int]:
     """The shop's open items in all: failed, parked and interrupted messages, orders flagged for a
-    person, schedules whose runs stopped."""
+    person, schedules whose runs stopped, webhooks failed."""
     by_status = dict(
         session.execute(
             select(Message.status, func.count())
@@ -399,8 +460,10 @@ def open_counts(session: Session, shop_id: int, interrupted: stuck.Stuck | None 
     runs = session.scalar(
         select(func.count()).where(Schedule.shop_id == shop_id, Schedule.last_status.in_(STOPPED_RUNS))
     )
+    webhooks = session.scalar(select(func.count()).where(*_failed_webhooks(_domain(session, shop_id))))
     return {
         "runs": int(runs or 0),
+        "webhooks": int(webhooks or 0),
         "failed": int(by_status.get(MessageStatus.FAILED.value, 0)),
         "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),
         "stuck": sum(interrupted.counts().values()) if interrupted is not None else 0,
@@ -466,8 +529,8 @@ def app_link(settings: Settings, domain: str, path: str) -> str:
 def _heading(group: str, locale: str) -> str:
     if group == "orders":
         return say("order_notes", locale)
-    if group == "runs":
-        return say("runs", locale)
+    if group in ("runs", "webhooks"):
+        return say(group, locale)
     name, _, status = group.partition(":")
     flow = flows.BY_NAME.get(name)
     label = flow.label_in(locale) if flow else name

@@ -521,6 +521,15 @@ class OrderLink(Base):
         ),
         # A day's orders in the order they are picked: by the slot's day, then its start
         Index("ix_order_links_slot_day", "shop_id", "slot_day", "slot_time"),
+        # The orders flagged for a person (a few of a shop's every order): the alert run's count and
+        # its changed-since read, every 15 minutes per shop (jobs.alerts)
+        Index(
+            "ix_order_links_attention",
+            "shop_id",
+            "updated_at",
+            postgresql_where=text("needs_attention IS NOT NULL"),
+            sqlite_where=text("needs_attention IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -251,3 +251,18 @@ def test_job_queries_read_through_indexes(big, settings):
     with captured() as sold:
         sold_since(big.a, 1, utcnow() - timedelta(hours=1))
     assert_bounded(settings.database_url, seen + sold, bound=UNIT_BOUND)
+
+
+def test_alert_queries_read_through_indexes(big, settings):
+    """The alert run, every 15 minutes per shop with recipients: what changed since the last one
+    (failed and parked messages, flagged orders, stopped schedules, failed webhooks) and the open
+    totals; its fingerprints of what it told before, checked still open."""
+    from jobs import alerts
+
+    now = utcnow()
+    with session_scope(settings.database_url) as session:
+        told = {f"m{n}": "x" for n in range(1, 2000, 7)} | {f"w{n}": "x" for n in range(1000, 100_000, 1000)}
+    with captured() as seen, session_scope(settings.database_url) as session:
+        alerts.collect(session, big.a, now - alerts.FIRST_LOOK, now, told, "pt-BR")
+        alerts.open_counts(session, big.a)
+    assert_bounded(settings.database_url, seen)

@@ -13,7 +13,7 @@ from jobs import alerts, scheduler
 from ledger import kv, order_notes, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import AlertState, Message, OrderLink, Schedule, Shop, utcnow
+from ledger.models import AlertState, InboxStatus, Message, OrderLink, Schedule, Shop, WebhookInbox, utcnow
 from ledger.schedules import RUN_FAILED, RUN_OK
 from sandbox.mail import MailServer
 from settings import get_settings
@@ -98,7 +98,7 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     assert "#1004" not in text and "#1005" not in text and "#9" not in text
     counts = (
         "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; interrompidas 0; "
-        "pedidos com aviso 1; execuções agendadas paradas 0."
+        "pedidos com aviso 1; execuções agendadas paradas 0; webhooks com falha 0."
     )
     assert counts in text
 
@@ -134,7 +134,7 @@ def test_a_scheduled_run_that_stopped_is_told_once_until_it_runs_again(mail) -> 
     text = mail.received[-1].text
     assert "Execuções agendadas paradas (página Fluxos)" in text and "Estoque: " in text
     assert "the ERP did not answer" in text and "/app/flows" in text
-    assert "execuções agendadas paradas 1." in text
+    assert "execuções agendadas paradas 1;" in text
 
     with session_scope() as session:  # the tick starts the next run: not news
         session.get(Schedule, schedule_id).last_run_at = utcnow()
@@ -144,6 +144,43 @@ def test_a_scheduled_run_that_stopped_is_told_once_until_it_runs_again(mail) -> 
             session.get(Schedule, schedule_id).last_status = status
         alerts.run(shop_id)
     assert len(mail.received) == 2 and "Estoque: " in mail.received[-1].text
+
+
+def _webhook(domain: str, topic: str, status: InboxStatus, reason: str | None = None) -> int:
+    """A webhook delivery as jobs.inbox leaves it (a failed one: its reason, when it ended)."""
+    with session_scope() as session:
+        row = WebhookInbox(topic=topic, shop_domain=domain, raw_body=b"{}", headers={}, status=status.value,
+                           reason=reason, processed_at=utcnow())  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_webhook_that_failed_for_good_is_told_once_until_it_is_requeued_and_fails_again(mail) -> None:
+    """An inbox row failed (a handler's bug, retries run out) waits for a person's Requeue on the
+    Flows page; no message traces an uninstall or a GDPR request, so the alert is where it is heard
+    of. Another shop's failed row, a processed one, are not this shop's news."""
+    shop_id = _shop()
+    failed = _webhook(SHOP, "customers/redact", InboxStatus.FAILED, "OperationalError: database is locked")
+    _webhook(SHOP, "orders/paid", InboxStatus.PROCESSED)
+    _webhook("outra-loja.myshopify.com", "orders/paid", InboxStatus.FAILED, "ValueError: other shop")
+
+    assert alerts.run(shop_id)["items"] == 1
+    text = mail.received[-1].text
+    assert "Webhooks da Shopify que falharam (página Fluxos" in text
+    assert f"Webhook customers/redact nº {failed}: OperationalError: database is locked" in text
+    assert "/app/flows" in text and "other shop" not in text and "orders/paid" not in text
+    assert "webhooks com falha 1." in text
+    assert alerts.run(shop_id) == {"items": 0}  # still failed: told
+
+    with session_scope() as session:  # requeued (Flows page), then failed again
+        session.get(WebhookInbox, failed).status = InboxStatus.ENQUEUED.value
+    assert alerts.run(shop_id) == {"items": 0}
+    with session_scope() as session:
+        assert not any(key.startswith("w") for key in session.get(AlertState, shop_id).told)  # forgotten
+        row = session.get(WebhookInbox, failed)
+        row.status, row.processed_at = InboxStatus.FAILED.value, utcnow()
+    assert alerts.run(shop_id)["items"] == 1 and len(mail.received) == 2
 
 
 def _pending(shop_id: int, flow: str, unit: str, job_id: str, minutes_ago: int, **ids) -> int:
