@@ -38,6 +38,10 @@ CUSTOMER_WIDTHS: dict[str, int] = {
     "state_registration": 20, "uf": 2,
 }  # fmt: skip
 WHOLE_PARTS = frozenset({"street", "complement", "district"})
+# An address cut short is another (or no) mailbox: the register's and the NF-e XML's e-mail would
+# go to a domain that does not exist. Wider than its column it is left out, so the ERP's upsert by
+# document keeps the e-mail it has on file.
+WHOLE_ONLY = frozenset({"email", "nfe_email"})
 
 
 # The texts the NF-e prints (TString, Latin-1 only): the name and the address (erp.nfe_text).
@@ -50,19 +54,28 @@ def customer_payload(customer: CustomerInput, names: Names = NAMES) -> dict[str,
     so what the ERP stores is what the NF-e can print; fields the order does not know are left
     out, not sent as null, so the ERP's upsert by document
     keeps what it has on file (a company's state registration, its ICMS contributor flag). A name
-    left with nothing (all emoji) is left out too, so the register keeps its own."""
+    left with nothing (all emoji) is left out too, so the register keeps its own, and so is an e-mail
+    wider than its column (WHOLE_ONLY: cut, it is another address)."""
     texts = {key: nfe_text(value) for key in NFE_TEXTS if isinstance(value := getattr(customer, key), str)}
     c = replace(customer, **{key: None if key in ("name", "trade_name") and not value else value
                              for key, value in texts.items()})  # fmt: skip
     c = replace(
         c,
         **{
-            key: within(value, width) if key in WHOLE_PARTS else value[:width].rstrip()
+            key: _fit(key, value, width)
             for key, width in CUSTOMER_WIDTHS.items()
             if isinstance(value := getattr(c, key), str) and len(value) > width
         },
     )
     return {key: value for key, value in _customer_fields(c, names).items() if value is not None}
+
+
+def _fit(key: str, value: str, width: int) -> str | None:
+    """A customer text wider than its column, within it: None (left out) for an e-mail, by whole
+    parts for the address's texts, else cut by characters."""
+    if key in WHOLE_ONLY:
+        return None
+    return within(value, width) if key in WHOLE_PARTS else value[:width].rstrip()
 
 
 def _customer_fields(c: CustomerInput, names: Names) -> dict[str, Any]:

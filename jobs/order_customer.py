@@ -94,6 +94,7 @@ from dataclasses import dataclass
 from stdnum.br import cnpj as stdnum_cnpj
 from stdnum.br import cpf as stdnum_cpf
 from stdnum.exceptions import ValidationError
+from stdnum.util import clean
 
 from erp.records import CustomerInput
 from ledger.errors import Rejected
@@ -191,9 +192,11 @@ def validate_tax_id(value: str | None) -> TaxId:
     if value is None or not value.strip():
         raise InvalidTaxId(value, "the order carries no CPF/CNPJ (localizedFields TAX_CREDENTIAL_BR)",
                            rule_words=("tax_id_none", {}))  # fmt: skip
-    compact = re.sub(r"[\s./-]", "", value).upper()
+    # stdnum's clean maps the look-alikes a phone or a copy from a PDF brings (fullwidth digits,
+    # typographic dashes) to ASCII: the document kept is the one the ERP reads, never the raw text.
+    compact = re.sub(r"[\s./-]", "", clean(value, "")).upper()
     if len(compact) == 11:
-        if not compact.isdigit():
+        if not re.fullmatch(r"[0-9]{11}", compact):
             raise InvalidTaxId(value, "a CPF has 11 digits only", rule_words=("cpf_digits_only", {}))
         if len(set(compact)) == 1:
             raise InvalidTaxId(
@@ -206,7 +209,7 @@ def validate_tax_id(value: str | None) -> TaxId:
                                rule_words=("cpf_check_digits", {})) from None  # fmt: skip
         return TaxId(compact, "F")
     if len(compact) == 14:
-        if not re.fullmatch(r"[0-9A-Z]{12}\d{2}", compact):
+        if not re.fullmatch(r"[0-9A-Z]{12}[0-9]{2}", compact):
             raise InvalidTaxId(value, "a CNPJ has 12 characters [0-9A-Z] then 2 check digits",
                                rule_words=("cnpj_shape", {}))  # fmt: skip
         if len(set(compact)) == 1:
@@ -412,6 +415,8 @@ def _complement_and_district(address2: str | None) -> tuple[str | None, str | No
     if not address2:
         return None, None
     parts = [p.strip() for p in address2.split(",") if p.strip()]
+    if not parts:  # blank or commas only (" ", ", "): neither complement nor district
+        return None, None
     if len(parts) == 1:
         return None, parts[0]
     return ", ".join(parts[:-1]), parts[-1]

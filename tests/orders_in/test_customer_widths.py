@@ -53,3 +53,24 @@ def test_what_fits_is_sent_as_typed_and_every_field_within_its_column():
     assert body["complementoLogradouro"] == "X" * 60
     fields = {"logradouro": "street", "complementoLogradouro": "complement", "bairro": "district"}
     assert all(len(body[field]) <= CUSTOMER_WIDTHS[key] for field, key in fields.items()), body
+
+
+def test_an_email_wider_than_its_column_is_left_out_never_cut_into_another_address():
+    long = (  # 111 characters: cut at 100 it ends "@departamento-compras.supermercadosexe"
+        "maria.fernanda.albuquerque.cavalcanti.de.souza.oliveira.santos"
+        "@departamento-compras.supermercadosexemplo.com.br"
+    )
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["email"] = long
+    body = customer_payload(map_customer(parse_erp_order(raw).order))
+    assert "email" not in body and "emailNfe" not in body, body
+    raw["email"] = "maria@exemplo.com.br"
+    body = customer_payload(map_customer(parse_erp_order(raw).order))
+    assert body["email"] == body["emailNfe"] == "maria@exemplo.com.br"
+
+
+def test_a_blank_or_commas_only_complement_sends_neither_complement_nor_district():
+    for blank in (" ", ", ", ",", " , , "):
+        body = _body(address2=blank)
+        assert "complementoLogradouro" not in body or not body["complementoLogradouro"], (blank, body)
+        assert "bairro" not in body or not body["bairro"], (blank, body)

@@ -192,6 +192,11 @@ def test_unknown_sku_and_unmapped_gateway_name_what_is_missing():
         ("00000000E08G12", "00000000E08G12", "J"),
         ("11.222.333/0001-81", "11222333000181", "J"),
         ("529.982.247-25", "52998224725", "F"),
+        # look-alikes a phone keyboard or a PDF brings: the ERP gets ASCII, never the raw text
+        ("５２９.９８２.２４７-２５", "52998224725", "F"),
+        ("529.982.247\u201325", "52998224725", "F"),  # an en dash
+        ("12ABC34501DE3５", "12ABC34501DE35", "J"),
+        ("529 982 247\t25", "52998224725", "F"),
     ],
 )
 def test_valid_tax_ids_are_normalised(value, document, kind):
@@ -205,6 +210,10 @@ def test_valid_tax_ids_are_normalised(value, document, kind):
         ("111.111.111-11", "one repeated digit"),
         ("12ABC34501DE36", "CNPJ check digits"),
         ("1234", "this has 4"),
+        (
+            "\u0665\u0662\u0669\u0669\u0668\u0662\u0662\u0664\u0667\u0662\u0665",
+            "11 digits only",
+        ),  # Arabic-Indic
         (None, "carries no CPF/CNPJ"),
     ],
 )
