@@ -33,15 +33,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from erp.records import Invoice
 from jobs import company_cnpj
 from jobs.nfe import UF_CODE, InvalidNfeKey, NfeKey, document_mismatch, normalise, validate_key, year_month_at
 from ledger.errors import Rejected
-from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +51,11 @@ PARTS = {"model": "model", "series": "series", "number": "number", "issuer": "is
 PART_WORDS = {part: f"nfe_part_{part}" for part in PARTS}
 # How far ahead of this clock a document's issue may be (the ERP's clock and ours differ a little).
 CLOCK_TOLERANCE = timedelta(minutes=10)
+# A key's AAMM is its issuer's local month, and the issuer may be in any of Brazil's zones: the
+# latest month a key can carry now is the month on Brazil's latest clock (Fernando de Noronha, UTC-2),
+# not the ERP's zone's (at 00:05 on the 1st in Brasilia, Campo Grande, UTC-4, is still in the last
+# month, and a store of the chain in DF issues keys of the new one).
+LATEST_CLOCK = timezone(timedelta(hours=-2))
 # How much earlier than the ERP order's creation a document's issue may read. An NF-e is issued for
 # an order that exists, but the ERP's dates may be of day precision (a date alone reads as midnight:
 # up to a day early) and a date-time without offset read in another zone than it was written in is
@@ -114,7 +117,7 @@ def same_document(invoice: Invoice, documents: Sequence[Invoice]) -> Invoice | N
 
 
 def _checked(invoice: Invoice, check: _Check) -> tuple[Invoice, NfeKey]:
-    latest = year_month_at(check.now + CLOCK_TOLERANCE, ZoneInfo(get_settings().erp_timezone))
+    latest = year_month_at(check.now + CLOCK_TOLERANCE, LATEST_CLOCK)
     try:
         key = validate_key(invoice.key, latest_month=latest)
     except InvalidNfeKey as exc:

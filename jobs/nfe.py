@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from stdnum.br import cnpj as stdnum_cnpj
+from stdnum.br import cpf as stdnum_cpf
+
 KEY_LENGTH = 44
 MODELS = {"55": "NF-e", "65": "NFC-e"}
 # The tag the app adds to a Shopify order when it applies the ERP's invoice of it (jobs.invoices):
@@ -37,7 +40,9 @@ UF_CODE = {
     "SC": 42, "RS": 43, "MS": 50, "MT": 51, "GO": 52, "DF": 53,
 }  # fmt: skip
 UF_CODES = frozenset(UF_CODE.values())
-_LAYOUT = re.compile(r"^\d{6}[0-9A-Z]{14}\d{24}$")
+# ASCII digits only ([0-9], not \\d: an Arabic-Indic digit is a Unicode digit that int() reads and the
+# check digit, by ord(), does not); the issuer's 12 [0-9A-Z] then its 2 numeric check digits.
+_LAYOUT = re.compile(r"^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$")
 
 
 class InvalidNfeKey(ValueError):
@@ -96,8 +101,8 @@ def validate_key(
 
     Raises:
         InvalidNfeKey: wrong length, characters outside the layout, unknown state code, month
-            out of range or later than `latest_month`, model not 55/65 (or not in `models`), or a
-            wrong check digit.
+            out of range or later than `latest_month`, model not 55/65 (or not in `models`), a
+            wrong check digit, or an issuer whose own check digits (CNPJ, or CPF padded 000) fail.
     """
     key = normalise(value)
     if len(key) != KEY_LENGTH:
@@ -106,7 +111,7 @@ def validate_key(
     if not _LAYOUT.match(key):
         raise InvalidNfeKey(
             value,
-            "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])",
+            "layout: digits everywhere except the issuer CNPJ's first 12 (positions 7-18, [0-9A-Z])",
             ("nfe_rule_layout", {}),
         )
     uf = int(key[0:2])
@@ -130,6 +135,9 @@ def validate_key(
     if int(key[43]) != expected:
         raise InvalidNfeKey(value, f"check digit {key[43]} is wrong: modulo 11 gives {expected}",
                             ("nfe_rule_check_digit", {"digit": key[43], "expected": expected}))  # fmt: skip
+    if not _issuer_valid(issuer := key[6:20]):
+        rule = f"issuer {issuer} is neither a CNPJ nor a CPF: its check digits do not match"
+        raise InvalidNfeKey(value, rule, ("nfe_rule_issuer", {"issuer": issuer}))
     return NfeKey(
         key=key,
         uf=uf,
@@ -142,6 +150,14 @@ def validate_key(
         code=key[35:43],
         check_digit=expected,
     )
+
+
+def _issuer_valid(issuer: str) -> bool:
+    """The key's 14 issuer characters: a CNPJ (alphanumeric included), or a CPF left-padded with
+    000 (a person's NF-e: a rural producer's), each by its own check digits (python-stdnum)."""
+    if stdnum_cnpj.is_valid(issuer):
+        return True
+    return issuer.startswith("000") and stdnum_cpf.is_valid(issuer[3:])
 
 
 def year_month_at(moment: datetime, zone: tzinfo) -> str:

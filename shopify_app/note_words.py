@@ -797,8 +797,8 @@ WORDS: dict[str, Text] = {
         "must have {length} characters, has {has}",
     ),
     "nfe_rule_layout": (
-        "formato: só dígitos, exceto o CNPJ do emitente (posições 7-20, [0-9A-Z])",
-        "layout: digits everywhere except the issuer CNPJ (positions 7-20, [0-9A-Z])",
+        "formato: só dígitos, exceto os 12 primeiros do CNPJ do emitente (posições 7-18, [0-9A-Z])",
+        "layout: digits everywhere except the issuer CNPJ's first 12 (positions 7-18, [0-9A-Z])",
     ),
     "nfe_rule_uf": ("cUF {uf} não é um código de UF do IBGE", "cUF {uf} is not an IBGE state code"),
     "nfe_rule_month": (
@@ -816,6 +816,10 @@ WORDS: dict[str, Text] = {
     "nfe_rule_check_digit": (
         "dígito verificador {digit} está errado: o módulo 11 dá {expected}",
         "check digit {digit} is wrong: modulo 11 gives {expected}",
+    ),
+    "nfe_rule_issuer": (
+        "o emitente {issuer} não é um CNPJ nem um CPF: seus dígitos verificadores não conferem",
+        "issuer {issuer} is neither a CNPJ nor a CPF: its check digits do not match",
     ),
     "nfe_key_mismatch": (
         "A chave da NF-e {key} não é a chave do documento que o ERP descreve (número {number}, série "

@@ -97,6 +97,21 @@ def test_a_key_of_a_month_still_to_come_is_invalid() -> None:
     assert "AAMM 2803 is later than the current month (2611)" in refused.detail["rule"]
 
 
+def test_a_key_of_the_new_month_on_brazils_latest_clock_is_valid_whatever_the_erps_zone() -> None:
+    """The key's AAMM is its issuer's local month: at 00:30 of December 1st in Fernando de Noronha
+    (UTC-2) it is still November in Sao Paulo (and in Campo Grande at 00:05 in Brasilia); a store
+    there issues keys of December, and only a month past Brazil's latest clock is still to come."""
+    turn = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)  # 23:30 of the 30th in Sao Paulo
+    december = _key(year_month="2612", uf="26")
+    invoice, key = invoice_keys.checked(
+        _invoice(december, issued_at=turn), [], now=turn + timedelta(minutes=1)
+    )
+    assert key.year_month == "2612" and invoice.key == december
+    with pytest.raises(Rejected) as refused:
+        invoice_keys.checked(_invoice(_key(year_month="2701"), issued_at=turn), [], now=turn)
+    assert "AAMM 2701 is later than the current month (2612)" in refused.value.detail["rule"]
+
+
 def test_a_document_issued_later_than_now_is_invalid_beyond_the_clocks_tolerance() -> None:
     ahead = invoice_keys.CLOCK_TOLERANCE
     invoice_keys.checked(_invoice(_key(), issued_at=NOW + ahead), [], now=NOW)  # clocks differ a little

@@ -72,6 +72,36 @@ def test_layout_rules(key: str, rule: str) -> None:
     assert rule in raised.value.rule
 
 
+def _signed(first43: str) -> str:
+    return first43 + str(check_digit(first43))
+
+
+def test_only_ascii_digits_pass_the_layout() -> None:
+    """An Arabic-Indic nine is a Unicode digit (\\d, int() read it) whose ord() the check digit does
+    not count as nine: a key holding one whose code point happened to fit the check passed."""
+    forged = NFE_SP[:40] + "\u0669" + NFE_SP[41:]
+    with pytest.raises(InvalidNfeKey) as raised:
+        validate_key(forged)
+    assert "layout" in raised.value.rule
+
+
+def test_the_issuer_is_a_cnpj_or_a_cpf_by_its_own_check_digits() -> None:
+    """The key's check digit holds for any 14 characters: the issuer's own check digits are the
+    CNPJ's (letters only in its first 12) or, padded with 000, a CPF's (a person's NF-e)."""
+    tail = "55" + "001" + "000003589" + "1" + "98183992"
+    with pytest.raises(InvalidNfeKey) as raised:  # letters where the CNPJ's check digits are
+        validate_key(_signed("352611" + "12ABC34501DEAB" + tail))
+    assert "layout" in raised.value.rule
+    with pytest.raises(InvalidNfeKey) as raised:  # numeric, but not the CNPJ's check digits
+        validate_key(_signed("352611" + "12ABC34501DE99" + tail))
+    assert "issuer 12ABC34501DE99 is neither a CNPJ nor a CPF" in raised.value.rule
+    assert raised.value.words == ("nfe_rule_issuer", {"issuer": "12ABC34501DE99"})
+    with pytest.raises(InvalidNfeKey):
+        validate_key(_signed("352611" + "20695448000185" + tail))
+    assert validate_key(_signed("352611" + "00052998224725" + tail)).issuer == "00052998224725"  # a CPF
+    assert validate_key(_signed("352611" + "12ABC34501DE35" + tail)).issuer == "12ABC34501DE35"
+
+
 def test_a_ct_e_key_with_a_right_check_digit_is_still_refused_for_its_model() -> None:
     """Model 57 (CT-e) whose check digit is right: only the model rule can refuse it."""
     first43 = NFE_SP[:20] + "57" + NFE_SP[22:43]
@@ -114,9 +144,9 @@ def test_a_key_is_compared_with_the_document_it_is_said_to_be() -> None:
     alnum = validate_key(letters + str(check_digit(letters)))
     dated = {"model": "55", "series": "1", "number": 123, "issued_at": datetime(2026, 11, 2, tzinfo=UTC)}
     assert document_mismatch(alnum, **dated, issuer="12.ABC.345/01DE-35") is None
-    zeros = "352103" + "00695448000184" + "55" + "001" + "000003589" + "1" + "98183992"
+    zeros = "352103" + "00695448000177" + "55" + "001" + "000003589" + "1" + "98183992"
     lost = validate_key(zeros + str(check_digit(zeros)))
-    assert document_mismatch(lost, **{**same, "issued_at": issued}, issuer="695448000184") is None
+    assert document_mismatch(lost, **{**same, "issued_at": issued}, issuer="695448000177") is None
 
 
 def test_a_key_of_a_month_still_to_come_is_refused() -> None:
