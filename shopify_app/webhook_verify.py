@@ -44,6 +44,7 @@ class Reason(enum.StrEnum):
     INVALID_HMAC = "invalid_hmac"
     MISSING_HEADERS = "missing_headers"
     HEADERS_TOO_LONG = "headers_too_long"
+    HEADERS_UNREADABLE = "headers_unreadable"
 
 
 # How the route answers each reason.
@@ -53,6 +54,7 @@ STATUS_FOR_REASON = {
     Reason.INVALID_HMAC: 401,
     Reason.MISSING_HEADERS: 400,
     Reason.HEADERS_TOO_LONG: 400,
+    Reason.HEADERS_UNREADABLE: 400,
 }
 
 # The widest value each stored header may carry (the webhook_inbox columns): a longer one is a
@@ -125,6 +127,11 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Se
     )
     if too_long:
         return VerifyResult(Reason.HEADERS_TOO_LONG, missing=too_long)
+    # Only the body is signed: a replayed body may come with any headers. A NUL is no text
+    # PostgreSQL stores (nor in JSON): a 400 naming the header, not a database error (a 500).
+    unreadable = tuple(name for name in KEPT_HEADERS if "\x00" in (headers.get(name) or ""))
+    if unreadable:
+        return VerifyResult(Reason.HEADERS_UNREADABLE, missing=unreadable)
     kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
     delivery = Delivery(
         topic=headers[TOPIC_HEADER].strip(),

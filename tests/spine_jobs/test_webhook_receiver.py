@@ -87,6 +87,19 @@ def test_a_header_longer_than_its_column_is_a_400_naming_it_not_a_500(client, he
     assert count_rows() == 0
 
 
+@pytest.mark.parametrize("header", ["X-Shopify-Event-Id", "X-Shopify-Topic", "X-Shopify-Triggered-At"])
+def test_a_nul_in_a_stored_header_is_a_400_naming_it_not_a_500(client, header):
+    """Only the body is signed: a replayed body may carry any headers, and PostgreSQL stores no NUL."""
+    body = b'{"id": 1}'
+    headers = {**signed_headers(body, "orders/create"), header: "a\x00b"}
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert (response.status_code, response.json) == (
+        400,
+        {"error": "headers_unreadable", "headers": [header]},
+    )
+    assert count_rows() == 0
+
+
 def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(client, monkeypatch):
     monkeypatch.setattr(webhooks, "MAX_BODY_BYTES", 1000)
     big = json.dumps({"pad": "x" * 2000}).encode()
