@@ -41,6 +41,7 @@ from shopify_app.roles import (
     KEEP_NAME,
     RoleChangeRefused,
     default_role,
+    locked_shop,
     require_role,
     revoke_role,
     set_role,
@@ -189,6 +190,7 @@ def put_role(user_id: str) -> ResponseReturnValue:
     if errors:
         raise invalid(errors)
     with db() as session:
+        locked_shop(session, g.shop.id)  # the role checked below is the one the change replaces
         row = session.scalars(
             select(StaffRole).where(StaffRole.shop_id == g.shop.id, StaffRole.user_id == user_id)
         ).one_or_none()
@@ -209,6 +211,7 @@ def put_role(user_id: str) -> ResponseReturnValue:
 def delete_role(user_id: str) -> ResponseReturnValue:
     _check_user_id(user_id)
     with db() as session:
+        locked_shop(session, g.shop.id)  # the role checked below is the one the change replaces
         row = session.scalars(
             select(StaffRole).where(StaffRole.shop_id == g.shop.id, StaffRole.user_id == user_id)
         ).one_or_none()

@@ -98,9 +98,11 @@ def resolve_role(session: Session, shop: Shop, user_id: str) -> Role:
     return default_role(shop)
 
 
-def _locked_shop(session: Session, shop_id: int) -> Shop | None:
+def locked_shop(session: Session, shop_id: int) -> Shop | None:
     """The shop row, locked until the transaction ends: role changes of one shop run one at a time,
-    so two owners demoting each other at once cannot both see the other still an owner."""
+    so two owners demoting each other at once cannot both see the other still an owner. A caller
+    whose own check reads a staff member's role (api_admin: only an owner changes an admin's) takes
+    it first, so the role it checks is the one the change replaces."""
     return session.scalars(select(Shop).where(Shop.id == shop_id).with_for_update()).one_or_none()
 
 
@@ -128,7 +130,7 @@ def set_role(
     Raises:
         RoleChangeRefused: when it would demote the shop's last owner.
     """
-    shop = _locked_shop(session, shop_id)
+    shop = locked_shop(session, shop_id)
     if shop is None:
         raise LookupError(f"no shop {shop_id}")
     row = session.scalars(
@@ -171,7 +173,7 @@ def revoke_role(session: Session, shop_id: int, user_id: str, actor: str) -> boo
 
     Returns False when the staff member had no role. Raises RoleChangeRefused for the last owner.
     """
-    shop = _locked_shop(session, shop_id)
+    shop = locked_shop(session, shop_id)
     row = session.scalars(
         select(StaffRole).where(StaffRole.shop_id == shop_id, StaffRole.user_id == user_id)
     ).one_or_none()

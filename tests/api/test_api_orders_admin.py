@@ -13,7 +13,7 @@ from ledger import order_notes
 from ledger.db import session_scope
 from ledger.models import AuditEvent, OrderLineChange, OrderLink, Role
 
-from .conftest import headers
+from .conftest import USERS, headers
 from .test_api_messages import NFE_KEY
 
 
@@ -373,6 +373,49 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(app, settings, sh
             .where(StaffRole.shop_id == shops.a, StaffRole.role == Role.OWNER.value)
         )
     assert owners == 1 and sorted(answers.values()) == [200, 409], (owners, answers)
+
+
+def test_an_admin_cannot_demote_an_admin_by_racing_the_owners_promotion(app, settings, shops, monkeypatch):
+    """Only an owner changes an admin's role: an admin's change of an operator, read before the
+    owner's promotion of that operator committed, must not then demote the new admin. The view
+    takes the shop lock before it reads the role it checks: the owner's promotion waits for it."""
+    import threading
+
+    from spine_auth.factories import bearer, make_id_token
+    from sqlalchemy import select
+
+    from ledger.models import StaffRole
+    from shopify_app import api_admin
+
+    with session_scope(settings.database_url) as session:
+        session.add(StaffRole(shop_id=shops.a, user_id="77", role=Role.OPERATOR.value))
+    answers: dict[str, int] = {}
+
+    def put(caller: str, role: str) -> None:
+        token = bearer(make_id_token(SHOP_A, caller))
+        answers[caller] = (
+            app.test_client().put("/api/roles/77", json={"role": role}, headers=token).status_code
+        )
+
+    owners = threading.Thread(target=put, args=(USERS[Role.OWNER], "admin"))
+    original = api_admin._needs_owner
+
+    def checked_then_the_owner_promotes(current, wanted):
+        needed = original(current, wanted)
+        if not owners.is_alive() and "1" not in answers:  # the admin's check: the owner's PUT lands now
+            owners.start()
+            owners.join(timeout=2)  # with the shop locked by the admin's request, it waits
+        return needed
+
+    monkeypatch.setattr(api_admin, "_needs_owner", checked_then_the_owner_promotes)
+    put(USERS[Role.ADMIN], "viewer")
+    owners.join(timeout=20)
+    with session_scope(settings.database_url) as session:
+        now = session.scalar(
+            select(StaffRole.role).where(StaffRole.shop_id == shops.a, StaffRole.user_id == "77")
+        )
+    # the admin changed an operator (200), then the owner made them admin: never an admin demoted
+    assert (now, answers) == ("admin", {"2": 200, "1": 200}), (now, answers)
 
 
 def test_the_orders_page_masks_the_customers_data_quoted_in_a_flag_below_admin(
