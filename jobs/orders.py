@@ -825,6 +825,9 @@ def _prepare(
             # each line at its own company when the order ships from several (refused below).
             "nro_empresa": company_for(session, shop_id, read.location_ids, places),
             "lines": order_map.stock_lines(order, line_companies(shipping) if len(shipping) > 1 else None),
+            # When its sale lowered Shopify's levels (jobs.stock_pending.sold_since), not when its
+            # message appeared: a webhook late by minutes is still a sale of then.
+            "sold_at": order.created_at,
             **({order_risk.ACCEPTED: accepted} if accepted else {}),
         }
         message.request_payload = request

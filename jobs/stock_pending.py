@@ -263,27 +263,47 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
     """This shop's orders for `company` whose message appeared after `since`, whatever became of
     them but a skip undoing the sale (cancelled, never paid; a sale entered in the ERP by hand or not
     for the ERP stands), and but an order of the store's time before the app (its sale is older than
-    its message): idSku -> [(message created at, Shopify units)].
+    its message): idSku -> [(sold at, Shopify units)].
 
     What explains a drop of a SKU's level at the company's location since Shopify showed a known
     figure (jobs.stock_writer): only this shop's orders of that very SKU move its inventory item
-    there; an order still being read from Shopify (no payload yet) explains nothing yet."""
-    stmt = select(Message.created_at, Message.request_payload).where(
-        Message.shop_id == shop_id,
-        Message.flow == ORDERS_FLOW,
-        or_(Message.status != MessageStatus.SKIPPED.value, _sale_stands_sql()),
-        ~_sold_before_install_sql(),
-        Message.created_at > since,
+    there; an order still being read from Shopify (no payload yet) explains nothing yet. An order
+    is dated by its sale (Shopify's createdAt, the payload's `sold_at`), else by its message: a
+    sale kept out of a level before its webhook came was sold before that level was shown, and its
+    message, appearing after, must not explain a later drop (another sale not known yet, handed
+    back). A line without its company is the store link's, as in `pending_orders`."""
+    stmt = (
+        select(Message.created_at, Message.request_payload, StoreLink.nro_empresa)
+        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow == ORDERS_FLOW,
+            or_(Message.status != MessageStatus.SKIPPED.value, _sale_stands_sql()),
+            ~_sold_before_install_sql(),
+            Message.created_at > since,
+        )
     )
     found: dict[str, list[tuple[datetime, Decimal]]] = {}
     with session_scope() as session:
-        for created_at, payload in session.execute(stmt):
+        for created_at, payload, linked in session.execute(stmt):
             if not payload:
                 continue
-            at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
+            at = _sold_at(payload) or _utc(created_at)
             for line in payload.get("lines") or []:
-                if line.get("nro_empresa", payload.get("nro_empresa")) != company:
+                line_company = line.get("nro_empresa", payload.get("nro_empresa"))
+                if (linked if line_company is None else line_company) != company:
                     continue  # a line of an order shipping from several companies names its own
                 if line.get("sku") and line.get("quantity") is not None:
                     found.setdefault(str(line["sku"]), []).append((at, Decimal(str(line["quantity"]))))
     return found
+
+
+def _sold_at(payload: dict[str, Any]) -> datetime | None:
+    """The order's sale time its payload keeps (Shopify's createdAt), None when it keeps none."""
+    value = payload.get("sold_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None

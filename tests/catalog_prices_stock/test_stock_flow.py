@@ -50,16 +50,12 @@ def expected(row, sku, pending=Decimal(0), unit_kg=Decimal(1), weighed=False):
     return int((base / per).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def add_pending_order(shop, order_id, company, lines):
+def add_pending_order(shop, order_id, company, lines, sold_at=None):
+    request = {"nro_empresa": company, "lines": lines}
+    if sold_at is not None:  # Shopify's createdAt, as the orders flow keeps it
+        request["sold_at"] = sold_at.isoformat()
     with session_scope() as session:
-        trace.begin(
-            session,
-            shop.shop_id,
-            "orders",
-            f"order:{order_id}",
-            SHOPIFY_TO_ERP,
-            request={"nro_empresa": company, "lines": lines},
-        )
+        trace.begin(session, shop.shop_id, "orders", f"order:{order_id}", SHOPIFY_TO_ERP, request=request)
 
 
 def pick(catalog, chain, shop, company, *, minimum=3):
@@ -654,6 +650,60 @@ def test_a_sale_whose_order_came_since_the_last_pass_is_not_subtracted_twice_on_
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
+
+
+def test_an_order_kept_by_its_store_links_company_is_not_subtracted_twice_on_a_stale_retry(chain):
+    """As above, the order's payload naming no company (parked before the orders flow named it):
+    pending_orders counts it at the store link's company, and so must what explains the drop, or
+    the same 2 units are subtracted as pending and again as a drop no order explains."""
+    shop = chain.install("cas-sem-empresa", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item = data["inventory_item_id"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+    add_pending_order(shop, 5903, None, [{"sku": sku, "quantity": 2}])
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
+
+
+def test_a_sale_kept_out_before_its_order_came_does_not_explain_a_later_unknown_sale(chain, monkeypatch):
+    """A sale races our write (its webhook not processed yet): the retry keeps it out. Its orders
+    message appears after our write, but its sale (Shopify's createdAt) is older: when a second
+    sale, not known yet, drops the level and the ERP row moves, the first order must not explain
+    that drop, or the second sale's unit is handed back (oversold) until its webhook comes."""
+    shop = chain.install("cas-tardio", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item, seq = data["inventory_item_id"], data["seq_produto"]
+    chain.consinco.erp.simulator.move_stock(1, seq, 12)
+    real = stock_writer.set_available
+    sold: list = []
+
+    def sale_in_between(client, quantities, **kwargs):
+        if not sold:  # sale 1: 2 units between our read and our write
+            chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+            sold.append(utcnow())
+        return real(client, quantities, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_writer, "set_available", sale_in_between)
+        stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))  # kept out
+    _age_erp_row(chain, 1, seq)
+    add_pending_order(shop, 6001, 1, [{"sku": sku, "quantity": 2}], sold_at=sold[0])  # its webhook now
+    stock.run(shop.shop_id)
+    level = chain.level(shop, item, 1)
+    assert level == expected(row, s, pending=Decimal(2))  # nothing to write
+    chain.set_level(shop, item, 1, level - 1)  # sale 2: 1 unit, its webhook not processed yet
+    chain.consinco.erp.simulator.move_stock(1, seq, 1)  # the ERP row moves (a unit received)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2)) - 1
 
 
 def _applied_then_lost(monkeypatch, shop):
