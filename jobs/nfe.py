@@ -40,7 +40,7 @@ UF_CODE = {
     "SC": 42, "RS": 43, "MS": 50, "MT": 51, "GO": 52, "DF": 53,
 }  # fmt: skip
 UF_CODES = frozenset(UF_CODE.values())
-# ASCII digits only ([0-9], not \\d: an Arabic-Indic digit is a Unicode digit that int() reads and the
+# ASCII digits only ([0-9], not \d: an Arabic-Indic digit is a Unicode digit that int() reads and the
 # check digit, by ord(), does not); the issuer's 12 [0-9A-Z] then its 2 numeric check digits.
 _LAYOUT = re.compile(r"^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$")
 
