@@ -180,6 +180,24 @@ def settled_outside(key: str, seq: int, by: str, note: str, state: Settlement) -
     return Capture(_captured(state), said, attention=said, words=(words,))
 
 
+def foreign_currency(state: Settlement) -> Capture | None:
+    """An order the customer paid in another currency than the shop's (Shopify Markets): orderCapture
+    must then ask in that currency, and every amount the app reads and the NF-e carry is the shop's
+    (BRL, the currency the ERP books in). Converting at a rate of the app's choosing could capture
+    more or less than the NF-e, so nothing is asked: the capture is named for a person, who captures
+    the NF-e's amount from the order in Shopify admin (Shopify converts it there). None: the
+    customer paid in the shop's currency (or Shopify said neither)."""
+    paid_in, books_in = state.presentment_currency, state.currency
+    if not paid_in or not books_in or paid_in == books_in:
+        return None
+    said = (
+        f"nothing captured: the customer paid in {paid_in} and the app captures in the shop's currency "
+        f"({books_in}) only; capture the NF-e's amount from the order in Shopify admin"
+    )
+    words = ("capture_foreign_currency", {"paid_in": paid_in, "books_in": books_in})
+    return Capture(_captured(state), said, attention=said, words=(words,))
+
+
 def not_asked(invoiced: Decimal, own: Decimal, state: Settlement, since: datetime | None = None) -> Decimal:
     """Pure: what a capture of the order's NF-e (totalling `invoiced`) would have asked now, up to
     this NF-e's `own` total: the money of it left to a person who settled it outside the app. Nothing
@@ -268,6 +286,8 @@ def capture(
     now = now or datetime.now(UTC)
     at = at or now
     invoiced = cents(invoiced)  # what the NF-e ask for, as captured: no half cent named as a refund owed
+    if (foreign := foreign_currency(state)) is not None:
+        return foreign
     plan, uncovered = capture_plan(invoiced, state, since)
     plan, held_back = within_total(plan, state)
     asked, answers, answered = [], [], None

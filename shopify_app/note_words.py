@@ -1081,6 +1081,12 @@ WORDS: dict[str, Text] = {
         "{note}",
         "capture of NF-e {key} not asked: event #{seq} was handled outside the app by {by}: {note}",
     ),
+    "capture_foreign_currency": (
+        "nada capturado: o cliente pagou em {paid_in} e o app captura só na moeda da loja ({books_in}); "
+        "capture o valor da NF-e pelo pedido no admin da Shopify",
+        "nothing captured: the customer paid in {paid_in} and the app captures in the shop's currency "
+        "({books_in}) only; capture the NF-e's amount from the order in Shopify admin",
+    ),
     "capture_refused": (
         "{nfe} (total {invoiced}): {refusals}: {due} não foi cobrado ({paid} recebido); capture de novo pelo "
         "pedido na Shopify se a autorização ainda permitir, senão cobre o cliente de novo ou absorva a "

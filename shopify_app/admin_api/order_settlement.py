@@ -131,6 +131,7 @@ class Settlement:
     # delivery) took nothing online; an online one's (a Pix not paid yet) is money still due online
     pending_sales: tuple[tuple[str | None, Decimal, bool | None], ...] = ()
     cancel_note: str | None = None  # the cancellation's staff note (None: not cancelled, or none given)
+    presentment_currency: str | None = None  # the currency the customer paid in (presentmentCurrencyCode)
 
     @property
     def beside_goods(self) -> Decimal:
@@ -254,6 +255,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         gateway_names=tuple(raw.get("paymentGatewayNames") or ()),
         pending_sales=tuple(pending_sales),
         cancel_note=(raw.get("cancellation") or {}).get("staffNote"),
+        presentment_currency=raw.get("presentmentCurrencyCode"),
     )
 
 

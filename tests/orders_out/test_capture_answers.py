@@ -128,6 +128,27 @@ def test_an_authorisation_voided_before_the_invoice_is_named_as_voided(world: Wo
     assert "above what the customer" not in note and Decimal(nfe_total) > 0
 
 
+def test_an_order_paid_in_another_currency_is_not_captured_in_the_shops_and_is_named(world: World) -> None:
+    """A Shopify Markets order the customer paid in USD: orderCapture must ask in USD, and every amount
+    the app reads and the NF-e carry is in BRL. Nothing is asked at a rate of the app's choosing (nor
+    in BRL, which Shopify refuses, failing the invoice before its fulfilment): the invoice is written
+    and fulfilled, and the capture is named for a person, who captures it in Shopify admin."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    doc = world.order_doc(order.gid)
+    world.shopify.sandbox.store.put(world.name, {**doc, "presentmentCurrencyCode": "USD"})
+    _nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    settlement = world.settlement(order.gid)
+    assert settlement.presentment_currency == "USD" and _captures(world, order) == []
+    assert settlement.open_authorization() is not None  # left whole for the person
+    assert world.settlement(order.gid).fulfillments, "the goods left: fulfilled whatever the money"
+    note = world.link(order.gid).needs_attention or ""
+    assert "the customer paid in USD and the app captures in the shop's currency (BRL) only" in note, note
+    with pytest.raises(ShopifyUserErrors):  # the sandbox refuses a capture asked in BRL, as Shopify does
+        for_shop(world.domain).order_capture(order.gid, settlement.open_authorization().id, Decimal("1.00"),
+                                             currency="BRL")  # fmt: skip
+
+
 def _amounts(world: World, order: LinkedOrder) -> list[tuple[str, str]]:
     return [(c["status"], c["amountSet"]["shopMoney"]["amount"]) for c in _captures(world, order)]
 

@@ -63,9 +63,11 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         return _refuse(
             ["parentTransactionId"], "Parent transaction must be an authorization of this order.", "INVALID"
         )
-    if input.get("currency") not in (None, CURRENCY):
+    # OrderCaptureInput.currency: the presentment currency, required when it is not the shop's.
+    presentment = order.get("presentmentCurrencyCode") or CURRENCY
+    if (input.get("currency") or (CURRENCY if presentment == CURRENCY else None)) != presentment:
         return _refuse(
-            ["currency"], f"Currency must be the order's presentment currency {CURRENCY}.", "INVALID"
+            ["currency"], f"Currency must be the order's presentment currency {presentment}.", "INVALID"
         )
     try:
         wanted = cents(Decimal(str(input["amount"])))
