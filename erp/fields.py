@@ -49,25 +49,34 @@ def opt_int(raw: dict[str, Any], key: str, where: str) -> int | None:
 
 
 def dec(raw: dict[str, Any], key: str, where: str) -> Decimal:
+    """A number field as a Decimal. NaN and infinities ("NaN", "Infinity", JSON's NaN token) are no
+    number a record can carry: Decimal('NaN') > 0 raises, and an infinite weight cannot be sent to
+    Shopify as JSON; they are the record's malformed field, like text."""
     value = raw.get(key)
     kind = type(value)
     if kind is Decimal:
-        return value
-    if kind is int:
+        if value.is_finite():
+            return value
+    elif kind is int:
         return Decimal(value)
-    if kind is float:
-        return Decimal(repr(value))
-    if kind is str:
+    elif kind is str:
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             pass
+        else:
+            if number.is_finite():
+                return number
+    elif kind is float:
+        number = Decimal(repr(value))  # 'nan', 'inf' read as Decimal's NaN and Infinity
+        if number.is_finite():
+            return number
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a number", value)
 
 
 def opt_dec(raw: dict[str, Any], key: str, where: str) -> Decimal | None:
     value = raw.get(key)
-    if value is None or type(value) is Decimal:  # (dec's first case, without a second call)
+    if value is None or (type(value) is Decimal and value.is_finite()):  # (dec's first case, without a call)
         return value
     return dec(raw, key, where)
 

@@ -71,6 +71,7 @@ import dataclasses
 import functools
 import hashlib
 import html
+import math
 import operator
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -183,11 +184,20 @@ def _weight_kg(sku: Mapping[str, Any]) -> float:
 _ONE_KG = float(WEIGHED_SALE_UNIT_KG)
 
 
+def _title(product: dict[str, Any]) -> str:
+    """The product's description, or "Produto <seqproduto>" when it has none or only blanks
+    (Shopify requires a title); a description is sent as the ERP has it (its digest unchanged)."""
+    description = product.get("description")
+    return description if description and description.strip() else f"Produto {product['seq_produto']}"
+
+
 @functools.lru_cache(maxsize=4096)
 def _kilograms(text: str) -> float | None:
     """float(text) when Decimal(text) > 0, else None, once per distinct text: a catalog's weights
-    repeat across packagings."""
-    return float(text) if Decimal(text) > 0 else None
+    repeat across packagings. A weight too large for a float (1E+400: infinite, which JSON cannot
+    carry to Shopify) is no weight either."""
+    kilograms = float(text) if Decimal(text) > 0 else None
+    return kilograms if kilograms is None or math.isfinite(kilograms) else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -451,7 +461,7 @@ def map_product(
         facts.append(fact)
         variants.append(_variant(sku, label, qty, code if code and problem is None else None, sellable))
     payload: dict[str, Any] = {
-        "title": product.get("description") or f"Produto {product['seq_produto']}",
+        "title": _title(product),
         "descriptionHtml": description_html(product),
         "vendor": product.get("brand") or "",
         "productType": product.get("category") or product.get("family") or "",

@@ -64,6 +64,19 @@ def test_one_product_with_one_variant_per_packaging() -> None:
     }
 
 
+def test_a_blank_description_gets_the_fallback_title_and_a_weight_no_float_holds_is_no_weight() -> None:
+    """Shopify requires a title: "   " is as good as none. A weight of 1E+400 kg is infinite as a
+    float, which JSON cannot carry (the request failed before it left, retried as a network error)."""
+    huge = sku(1, "UN", gross_weight="1E+400", net_weight="1E+400")
+    data = map_product(product(description="   "), [huge]).input
+    assert data["title"] == "Produto 919"
+    assert data["variants"][0]["inventoryItem"]["measurement"]["weight"]["value"] == 0.0  # none: 0
+    orjson.dumps(data)  # the whole input is JSON
+    assert (
+        map_product(product(description=" ARROZ "), [sku(1, "UN")]).input["title"] == " ARROZ "
+    )  # as the ERP has it
+
+
 def test_bound_variant_ids_are_sent_but_not_hashed() -> None:
     """The ids of the bound variants go in the input and the bulk line (productSet updates those
     variants in place), not in the digest: an unchanged catalog still costs nothing."""

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 import erp
@@ -93,6 +94,29 @@ def test_an_unreadable_sku_record_fails_alone_and_is_read_again_until_it_can_be(
     assert barcode(installed, 7, "P7E1") == "7899999999982"
     with session_scope() as session:
         assert session.get(Message, message_id).status == MessageStatus.DONE.value
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("pesoBruto", "NaN"), ("pesoBruto", "Infinity"), ("qtdEmbalagem", "NaN"), ("pesoBruto", float("nan"))],
+)
+def test_a_sku_record_with_a_number_that_is_no_number_fails_alone(
+    installed: InstalledShop, field: str, value: Any
+) -> None:
+    """NaN and infinities parse as Decimals (and JSON's NaN token as a float): NaN crashed the
+    whole pass's mapping (Decimal('NaN') > 0 raises), an infinite weight could not be sent as JSON
+    (a 'network' error retried forever). Either is the record's malformed field: the rest is sent."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    set_ean(installed.erp, 5, 1, "7899999999999")
+    with sku_record_served_with("P7E1", **{field: value}):
+        catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    assert barcode(installed, 5, "P5E1") == "7899999999999"
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.unit_key == "record:P7E1")).one()
+        assert (message.status, message.error_class) == ("failed", "rejected")
+        assert field in (message.error_text or ""), message.error_text
     client.close()
 
 
