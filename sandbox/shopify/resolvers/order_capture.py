@@ -65,7 +65,7 @@ def order_capture(_src: Any, info: GraphQLResolveInfo, input: dict) -> dict:
         )
     # OrderCaptureInput.currency: the presentment currency, required when it is not the shop's.
     presentment = order.get("presentmentCurrencyCode") or CURRENCY
-    if (input.get("currency") or (CURRENCY if presentment == CURRENCY else None)) != presentment:
+    if (input.get("currency") or CURRENCY) != presentment:
         return _refuse(
             ["currency"], f"Currency must be the order's presentment currency {presentment}.", "INVALID"
         )
