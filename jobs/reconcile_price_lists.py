@@ -18,7 +18,9 @@ market, its list and both sides, and the price is made due again (no digest, rec
 next prices pass sends it whatever it remembers: the ERP owns the prices of the pairs a merchant
 maps to markets. A list deleted in Shopify is forgotten (jobs.price_list_gone.forget: the next pass
 makes it again and sends every price of its pair); its row says so. A prices pass running meanwhile
-may write over a price the check made due: the next report finds it again.
+is not undone: the check makes due what the binding holds when it writes (its rows locked), never the
+copy it read before asking Shopify, and leaves a price the pass sent since (its digest changed) as
+the pass left it: the ERP's newer price, never the one the check had read.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ from jobs.price_list_setup import LIST_KIND
 from jobs.price_lists import NO_PRICE, ListTarget, targets
 from jobs.price_map import SETTLED_BY_HAND, PriceState, cents, target_price, unit_factor
 from jobs.reconcile_prices import Expected, price_differs
-from ledger import bindings
-from ledger.bindings import LIST_PRICE_KIND, BindingRow
+from ledger.bindings import LIST_PRICE_KIND
 from ledger.db import session_scope
 from ledger.errors import IntegrationError
 from ledger.models import Binding
@@ -66,7 +67,7 @@ class _Sent:
     erp_id: str
     variant_id: str
     expected: Expected
-    data: dict[str, Any]
+    digest: str
 
 
 def check(
@@ -149,7 +150,7 @@ def _sent(
                 continue
             compare_at = None if target.compare_at is None else cents(target.compare_at)
             expected = Expected(cents(target.price), compare_at, "")
-            found[sku] = _Sent(b.erp_id, variant_id, expected, data)
+            found[sku] = _Sent(b.erp_id, variant_id, expected, b.digest)
     return found
 
 
@@ -178,15 +179,30 @@ def _gone_row(target: ListTarget, market: str, list_id: str) -> dict[str, Any]:
 
 def _send_again(shop_id: int, rows: list[_Sent], today: date) -> None:
     """The prices found made due again: no digest (whatever the flow remembers, it sends), the
-    recheck today (the next pass takes them though their ERP rows are behind its watermark)."""
+    recheck today (the next pass takes them though their ERP rows are behind its watermark). Each
+    binding as it stands now, its row locked (a prices pass writing it waits): one a pass sent again
+    since the check read it (another digest, another variant) holds the ERP's newer price, sent:
+    left alone; the others keep what a pass stored meanwhile, only made due."""
     if not rows:
         return
+    read = {r.erp_id: r for r in rows}
     with session_scope() as session:
-        again = [
-            BindingRow(r.erp_id, r.variant_id, None, {**r.data, "recheck_on": today.isoformat()})
-            for r in rows
-        ]
-        bindings.upsert_many(session, shop_id, LIST_PRICE_KIND, again)
+        current = session.scalars(
+            select(Binding)
+            .where(
+                Binding.shop_id == shop_id,
+                Binding.kind == LIST_PRICE_KIND,
+                Binding.erp_id.in_(sorted(read)),
+            )
+            .order_by(Binding.erp_id)
+            .with_for_update()
+        )
+        for binding in current:
+            sent = read[binding.erp_id]
+            if binding.digest != sent.digest or binding.shopify_id != sent.variant_id:
+                continue
+            binding.digest = None
+            binding.data = {**(binding.data or {}), "recheck_on": today.isoformat()}
 
 
 def _names(client: AdminClient) -> dict[str, str]:

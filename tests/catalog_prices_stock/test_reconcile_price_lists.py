@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from jobs import prices, reconcile
+from jobs import prices, reconcile, reconcile_price_lists
 from jobs.price_map import erp_today
 from ledger.db import session_scope
 from ledger.mappings import delete_mapping
@@ -85,6 +85,44 @@ def test_list_prices_changed_or_removed_by_hand_are_drift_and_sent_again_by_the_
     assert {s: listed.get(catalog[s]["variant_id"]) for s in (edited, removed)} == erp_price
     assert _catalog(chain, shop)["list_prices_differ_count"] == 0
     assert market
+
+
+def test_a_prices_pass_sending_a_newer_erp_price_while_the_check_reads_is_not_undone(chain, monkeypatch):
+    """The check reads drift, a scheduled pass meanwhile stores and sends the ERP's newer price: the
+    check must not write its older copy back (the next pass would send the old price to the market)."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-corrida", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _no_promotion_at_the_markets_pair(chain)
+    _list_market(shop)
+    prices.run(shop.shop_id)
+    price_list = _list(chain, shop)
+    sku = sorted(s for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)[0]
+    variant = catalog[sku]["variant_id"]
+    newer = Decimal(price_list["prices"][variant]) + Decimal("3.00")
+    client = for_shop(shop.domain)  # a person edits the fixed price in the admin
+    client.price_list_fixed_prices_add(
+        price_list["id"], [{"variantId": variant, "price": {"amount": "0.99", "currencyCode": "BRL"}}]
+    )
+    client.close()
+    real = reconcile_price_lists.fixed_prices
+
+    def read_then_a_pass_runs(*args: Any, **kwargs: Any) -> Any:
+        held = real(*args, **kwargs)  # the check read 0.99: drift
+        erp_update(chain, t.mrl_prodempseg, {"seqproduto": int(catalog[sku]["seq_produto"]), "nroempresa": 2},
+                   precovalidnormal=float(newer))  # fmt: skip
+        prices.run(shop.shop_id)  # the 5-minute pass sends the ERP's newer price
+        return held
+
+    monkeypatch.setattr(reconcile_price_lists, "fixed_prices", read_then_a_pass_runs)
+    found = _catalog(chain, shop)
+    monkeypatch.setattr(reconcile_price_lists, "fixed_prices", real)
+
+    assert found["list_prices_differ_count"] == 1  # what it read then, reported
+    assert Decimal(_list(chain, shop)["prices"][variant]) == newer
+    prices.run(shop.shop_id)
+    assert Decimal(_list(chain, shop)["prices"][variant]) == newer  # not the older price sent back
+    assert _catalog(chain, shop)["list_prices_differ_count"] == 0
 
 
 def test_a_list_deleted_in_shopify_is_drift_and_made_again_by_the_next_pass(chain):
