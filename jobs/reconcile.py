@@ -27,6 +27,10 @@ Sections:
   next report looks it up again (`not_checked_orders`), whether or not Shopify lists it then,
   and each report after until one compares it (in flight then, it is carried on; past
   CHECK_AGAIN_MAX the oldest carried are dropped, `not_checked_orders_dropped` says how many);
+  orders the app holds open in the ERP (sent, no NF-e key, cancelled on neither side as it knows)
+  that the window does not list are read from Shopify one by one and compared too, OPEN_SAMPLE a
+  report in a daily turn (`open_in_erp_read` of `open_in_erp_count`): the ERP invoicing or
+  cancelling an order days after the sale, its event missed, changes nothing in Shopify;
 - stock: per mapped location, what the stock flow would set now (the ERP's figure less orders not
   in the ERP yet, taken before and after the ERP read: an order reaching the ERP meanwhile is in
   step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
@@ -77,7 +81,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 import erp
 from erp.client import ErpClient
@@ -179,6 +183,11 @@ ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP addr
 # Orders the ERP would not show that the next report looks up again (read from Shopify one by one):
 # more than this many refused is the connection's matter, not an order's, and they stay counted.
 CHECK_AGAIN_MAX = 250
+# Orders still open in the ERP (sent, neither cancelled nor invoiced as the app knows it) older than
+# the window, read from Shopify one by one and compared every report, at most this many a report in
+# a daily turn (the stock sample's rule): an invoice or a cancellation made in the ERP days after the
+# sale, its event missed, changes nothing in Shopify, so the window alone never reaches it.
+OPEN_SAMPLE = 500
 
 
 class ReportIncomplete(Transient):
@@ -437,7 +446,9 @@ def _orders(
     """The orders section; `again`: orders the last report could not check, looked up again (those
     Shopify does not list in the window are read one by one)."""
     listed: dict[str, OrderTotal] = {o.id: o for o in orders_with_totals_since(client, since.isoformat())}
-    for gid in again or ():
+    with session_scope() as session:
+        still_open, open_count = _open_in_erp(session, shop_id, set(listed), utcnow())
+    for gid in dict.fromkeys([*(again or ()), *still_open]):
         if gid not in listed and (total := _order_total(client, gid)) is not None:
             listed[gid] = total
     with session_scope() as session:
@@ -445,7 +456,8 @@ def _orders(
         # when the app was installed on the store, kept by domain (an earlier installation's orders,
         # whose links shop/redact erased, are the app's: imported as any missed order)
         installs = None if shop is None else install_periods.of_store(session, shop.domain, shop.created_at)
-        links, of_erp_before = _links(session, shop_id, list(dict.fromkeys([*listed, *(again or ())])), since)
+        asked = list(dict.fromkeys([*listed, *(again or ()), *still_open]))
+        links, of_erp_before = _links(session, shop_id, asked, since)
         unknown = _unknown_erp_orders(session, shop_id, since)
         all_orders = shop is not None and reads_all_orders(shop.scopes or "")
         unlisted = [link for link in links if link.shopify_order_id not in listed]
@@ -519,6 +531,9 @@ def _orders(
     _invoice_messages(shop_id, findings["status_differs"])
     return {
         "checked": len(listed),
+        # open in the ERP, older than the window: read one by one (OPEN_SAMPLE of them a report)
+        "open_in_erp_read": len(still_open),
+        "open_in_erp_count": open_count,
         "missing_in_ledger": missing_in_ledger[:LISTED],
         "missing_in_ledger_count": len(missing_in_ledger),
         "imports_enqueued": enqueued,
@@ -541,6 +556,37 @@ def _orders(
         "not_checked_orders": carried,
         "not_checked_orders_dropped": dropped,
     }
+
+
+def _open_in_erp(session: Any, shop_id: int, listed: set[str], now: datetime) -> tuple[list[str], int]:
+    """The orders the app sent to the ERP within MAX_CATCH_UP that it holds open there (no NF-e key,
+    not cancelled on either side as far as it knows) which the listing did not bring: OPEN_SAMPLE of
+    them in the day's turn, and how many there are. Shopify changed nothing of them within the
+    window, yet the ERP may have invoiced or cancelled one since with its event missed."""
+    ids = session.scalars(
+        select(OrderLink.shopify_order_id)
+        .where(
+            OrderLink.shop_id == shop_id,
+            OrderLink.nro_pedvenda.is_not(None),
+            OrderLink.nfe_key.is_(None),
+            OrderLink.cancelled_at.is_(None),
+            or_(OrderLink.erp_status.is_(None), OrderLink.erp_status != "C"),
+            OrderLink.created_at >= now - MAX_CATCH_UP,
+        )
+        .order_by(OrderLink.shopify_order_id)
+    ).all()
+    unlisted = [gid for gid in ids if gid not in listed]
+    if unlisted and order_generation.ever_moved(session, shop_id):  # not those of the ERP before
+        mine = OrderLink.shop_id == shop_id
+        links = [
+            link
+            for chunk in _chunks(unlisted)
+            for link in session.scalars(select(OrderLink).where(mine, OrderLink.shopify_order_id.in_(chunk)))
+        ]
+        before = order_generation.before_current(session, shop_id, links)
+        unlisted = sorted(link.shopify_order_id for link in links if link.id not in before)
+    chosen, _start = _window(unlisted, OPEN_SAMPLE, now.date())
+    return chosen, len(unlisted)
 
 
 def _carry_over(

@@ -86,6 +86,10 @@ def render(report: dict[str, Any]) -> str:
     ):  # fmt: skip
         if orders.get(key) is not None:
             lines.append(f"  {text}: {orders[key]} ({why})")
+    if orders.get("open_in_erp_count"):  # reconcile.OPEN_SAMPLE a report, in a daily turn
+        read, count = orders["open_in_erp_read"], orders["open_in_erp_count"]
+        lines.append(f"  orders open in the ERP, older than the window, compared: {read} of {count} "
+                     "(the rest in the coming days' turns)")  # fmt: skip
     if dropped := orders.get("not_checked_orders_dropped"):  # past reconcile.CHECK_AGAIN_MAX
         lines.append(f"  orders the ERP would not show, not looked up again: {dropped} (too many not "
                      "checked: the ERP connection's matter, not an order's)")  # fmt: skip

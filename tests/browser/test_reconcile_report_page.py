@@ -426,6 +426,7 @@ LEFT_OUT = {
         "1 registro(s) de estoque da empresa 1 não puderam ser lidos",
         "2 vínculo(s) cujo SKU a leitura de SKUs do ERP não listou não são dados como fora do ERP",
         "1 registro(s) de SKU do ERP não puderam ser lidos",
+        "500 de 730 pedido(s) ainda abertos no ERP, mais antigos que a janela, conferidos hoje",
     ),
     "en": (
         "Orders the ERP would not show (not compared today; the next report looks them up again): 1",
@@ -433,6 +434,7 @@ LEFT_OUT = {
         "1 stock record(s) of company 1 could not be read",
         "2 binding(s) whose SKU the ERP's SKU read did not list are not reported as not in the ERP",
         "1 SKU record(s) of the ERP could not be read",
+        "500 of 730 order(s) still open in the ERP, older than the window, compared today",
     ),
 }
 
@@ -452,7 +454,8 @@ def test_what_the_report_left_out_is_said_in_the_page_language(open_page, fresh,
     location = {"nro_empresa": 1, "location_id": "gid://shopify/Location/1", "checked": 3,
                 "bound_with_stock": 3, "differ": [], "differ_count": 0, **unread}  # fmt: skip
     catalog = {**CATALOG, **reconcile._unproven_note(2, "no hasNext"), **reconcile._unread_note(1)}
-    orders = {**ORDERS, "not_checked": [row], "not_checked_count": 1}
+    orders = {**ORDERS, "not_checked": [row], "not_checked_count": 1, "open_in_erp_read": 500,
+              "open_in_erp_count": 730}  # fmt: skip
     report = {"shop": SHOP_DOMAIN, "generated_at": "2026-11-28T09:00:00+00:00",
               "since": "2026-11-26T09:00:00+00:00", "orders": orders,
               "stock": {"locations": [location], "sample": 40}, "catalog": catalog}  # fmt: skip

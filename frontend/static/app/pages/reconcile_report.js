@@ -153,6 +153,8 @@ function ordersSection(orders) {
     orders.in_flight_count ? t("recon.orders.in_flight", { count: fmtNumber(orders.in_flight_count) }) : null,
     orders.placed_before_install_count
       ? t("recon.orders.before_install", { count: fmtNumber(orders.placed_before_install_count) }) : null,
+    orders.open_in_erp_count > orders.open_in_erp_read
+      ? t("recon.orders.open_in_erp_turn", { read: fmtNumber(orders.open_in_erp_read), count: fmtNumber(orders.open_in_erp_count) }) : null,
     orders.not_checked_orders_dropped
       ? t("recon.orders.not_looked_up_again", { count: fmtNumber(orders.not_checked_orders_dropped) }) : null,
   ].filter(Boolean);
