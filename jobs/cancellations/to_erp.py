@@ -11,7 +11,11 @@ unit_key "cancel:<numeric order id>".
   (`ledger.order_notes`: an invoice's or edit's note of the order is kept beside it, never over
   it, and it is read first) and the message fails (rejected, code PEDIDO_FATURADO whatever the
   ERP's codigo, kept as `erp_code`) telling a person what to do, naming every NF-e of the order
-  (one invoiced in several: each is cancelled on its own, `invoiced_keys`).
+  (one invoiced in several: each is cancelled on its own, `invoiced_keys`). Not so when the ERP
+  cancelled the order itself (its C event came: `_cancelled_by_erp`) and Shopify's side of that
+  failed (a person cancelled it in Shopify as its message advised) or is still running (this is
+  its echo): the ERP order and its NF-e are cancelled already, so the message is done and the
+  ERP's failed cancellation closes (`settle_erp_side`).
 - Refused for another reason (422, or a 409 on an order not invoiced): the ERP order stays live,
   so the link is flagged (REFUSED_NOTE: the ERP's words; cancel it in the ERP, or fix the cause and
   Retry) and the message fails with the ERP's words; a Retry that cancels it clears the note.
@@ -269,6 +273,12 @@ def _cancel(
         # cancel endpoint is not public (docs: the sandbox's is assumed), so its refusal of an
         # invoiced order (409 PEDIDO_FATURADO) is not counted on: an ERP that took it would cancel
         # an order whose NF-e is valid, and the app would call it done.
+        if (seq := _cancelled_by_erp(session, shop_id, link)) is not None:
+            # Unless the ERP cancelled it itself (its C event came: the NF-e cancelled with it) and
+            # Shopify's side of that failed or is still running: a person cancelled it in Shopify
+            # as that message advised, or this is the echo of the app's own cancellation. Both
+            # sides are cancelled: nothing to ask of a person, no NF-e left to cancel.
+            return _cancelled(session, shop_id, link, message, "C", erp_event=seq)
         return _invoiced(session, link, message, nro, erp_code=None)
     motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
@@ -378,10 +388,11 @@ def _cancelled(
     *,
     erp_code: str | None = None,
     answer_lost: bool = False,
+    erp_event: int | None = None,
 ) -> str:
     """The ERP order is cancelled (`erp_code`: the ERP refused as it was cancelled already, or
     refused the resend of an attempt whose answer was lost, `answer_lost`, and the order read back
-    is cancelled)."""
+    is cancelled; `erp_event`: the ERP's own C event of it, the ERP not asked)."""
     nro = link.nro_pedvenda
     link.erp_status = situacao
     link.cancelled_at = link.cancelled_at or utcnow()
@@ -394,10 +405,33 @@ def _cancelled(
         response["already_cancelled_in_erp"] = erp_code
     if answer_lost:
         response["answer_lost"] = True  # the ERP took an attempt whose answer was lost
+    if erp_event is not None:
+        response["cancelled_by_erp_event"] = erp_event
     trace.succeed(session, message, response=response, erp_id=str(nro), search=[nro])
     log.info("cancellations: ERP order %s cancelled%s (Shopify %s)", nro,
              " already" if erp_code else "", link.shopify_order_id)  # fmt: skip
     return "done"
+
+
+def _cancelled_by_erp(session: Session, shop_id: int, link: OrderLink) -> int | None:
+    """The EventoPedido number of the ERP's own cancellation of the link's order (a C event the app
+    read: its message of this flow, whatever its status, of the ERP the link's number is of), None
+    when none came. The ERP cancels an invoiced order with its NF-e (`nfeCancelada`)."""
+    erp = order_generation.of_link(session, link)
+    keys = session.scalars(
+        select(Message.unit_key).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(link.nro_pedvenda),
+            Message.unit_key.like("event:%"),
+        )
+    )
+    for key in keys:
+        event = order_notes.event_of(key)
+        if event is not None and event[1] == erp:
+            return event[0]
+    return None
 
 
 def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from erp.client import ErpClient
@@ -57,6 +59,68 @@ def test_cancelling_in_shopify_as_advised_closes_the_erps_failed_cancellation(wo
     assert "cancelled in Shopify" in from_erp.error_text, from_erp.error_text
     link = world.link(gid)
     assert link.needs_attention is None and link.erp_status == "C"
+
+
+def test_an_invoiced_order_the_erp_cancelled_then_cancelled_in_shopify_as_advised_closes_both(world):
+    """The ERP cancels an invoiced order with its NF-e; Shopify's cancellation fails; a person cancels
+    it in Shopify as the message advised. The orders/cancelled side must not ask a person to cancel
+    an NF-e the ERP already cancelled, and the ERP's failed cancellation closes."""
+    gid, nro = imported(world)
+    world.chain.handle.erp.invoice(nro)
+    poll_erp_events(world)
+    assert world.link(gid).nfe_key
+    fail_next_cancel(world.shopify.sandbox, world.name, gid)
+    world.chain.handle.erp.cancel(nro)
+    poll_erp_events(world)
+    [failed] = cancellations(gid)
+    assert failed.status == MessageStatus.FAILED.value and failed.error_detail["code"] == "CANCEL_NOT_APPLIED"
+
+    cancel_in_shopify(world, gid)  # "or cancel the order there"
+    world.drain()
+    poll_erp_events(world)
+
+    from_erp, from_shopify = cancellations(gid)
+    assert from_shopify.status == MessageStatus.DONE.value, from_shopify.error_text
+    assert from_shopify.response_payload["cancelled_by_erp_event"] == int(from_erp.unit_key.split(":")[1])
+    assert from_erp.status == MessageStatus.SKIPPED.value, from_erp.error_text
+    link = world.link(gid)
+    assert link.erp_status == "C" and "cancel the NF-e in the ERP" not in (link.needs_attention or "")
+
+
+def test_the_echo_of_the_apps_own_cancellation_of_an_invoiced_order_before_its_retry_asks_nothing(
+    world, monkeypatch
+):
+    """Shopify still cancelling when the app stops waiting (Transient, retried): the orders/cancelled
+    echo that runs before the retry must not flag the NF-e (the ERP cancelled it) nor fail."""
+    from jobs.cancellations import to_shopify
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.order_settlement import settlement
+
+    gid, nro = imported(world)
+    world.chain.handle.erp.invoice(nro)
+    poll_erp_events(world)
+    real = to_shopify._wait
+    monkeypatch.setattr(to_shopify, "_wait", lambda *a, **k: False)  # still running after the polls
+    world.chain.handle.erp.cancel(nro)
+    poll_erp_events(world)
+    [waiting] = cancellations(gid)
+    assert waiting.status == MessageStatus.RETRYING.value
+    client = for_shop(world.domain)
+    for _ in range(200):  # Shopify's cancel job ends by itself a moment later (its timer)
+        if settlement(client, gid).cancelled_at:
+            break
+        time.sleep(0.05)
+    client.close()
+    world.drain()  # the echo orders/cancelled
+
+    from_erp, from_shopify = cancellations(gid)
+    assert from_shopify.status == MessageStatus.DONE.value, from_shopify.error_text
+    assert "cancel the NF-e in the ERP" not in (world.link(gid).needs_attention or "")
+    monkeypatch.setattr(to_shopify, "_wait", real)
+    to_shopify.replay(from_erp.id)
+    from_erp, from_shopify = cancellations(gid)
+    assert (from_erp.status, from_shopify.status) == (MessageStatus.DONE.value, MessageStatus.DONE.value)
+    assert "NF-e" in (world.link(gid).needs_attention or "")  # the ERP's: NF-e cancelled, check the money
 
 
 def test_an_erp_cancellation_clears_a_flagged_shopify_edits_note(world):
