@@ -235,7 +235,9 @@ def run(
 
 
 def _items_at(session: Any, shop_id: int, company: int, location: str) -> set[str]:
-    """The inventory items whose level `company` wrote at `location` (its "stock" bindings)."""
+    """The inventory items whose level `company` wrote at `location` (its "stock" bindings that
+    hold a level sent there: one of an item the company has no stock control of, bound there but
+    never written, is not the company's, and the level left there is vacated)."""
     return set(
         session.scalars(
             select(Binding.shopify_id).where(
@@ -243,6 +245,7 @@ def _items_at(session: Any, shop_id: int, company: int, location: str) -> set[st
                 Binding.kind == STOCK_KIND,
                 Binding.erp_id.like(f"{company}:%"),
                 Binding.data["location"].as_string() == location,
+                Binding.data["sent"].as_string().is_not(None),
             )
         )
     )

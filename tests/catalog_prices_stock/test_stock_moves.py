@@ -65,6 +65,32 @@ def test_a_location_line_given_to_another_company_keeps_none_of_the_old_companys
     assert _vacate_records(shop) == {}
 
 
+def test_a_level_the_new_company_has_no_stock_control_of_is_set_to_0_not_left_as_the_old_companys(chain):
+    """The line given to company 2, whose ERP row of a product has no stock control: company 2
+    writes no level of it there (its binding holds none), so company 1's level is vacated."""
+    shop = chain.install("linha-sem-controle", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    location = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    sku, data = next(iter(stocked.items()))
+    assert _level_at(shop, data["inventory_item_id"], location) > 0
+    with chain.consinco.erp.store.write() as (conn, now):  # company 2 sells it without stock control
+        rows = t.mrl_produtoempresa
+        mine = (rows.c.nroempresa == 2) & (rows.c.seqproduto == data["seq_produto"])
+        conn.execute(rows.update().where(mine).values(indcontrolaestoqueecomm="N", dtaalteracao=now))
+    assert not erp_stock(chain, 2)[sku][0].controlled
+    with session_scope() as session:  # the line of `location` edited: company 1 -> company 2
+        set_location_mapping(session, shop.shop_id, 2, location)
+    shop.locations.pop(1)
+    shop.locations[2] = location
+
+    stock.run(shop.shop_id)
+
+    assert _level_at(shop, data["inventory_item_id"], location) == 0
+    assert _vacate_records(shop) == {}
+
+
 def test_two_companies_swapping_locations_leave_none_of_each_others_levels(chain):
     """Companies 1 and 2 swap locations: each location holds the levels of the company mapped to it
     now, and a SKU the new company has no stock row of is at 0 there, not at the other's level."""
