@@ -128,7 +128,7 @@ from jobs.stock_pending import (
     pending_orders,
     pending_since,
 )
-from jobs.stock_writer import BatchWriter, LevelEntry, send_policies
+from jobs.stock_writer import BatchWriter, LevelEntry, keep_due, send_policies
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
@@ -532,6 +532,11 @@ def _sync_levels(
         mapped = [c for c in shop.locations if c not in result.closed]
         stock_control.note(session, shop.shop_id, shop.policy_company, company, mapped, checked)
     result.unchanged += len(targets) - len(entries) - len(quiet)
+    if on_hold := [e for e in entries if e.id_sku in held]:
+        # Not written while a write sent earlier may still apply: kept due with the ERP figure just
+        # read, so the pass after it is answered writes that figure even once the watermark moved on.
+        with session_scope() as session:
+            keep_due(session, shop.shop_id, company, on_hold)
     entries = [e for e in entries if e.id_sku not in held]
     writer = BatchWriter(
         shop.shop_id, shop.domain, client, company, location, lambda: pending_since(before, shop.shop_id)

@@ -73,7 +73,9 @@ and the message is done saying so. Any other failure says nothing of the call an
   lowered by a sale included; one with a compare is refused as stale only if the level moved off
   it. The note is also marked "reread": once it is answered, refused as a whole or closed as
   handled, its company reads those SKUs again (a jobs.stock_reread movement: the watermark went
-  past their ERP changes while they were held) and writes them compare-and-swap from that read.
+  past their ERP changes while they were held) and writes them compare-and-swap from that read:
+  Shopify's level read again, the ERP's figure the one each held pass read (jobs.stock keeps a held
+  SKU's changed figure due on its binding, jobs.stock_writer.keep_due), not an older one.
 """
 
 from __future__ import annotations

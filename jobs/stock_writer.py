@@ -174,6 +174,23 @@ class BatchOutcome:
     moving: list[str] = field(default_factory=list)  # set aside, their level moving: kept due
 
 
+def keep_due(session: Any, shop_id: int, company: int, entries: list[LevelEntry]) -> None:
+    """SKUs not written this pass (refused as a whole, or held for a write still unanswered):
+    their "stock" bindings lose their digest and keep the ERP figure just read ("base"), so the
+    company's next pass sends them again though their rows did not move (jobs.stock._targets
+    reads them as it reads those waiting for their variant), from that figure, not an older one
+    behind a watermark that moved on. What Shopify showed ("sent", "at", "tried") is kept for its
+    compare-and-swap."""
+    keys = {f"{company}:{e.id_sku}": e for e in entries}
+    known = bindings.get_many(session, shop_id, STOCK_KIND, list(keys))
+    rows = []
+    for key, e in keys.items():
+        old = known.get(key)
+        kept = dict(old.data or {}) if old is not None and old.shopify_id == e.item_id else {"sent": None}
+        rows.append(BindingRow(key, e.item_id, None, {**kept, "base": _text(e.base)}))
+    bindings.upsert_many(session, shop_id, STOCK_KIND, rows)
+
+
 class BatchWriter:
     """Writes batches of one company's levels at its location, recording one message per batch."""
 
@@ -336,18 +353,8 @@ class BatchWriter:
             due.update(part)
 
     def _keep_due(self, session: Any, entries: list[LevelEntry]) -> None:
-        """SKUs refused as a whole: their "stock" bindings lose their digest and keep the ERP
-        figure ("base"), so the company's next pass sends them again though their rows did not
-        move (jobs.stock._targets reads them as it reads those waiting for their variant). What
-        Shopify showed ("sent", "at", "tried") is kept for its compare-and-swap."""
-        keys = {f"{self.company}:{e.id_sku}": e for e in entries}
-        known = bindings.get_many(session, self.shop_id, STOCK_KIND, list(keys))
-        rows = []
-        for key, e in keys.items():
-            old = known.get(key)
-            kept = dict(old.data or {}) if old is not None and old.shopify_id == e.item_id else {"sent": None}
-            rows.append(BindingRow(key, e.item_id, None, {**kept, "base": _text(e.base)}))
-        bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+        """SKUs refused as a whole: kept due (`keep_due`)."""
+        keep_due(session, self.shop_id, self.company, entries)
 
     def _rounds(
         self,

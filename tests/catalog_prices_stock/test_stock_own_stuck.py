@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import stock, stock_in_flight
+from jobs import stock, stock_in_flight, stock_writer
 from ledger import handled
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Message, MessageStatus
+from sandbox.consinco import tables as t
 from shopify_app.admin_api.errors import ShopifyServerError
 
+from .chain import erp_update
 from .test_stock_flow import _level_at, erp_stock, expected, pick
 from .test_stock_in_flight_notes import _notes
 from .test_stock_stray_stuck import FAILURES, _failing, _stray
@@ -112,3 +114,40 @@ def test_an_own_stuck_write_closed_as_handled_is_dropped_and_its_sku_written(cha
             run = stock.run(shop.shop_id)
     assert run.unfinished == [] and _notes(shop) == []
     assert _level_at(shop, item, location) == expected(*erp_stock(chain, 1)[sku])
+
+
+def test_a_sku_held_by_a_stuck_write_is_written_from_the_erps_figure_read_meanwhile(chain, env, monkeypatch):
+    """Held while its write cannot be asked about, the pass is clean and its watermark passes the
+    SKU's ERP change: once the write is answered, the SKU is written from the figure read while it
+    was held, not from the older one its binding kept (which would give back units the ERP sold)."""
+    env.setenv("ERP_READ_OVERLAP", "0.000001")  # no overlap: a row behind the watermark is not read again
+    shop = chain.install("preso-base", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=20)
+    item, location = data["inventory_item_id"], shop.locations[1]
+    row, _ = erp_stock(chain, 1)[sku]
+    erp_update(chain, t.mrl_produtoempresa, {"nroempresa": 1, "seqproduto": data["seq_produto"]},
+               estqloja=row.store - 10)  # fmt: skip
+    lower = expected(*erp_stock(chain, 1)[sku])
+    real = stock_writer.set_available
+
+    def answer_lost(client, quantities, **kwargs):  # applied in Shopify, its answer lost
+        real(client, quantities, **kwargs)
+        raise Transient("read timeout")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stock_writer, "set_available", answer_lost)
+        with pytest.raises(Transient):
+            stock.run(shop.shop_id)
+    assert _level_at(shop, item, location) == lower
+    [note] = _notes(shop)
+    key = note.split(":", 1)[1]
+    with monkeypatch.context() as patch:  # asking about it fails for a reason no retry soon cures
+        _failing(patch, key, FAILURES["unexpected"])
+        assert stock.run(shop.shop_id).unfinished == []  # held, the pass clean: the watermark moves on
+    stock.replay(_stray(shop, 1, key).id)  # the person's Retry: answered now
+    stock.run(shop.shop_id)
+
+    assert _notes(shop) == []
+    assert _level_at(shop, item, location) == lower
