@@ -347,6 +347,8 @@ def _apply(
             else ("edit_lines_already", {"nro": nro})
         )
         trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
+        if _sent_before(link, earlier, lines):  # its card forms, as the lost answer would have followed
+            _follow_cards(session, shop_id, link, read, _resent_payments(session, shop_id, read, mapped))
         return "skipped"
     goods = sum((m.net for m in mapped), ZERO)
     try:  # the import's own check: the ERP order never totals other than what Shopify charges
@@ -414,13 +416,47 @@ def _apply(
         search=[nro],
     )
     log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
-    # a card payment the edit's forms brought (the rest paid by card): its data, as the import's
+    _follow_cards(session, shop_id, link, read, payments)
+    return "done"
+
+
+def _follow_cards(session: Session, shop_id: int, link: OrderLink, read: Any, payments: list[Any]) -> None:
+    """A card payment the edit's forms brought (the rest paid by card): its data, as the import's
+    (jobs.card_payments.follow: only the forms its card message does not name yet)."""
+    if not payments or link.nro_pedvenda is None:
+        return
+    shop = session.get(Shop, shop_id)
     settings = (shop.settings or {}) if shop else {}
-    card = card_payments.follow(session, shop_id, read.order, nro, payments, settings)
+    card = card_payments.follow(session, shop_id, read.order, link.nro_pedvenda, payments, settings)
     if card is not None:
         session.commit()  # its message is in the ledger before its job is enqueued
         card_payments.enqueue(shop_id, order_map.numeric_id(link.shopify_order_id), *card)
-    return "done"
+
+
+def _sent_before(link: OrderLink, earlier: dict[str, Any] | None, lines: list[Any]) -> bool:
+    """Whether this edit's earlier attempt sent these very lines with payment forms to the ERP order
+    (its answer lost: the ERP holds them now, `record_lost_answer`)."""
+    return bool(
+        earlier
+        and earlier.get("nro_pedvenda") == link.nro_pedvenda
+        and earlier.get("lines") == lines
+        and earlier.get("payments")
+    )
+
+
+def _resent_payments(
+    session: Session, shop_id: int, read: Any, mapped: list[order_map.MappedLine]
+) -> list[Any]:
+    """The payment forms an earlier attempt sent with these lines, made again as it made them (the
+    order's total, its payments' De:Para); none when the De:Para cannot map them now (a line removed)."""
+    shop = session.get(Shop, shop_id)
+    on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
+    total = sum((m.net for m in mapped), ZERO) + order_map.freight_of(read.order)
+    try:
+        codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
+        return list(order_map.map_payments(read.order, total, codes, on_delivery))
+    except MappingMissing:
+        return []
 
 
 def holds_edit(erp: Any, nro: int, mapped: list[order_map.MappedLine], freight: Decimal) -> ErpOrder | None:

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from erp.client import ErpClient
+from erp.errors import ErpTransient
 from jobs import card_payments
+from jobs.order_edits import to_erp as edits_to_erp
 from ledger import mappings
 from ledger.db import session_scope
+from ledger.errors import Transient
 from ledger.models import Message, MessageStatus
 from sandbox.shopify.checkout import pay_balance, place_order
 
@@ -121,3 +127,33 @@ def test_card_data_off_begins_no_card_message_for_an_edit(world):
     gid, _nro = _order(world, "pix")
     _raised_and_paid(world, gid, "cartao", "Mastercard")
     assert card_message(world, gid) is None and recorded(world, gid) == []
+
+
+def test_an_edits_card_is_recorded_when_the_erp_took_its_put_and_the_answer_was_lost(world, monkeypatch):
+    """The edit's PUT (new lines and the card's form) taken by the ERP, its answer lost: the retry finds
+    the lines there and ends skipped, and still begins the card message that PUT's answer would have."""
+    map_cards(world, brands={"Mastercard": "2"})
+    gid, _nro = _order(world, "pix")
+    edit_in_shopify(world, gid, world.sku(0), 5)
+    world.drain()  # waits for the payment of the raised total
+    real = ErpClient.edit_order
+
+    def answer_lost(self, *args, **kwargs):
+        real(self, *args, **kwargs)  # the ERP commits the PUT...
+        raise ErpTransient("read timeout", status=None)  # ...and its answer never comes
+
+    monkeypatch.setattr(ErpClient, "edit_order", answer_lost)
+    pay_balance(world.shopify.sandbox, world.name, gid, gateway="cartao", card_brand="Mastercard")
+    world.delivered()
+    message = edit_message(world, gid)
+    with pytest.raises(Transient):
+        edits_to_erp.replay(message.id)
+    monkeypatch.setattr(ErpClient, "edit_order", real)
+
+    assert edits_to_erp.replay(message.id) == "skipped"  # RQ's retry: the ERP has these lines
+    world.drain()
+
+    card = card_message(world, gid)
+    assert card is not None and card.status == MessageStatus.DONE.value, card and card.error_text
+    assert card.request_payload["payments"] == _card_txn_ids(world, gid)
+    assert recorded(world, gid)
