@@ -49,7 +49,9 @@ Shopify (the poller had not applied the ERP's S event yet) waits for it (Transie
 jobs.order_edits.picking_state), or Shopify, still as placed, would read as the merchant undoing
 the ERP's cut. The echo of a picking that cut every item
 (Shopify left with no item) is flagged ERP_CUT_EVERY_ITEM: nothing left to deliver, cancel the
-order; not an edit to undo.
+order; not an edit to undo. A weighed line's money is compared as Shopify shows its weighing (the
+lower of its ordered and weighed values, `weighed_shown`, within a cent a unit), so a discount put
+on it after the picking is flagged like any line's, not skipped as the echo.
 
 An edit applied sends the ERP order's payment forms again (formaPagtoDto: jobs.order_map
 .map_payments for the new total, as the import maps them), so they keep summing to its total; a
@@ -739,9 +741,11 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine], *, served: bool 
     `served`: against what the ERP separated (`picked`), the baseline of an order already picked:
     the ERP -> Shopify side applied the picking to Shopify (jobs.order_edits.to_shopify), so a cut
     is the ERP's own change, not the merchant's. A value that differs by a cent there is rounding
-    (each side prorates a cut line's discount); a weighed line's value is the picking's own."""
+    (each side prorates a cut line's discount); a weighed line's is what Shopify shows of its
+    weighing (`weighed_shown`), give or take a cent a unit."""
     before: dict[tuple[int, Decimal], tuple[str, Decimal]] = {}
     value_before: dict[tuple[int, Decimal], Decimal | None] = {}
+    weighed: set[tuple[int, Decimal]] = set()
     for line in current.lines:
         if line.is_substitute and not served:
             continue
@@ -752,7 +756,12 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine], *, served: bool 
             qty, value = picked(line)
             before[key] = (sku, old + qty)
             was = value_before.get(key, ZERO)
-            value_before[key] = None if was is None or line.weighed else was + value
+            if line.weighed:
+                weighed.add(key)
+                shown = weighed_shown(line)
+                value_before[key] = None if was is None or shown is None else was + shown
+            else:
+                value_before[key] = None if was is None else was + value
             continue
         before[key] = (sku, old + line.qty_ordered)
         value = _add(value_before.get(key, ZERO), line.qty_ordered, line.unit_price, line.discount)
@@ -774,7 +783,9 @@ def diff(current: ErpOrder, mapped: list[order_map.MappedLine], *, served: bool 
         new = after.get(key, (sku, Decimal(0)))[1]
         if old == new:
             was, now = value_before.get(key), value_after.get(key)
-            if old and was is not None and now is not None and abs(was - now) > rounding:
+            # a weighed line's adjustment rounded up a cent a unit when Shopify could not split it
+            allowed = CENT * max(new, 1) if key in weighed else rounding
+            if old and was is not None and now is not None and abs(was - now) > allowed:
                 changes.append(LineChange("price", sku, old, new, cents(was), cents(now)))
             continue
         kind = "added" if old == 0 else "removed" if new == 0 else "qty"
@@ -817,20 +828,27 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
     """Shopify's lines equal what the ERP separated, in quantities and in money: an echo of an
     ERP edit. Quantities as Shopify shows the picking (`picked`): a weighed line by its ordered
     units (0 when cut), so the meat removed or raised in Shopify after separation is not an echo;
-    its money is the weighing's (a discount, a split), so not compared. A discount or a price
-    changed in Shopify after separation keeps the quantities but not the money: not an echo,
-    flagged for a person. Each line's value may differ by a cent of rounding (Shopify and the ERP
-    each prorate a cut line's discount)."""
+    its money as Shopify shows the weighing (`weighed_shown`), within a cent a unit (an adjustment
+    Shopify could not split is rounded up per unit); a weighed substitute's is not compared (its
+    price is Shopify's). A discount or a price changed in Shopify after separation keeps the
+    quantities but not the money: not an echo, flagged for a person. Each line's value may differ
+    by a cent of rounding (Shopify and the ERP each prorate a cut line's discount)."""
     served: dict[tuple[int, Decimal], Decimal] = {}
     served_value: dict[tuple[int, Decimal], Decimal] = {}
     weighed: set[tuple[int, Decimal]] = set()
+    uncompared: set[tuple[int, Decimal]] = set()
     for line in current.lines:
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
         qty, value = picked(line)
         served[key] = served.get(key, Decimal(0)) + qty
-        served_value[key] = served_value.get(key, ZERO) + value
         if line.weighed:
             weighed.add(key)
+            shown = weighed_shown(line)
+            if shown is None:
+                uncompared.add(key)
+            else:
+                value = shown
+        served_value[key] = served_value.get(key, ZERO) + value
     wanted: dict[tuple[int, Decimal], Decimal] = {}
     wanted_value: dict[tuple[int, Decimal], Decimal] = {}
     for m in mapped:
@@ -842,7 +860,24 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         return False
     priced = keys - weighed
     money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in priced), ZERO)
-    return money <= CENT * max(len(priced), 1)
+    if money > CENT * max(len(priced), 1):
+        return False
+    return all(
+        abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) <= CENT * max(wanted.get(k, ZERO), 1)
+        for k in weighed - uncompared
+    )
+
+
+def weighed_shown(line: ErpLine) -> Decimal | None:
+    """What Shopify shows of a weighed ERP line once its picking is applied there
+    (jobs.order_edits.to_shopify): the lower of its ordered value and its weighed one (picked lighter,
+    a weight adjustment takes the difference off; heavier, the customer is not charged above what
+    was authorised). None for a substitute (Shopify's price for its units) or a line the ERP gives
+    no price (not compared)."""
+    if line.is_substitute or line.unit_price is None:
+        return None
+    _qty, weighed = picked(line)
+    return min((line.qty_ordered * line.unit_price - line.discount).quantize(CENT), weighed)
 
 
 def _too_late(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from jobs import order_edits
@@ -16,7 +17,12 @@ from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLineChange
 from sandbox.shopify.order_totals import bag, recompute
 from tests.orders_in.test_edit_and_cancel_flags import poll_erp_events
-from tests.orders_in.test_edits_and_cancels import change_order, edit_in_shopify, imported
+from tests.orders_in.test_edits_and_cancels import (
+    change_order,
+    discount_in_shopify,
+    edit_in_shopify,
+    imported,
+)
 
 
 def edit_messages(direction: str = SHOPIFY_TO_ERP) -> list[Message]:
@@ -162,3 +168,31 @@ def test_an_edit_made_before_the_picking_reached_shopify_waits_for_it(world):
     assert all(m.status == MessageStatus.SKIPPED.value for m in messages if m.status != "failed")
     rows = [(c.sku, c.kind, c.qty_before, c.qty_after, c.applied) for c in changes_sent()]
     assert rows == [(b, "qty", Decimal(1), Decimal(2), False)], rows
+
+
+@pytest.mark.parametrize("weight", ["as ordered", "lighter", "heavier"])
+def test_a_discount_on_a_weighed_line_after_its_picking_is_flagged_and_the_pickings_echo_is_not(
+    world, weight: str
+) -> None:
+    """A weighed line's money is compared as Shopify shows its weighing (the lower of ordered and
+    weighed): the picking's own echo is skipped, a discount a person adds since is flagged naming
+    the line's value, not skipped as the echo (Shopify would charge less than the ERP invoices)."""
+    weighed = world.sku(4)
+    gid, nro = imported(world, skus=[(weighed, 2), (world.sku(0), 1)])
+    item = next(i for i in world.chain.order(nro)["itens"] if i["idSku"] == weighed)
+    kilos = {"as ordered": 1, "lighter": Decimal("0.9"), "heavier": Decimal("1.1")}[weight]
+    world.chain.handle.erp.separate(
+        nro, weights={str(item["seqItem"]): float(Decimal(item["qtdPedida"]) * kilos)}
+    )
+    poll_erp_events(world)
+    world.drain()
+    echoes = edit_messages()
+    assert all(m.status == MessageStatus.SKIPPED.value for m in echoes), [m.error_text for m in echoes]
+    assert world.link(gid).needs_attention is None
+
+    discount_in_shopify(world, gid, weighed, Decimal("5.00"))
+    world.drain()
+
+    [flagged] = [m for m in edit_messages() if m not in echoes and m.status != MessageStatus.SKIPPED.value]
+    assert flagged.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in flagged.error_text
+    assert f"{weighed} value R$" in flagged.error_text and "(price or discount changed)" in flagged.error_text
