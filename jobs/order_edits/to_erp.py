@@ -325,7 +325,10 @@ def _apply(
     }
     if not editable:
         freight_change = None if freight == current.freight else (current.freight, freight)
-        if current.situacao != "C" and freight_change is None and matches_served(current, mapped):
+        # Shopify as the ERP served it; or, the picking never applied there (its edit failed: its
+        # own note says so), as the ERP order was placed: an edit undone as the flag said
+        undone = matches_served(current, mapped) or (not served and not changes)
+        if current.situacao != "C" and freight_change is None and undone:
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             held.supersede(session, link, message, sent=True)
             trace.skip(

@@ -266,3 +266,35 @@ def test_a_discount_only_edit_after_separation_names_the_money_change(world):
     was, now = (f"R$ {v:.2f}".replace(".", ",") for v in (value, value - 2))
     assert f"value {was} -> {now} (price or discount changed)" in message.error_text, message.error_text
     assert "2.0" not in message.error_text
+
+
+def test_undoing_a_flagged_edit_while_the_erps_picking_edit_failed_clears_only_that_flag(world, monkeypatch):
+    """The ERP cut an item but its picking edit failed in Shopify (still as placed; that event's own
+    note says so). An edit flagged then, undone as told, leaves Shopify as the ERP order was placed:
+    skipped and its flag cleared, not flagged again "(no line change)"; the failed picking's note stays."""
+    from jobs.order_edits import to_shopify
+    from ledger.errors import Rejected
+
+    gid, nro = imported(world, skus=[(world.sku(0), 3), (world.sku(1), 1)])
+
+    def refused(unit):
+        raise Rejected("picking edit refused by Shopify", system="shopify", code="TEST_REFUSED")
+
+    monkeypatch.setattr(to_shopify, "_apply", refused)
+    cuts = {str(i["seqItem"]): (1 if i["idSku"] == world.sku(0) else i["qtdPedida"])
+            for i in world.chain.order(nro)["itens"]}  # fmt: skip
+    world.chain.handle.erp.separate(nro, cuts=cuts, weights={})
+    poll_erp_events(world)
+    world.drain()
+    edit_in_shopify(world, gid, world.sku(1), 2)  # 1 -> 2: flagged
+    world.drain()
+    assert "NOT applied" in (world.link(gid).needs_attention or "")
+
+    edit_in_shopify(world, gid, world.sku(1), 1)  # undone, as the note says
+    world.drain()
+
+    last = edit_messages()[-1]
+    assert last.status == MessageStatus.SKIPPED.value, last.error_text
+    note = world.link(gid).needs_attention or ""
+    assert "NOT applied" not in note and "no line change" not in note
+    assert "picking edit refused by Shopify" in note  # the failed picking's own, for a person
