@@ -104,7 +104,10 @@ def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[
 def unsplit(splits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[Any], list[Any]]:
     """Pure: (the weight splits Shopify takes, the ones not split): a split sets its line to its
     units − 1, which Shopify refuses below the line's fulfilled units; such a line takes the
-    rounded-up discount per unit of all its units instead (on fulfilled units too)."""
+    rounded-up discount per unit of all its units instead (on fulfilled units too). A weighed line
+    keeps its units (its quantity is not changed); a box served in part (1,5 of 2: kind cut or qty)
+    is still set to its units rounded up, or it would keep the boxes not served at all, each with
+    the discount worked out for fewer."""
     kept, whole = [], []
     for change in splits:
         found = _fulfilled(lines, change.line_item_id)
@@ -122,8 +125,9 @@ def unsplit(splits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[A
         not_split = ("line_split_fulfilled", {"fulfilled": found[0], "per_unit": per_unit, "units": units,
                                               "below": below})  # fmt: skip
         words = weight_words.after_plan(reason, plan, not_split)
-        whole.append(replace(change, split_discount=None, shopify_quantity=None, discount_per_unit=per_unit,
-                             reason=reason, words=words))  # fmt: skip
+        quantity = None if change.kind == "weight" else units
+        whole.append(replace(change, split_discount=None, shopify_quantity=quantity,
+                             discount_per_unit=per_unit, reason=reason, words=words))  # fmt: skip
     return kept, whole
 
 

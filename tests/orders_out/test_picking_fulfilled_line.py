@@ -136,3 +136,31 @@ def test_the_quantities_shopify_cannot_set_are_held_back_and_a_split_of_a_fulfil
         Decimal("0.21"),
     )
     assert whole.takes_discount and "5 of its units fulfilled in Shopify, so not split" in whole.reason
+    part = dataclasses.replace(split, kind="cut")  # a box served in part: its units rounded up still set
+    [], [whole] = fulfilled.unsplit([part], [shopify("B", 5, 0)])
+    assert (whole.split_discount, whole.shopify_quantity) == (None, 5)
+
+
+def test_a_box_served_in_part_on_a_line_fulfilled_in_part_is_set_to_its_units_not_left_at_the_ordered(
+    world: World,
+) -> None:
+    """2,5 of 4 boxes served, 3 of them fulfilled by a person: the split (2 + 1 alone) Shopify would
+    refuse is not made, and the line still goes down to 3 boxes with the part off them; left at 4
+    with the discount worked out for 3, Shopify would charge a box never served above the NF-e."""
+    from decimal import Decimal
+
+    box = next(s for s in world.chain.skus if not s.weighed and s.qtd_embalagem > 1)
+    world.publish(box)
+    order = world.linked_order([(box.id_sku, 4), (world.plain(0), 1)], gateway="pix")
+    _fulfil(world, order, box.id_sku, 3)
+    world.erp.separate(order.nro, cuts={str(order.lines[box.id_sku]): 2.5}, weights={})
+    world.poll()
+
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    assert _quantities(world, order)[box.id_sku] == (3, 3)
+    [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    doc = world.order_doc(order.gid)
+    shopify_total = Decimal(doc["currentTotalPriceSet"]["shopMoney"]["amount"])
+    nfe_total = Decimal(str(document["vlrTotal"]))
+    assert nfe_total - Decimal("0.02") <= shopify_total <= nfe_total  # a per-unit rounding, never above
