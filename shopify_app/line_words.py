@@ -95,6 +95,12 @@ WORDS: dict[str, Text] = {
         "Weighed {served} kg instead of {ordered} kg: the ERP charges the same (its line totals differ by "
         "{difference}), so the Shopify line keeps its price",
     ),
+    "line_weight_lowered": (
+        "Pesado com {served} kg em vez de {ordered} kg; {units} de suas {ordered_units} unidades ficaram na "
+        "Shopify (reduzido lá), cobradas não mais que a pesagem do ERP: o item mantém o preço",
+        "Weighed {served} kg instead of {ordered} kg; {units} of its {ordered_units} units left in Shopify "
+        "(lowered there), charged no more than the ERP's weighing: the line keeps its price",
+    ),
     "line_weight_no_line": (
         "Pesado com {served} kg em vez de {ordered} kg: nenhum item na Shopify a ajustar, a captura segue "
         "o total da NF-e",

@@ -43,6 +43,10 @@ event of its ERP line applied alike (`repeats.applied_alike`: the same picking u
 NF-e's new key) and Shopify still shows (its line at or below the target): it is marked
 `adjusted`, nothing sent, so a person's refund since is not undone and a line fulfilled since is
 not edited; a line a person put units back on since is set to the ERP's target again.
+A weighed line a person lowered in Shopify before the picking reached it (2 units of 1 kg, 1 left,
+1,1 kg weighed) takes off only what its units left, worth their share of the ordered total, are
+above the ERP's charge (here nothing: the difference worked out on 2 kg, put on the 1 unit left,
+would charge 0,1 kg for it); the person's edit is flagged on the Shopify -> ERP side.
 A line picked HEAVIER is recorded only (applied False): the customer is not charged above
 what was authorised, so the line keeps its price and the capture stays within the
 authorisation. So is a line picked lighter whose ERP line totals round to the same cents (a
@@ -682,6 +686,18 @@ def _weight(
         return LineChange(key, "weight", **said(reason, ("line_weight_no_line", kg)), **base)
     description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
     adjusted = any(description in carried.get(s.id, ()) for s in same)
+    ordered_units = _units(ordered)
+    if not adjusted and units < ordered_units:
+        # A person lowered the line before the picking reached Shopify (their edit, counted against
+        # what the ERP served, is flagged by jobs.order_edits.to_erp): the units left are worth their
+        # share of the ordered total, and only what that is above the ERP's charge comes off.
+        held = (_ordered_total(line) * units / ordered_units).quantize(CENT)
+        difference = held - _charged(line)
+        if difference <= 0:
+            reason = (f"{weighed}; {units} of its {ordered_units} units left in Shopify (lowered there), "
+                      "charged no more than the ERP's weighing: the line keeps its price")  # fmt: skip
+            lowered_words = ("line_weight_lowered", {**kg, "units": units, "ordered_units": ordered_units})
+            return LineChange(key, "weight", **said(reason, lowered_words), **base)
     money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
              "adjusted": adjusted}  # fmt: skip
     if units > 1 and (difference / CENT) % units:
@@ -819,6 +835,13 @@ def _variant_lines(lines: Sequence[ShopifyLine], shopify_line: ShopifyLine | Non
     if shopify_line.variant_id is None:
         return [shopify_line] if shopify_line.current_quantity > 0 else []
     return [s for s in lines if s.variant_id == shopify_line.variant_id and s.current_quantity > 0]
+
+
+def _ordered_total(line: Any) -> Decimal:
+    """The ERP line's ordered total (its rounding, its discount), else ordered kg × price per kg."""
+    if line.total_ordered is not None:
+        return Decimal(line.total_ordered)
+    return (line.qty_ordered * line.unit_price).quantize(CENT)
 
 
 def weight_difference(line: Any) -> Decimal:

@@ -7,6 +7,8 @@ the picking names the line for a person, and the merchant's edit is flagged (the
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from jobs.order_edits import to_erp
 from ledger.models import MessageStatus
 from shopify_app import line_words
@@ -78,3 +80,36 @@ def test_a_box_served_in_part_does_not_raise_a_line_the_merchant_lowered(world: 
     assert sum(line["currentQuantity"] for line in lines if line["sku"] == b) == 1, lines
     said = f"SKU {box} (ERP line {order.lines[box]}): 1 in Shopify, below the ERP's cut to 3"
     assert said in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
+
+
+def _line_charged(world: World, gid: str, sku: str) -> tuple[int, Decimal]:
+    line = next(line for line in world.order_doc(gid)["_lines"] if line["sku"] == sku)
+    off = sum(Decimal(a["allocatedAmountSet"]["shopMoney"]["amount"]) for a in line["discountAllocations"])
+    return line["currentQuantity"], off
+
+
+def test_a_lighter_weighing_of_a_weighed_line_the_merchant_lowered_takes_off_only_what_its_units_exceed(
+    world: World,
+) -> None:
+    """2 kg ordered, 1,1 kg weighed; the merchant lowered the line to 1 unit before the picking
+    reached Shopify. The weight adjustment worked out on 2 kg put on the 1 unit left would charge
+    0,1 kg: the unit left, worth 1 kg, is not above the ERP's 1,1 kg, so nothing comes off. 3 kg
+    ordered, 1,5 kg weighed, lowered to 2: only the 0,5 kg the 2 units exceed the weighing."""
+    weighed, plain = world.weighed(), world.plain(0)
+    price = world.chain.prices[weighed]
+    for ordered, kilos, lowered, off in (
+        (2, 1.1, 1, Decimal(0)),
+        (3, 1.5, 2, (price / 2).quantize(Decimal("0.01"))),
+    ):
+        order = world.linked_order([(weighed, ordered), (plain, 1)], gateway="pix")
+        world.erp.separate(order.nro, weights={str(order.lines[weighed]): kilos})
+        set_quantity(world, order.gid, weighed, lowered)  # before the poller brought the picking
+        world.poll()
+
+        [picking] = world.messages("order_edits", order)
+        assert picking.status == MessageStatus.DONE.value, picking.error_text
+        units, taken = _line_charged(world, order.gid, weighed)
+        assert units == lowered and abs(taken - off) <= Decimal("0.01") * units, (ordered, taken, off)
+        [row] = [r for r in world.line_changes(order.gid) if r.sku == weighed and r.kind == "weight"]
+        if not off:
+            assert f"{lowered} of its {ordered} units left in Shopify" in (row.reason or ""), row.reason
