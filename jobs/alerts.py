@@ -53,7 +53,7 @@ from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.kv import get_redis
-from ledger.masking import mask_text
+from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import (
     AlertState,
     InboxStatus,
@@ -321,7 +321,7 @@ def _message_items(session: Session, shop_id: int, messages: list[Message], loca
                 fingerprint=fingerprint,
                 group=group,
                 title=_title(subject(message, names), locale),
-                reason=_short(mask_text(reason, False) or ""),
+                reason=_short(mask_text(reason, False, typed_tax_ids(message.error_detail)) or ""),
                 path=f"/app/messages/{message.id}",
                 at=message.updated_at,
             )
@@ -344,7 +344,7 @@ def _note_items(links: Iterable[OrderLink], locale: str) -> list[Item]:
                     fingerprint=_digest(note.text),
                     group="orders",
                     title=say("order", locale, name=name) + (f" ({label})" if label else ""),
-                    reason=_short(mask_text(words, False) or ""),
+                    reason=_short(mask_text(words, False, typed_tax_ids(link.attention_words)) or ""),
                     path=f"/app/orders/{link.id}",
                     at=link.updated_at,
                 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 DOCUMENT_KEYS = frozenset({"cpfcnpj", "cpf", "cnpj", "nrocgccpf", "taxid", "document", "inscestadualrg"})
@@ -58,15 +58,15 @@ def mask_detail(detail: Any, reveal: bool) -> Any:
     (a traceback, a rule's `value` may quote a CPF or an e-mail under a key that says nothing)."""
     if reveal:
         return copy.deepcopy(detail)
-    return _texts(mask_pii(detail, reveal=False))
+    return _texts(mask_pii(detail, reveal=False), frozenset(typed_tax_ids(detail)))
 
 
-def _texts(value: Any) -> Any:
+def _texts(value: Any, typed: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, dict):
-        return {key: _texts(item) for key, item in value.items()}
+        return {key: _texts(item, typed) for key, item in value.items()}
     if isinstance(value, list):
-        return [_texts(item) for item in value]
-    return mask_text(value, reveal=False) if isinstance(value, str) else value
+        return [_texts(item, typed) for item in value]
+    return mask_text(value, reveal=False, typed=typed) if isinstance(value, str) else value
 
 
 def _norm(key: str) -> str:
@@ -200,6 +200,53 @@ TEXT_DOCUMENT = re.compile(
 )
 
 
+# A CPF/CNPJ no rule took, quoted whole as it was typed (any length: a digit left out, one too many),
+# which TEXT_DOCUMENT's shapes do not catch: the words that quote it and the param that holds it
+# (jobs.order_customer: the buyer's, the checkout's, the company location's registration), and the
+# detail of the failure (`field` or Shopify's localizedFields `key` a *_CREDENTIAL_BR, its `value`).
+TAX_ID_WORDS = {
+    "tax_id_invalid": "value",
+    "checkout_tax_id_invalid": "typed",
+    "checkout_tax_id_cpf": "typed",
+    "company_location_tax_id_invalid": "value",
+    "company_location_tax_id_cpf": "value",
+}
+
+
+def typed_tax_ids(*found: Any) -> set[str]:
+    """The CPF/CNPJ values as typed that words or a failure's detail quote (TAX_ID_WORDS), anywhere
+    inside `found` (an error_detail, an order's note words): what their texts quote too."""
+    typed: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        if not isinstance(value, dict):
+            return
+        label = str(value.get("key") or value.get("field") or "")
+        params = value.get("params")
+        if label in TAX_ID_WORDS and isinstance(params, dict):
+            quoted = params.get(TAX_ID_WORDS[label])
+            if isinstance(quoted, str) and quoted.strip():
+                typed.add(quoted)
+        if label.upper().endswith("_CREDENTIAL_BR") and isinstance(value.get("value"), str):
+            typed.add(value["value"])
+        for item in value.values():
+            walk(item)
+
+    for item in found:
+        walk(item)
+    return {value for value in typed if len(value.strip()) >= 3}  # as scrub_text's known values
+
+
+def replace_typed(text: str, typed: Iterable[str], replace: Callable[[str], str]) -> str:
+    """`text` with each of the `typed` values (longest first) replaced by `replace(value)`."""
+    for value in sorted(typed, key=len, reverse=True):
+        text = text.replace(value, replace(value))
+    return text
+
+
 def replace_documents(text: str, replace: Callable[[str], str]) -> str:
     """`text` with every CPF/CNPJ-shaped token replaced by `replace(token)`; gids are kept."""
     return TEXT_DOCUMENT.sub(lambda m: m.group(0) if m.group("gid") else replace(m.group(0)), text)
@@ -224,11 +271,13 @@ _LABELLED_DELIVERY = re.compile(
 _APP_DELIVERY = re.compile(r"(?<!\w)(?<!\w )(?P<label>Entrega:) (?=\w)[^\"\n,]+, [^\"\n]*")
 
 
-def mask_text(text: str | None, reveal: bool) -> str | None:
-    """Mask e-mails, CPF/CNPJ-shaped tokens (EANs, NF-e keys and gids stay) and a delivery address
-    (`mask_delivery`) inside free text."""
+def mask_text(text: str | None, reveal: bool, typed: Iterable[str] = ()) -> str | None:
+    """Mask e-mails, CPF/CNPJ-shaped tokens (EANs, NF-e keys and gids stay), a delivery address
+    (`mask_delivery`) and the `typed` CPF/CNPJ values (`typed_tax_ids` of the text's failure or
+    words: a mistyped one of any length) inside free text."""
     if text is None or reveal:
         return text
+    text = replace_typed(text, typed, mask_document)
     text = mask_delivery(text)
     text = _TEXT_EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     return replace_documents(text, mask_document)

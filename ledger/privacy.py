@@ -24,7 +24,7 @@ from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import handled_before
-from ledger.masking import NEW_DELIVERY, replace_documents
+from ledger.masking import NEW_DELIVERY, replace_documents, typed_tax_ids
 from ledger.models import (
     AuditEvent,
     Base,
@@ -493,8 +493,13 @@ def redact_customer(
     compliance job also drops RQ's failed jobs of their inbox rows). An inbox row's failure text
     (`reason`, the handler's exception) is scrubbed with its body, and so is a schedule's last
     error naming the customer (a run's exception line may quote an order's e-mail)."""
-    known = ref.known_values
     rows = rows if rows is not None else customer_rows(session, shop, ref)
+    # and the CPF/CNPJ the customer typed that no rule took (any length: not CPF/CNPJ-shaped), as
+    # their failures and notes quote it (masking.typed_tax_ids)
+    typed = typed_tax_ids(
+        *(msg.error_detail for msg in rows.messages), *(link.attention_words for link in rows.order_links)
+    )
+    known = (*ref.known_values, *sorted(typed))
     for msg in rows.messages:
         msg.request_payload = scrub(msg.request_payload, known)
         msg.response_payload = scrub(msg.response_payload, known)

@@ -24,7 +24,7 @@ from ledger import trace
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.handled import CATALOG_FLOWS
 from ledger.mappings import NO_PAYMENT, code_side, gateway_key
-from ledger.masking import mask_text
+from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import ErrorClass, Message, MessageStatus
 from ledger.order_risk import awaiting_app, held_for_risk
 from shopify_app.fail_words import financial_status
@@ -2201,8 +2201,11 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
         what_happened, what_to_do = _pick(happened_code, english), _pick(todo_code, english)
     # the failure's words in the page's language when it has them (shopify_app.fail_words), else as
     # the target or the app wrote them
+    typed = typed_tax_ids(message.error_detail)  # a mistyped CPF/CNPJ it quotes, any length
     own_words = (
-        None if mapping is not None else mask_text(fail_reason(message, locale) or message.error_text, reveal)
+        None
+        if mapping is not None
+        else mask_text(fail_reason(message, locale) or message.error_text, reveal, typed)
     )
     return {
         "title": _pick(title, english),

@@ -25,7 +25,7 @@ from ledger import drift, handled, queues, trace
 from ledger import flows as catalog
 from ledger import stuck as stuck_units
 from ledger.kv import get_redis
-from ledger.masking import mask_detail, mask_text
+from ledger.masking import mask_detail, mask_text, typed_tax_ids
 from ledger.models import Message, MessageStatus, Role
 from shopify_app import catalog_hold_words, reconcile_words, stock_words
 from shopify_app.api_common import (
@@ -108,12 +108,12 @@ def summary(
         "status": message.status,
         "attempts": message.attempts,
         "error_class": message.error_class,
-        "error_text": mask_text(message.error_text, reveal),
+        "error_text": mask_text(message.error_text, reveal, typed := typed_tax_ids(message.error_detail)),
         # why it was skipped, in the merchant's language (its error_text when it has no words)
-        "reason": mask_text(skip_reason(message, where), reveal),
+        "reason": mask_text(skip_reason(message, where), reveal, typed),
         # why it failed, is parked or retrying, in the merchant's language (its error_text when its
         # failure gave no words: a bug's, the ERP's own refusal, an older row); None otherwise
-        "failure_reason": mask_text(fail_reason(message, where), reveal),
+        "failure_reason": mask_text(fail_reason(message, where), reveal, typed),
         # refused by the app's own check, not by a target: the pages name it so, not "rejected"
         "stopped_by_app": stopped_by_app(message),
         "stuck": is_stuck(message) if stuck is None else stuck,
@@ -259,7 +259,9 @@ def _handled_json(message: Message, reveal: bool) -> dict[str, Any] | None:
         "note": mask_text(closed.get("note"), reveal),
         "status": closed.get("status"),
         "error_class": closed.get("error_class"),
-        "error_text": mask_text(closed.get("error_text"), reveal),
+        "error_text": mask_text(
+            closed.get("error_text"), reveal, typed_tax_ids(message.error_detail, closed)
+        ),
     }
 
 

@@ -29,7 +29,7 @@ from erp.errors import ErpRejected
 from ledger import flows, handled, order_link_by_hand, order_notes, order_risk, shop_settings, trace
 from ledger.kv import get_redis
 from ledger.locks import LockBusy, flow_lock
-from ledger.masking import mask_text
+from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Role, Shop, as_utc, utcnow
 from ledger.words import stored as stored_words
 from shopify_app import fail_words, note_words
@@ -210,8 +210,8 @@ def _note_json(
         "event": note.event,
         "generation": note.generation,
         "topic": note.topic or None,
-        "text": mask_text(words, reveal),
-        "note": mask_text(note.text, reveal),
+        "text": mask_text(words, reveal, typed := typed_tax_ids(said, failed.get(note.label))),
+        "note": mask_text(note.text, reveal, typed),
         "label": note.label or None,
         "message_id": (closes or {}).get(note.slot),
     }

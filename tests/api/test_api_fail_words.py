@@ -6,6 +6,8 @@ refusal) or with a key no catalogue has reads as its English error_text."""
 
 from __future__ import annotations
 
+import json
+
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.models import Role
 from shopify_app import fail_words
@@ -189,3 +191,24 @@ def test_an_order_busy_with_another_worker_is_said_in_the_requests_language(
     assert _failures(client, "en", "retrying")[retrying] == (
         "Order 4242 is being handled by another worker: this message is tried again later"
     )
+
+
+def test_a_mistyped_cpf_of_the_wrong_length_is_masked_for_a_viewer_everywhere(client, shops, message):
+    """A digit left out is not CPF/CNPJ-shaped, yet the buyer's: a viewer sees it masked in the error
+    text, the failure said in their language and the detail (its value and its words' param)."""
+    from jobs.order_customer import InvalidTaxId, validate_tax_id
+
+    typed = "529.982.247-2"
+    try:
+        validate_tax_id(typed)
+    except InvalidTaxId as refused:
+        error = refused
+    shown = message(shops.a, "orders", "order-1005", error=error)
+
+    assert typed not in str(_failures(client, "pt-BR", "failed")[shown])
+    detail = client.get(f"/api/messages/{shown}?locale=en", headers=headers(Role.VIEWER)).get_json()
+    found = json.dumps(detail)
+    assert typed not in found, found[max(0, found.index(typed) - 300) : found.index(typed) + 40]
+    assert "a CPF has 11 digits and a CNPJ 14 characters" in detail["error_text"]
+    revealed = client.get(f"/api/messages/{shown}?locale=en", headers=headers()).get_json()
+    assert typed in revealed["error_text"]  # an admin reads it as typed

@@ -279,3 +279,19 @@ def test_without_a_mail_server_nothing_starts(jobs_env) -> None:
     _shop()
     jobs_env.delenv("SMTP_URL", raising=False)
     assert alerts.enqueue_due(utcnow()) == []
+
+
+def test_a_mistyped_cpf_of_the_wrong_length_is_masked_in_the_alert(mail) -> None:
+    """The alert e-mail goes to the team's inboxes: a CPF the buyer typed with a digit left out (not
+    CPF/CNPJ-shaped) is masked there as the page masks it for a viewer."""
+    from jobs.order_customer import InvalidTaxId, validate_tax_id
+
+    shop_id = _shop()
+    typed = "529.982.247-2"
+    try:
+        validate_tax_id(typed)
+    except InvalidTaxId as refused:
+        _fail(shop_id, "orders", f"order:{ORDER}1001", refused, shopify_id=f"{ORDER}1001")
+    assert alerts.run(shop_id)["items"] == 1
+    [sent] = mail.received
+    assert "CPF/CNPJ '***.***.247-2'" in sent.text and typed not in sent.text

@@ -270,6 +270,27 @@ def test_customer_redact_removes_the_mistyped_cpf_from_the_error_text_and_detail
         assert "CPF check digits (modulo 11) do not match" in session.scalar(select(Message)).error_text
 
 
+@pytest.mark.parametrize("typed", ["529.982.247-2", "5299822472", "529982247255"])
+def test_customer_redact_removes_a_mistyped_cpf_of_the_wrong_length(shop_id, deliver, rconn, typed):
+    """A digit left out or one too many: not CPF/CNPJ-shaped, yet the buyer's, quoted by the text, the
+    detail and the failure's words; customers/redact removes it from all of them."""
+    from jobs.order_customer import InvalidTaxId, validate_tax_id
+    from ledger import trace
+
+    with pytest.raises(InvalidTaxId) as refused:
+        validate_tax_id(typed)
+    with session_scope() as session:
+        msg = trace.begin(session, shop_id, "orders", "order:9001", "shopify_to_erp", shopify_id=ORDER_GID)
+        trace.fail(session, msg, refused.value)
+    assert typed in every_value()
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+    assert audit("customer.redacted")[0].after["counts"]["messages"] == 1
+    assert typed not in every_value()
+    with session_scope() as session:
+        assert "a CPF has 11 digits and a CNPJ 14 characters" in session.scalar(select(Message)).error_text
+
+
 def test_customer_redact_drops_the_reconcile_report_kept_in_redis(shop_id, deliver, rconn):
     """The reconcile report quotes each held order's error text (the buyer's CPF) and is kept in
     Redis too: customers/redact deletes that copy (the database copy is scrubbed and served
