@@ -139,14 +139,14 @@ def customers_data_request(event: WebhookEvent) -> None:
     request_id = (event.payload.get("data_request") or {}).get("id")
     with session_scope() as session:
         shop = _shop(session, event.shop_domain)
-        if shop is None:
-            log.info("compliance: data request for unknown shop %s", event.shop_domain)
-            return
-        export = privacy.export_customer(session, shop, ref)
+        if shop is None:  # no shop row: its inbox alone may hold the customer (privacy.inbox_rows)
+            export = privacy.export_inbox(session, event.shop_domain, ref)
+        else:
+            export = privacy.export_customer(session, shop, ref)
         _audit(
             session,
             shop,
-            shop.domain,
+            event.shop_domain,
             privacy.DATA_EXPORTED,
             f"customer:{ref.customer_id}",
             {
@@ -164,8 +164,11 @@ def customers_redact(event: WebhookEvent) -> None:
     ref = privacy.CustomerRef.from_payload(event.payload, "orders_to_redact")
     with session_scope() as session:
         shop = _shop(session, event.shop_domain)
-        if shop is None:
-            log.info("compliance: customer redact for unknown shop %s", event.shop_domain)
+        if shop is None:  # no shop row: its inbox alone may hold the customer (privacy.inbox_rows)
+            counts = privacy.redact_inbox(session, event.shop_domain, ref)
+            _audit(session, None, event.shop_domain, "customer.redacted", f"customer:{ref.customer_id}",
+                   {"counts": counts, "orders": len(ref.order_gids)})  # fmt: skip
+            log.info("compliance: redacted customer data for %s (no shop row): %s", event.shop_domain, counts)
             return
         rows = privacy.customer_rows(session, shop, ref)
         counts = privacy.redact_customer(session, shop, ref, rows)

@@ -378,15 +378,39 @@ def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
     rows.webhooks = [(r, p) for r, p in rows.webhooks if not r.topic.startswith(("customers/", "shop/"))]
     rows.audit_events = [a for a in rows.audit_events if not a.action.startswith("customer.")]
     customer = {"id": ref.customer_id, "email": ref.email, "phone": ref.phone}
-    return export_document(session, shop, rows, customer)
+    return export_document(session, shop.domain, rows, customer)
+
+
+def inbox_rows(session: Session, shop_domain: str, ref: CustomerRef) -> CustomerRows:
+    """The customer's rows of a store the ledger has no shop row for (the app not opened there yet
+    while Shopify's managed install already delivers its webhooks, or erased by shop/redact): only
+    the inbox, kept by domain, holds them (webhooks stored whole, answered "not installed")."""
+    webhooks = _candidate_inbox(session, shop_domain, ref)
+    return CustomerRows(messages=[], webhooks=webhooks, audit_events=[], order_links=[], bindings=[])
+
+
+def export_inbox(session: Session, shop_domain: str, ref: CustomerRef) -> dict[str, Any]:
+    """`export_customer` for a store with no shop row (`inbox_rows`)."""
+    rows = inbox_rows(session, shop_domain, ref)
+    rows.webhooks = [(r, p) for r, p in rows.webhooks if not r.topic.startswith(("customers/", "shop/"))]
+    customer = {"id": ref.customer_id, "email": ref.email, "phone": ref.phone}
+    return export_document(session, shop_domain, rows, customer)
+
+
+def redact_inbox(session: Session, shop_domain: str, ref: CustomerRef) -> dict[str, int]:
+    """`redact_customer` for a store with no shop row (`inbox_rows`): its inbox rows scrubbed."""
+    rows = inbox_rows(session, shop_domain, ref)
+    _scrub_webhooks(rows.webhooks, ref.known_values)
+    session.flush()
+    return {"webhook_inbox": len(rows.webhooks)}
 
 
 def export_document(
-    session: Session, shop: Shop, rows: CustomerRows, customer: dict[str, Any]
+    session: Session, shop_domain: str, rows: CustomerRows, customer: dict[str, Any]
 ) -> dict[str, Any]:
     """The export of `rows`, JSON-ready, with a count per table."""
     return {
-        "shop": shop.domain,
+        "shop": shop_domain,
         "customer": customer,
         "order_links": [
             {
@@ -481,7 +505,7 @@ def export_recorded(
         order_links=rows(OrderLink, "order_links", OrderLink.shop_id == shop.id),
         bindings=rows(Binding, "bindings", Binding.shop_id == shop.id),
     )
-    return export_document(session, shop, found, {"id": customer_id})
+    return export_document(session, shop.domain, found, {"id": customer_id})
 
 
 def redact_customer(
@@ -506,14 +530,7 @@ def redact_customer(
         msg.error_detail = scrub(msg.error_detail, known)
         msg.error_text = scrub_text(msg.error_text, known) if msg.error_text else msg.error_text
         msg.search_text = scrub_text(msg.search_text, known) if msg.search_text else msg.search_text
-    for row, payload in rows.webhooks:
-        cleaned = (
-            scrub(payload, known)
-            if payload is not None
-            else scrub_text(bytes(row.raw_body).decode("utf-8", errors="replace"), known)
-        )
-        row.raw_body = (json.dumps(cleaned) if payload is not None else cleaned).encode()
-        row.reason = scrub_text(row.reason, known) if row.reason else row.reason
+    _scrub_webhooks(rows.webhooks, known)
     for event in rows.audit_events:
         event.before = scrub(event.before, known)
         event.after = scrub(event.after, known)
@@ -538,6 +555,18 @@ def redact_customer(
         "bindings": len(rows.bindings),
         "schedules": len(schedules),
     }
+
+
+def _scrub_webhooks(webhooks: list[tuple[WebhookInbox, Any]], known: Iterable[str]) -> None:
+    """Inbox rows scrubbed: their body (as JSON when it reads so, else as text) and failure text."""
+    for row, payload in webhooks:
+        cleaned = (
+            scrub(payload, known)
+            if payload is not None
+            else scrub_text(bytes(row.raw_body).decode("utf-8", errors="replace"), known)
+        )
+        row.raw_body = (json.dumps(cleaned) if payload is not None else cleaned).encode()
+        row.reason = scrub_text(row.reason, known) if row.reason else row.reason
 
 
 def _schedules_naming(session: Session, shop: Shop, ref: CustomerRef) -> list[Schedule]:

@@ -725,3 +725,30 @@ def test_data_request_and_redact_find_the_customers_email_whatever_its_case(shop
         f"the message quoting the customer's e-mail in capitals was neither exported "
         f"(counts {exported.after['counts']}) nor redacted: {left}"
     )
+
+
+def test_a_store_with_no_shop_row_has_its_inbox_exported_and_redacted(jobs_env, deliver, rconn):
+    """Shopify's managed install delivers a store's webhooks before anyone opens the app there: kept
+    whole in the inbox (answered "not installed"), they hold the buyer. A data request exports them,
+    and customers/redact scrubs them, though the ledger has no shop row to start from."""
+    deliver("orders/create", order_payload())
+    work(rconn)
+    with session_scope() as session:
+        assert session.scalar(select(Shop)) is None
+    deliver(
+        "customers/data_request",
+        {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [9001], "data_request": {"id": 7}},
+    )
+    work(rconn)
+    [event] = audit("customer.data_exported")
+    assert event.after["counts"]["webhooks"] == 1 and event.shop_domain == SHOP
+    assert EMAIL not in json.dumps(event.after)
+
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+
+    assert audit("customer.redacted")[0].after["counts"]["webhook_inbox"] == 3  # the order, both requests
+    with session_scope() as session:
+        [order] = session.scalars(select(WebhookInbox).where(WebhookInbox.topic == "orders/create")).all()
+        body = bytes(order.raw_body).decode()
+    assert EMAIL not in body and CPF not in body and "52998224725" not in body
