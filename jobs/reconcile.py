@@ -76,7 +76,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -223,7 +225,7 @@ def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_S
     """
     try:
         with flow_lock(shop_id, FLOW):
-            return _run(shop_id, window, stock_sample)
+            return _as_result(_run(shop_id, window, stock_sample))
     except LockBusy:
         log.info("reconcile: shop %s already running", shop_id)
         return {"busy": True}
@@ -251,9 +253,10 @@ def replay(message_id: int) -> dict[str, Any]:
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a reconciliation report")
         shop_id, unit_key = message.shop_id, message.unit_key
-    report = run(shop_id)
+    with _in_process():
+        report = run(shop_id)
     if "summary" not in report:  # another report is running: it is today's
-        return report
+        return _as_result(report)
     today = report_key(datetime.fromisoformat(report["generated_at"]))
     if unit_key != today:
         with session_scope() as session:
@@ -261,7 +264,32 @@ def replay(message_id: int) -> dict[str, Any]:
             if replayed is not None and replayed.status != MessageStatus.DONE.value:
                 pointer = {"replaced_by": today, "summary": report["summary"]}
                 trace.succeed(session, replayed, response=pointer)
-    return report
+    return _as_result(report)
+
+
+_NESTED = threading.local()
+
+
+@contextmanager
+def _in_process() -> Iterator[None]:
+    """`run` called by `replay`, inside the job: its whole report is the replay's to read."""
+    _NESTED.depth = getattr(_NESTED, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _NESTED.depth -= 1
+
+
+def _as_result(report: dict[str, Any]) -> dict[str, Any]:
+    """What a run returns: the whole report to a caller in the process (the CLI, a replay), only its
+    summary to RQ, which keeps a job's return value in Redis (a scheduled run's until the next one):
+    the report lists orders with their failures' words, which may name a customer, and that copy is
+    out of customers/redact's reach (it deletes `redis_key`, the report kept for the page)."""
+    from rq import get_current_job
+
+    if get_current_job() is None or getattr(_NESTED, "depth", 0):
+        return report
+    return {key: report[key] for key in ("busy", "shop", "generated_at", "summary") if key in report}
 
 
 def latest(shop_id: int) -> dict[str, Any] | None:

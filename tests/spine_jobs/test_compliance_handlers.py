@@ -313,6 +313,32 @@ def test_customer_redact_drops_the_reconcile_report_kept_in_redis(shop_id, deliv
     )
 
 
+def test_a_scheduled_reconciliation_leaves_rq_only_its_summary(shop_id, monkeypatch):
+    """RQ keeps a job's return value in Redis (a scheduled run's until the next run), out of
+    customers/redact's reach: the run, as a job, returns its summary, not the report that lists
+    orders with their failures' words (a buyer's CPF); a call in the process still gets it whole."""
+    from rq import SimpleWorker
+    from rq.job import Job
+
+    from jobs import reconcile
+    from ledger import queues
+
+    why = "CPF/CNPJ '529.982.247-26' is invalid: CPF check digits (modulo 11) do not match"
+    report = {"shop": SHOP, "generated_at": "2026-11-28T09:00:00+00:00", "summary": {"drift": 1},
+              "orders": {"held_in_app": [{"order": ORDER_GID, "name": "#1001", "why": why}]}}  # fmt: skip
+    monkeypatch.setattr(reconcile, "_run", lambda *args: dict(report))
+    job = queues.enqueue(
+        "jobs.reconcile.run", shop_id, queue="default", job_id="reconcile-due", result_ttl=3600
+    )
+    SimpleWorker([job.origin], connection=queues.connection()).work(burst=True)
+
+    kept = Job.fetch(job.id, connection=queues.connection()).latest_result()
+    assert kept is not None and kept.return_value == {
+        "shop": SHOP, "generated_at": report["generated_at"], "summary": {"drift": 1}
+    }  # fmt: skip
+    assert reconcile.run(shop_id) == report
+
+
 def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
     """shop/redact deletes what the app keeps in Redis for the shop (the reconcile report,
     catalog diff results, the Shopify pacer's bucket and its leases, bulk-operation records);
