@@ -373,23 +373,46 @@ def _push_direct(
 def _send(client: AdminClient, mapped: MappedProduct) -> tuple[MappedProduct, ProductRef]:
     """productSet of one product: (what was sent, Shopify's product). A variant id Shopify does
     not know for the product (the merchant deleted that variant, or the whole product, by hand:
-    PRODUCT_VARIANT_DOES_NOT_EXIST) sends it again without ids, its variants matched by option
-    value as before ids were sent (jobs.catalog_map); the bindings then name the variants
-    Shopify made (catalog_ledger.record_sent, which has them repriced and their stock rechecked)."""
-    try:
-        return mapped, client.product_set(mapped.input, custom_id=custom_id(mapped.seq_produto)).product
-    except ShopifyUserErrors as exc:
-        if not _stale_ids(mapped, exc):
-            raise
-        log.info("catalog: product %s names a variant Shopify no longer has; sent again without variant ids",
-                 mapped.seq_produto)  # fmt: skip
-    plain = mapped.without_variant_ids()
+    PRODUCT_VARIANT_DOES_NOT_EXIST) sends it again without that id, the variant matched by option
+    value as before ids were sent (jobs.catalog_map), the others still by their ids (one whose
+    label changed meanwhile would be made anew, matched by option value); again while Shopify
+    names another (its userErrors name one at a time), at most once per variant; an error naming
+    no position drops every id. The bindings then name the variants Shopify made
+    (catalog_ledger.record_sent, which has them repriced and their stock rechecked)."""
+    sending = mapped
+    for _ in range(len(mapped.input.get("variants") or ()) + 1):
+        try:
+            return sending, client.product_set(
+                sending.input, custom_id=custom_id(sending.seq_produto)
+            ).product
+        except ShopifyUserErrors as exc:
+            if not _stale_ids(sending, exc):
+                raise
+            log.info("catalog: product %s names a variant Shopify no longer has; sent again without its id",
+                     sending.seq_produto)  # fmt: skip
+            sending = sending.without_variant_ids(stale_positions(exc))
+    plain = sending.without_variant_ids()
     return plain, client.product_set(plain.input, custom_id=custom_id(plain.seq_produto)).product
 
 
 def _stale_ids(mapped: MappedProduct, exc: BaseException) -> bool:
     """Shopify refused a variant id this product's input carried (see _send)."""
     return mapped.sends_variant_ids and isinstance(exc, ShopifyUserErrors) and STALE_VARIANT in exc.codes
+
+
+def stale_positions(exc: ShopifyUserErrors) -> set[int] | None:
+    """The positions in the input's variants of the ids Shopify does not know (its userErrors'
+    field: input.variants.<i>.id); None when one of them names no position (every id dropped)."""
+    found: set[int] = set()
+    for error in exc.errors:
+        if error.code != STALE_VARIANT:
+            continue
+        field = [str(part) for part in error.field]
+        at = field.index("variants") + 1 if "variants" in field else len(field)
+        if at >= len(field) or not field[at].isdigit():
+            return None
+        found.add(int(field[at]))
+    return found or None
 
 
 def _publish(
@@ -560,7 +583,7 @@ def _record_part(
     by_line = {line.line_number: line for line in lines}
     outcomes = []
     failures: list[tuple[MappedProduct, Exception]] = []
-    stale: list[MappedProduct] = []  # refused for a variant id Shopify no longer has (see _send)
+    stale: list[tuple[MappedProduct, set[int] | None]] = []  # a variant id Shopify no longer has (_send)
     waiting: list[MappedProduct] = []  # refused for Shopify's daily limit on new variants
     unknown: Transient | None = None
     for number, mapped in enumerate(sending):
@@ -577,7 +600,7 @@ def _record_part(
         elif line.user_errors:
             exc = ShopifyUserErrors("productSet", line.user_errors)
             if _stale_ids(mapped, exc):
-                stale.append(mapped)
+                stale.append((mapped, stale_positions(exc)))
                 continue
         elif line.variant_throttled:  # the day's new variants spent: waits for the hold's end
             waiting.append(mapped)
@@ -589,14 +612,14 @@ def _record_part(
             errors = list(line.errors) or [{"message": "no product returned"}]
             exc = ShopifyGraphQLError("productSet", errors)
         failures.append((mapped, exc))
-    # Sent again at once, alone and without ids (a few: what the merchant deleted by hand).
+    # Sent again at once, alone and without the stale ids (a few: what the merchant deleted by hand).
     down: Transient | None = None  # a resend met Shopify down: the rest wait for the retry too
-    for mapped in stale:
+    for mapped, positions in stale:
         if down is not None:
             failures.append((mapped, down))
             continue
         try:
-            sent, product = _send(client, mapped.without_variant_ids())
+            sent, product = _send(client, mapped.without_variant_ids(positions))
         except VariantThrottled:
             waiting.append(mapped)
         except Transient as exc:

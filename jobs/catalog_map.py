@@ -58,11 +58,12 @@ Decisions (issue 6):
   (they are Shopify's, not the ERP's content: an unchanged catalog still costs nothing) and go
   in `input` and `line` alike. An id can be stale (the merchant deleted the variant or the
   product by hand): Shopify refuses it (PRODUCT_VARIANT_DOES_NOT_EXIST) and the product is sent
-  again `without_variant_ids` (jobs.catalog_load). A bound variant that was sent a unit price
-  and has none now (its family no longer weighed: KG -> UN, one unit) is sent `showUnitPrice:
-  false` with its id, likewise out of the digest: productSet keeps an absent unit price, which
-  would show "R$ x / kg" on one unit. (Its unitPriceMeasurement stays in Shopify, unshown: the
-  2026-10 schema has no documented way to clear it, and null is not said to.)
+  again `without_variant_ids` at the positions refused (jobs.catalog_load), the others still by
+  their ids. A bound variant that was sent a unit price and has none now (its family no longer
+  weighed: KG -> UN, one unit) is sent `showUnitPrice: false` with its id, likewise out of the
+  digest: productSet keeps an absent unit price, which would show "R$ x / kg" on one unit. (Its
+  unitPriceMeasurement stays in Shopify, unshown: the 2026-10 schema has no documented way to
+  clear it, and null is not said to.)
 """
 
 from __future__ import annotations
@@ -361,15 +362,21 @@ class MappedProduct:
         """Some variant of the input names the bound variant it updates (module docstring)."""
         return any("id" in v for v in self.input.get("variants") or ())
 
-    def without_variant_ids(self) -> MappedProduct:
-        """The same product with no variant id: what is sent again when Shopify refuses a stale
-        one (its variants matched by option value, as productSet does without ids). The input
-        and line are then exactly those of a mapping that had no ids, but for a `showUnitPrice:
-        false` told to a variant that no longer has a unit price (map_product's `unit_priced`):
-        kept, for the variant matched by its option value, and a variant made anew shows none."""
+    def without_variant_ids(self, stale: Collection[int] | None = None) -> MappedProduct:
+        """The same product with no variant id at the `stale` positions of its variants (None: at
+        any): what is sent again when Shopify refuses a stale one, the variant matched by option
+        value, as productSet does without ids, the others still by their ids (matched by option
+        value too, a variant whose label changed meanwhile would be made anew: a new id, its
+        orders' and stock's variant gone). With no id left, the input and line are exactly those of
+        a mapping that had no ids, but for a `showUnitPrice: false` told to a variant that no longer
+        has a unit price (map_product's `unit_priced`): kept, for the variant matched by its option
+        value, and a variant made anew shows none."""
         if not self.sends_variant_ids:
             return self
-        variants = [{k: v for k, v in variant.items() if k != "id"} for variant in self.input["variants"]]
+        variants = [
+            {k: v for k, v in variant.items() if k != "id" or (stale is not None and at not in stale)}
+            for at, variant in enumerate(self.input["variants"])
+        ]
         payload = {**self.input, "variants": variants}  # the key order kept: the same bytes
         return dataclasses.replace(self, input=payload, line=_line(self.seq_produto, orjson.dumps(payload)))
 

@@ -226,3 +226,37 @@ def test_a_family_no_longer_weighed_stops_showing_its_per_kg_unit_price(installe
         catalog_flow.run_flow(installed.shop_id, flow, client=client)
     assert installed.mutations.count() == sent  # settled: no digest moved, nothing sent again
     client.close()
+
+
+def _sibling_keeps_its_variant(installed: InstalledShop, *, bulk: bool) -> None:
+    """P1E1 deleted by hand, P1E6's packaging renamed meanwhile (CX -> FD): Shopify refuses P1E1's
+    stale id, and the product sent again without it keeps P1E6's (valid) id, so P1E6 is updated in
+    place, not matched by its new option value, found nowhere, deleted and made anew."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    before = _variants(installed, 1)
+    item = doc(installed, before["P1E6"])["inventoryItemId"]
+    catalog.delete_variant(_by_hand(installed), doc(installed, before["P1E1"]))
+    if bulk:
+        installed.set_setting("bulk_threshold", 0)
+    _rename_packaging(installed, 1, 6, "FD")
+
+    result = catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+
+    assert (result.failed, result.bulk) == (0, bulk) and _failed(installed) == []
+    after = _variants(installed, 1)
+    assert after["P1E6"] == before["P1E6"] and doc(installed, after["P1E6"])["inventoryItemId"] == item
+    assert [o["value"] for o in doc(installed, after["P1E6"])["selectedOptions"]] == ["FD-6"]
+    assert after["P1E1"] != before["P1E1"]  # the one deleted by hand, made again
+    assert _bound(installed, list(after)) == after
+    client.close()
+
+
+def test_a_variant_deleted_by_hand_leaves_its_siblings_ids_on_the_direct_path(
+    installed: InstalledShop,
+) -> None:
+    _sibling_keeps_its_variant(installed, bulk=False)
+
+
+def test_a_variant_deleted_by_hand_leaves_its_siblings_ids_on_the_bulk_path(installed: InstalledShop) -> None:
+    _sibling_keeps_its_variant(installed, bulk=True)
