@@ -254,7 +254,9 @@ def _sync_list(
             if old is None or old.digest != row.digest:
                 changes.append((row, entry))
             elif old.data != row.data:
-                bindings.upsert_many(session, shop_id, PRICE_KIND, [row])
+                bindings.upsert_many(
+                    session, shop_id, PRICE_KIND, _on_current(session, shop_id, prefix, [row])
+                )
         bindings.upsert_many(session, shop_id, PRICE_KIND, waiting)
         _explain_unpriced(session, shop_id, target, list_id, prefix, unpriced, known)
     sent = 0
@@ -268,6 +270,16 @@ def _sync_list(
         with session_scope() as session:
             watermarks.advance(session, shop_id, FLOW, scope, at, 0, started)
     return sent
+
+
+def _on_current(session: Any, shop_id: int, prefix: str, rows: list[BindingRow]) -> list[BindingRow]:
+    """The list price rows whose variant is still the SKU's (ledger.bindings.on_current_variant,
+    as the store's prices): one the products flow replaced since the pass read it keeps the mark
+    the replacement left (due, awaiting its price on the new variant: catalog_ledger._reprice)."""
+    current = bindings.on_current_variant(
+        session, shop_id, {row.erp_id.removeprefix(prefix): row.shopify_id for row in rows}
+    )
+    return [row for row in rows if row.erp_id.removeprefix(prefix) in current]
 
 
 def _send(
@@ -320,7 +332,7 @@ def _send(
     held = [row for row, _ in batch if row not in taken]
     market = target.market_id.rsplit("/", 1)[-1]
     with session_scope() as session:
-        bindings.upsert_many(session, shop_id, PRICE_KIND, taken)
+        bindings.upsert_many(session, shop_id, PRICE_KIND, _on_current(session, shop_id, prefix, taken))
         if not isinstance(error, Transient):  # a transient failure leaves the watermark where it was
             bindings.upsert_many(
                 session, shop_id, PRICE_KIND, [_due(row.erp_id, row.data or {}, today) for row in held]

@@ -108,3 +108,63 @@ def test_a_price_sent_to_another_variant_than_the_skus_prices_nothing():
         priced_variant="gid://shopify/ProductVariant/1",
     )
     assert not for_sale({}, priced, variant_id="gid://shopify/ProductVariant/2", priced_variant=None)
+
+
+def test_a_variant_replaced_during_a_price_list_call_gets_its_market_price_from_the_next_pass(
+    chain, monkeypatch
+):
+    """The products flow makes a variant anew (its list price marked due) right after a prices pass's
+    priceListFixedPricesAdd for the old variant returned: the pass must not write the old variant's
+    binding over that mark, or the new variant has no market price until the daily sweep."""
+    from sandbox.shopify.state_dump import dump
+    from shopify_app.admin_api.client import AdminClient
+
+    from .test_price_lists import _beyond_the_overlap, _list_market
+
+    def listed() -> dict[str, str]:
+        (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+        return price_list["prices"]
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-troca", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)  # the pair 2:2
+    prices.run(shop.shop_id)
+    sku, data = next((s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1)
+    chain.consinco.erp.simulator.update_prices([data["seq_produto"]], 1.2, 2)  # the market's pair only
+    erp = chain.erp()
+    the_sku = next(s for s in erp.skus() if s.id_sku == sku)
+    erp.close()
+    real = AdminClient.price_list_fixed_prices_add
+    new: dict[str, str] = {}
+
+    def racing(self, list_id, entries):
+        out = real(self, list_id, entries)
+        if not new and any(e["variantId"] == data["variant_id"] for e in entries):
+            client = for_shop(shop.domain)  # the products flow makes the variant anew meanwhile
+            option = {"optionName": "Embalagem", "name": sku}
+            item = variant_input(True, cache_sku(the_sku), sku)["inventoryItem"]
+            made = client.product_set({
+                "title": "Recriado", "status": "ACTIVE",
+                "productOptions": [{"name": "Embalagem", "values": [{"name": sku}]}],
+                "variants": [{"optionValues": [option], "price": "0.00", "inventoryItem": item}],
+            })  # fmt: skip
+            client.close()
+            variant = made.product.variant_by_sku(sku)
+            new["variant_id"] = variant.id
+            with session_scope() as session:
+                was = bindings.get_many(session, shop.shop_id, "variant", [sku])[sku].data
+                vdata = {**was, "product_id": made.product.id, "inventory_item_id": variant.inventory_item_id}
+                bindings.upsert_many(
+                    session, shop.shop_id, "variant", [BindingRow(sku, variant.id, None, vdata)]
+                )
+                catalog_ledger._reprice(session, shop.shop_id, [sku])
+        return out
+
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_add", racing)
+    prices.run(shop.shop_id)
+    assert new
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_add", real)
+
+    prices.run(shop.shop_id)  # the next ordinary pass
+    assert new["variant_id"] in listed()
