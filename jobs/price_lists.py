@@ -346,6 +346,7 @@ def _send(
         if error is None:
             _per_sku(session, shop_id, market, list_id, unit, refused,
                      [row.erp_id.removeprefix(prefix) for row in taken])  # fmt: skip
+            _settle_batches(session, shop_id, market, prefix, unit)
     if isinstance(error, Transient) or (error is not None and not isinstance(error, IntegrationError)):
         raise error
     return len(taken)
@@ -393,6 +394,30 @@ def settled_by_hand(
             if record:
                 old.data = marked[sku]
     return {sku for sku, old in same.items() if still_settled(marked.get(sku, old.data), states[sku], today)}
+
+
+def _settle_batches(session: Any, shop_id: int, market: str, prefix: str, unit: str) -> None:
+    """Earlier batch messages of the market left open (a call that failed whole: Shopify down, or a
+    refusal naming no price) whose prices every one went in since: done. Their SKUs went out again
+    in other batches (a price changed meanwhile makes another batch, another message), so nothing
+    else would close them: a failure left on prices the list holds."""
+    open_batches = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.unit_key.like(f"pricelist:{market}:%"),
+            Message.unit_key != unit,
+            Message.status.in_((MessageStatus.RETRYING.value, MessageStatus.FAILED.value)),
+            ~trace.closed_as_handled(),
+        )
+    )
+    for message in open_batches:
+        skus = (message.request_payload or {}).get("skus")
+        if ":sku:" in message.unit_key or message.unit_key.endswith(":setup") or not isinstance(skus, list):
+            continue
+        now = bindings.get_many(session, shop_id, PRICE_KIND, [prefix + str(sku) for sku in skus])
+        if skus and all((b := now.get(prefix + str(sku))) is not None and b.digest for sku in skus):
+            trace.succeed(session, message, response={"sent_again_in": unit})
 
 
 def _per_sku(

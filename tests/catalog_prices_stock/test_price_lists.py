@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from jobs import prices
 from jobs.price_map import erp_today
 from ledger import bindings, trace
@@ -350,3 +352,44 @@ def test_a_list_setup_parked_on_a_missing_market_is_closed_once_the_mapping_is_g
     prices.run(shop.shop_id)
     setup = {m.unit_key: m.status for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":setup")}
     assert setup[f"pricelist:{short}:setup"] == MessageStatus.DONE.value
+
+
+def test_a_list_batch_that_failed_whole_is_closed_once_its_prices_go_in_with_another_batch(
+    chain, monkeypatch
+):
+    """A list call failing whole (Shopify down) leaves its batch message retrying; the next pass
+    sends the same prices with another price that changed meanwhile, under another batch: the first
+    message is closed then, not left retrying on prices the list holds."""
+    from shopify_app.admin_api.client import AdminClient
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-presa", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    prices.run(shop.shop_id)  # the list made, every price sent
+    seqs = sorted({d["seq_produto"] for d in catalog.values()})
+    chain.consinco.erp.simulator.update_prices([seqs[0]], 1.2, 2)
+    real, down = AdminClient.price_list_fixed_prices_add, [True]
+
+    def flaky(self, list_id, entries):
+        if down.pop() if down else False:
+            raise Transient("Shopify 503")
+        return real(self, list_id, entries)
+
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_add", flaky)
+    with pytest.raises(Transient):
+        prices.run(shop.shop_id)
+    [failed] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.startswith("pricelist:")
+                and ":setup" not in m.unit_key and m.status != MessageStatus.DONE.value]  # fmt: skip
+    chain.consinco.erp.simulator.update_prices([seqs[1]], 1.3, 2)  # another price of the pair changes
+
+    prices.run(shop.shop_id)  # RQ's retry: every price goes in, in another batch
+
+    left = [
+        (m.unit_key, m.status)
+        for m in messages(shop.shop_id, "prices")
+        if m.status != MessageStatus.DONE.value
+    ]
+    assert left == [], left
+    [closed] = [m for m in messages(shop.shop_id, "prices") if m.id == failed.id]
+    assert "sent_again_in" in (closed.response_payload or {})
