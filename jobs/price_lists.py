@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -35,7 +36,7 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import price_list_gone, price_list_retire, price_list_setup, price_records, price_unpriced
+from jobs import absence, price_list_gone, price_list_retire, price_list_setup, price_records, price_unpriced
 from jobs.price_map import (
     SETTLED_BY_HAND,
     VARIANT_REPLACED,
@@ -56,6 +57,7 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
 from ledger.models import Binding, Message, MessageStatus, utcnow
+from ledger.words import Words
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
@@ -64,6 +66,7 @@ from shopify_app.admin_api.errors import ShopifyUserErrors
 log = logging.getLogger(__name__)
 
 FLOW = "prices"
+UNLISTED = ":unlisted"  # a market's fixed prices held for a person (`_left_the_pair`)
 PRICE_KIND = LIST_PRICE_KIND
 CURRENCY = price_list_setup.CURRENCY
 NO_PRICE = "no-price"  # the digest of a "list_price" binding whose ERP price is 0 (none sent)
@@ -104,10 +107,18 @@ def targets(shop_id: int) -> list[ListTarget]:
 
 
 def sync(
-    shop_id: int, erp: ErpClient, client: AdminClient, today: date | None = None, *, whole: bool = False
+    shop_id: int,
+    erp: ErpClient,
+    client: AdminClient,
+    today: date | None = None,
+    *,
+    whole: bool = False,
+    confirmed: Mapping[str, Collection[str]] | None = None,
 ) -> int:
     """Every mapped price list brought up to date; the number of prices sent. `whole`: each pair read
-    from no watermark (the daily sweep, jobs.prices.sweep), its digests deciding what is sent.
+    from no watermark (the daily sweep, jobs.prices.sweep), its digests deciding what is sent, and
+    the fixed prices of SKUs the pair no longer lists removed (`_left_the_pair`; `confirmed`: by
+    market, the SKUs a person confirmed on its held message's Retry).
 
     Raises Transient after the other lists were done when one of them hit a transient failure.
     """
@@ -121,7 +132,9 @@ def sync(
     failed: set[str] = set()
     for target in mapped:
         try:
-            sent += _sync_or_renew(shop_id, erp, client, target, today, whole)
+            market = target.market_id.rsplit("/", 1)[-1]
+            sure = (confirmed or {}).get(market, ())
+            sent += _sync_or_renew(shop_id, erp, client, target, today, whole, sure)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
             failed.add(target.market_id.rsplit("/", 1)[-1])
             with session_scope() as session:
@@ -145,12 +158,18 @@ def sync(
 
 
 def _sync_or_renew(
-    shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date, whole: bool = False
+    shop_id: int,
+    erp: ErpClient,
+    client: AdminClient,
+    target: ListTarget,
+    today: date,
+    whole: bool = False,
+    confirmed: Collection[str] = (),
 ) -> int:
     """The pair's list brought up to date; a list deleted in Shopify meanwhile (jobs.price_list_gone)
     forgotten, and the market set up again at once: a new list, every price of the pair sent."""
     try:
-        return _sync_list(shop_id, erp, client, target, today, whole)
+        return _sync_list(shop_id, erp, client, target, today, whole, confirmed)
     except price_list_gone.ListGone as gone:
         price_list_gone.forget(shop_id, client, target.key, target.scope, gone.list_id)
     try:
@@ -190,7 +209,13 @@ def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
 
 
 def _sync_list(
-    shop_id: int, erp: ErpClient, client: AdminClient, target: ListTarget, today: date, whole: bool = False
+    shop_id: int,
+    erp: ErpClient,
+    client: AdminClient,
+    target: ListTarget,
+    today: date,
+    whole: bool = False,
+    confirmed: Collection[str] = (),
 ) -> int:
     started = utcnow()
     scope = target.scope
@@ -200,6 +225,7 @@ def _sync_list(
     read = erp.price_items(since, target.company, target.segment)
     read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
     states = {i.id_sku: PriceState.from_item(i) for i in read}
+    listed = set(states)  # what the read served (due SKUs join below)
     where = f" at company {target.company} segment {target.segment} (price list {list_id})"
     held = price_records.set_aside(shop_id, read, erp.names, since, scope, where)
     prefix = f"{list_id.rsplit('/', 1)[-1]}:"
@@ -259,6 +285,8 @@ def _sync_list(
                 )
         bindings.upsert_many(session, shop_id, PRICE_KIND, waiting)
         _explain_unpriced(session, shop_id, target, list_id, prefix, unpriced, known)
+    if since is None and read.complete:  # a whole read: the fixed prices of SKUs it no longer lists
+        removals += _left_the_pair(shop_id, erp, read, target, prefix, listed, confirmed)
     sent = 0
     for start in range(0, len(changes), MAX_PRICES_PER_CALL):
         sent += _send(
@@ -270,6 +298,91 @@ def _sync_list(
         with session_scope() as session:
             watermarks.advance(session, shop_id, FLOW, scope, at, 0, started)
     return sent
+
+
+def _left_the_pair(
+    shop_id: int,
+    erp: ErpClient,
+    read: Any,
+    target: ListTarget,
+    prefix: str,
+    listed: set[str],
+    confirmed: Collection[str],
+) -> list[BindingRow]:
+    """After a whole read of the market's pair (`listed`: the SKUs it served): the NO_PRICE rows of
+    the SKUs whose fixed price the list holds and the pair lists no more (its row deleted in the
+    ERP), for `_remove_fixed` (kept, the market would sell them at that price for ever: no change
+    of the pair's would ever name them again). Absence from one read proves nothing by itself, so
+    the store's own rule holds (jobs.price_unlisted, jobs.absence): rows changed mid-read are read
+    again and kept; an unreadable record that names no SKU removes none; a read not proven whole,
+    or too many missing, removes none of those not `confirmed`, and one failed message per market
+    (`pricelist:<market>:unlisted`) names them: its Retry reads the pair whole again and removes
+    those it named that are still missing."""
+    unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}{UNLISTED}"
+    unread = price_records.unread_skus(read, erp.names)
+    if None in unread:
+        return []
+    mine = (Binding.shop_id == shop_id, Binding.kind == PRICE_KIND, Binding.erp_id.like(f"{prefix}%"))
+    with session_scope() as session:
+        held_price = {
+            b.erp_id.removeprefix(prefix): b
+            for b in session.scalars(select(Binding).where(*mine))
+            if b.shopify_id and b.digest and b.digest != NO_PRICE
+        }
+    missing = sorted(sku for sku in held_price if sku not in listed and sku not in unread)
+    doubt = None
+    if missing:  # rows changed while the read ran left its window: read again, kept
+        meanwhile = erp.price_items(read.snapshot, target.company, target.segment)
+        meanwhile.keep_malformed = True
+        newer = {item.id_sku for item in meanwhile}
+        unread_meanwhile = price_records.unread_skus(meanwhile, erp.names)
+        if None in unread_meanwhile:
+            return []
+        missing = [sku for sku in missing if sku not in newer and sku not in unread_meanwhile]
+        doubt = absence.doubt(read, meanwhile)
+    verdict = absence.decide(missing, len(held_price), doubt, set(confirmed), known_as="list prices",
+                             rather="SKUs the pair no longer sells")  # fmt: skip
+    with session_scope() as session:
+        if verdict.why is not None:
+            _hold_unlisted(session, shop_id, target, unit, verdict.held, len(held_price), doubt, verdict.why)
+        else:
+            trace.succeed_open(session, shop_id, FLOW, [unit], {"unlisted": len(verdict.now)})
+    return [
+        BindingRow(prefix + sku, held_price[sku].shopify_id, NO_PRICE, dict(held_price[sku].data or {}))
+        for sku in verdict.now
+    ]
+
+
+def _hold_unlisted(
+    session: Any,
+    shop_id: int,
+    target: ListTarget,
+    unit: str,
+    skus: list[str],
+    known: int,
+    doubt: str | None,
+    why: str,
+) -> None:
+    """The market's one failed message naming the fixed prices kept for a person (`_left_the_pair`)."""
+    market = target.market_id.rsplit("/", 1)[-1]
+    pair = {"company": target.company, "segment": target.segment, "market": market}
+    text = (f"The full read of company {target.company} segment {target.segment}'s prices did not list "
+            f"{len(skus)} SKU(s) whose fixed price market {market}'s price list holds "
+            f"({absence.named(skus)}); none was removed: {why}. Check in the ERP that they have a price "
+            f"record for company {target.company} segment {target.segment}. If they are indeed not sold "
+            f"there, Retry: a new full read removes those it still does not list.")  # fmt: skip
+    share = len(skus) * 100 // max(known, 1)
+    why_words: Words = (
+        ("prices_held_read_unsure", {})
+        if doubt
+        else ("held_too_many_skus_priced", {"share": share, "known": known})
+    )
+    more = len(skus) - absence.SHOWN
+    named = {"named": skus[: absence.SHOWN], "more": ("held_more", {"count": more}) if more > 0 else None}
+    words = ("list_prices_unlisted_held", {**pair, "count": len(skus), **named, "why": why_words})
+    absence.hold(session, shop_id, FLOW, unit, text, code="LIST_UNLISTED_HELD", items=skus,
+                 search=skus[: absence.SHOWN], request=pair, detail={**pair, "doubt": doubt},
+                 words=words)  # fmt: skip
 
 
 def _on_current(session: Any, shop_id: int, prefix: str, rows: list[BindingRow]) -> list[BindingRow]:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -121,6 +121,9 @@ def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
         with flow_lock(shop_id, FLOW):
             if unit_key == price_unlisted.UNIT:  # a person checked those it names: the pair read whole
                 return _run(shop_id, _today(), whole=True, confirmed=confirmed)
+            if unit_key.startswith("pricelist:") and unit_key.endswith(price_lists.UNLISTED):
+                market = unit_key.split(":")[1]  # a market's fixed prices held: every pair read whole
+                return _run(shop_id, _today(), whole=True, list_confirmed={market: confirmed})
             if unit_key == price_never_listed.UNIT:  # SKUs never priced: the pair read whole again
                 return _run(shop_id, _today(), whole=True)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
@@ -152,7 +155,14 @@ def _today() -> date:
     return erp_today(get_settings().erp_timezone)
 
 
-def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collection[str] = ()) -> PriceRun:
+def _run(
+    shop_id: int,
+    today: date,
+    *,
+    whole: bool = False,
+    confirmed: Collection[str] = (),
+    list_confirmed: Mapping[str, Collection[str]] | None = None,
+) -> PriceRun:
     started = utcnow()
     with session_scope() as session:
         domain = _domain(session, shop_id)
@@ -192,7 +202,8 @@ def _run(shop_id: int, today: date, *, whole: bool = False, confirmed: Collectio
         with session_scope() as session:  # SKUs said never priced that have a price now
             price_never_listed.settle(session, shop_id)
         try:
-            result.list_prices = price_lists.sync(shop_id, erp, client, today, whole=whole)
+            result.list_prices = price_lists.sync(shop_id, erp, client, today, whole=whole,
+                                                  confirmed=list_confirmed)  # fmt: skip
         except Transient as exc:
             result.transient = result.transient or exc
     finally:

@@ -1331,6 +1331,28 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "message names them for you to check).",
         ),
     ),
+    "LIST_UNLISTED_HELD": (
+        (
+            "A leitura completa dos preços do par (empresa e segmento) ligado a um mercado não listou "
+            "SKUs cujo preço fixo a lista de preços do mercado tem. Nenhum foi removido da lista: são "
+            "muitos, ou a resposta do ERP não prova que a leitura foi até o fim. O mercado segue "
+            "vendendo-os pelo preço fixo de antes.",
+            "The full read of the prices of the (company, segment) pair mapped to a market did not list "
+            "SKUs whose fixed price the market's price list holds. None was removed from the list: they "
+            "are many, or the ERP's answer does not prove the read went to the end. The market still "
+            "sells them at the fixed price it had.",
+        ),
+        (
+            "Confira no ERP se os SKUs da mensagem têm preço na empresa e segmento do mercado, e o "
+            "mapeamento de mercados em De:Para. Se estiverem certos e esses SKUs não forem vendidos ali, "
+            "clique em Tentar de novo: uma nova leitura completa remove da lista os SKUs desta mensagem "
+            "que ela ainda não listar, e o mercado volta ao preço base para eles.",
+            "Check in the ERP that the SKUs the message names have a price at the market's company and "
+            "segment, and the market mapping under De:Para. If they are right and these SKUs are not "
+            "sold there, click Retry: a new full read removes from the list the SKUs this message names "
+            "that it still does not list, and the market falls back to the base price for them.",
+        ),
+    ),
     "NEVER_PRICED_HELD": (
         (
             "A leitura completa dos preços da empresa e segmento da loja não listou SKUs que têm "

@@ -365,6 +365,17 @@ WORDS: dict[str, Text] = {
         " Besides, the {count} SKU(s) confirmed by the Retry were taken off sale; those above were not named "
         "then.",
     ),
+    "list_prices_unlisted_held": (
+        "A leitura completa dos preços da empresa {company} segmento {segment} não listou {count} SKU(s) "
+        "cujo preço fixo a lista de preços do mercado {market} tem ({named}{more}); nenhum foi removido: "
+        "{why}. Confira no ERP se eles têm registro de preço para a empresa {company} segmento {segment}. "
+        "Se de fato não são vendidos lá, use Tentar de novo: uma nova leitura completa remove os que ela "
+        "ainda não listar.",
+        "The full read of company {company} segment {segment}'s prices did not list {count} SKU(s) whose "
+        "fixed price market {market}'s price list holds ({named}{more}); none was removed: {why}. Check in "
+        "the ERP that they have a price record for company {company} segment {segment}. If they are indeed "
+        "not sold there, Retry: a new full read removes those it still does not list.",
+    ),
     "prices_held_read_unsure": (
         "a resposta do ERP não prova que a leitura veio inteira (a paginação do TabelaPrecoItem não pôde "
         "ser conferida)",

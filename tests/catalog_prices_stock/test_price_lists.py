@@ -16,6 +16,7 @@ from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.mappings import delete_mapping, upsert_mapping
 from ledger.models import MessageStatus
+from sandbox.consinco import tables as t
 from sandbox.shopify.state_dump import dump
 from settings import get_settings
 from shopify_app.admin_api import for_shop
@@ -393,3 +394,63 @@ def test_a_list_batch_that_failed_whole_is_closed_once_its_prices_go_in_with_ano
     assert left == [], left
     [closed] = [m for m in messages(shop.shop_id, "prices") if m.id == failed.id]
     assert "sent_again_in" in (closed.response_payload or {})
+
+
+def _drop_from_pair(chain, seqs) -> None:
+    """The market's pair (2:2) no longer lists these products: their rows deleted in the ERP."""
+    rows = t.mrl_prodempseg
+    with chain.consinco.erp.store.write() as (conn, _now):
+        for seq in seqs:
+            mine = (rows.c.nroempresa == 2) & (rows.c.nrosegmento == 2) & (rows.c.seqproduto == seq)
+            conn.execute(rows.delete().where(mine))
+
+
+def test_a_fixed_price_of_a_sku_the_pair_no_longer_lists_is_removed_by_the_whole_read(chain, monkeypatch):
+    """A product's row deleted from the market's pair: no change of the pair's ever names it again,
+    so the daily whole read removes its fixed prices (the market falls back to the base price)."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-sumiu", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    prices.run(shop.shop_id)
+    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
+    assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    _drop_from_pair(chain, [data["seq_produto"]])
+
+    prices.run(shop.shop_id)  # an incremental pass: nothing names it
+    assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    prices.sweep(shop.shop_id)  # the daily whole read of every pair
+
+    listed = dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    assert data["variant_id"] not in listed and len(listed) > 1  # the others stay
+    assert [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":unlisted")] == []
+
+
+def test_fixed_prices_missing_from_a_whole_read_in_numbers_are_held_for_a_person_and_removed_on_retry(
+    chain, monkeypatch
+):
+    """Most of the pair gone from one read is more likely a wrong read or setup than products no longer
+    sold: none removed, one failed message names them; its Retry (a person checked) removes them."""
+    from jobs import absence
+
+    _beyond_the_overlap(monkeypatch)
+    monkeypatch.setattr(absence, "HELD_MIN", 2)  # this small chain's catalog
+    shop = chain.install("lista-muitos", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    prices.run(shop.shop_id)
+    before = dict(dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"])
+    seqs = sorted({d["seq_produto"] for d in catalog.values()})
+    _drop_from_pair(chain, seqs[: len(seqs) * 2 // 3])
+
+    prices.sweep(shop.shop_id)
+
+    assert dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"] == before
+    [held] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":unlisted")]
+    assert held.status == MessageStatus.FAILED.value and held.error_detail["code"] == "LIST_UNLISTED_HELD"
+    assert "none was removed" in held.error_text
+    prices.replay(held.id)  # a person checked: those it named, still missing, are removed
+    after = dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    assert len(after) < len(before) and set(after) <= set(before)
+    [closed] = [m for m in messages(shop.shop_id, "prices") if m.id == held.id]
+    assert closed.status == MessageStatus.DONE.value
