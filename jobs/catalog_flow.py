@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import erp
 from erp.names import Names
@@ -189,7 +189,16 @@ def run_flow(
             empty = not catalog_cache.all_seqs(session, shop_id)
         if state.last_changed_at is None and empty:
             return _initial_load(shop_id, progress=progress, client=client, bulk=None, job_id=job_id)
-        return _incremental(shop_id, flow, state.last_changed_at, progress, client, job_id)
+        since, reread = state.last_changed_at, None
+        if flow == "skus":  # products the products pass found changed behind this flow's watermark
+            with session_scope() as session:
+                reread = _skus_reread(session, shop_id)
+            since = reread if since is not None and reread is not None and reread < since else since
+        result = _incremental(shop_id, flow, since, progress, client, job_id)
+        if reread is not None:
+            with session_scope() as session:
+                _forget_skus_reread(session, shop_id, reread, state.last_changed_at)
+        return result
 
 
 def _last_try() -> bool:
@@ -358,7 +367,9 @@ def _incremental(
         rechecks = _catalog_rechecks(session, shop_id) if flow == "products" else {}
         ctx = cl.load_context(session, shop_id)
         if flow == "products":
+            cached = catalog_cache.load(session, shop_id, latest)  # before this read's records
             catalog_cache.merge(session, shop_id, products=records)
+            _note_skus_reread(session, shop_id, records, cached)
         else:
             merged = catalog_cache.merge(session, shop_id, skus=records)
             missing = _moved_away(merged, records, since, read, erp_client.names)
@@ -393,6 +404,57 @@ def _incremental(
         with session_scope() as session:
             watermarks.advance(session, shop_id, flow, "", at, 0, started)
     return result
+
+
+SKUS_REREAD_KIND = "skus_reread"  # erp_id "": data {"since": the earliest change time to read again}
+
+
+def _note_skus_reread(
+    session: Any,
+    shop_id: int,
+    records: Sequence[dict[str, Any]],
+    cached: Mapping[int, catalog_cache.CachedProduct],
+) -> None:
+    """A product record this products pass read that is newer than the one cached (the product
+    changed; not one the read's overlap brought again) and older than the skus flow's watermark:
+    the skus pass ran first (both are due the same minute) and read the product's packagings with
+    its old record cached, so it could not tell a packaging gone (it moved to a family that lacks
+    it: catalog_cache.moved_away checks a product whose cached record changed since its read). The
+    next skus pass reads again from that change time (`run_flow`), its record cached now."""
+    skus_at = watermarks.read(session, shop_id, "skus").last_changed_at
+    if skus_at is None:
+        return
+    changed = [
+        at
+        for r in records
+        if (at := datetime.fromisoformat(r["changed_at"])) < skus_at
+        and ((old := cached.get(int(r["seq_produto"]))) is None or old.product is None
+             or datetime.fromisoformat(old.product["changed_at"]) < at)
+    ]  # fmt: skip
+    if not changed:
+        return
+    earliest = min(changed)
+    noted = _skus_reread(session, shop_id)
+    if noted is None or earliest < noted:
+        row = bindings.BindingRow("", None, None, {"since": earliest.isoformat()})
+        bindings.upsert_many(session, shop_id, SKUS_REREAD_KIND, [row])
+
+
+def _skus_reread(session: Any, shop_id: int) -> datetime | None:
+    """The change time the next skus pass reads again from (`_note_skus_reread`), None: none."""
+    row = bindings.get_many(session, shop_id, SKUS_REREAD_KIND, [""]).get("")
+    since = (row.data or {}).get("since") if row is not None else None
+    return datetime.fromisoformat(since) if since else None
+
+
+def _forget_skus_reread(session: Any, shop_id: int, read_from: datetime, before: datetime | None) -> None:
+    """The skus pass read again from `read_from` and its watermark moved on from `before`: the mark
+    goes, unless a products pass moved it earlier meanwhile (read again by the next pass). A pass
+    whose watermark stayed (a failure) keeps it: the next one reads again from there."""
+    now = watermarks.read(session, shop_id, "skus").last_changed_at
+    if _skus_reread(session, shop_id) == read_from and now is not None and (before is None or now > before):
+        mark = (Binding.shop_id == shop_id, Binding.kind == SKUS_REREAD_KIND, Binding.erp_id == "")
+        session.execute(delete(Binding).where(*mark))
 
 
 def _moved_away(

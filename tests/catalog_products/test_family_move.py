@@ -67,3 +67,30 @@ def test_a_changed_product_keeps_every_packaging_it_still_has(installed: Install
     with session_scope() as session:
         bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P1E1", "P1E6"])
     assert (bound["P1E6"].data["active"], bound["P1E1"].data["active"]) == (True, True)
+
+
+def test_a_packaging_the_moved_product_lost_is_taken_off_sale_when_the_skus_pass_ran_first(
+    installed: InstalledShop,
+) -> None:
+    """Both catalog flows are due the same minute; the skus pass got the catalog lock first and read
+    the moved product's packagings with its old record cached, so it could not tell one gone. The
+    products pass caches the new record and marks the change time: the next skus pass reads again
+    from there and retires the packaging, not the daily full sweep hours later."""
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    _move_to_a_family_with_the_unit_only(installed, 1)
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)  # first: the product's old record cached
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+
+    with session_scope() as session:
+        bound = bindings.get_many(session, installed.shop_id, VARIANT_KIND, ["P1E1", "P1E6"])
+        assert catalog_flow._skus_reread(session, installed.shop_id) is None  # read again: the mark gone
+    assert bound["P1E6"].data["active"] is False and bound["P1E1"].data["active"] is True
+    sent = installed.mutations.count()
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert installed.mutations.count() == sent  # settled
+    client.close()
