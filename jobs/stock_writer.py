@@ -207,6 +207,7 @@ class BatchWriter:
         self.company, self.location_id, self.pending = company, location_id, pending
         self._noted: str | None = None  # the key of the batch's last call, noted before it was sent
         self._answered = False  # ... and whether Shopify answered it
+        self._added: dict[str, int] = {}  # binding key -> the level the last call added to its "tried"
         self._computed: dict[str, int] = {}  # the levels computed of those capped at their ceiling
         self._moving: dict[str, LevelEntry] = {}  # set aside: stale SET_ASIDE_AFTER rounds in a row
 
@@ -398,11 +399,13 @@ class BatchWriter:
                 set_available(self.client, quantities, key=key, reference_document_uri=reference)
             except ShopifyUserErrors as exc:
                 self._answered = True
+                self._untry()
                 stale = self._split(exc, order, live, errors)
                 streak = {e.id_sku: streak.get(e.id_sku, 0) + 1 for e in order if e.id_sku in stale}
                 continue
             except Rejected:  # answered, refused as a whole: nothing applied
                 self._answered = True
+                self._untry()
                 raise
             self._answered = True
             for e in order:
@@ -461,7 +464,7 @@ class BatchWriter:
             stock_in_flight.note(
                 session, self.shop_id, self.company, key, quantities, reference, [e.id_sku for e in order]
             )
-            self._noted, self._answered = key, False
+            self._noted, self._answered, self._added = key, False, {}
             rows = []
             for key, b in bindings.get_many(session, self.shop_id, STOCK_KIND, list(by_key)).items():
                 data = dict(b.data or {})
@@ -469,9 +472,28 @@ class BatchWriter:
                 if by_key[key] in tried:
                     continue
                 data["tried"] = [*tried, by_key[key]][-MAX_TRIED:]
+                self._added[key] = by_key[key]
                 data.setdefault("at", b.updated_at.isoformat())  # when Shopify showed "sent"
                 rows.append(BindingRow(key, b.shopify_id, b.digest, data))
             bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+
+    def _untry(self) -> None:
+        """The last call was answered with a refusal (userErrors, or refused whole): Shopify applied
+        none of it, so the levels it added to "tried" go. Kept, a later drop to one of them (sales
+        not told yet) would read as that write's, its answer lost, and the sales be given back."""
+        if not self._added:
+            return
+        with session_scope() as session:
+            rows = []
+            for key, b in bindings.get_many(session, self.shop_id, STOCK_KIND, list(self._added)).items():
+                data = dict(b.data or {})
+                tried = list(data.get("tried") or [])
+                if self._added[key] in tried:
+                    tried.remove(self._added[key])
+                    data["tried"] = tried
+                    rows.append(BindingRow(key, b.shopify_id, b.digest, data))
+            bindings.upsert_many(session, self.shop_id, STOCK_KIND, rows)
+        self._added = {}
 
     def _split(
         self, exc: ShopifyUserErrors, order: list[LevelEntry], live: dict[str, LevelEntry], errors: list[dict]
