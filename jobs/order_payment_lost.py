@@ -149,7 +149,7 @@ def replay(message_id: int) -> str:
 
 def _look(shop_id: int, num: str) -> str:
     gid = order_map.order_gid(num)
-    with order_lock(shop_id, gid), session_scope() as session:
+    with order_lock(shop_id, gid, kept=True), session_scope() as session:  # no message yet: kept open
         link = find_link(session, shop_id, gid)
         if link is None or link.nro_pedvenda is None:
             return "skipped"  # not in the ERP: the import decides (it skips an order that will not be paid)

@@ -21,7 +21,10 @@ message begun, nothing would ever bring the change to the ERP. So a change is ne
   through every retry, the row stays `enqueued` (jobs.inbox.KEEP_OPEN) and the catch-up runs it
   again. For the import that is mostly a second look ("already": the order's other work was its
   import), but an orders/updated compares the delivery address after it, which the import holding
-  the lock may have posted from before a change.
+  the lock may have posted from before a change. So do a late fraud verdict
+  (orders/risk_assessment_changed, jobs.order_risk_late) and a payment voided after the order
+  reached the ERP (orders/updated, jobs.order_payment_lost): each begins its note's message only
+  under the lock, once it knows there is something to note.
 """
 
 from __future__ import annotations

@@ -147,3 +147,39 @@ def test_an_orders_deliveries_behind_its_lock_through_every_retry_stay_open_for_
     catch_up(world)
     assert len(world.erp_orders_for(gid)) == 1
     assert world.message(gid).status == MessageStatus.DONE.value
+
+
+def test_a_late_fraud_verdict_behind_the_orders_lock_through_every_retry_is_noted_by_the_catch_up(
+    world, short_waits
+):
+    """A HIGH verdict for an order already in the ERP begins its note's message only under the lock:
+    the order busy through every retry, its delivery stays open and the catch-up notes it, or the
+    ERP would pick and deliver the order with nobody told."""
+    from tests.orders_in.test_order_risk import assess, risk_note, sent
+
+    gid = world.place()
+    world.drain()
+    sent(world, gid)
+    with held(world, gid):  # an invoice event on a slow ERP, say
+        assess(world, gid, "HIGH", "ClearSale")
+        world.drain()
+    assert risk_note(world, gid) is None
+    assert inbox_rows("orders/risk_assessment_changed")[-1][0] == InboxStatus.ENQUEUED.value  # kept open
+    catch_up(world)
+    assert risk_note(world, gid) is not None
+
+
+def test_a_payment_voided_behind_the_orders_lock_through_every_retry_is_noted_by_the_catch_up(
+    world, short_waits
+):
+    """The same for an authorisation voided after the order reached the ERP (orders/updated)."""
+    from tests.orders_in.test_payment_lost import authorised_import, payment_note, void_in_shopify
+
+    gid, _nro = authorised_import(world)
+    world.drain()
+    with held(world, gid):
+        void_in_shopify(world, gid)
+        world.drain()
+    assert payment_note(world, gid) is None
+    catch_up(world)
+    assert payment_note(world, gid) is not None
