@@ -148,8 +148,10 @@ def by_name(rows: Iterable[Any], shopify_code: str) -> Any:
 
 
 def company_number(text: str) -> int | None:
-    """A NROEMPRESA typed as text: 1 to 9 ASCII digits (what the column holds), else None."""
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+    """A NROEMPRESA typed as text: 1 to 9 ASCII digits (what the column holds), not 0 (no ERP
+    company is 0: the Setup page's location set refuses it, which a line saved so would block),
+    else None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) and int(text) > 0 else None
 
 
 def code_side(kind: str, code: str) -> str:
@@ -311,7 +313,7 @@ def upsert_mapping(
     if mapping_kind is MappingKind.LOCATION:
         company = company_number(erp_code)
         if company is None:
-            raise ValueError(f"NROEMPRESA must be a number of at most 9 digits, got {erp_code!r}")
+            raise ValueError(f"NROEMPRESA must be a number of 1 to 9 digits, not 0, got {erp_code!r}")
         return set_location_mapping(session, shop_id, company, shopify_code, label)
     rule = ERP_CODE_RULES.get(mapping_kind)
     if rule is not None and not re.fullmatch(rule[0], erp_code):

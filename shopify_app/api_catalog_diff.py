@@ -131,9 +131,16 @@ def _state(shop_id: int, job_id: str) -> dict[str, Any]:
 @bp.post("/catalog-diff")
 @require_role(Role.ADMIN)
 def start() -> ResponseReturnValue:
+    """A dry run of the whole catalog (jobs.catalog_diff); one already waiting or running for the
+    shop is answered instead of a second (a double click read both ERP streams twice)."""
     shop_id = g.shop.id
     job_id = f"catalog-diff-{shop_id}-{secrets.token_hex(6)}"
     try:
+        conn = _redis()
+        if (running := _still_running(conn, shop_id)) is not None:
+            return jsonify({"job_id": running, "status": "pending", "result": None, "error": None}), 202
+        if not conn.set(f"catalog_diff:{shop_id}:starting", job_id, nx=True, ex=10):
+            raise ApiError(409, "catalog_diff_starting", "a catalog dry run is being started; try again")
         queues.enqueue(
             CATALOG_DIFF_JOB,
             shop_id,
@@ -144,12 +151,26 @@ def start() -> ResponseReturnValue:
             conn=_redis(),
             kwargs={"requested_by": str(g.user_id)},
         )
-        _redis().set(latest_key(shop_id), job_id, ex=LATEST_TTL_SECONDS)
+        conn.set(latest_key(shop_id), job_id, ex=LATEST_TTL_SECONDS)
+        conn.delete(f"catalog_diff:{shop_id}:starting")
     except RedisError as exc:
         raise queue_unavailable(exc) from exc
     with db() as session:
         write_audit(session, "catalog_diff.started", "catalog_diff", None, {"job_id": job_id})
     return jsonify({"job_id": job_id, "status": "pending", "result": None, "error": None}), 202
+
+
+def _still_running(conn: Redis, shop_id: int) -> str | None:
+    """The id of the shop's latest dry run while it waits or runs (no result stored yet), else None."""
+    latest = conn.get(latest_key(shop_id))
+    if not latest or conn.exists(result_key(shop_id, latest.decode())):
+        return None
+    try:
+        job = Job.fetch(latest.decode(), connection=conn)
+    except NoSuchJobError:
+        return None
+    waiting = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    return latest.decode() if job.get_status(refresh=False) in waiting else None
 
 
 def _last(conn: Redis, shop_id: int) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ passes as the list's `updated_since`.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -350,6 +351,15 @@ def _webhook_only(flow: catalog.Flow) -> ApiError:
     )
 
 
+_DRAWN = re.compile(r"[RH](\(.*\))?(/\d+)?", re.IGNORECASE)
+
+
+def _drawn(cron: str) -> bool:
+    """Whether a field (or an item of its list) is croniter's random R or hashed H: drawn anew each
+    time the expression is read (jobs.scheduler reads it on every tick), so its due times move."""
+    return any(_DRAWN.fullmatch(item) for field in cron.split() for item in field.split(","))
+
+
 def _fires(cron: str) -> bool:
     """Whether the expression has a next run at all (croniter accepts "0 0 30 2 *")."""
     try:
@@ -371,6 +381,9 @@ def put_schedule(flow: str) -> ResponseReturnValue:
         errors["cron"] = "is required (5 fields, UTC), e.g. */15 * * * *"
     elif len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
         errors["cron"] = f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
+    elif _drawn(cron):
+        errors["cron"] = (f"{cron!r} draws its times at random (R) or by a hash (H): the scheduler would run "
+                          "it at other times on every tick; give the minute and hour")  # fmt: skip
     elif not _fires(cron.strip()):
         errors["cron"] = f"{cron!r} never fires (a day no month has, e.g. 30 February)"
     if enabled is not None and not isinstance(enabled, bool):

@@ -136,7 +136,7 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
     if label is not None and (not isinstance(label, str) or len(label) > 255):
         errors["label"] = "must be text of at most 255 characters"
     if kind == MappingKind.LOCATION and "erp_code" in codes and company_number(codes["erp_code"]) is None:
-        errors["erp_code"] = "the NROEMPRESA must be a number of at most 9 digits"
+        errors["erp_code"] = "the NROEMPRESA must be a number of 1 to 9 digits, not 0"
     if kind == MappingKind.LOCATION and "shopify_code" in codes and len(codes["shopify_code"]) > 100:
         errors["shopify_code"] = "a location id has at most 100 characters"
     if errors:

@@ -61,9 +61,14 @@ from shopify_app.roles import require_role
 
 bp = Blueprint("settings", __name__, url_prefix="/setup")
 
-# An address the mail server can be handed as is: local@domain.tld, no spaces, no display name, no
-# comma or angle brackets (a header's separators), one @.
-_EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
+# An address the mail server can be handed as is, and a To header reads back as itself: a dot-atom
+# local part (RFC 5322's atext: no spaces, no display name, none of a header's specials such as
+# ( ) : [ ] \ , ; < > "), one @, and a domain of labels with a dot (no empty label).
+_PUBLICATION = re.compile(r"gid://shopify/Publication/[1-9][0-9]{0,18}")  # a Shopify id: int64
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ def _problem(key: str, value: Any) -> str | None:
             return None
         if not isinstance(value, list) or len(value) > rule.maximum:
             return f"must be null or a list of at most {rule.maximum} publication ids"
-        bad = [v for v in value if not isinstance(v, str) or not v.startswith(rule.prefix)]
+        bad = [v for v in value if not isinstance(v, str) or not _PUBLICATION.fullmatch(v)]
         return f"must be publication ids ({rule.prefix}...)" if bad else None
     if isinstance(rule, CompaniesSetting):
         if not isinstance(value, list) or len(value) > rule.maximum:
@@ -228,6 +233,8 @@ def _clean(rule: Rule, value: Any) -> Any:
         return None if value is None else as_int(value)
     if isinstance(rule, CompaniesSetting):
         return sorted({as_int(v) for v in value})
+    if isinstance(rule, PublicationsSetting):  # repeats dropped, the order kept
+        return None if value is None else list(dict.fromkeys(value))
     if isinstance(rule, EmailsSetting):
         emails: dict[str, str] = {}
         for address in value:

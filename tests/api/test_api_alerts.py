@@ -30,6 +30,16 @@ def test_alert_addresses_are_checked_and_saved_clean(client) -> None:
 
     bad = save(alert_emails=["equipe@loja.com.br", "gerente@loja"])
     assert bad.status_code == 400 and "gerente@loja" in bad.get_json()["error"]["fields"]["alert_emails"]
+    # a header's specials would make the To header read otherwise: the others dropped, or another address
+    for garbage in (
+        "fin(anceiro@loja.com.br",
+        "Equipe:vendas@loja.com.br",
+        "a@b..com",
+        "[a]@b.com",
+        "a\x01@b.com",
+    ):
+        refused = save(alert_emails=[garbage, "ops@loja.com.br"])
+        assert refused.status_code == 400, garbage
     too_many = [f"p{n}@loja.com.br" for n in range(11)]
     assert save(alert_emails=too_many).status_code == 400 and save(alert_locale="es").status_code == 400
     ok = save(alert_emails=[" Equipe@Loja.com.br", "equipe@loja.com.br", "gerente@loja.com.br"])

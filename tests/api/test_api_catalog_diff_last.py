@@ -65,3 +65,14 @@ def test_the_last_dry_run_is_kept_with_when_and_by_whom(client, shops, rq, monke
     assert _run_queued(rq, monkeypatch) == started
     after = client.get("/api/setup/catalog-diff/last", headers=headers(Role.VIEWER)).get_json()
     assert after["last"]["job_id"] == started and after["running"] is None
+
+
+def test_a_second_click_while_a_dry_run_waits_answers_that_run(client, shops, rq, monkeypatch):
+    """A whole-catalog dry run reads both ERP streams: a double click must not queue two."""
+    first = client.post("/api/setup/catalog-diff", headers=headers())
+    second = client.post("/api/setup/catalog-diff", headers=headers())
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.get_json()["job_id"] == first.get_json()["job_id"]
+    assert _run_queued(rq, monkeypatch) == first.get_json()["job_id"]
+    third = client.post("/api/setup/catalog-diff", headers=headers())  # that one done: a new run
+    assert third.status_code == 202 and third.get_json()["job_id"] != first.get_json()["job_id"]

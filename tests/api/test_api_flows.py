@@ -88,6 +88,13 @@ def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
     assert bad.status_code == 400 and "cron" in bad.get_json()["error"]["fields"]
     never = client.put("/api/flows/stock/schedule", json={"cron": "0 0 30 2 *"}, headers=headers())
     assert never.status_code == 400 and "never fires" in never.get_json()["error"]["fields"]["cron"]
+    for drawn in ("R * * * *", "0 R(1-5) * * *", "R 3 * * 1-5"):  # new times on every tick
+        refused = client.put("/api/flows/stock/schedule", json={"cron": drawn}, headers=headers())
+        assert refused.status_code == 400 and "at random" in refused.get_json()["error"]["fields"]["cron"], (
+            drawn
+        )
+    months = client.put("/api/flows/stock/schedule", json={"cron": "0 3 * mar-dec *"}, headers=headers())
+    assert months.status_code == 200  # a month's name is no R
     six = client.put("/api/flows/stock/schedule", json={"cron": "* * * * * *"}, headers=headers())
     assert six.status_code == 400
     ok = client.put(

@@ -181,6 +181,16 @@ def test_a_company_typed_with_leading_zeros_resumes_what_waits_for_it(client, sh
     assert ("jobs.orders.replay", (parked,)) in queued(rq, "orders")
 
 
+def test_a_location_line_to_company_0_is_refused(client, shops):
+    """No ERP company is 0; saved, the Setup page's location set (which refuses it) could not be saved."""
+    for zero in ("0", "000", "000000000"):
+        body = {"kind": "location", "shopify_code": "gid://shopify/Location/1", "erp_code": zero}
+        refused = client.put("/api/mappings", json=body, headers=headers())
+        assert refused.status_code == 400 and "not 0" in refused.get_json()["error"]["fields"]["erp_code"], (
+            zero
+        )
+
+
 def test_mapping_changes_are_audited_with_what_they_replaced(client, settings, shops):
     """A company moved to another location names the location it left; a CSV import names every
     line it changed, before and after."""

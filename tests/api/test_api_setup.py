@@ -242,12 +242,17 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         assert shop_settings.get(session.get(Shop, shops.a), "cancel_refund") is False
     assert event.after == {"seq_canal_venda": 7, "cod_geral_oper": 201}
     # Where new products are published: publication ids, null (the Online Store) or [] (nowhere).
-    for wrong in ("gid://shopify/Publication/1", ["gid://shopify/Product/1"], [1]):
+    malformed = ["gid://shopify/Publication/", "gid://shopify/Publication/abc def"]
+    for wrong in ("gid://shopify/Publication/1", ["gid://shopify/Product/1"], [1], malformed):
         refused = client.put("/api/setup/settings", json={"publish_to": wrong}, headers=headers())
         assert refused.status_code == 400, wrong
     channels = ["gid://shopify/Publication/1", "gid://shopify/Publication/2"]
     chosen = client.put("/api/setup/settings", json={"publish_to": channels}, headers=headers())
     assert chosen.status_code == 200 and chosen.get_json()["publish_to"] == channels
+    twice = client.put(
+        "/api/setup/settings", json={"publish_to": [*channels, channels[0]]}, headers=headers()
+    )
+    assert twice.status_code == 200 and twice.get_json()["publish_to"] == channels  # repeats dropped
 
 
 def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_their_refusals(
