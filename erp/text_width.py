@@ -24,11 +24,17 @@ def whole_parts(text: str, fits: Callable[[str, str], bool]) -> str:
 
 def first_parts(parts: Sequence[str], separator: str, width: int) -> str | None:
     """`parts` joined by `separator` within `width`: whole parts dropped from the end while longer
-    (one kept at least), then cut at `width`; None when nothing is left."""
+    (one kept at least), then cut at the last space within `width` (a number never cut in two:
+    "14h às 18h" never reads "14h às 1"), by characters when that space would give up more than
+    half of it (one long word: its start says more than nothing); None when nothing is left."""
     kept = list(parts)
     while len(kept) > 1 and len(separator.join(kept)) > width:
         kept.pop()
-    return separator.join(kept)[:width].rstrip() or None
+    text = separator.join(kept)
+    if len(text) > width:
+        cut = text[: width + 1].rsplit(" ", 1)[0].rstrip()
+        text = cut if width // 2 <= len(cut) <= width else text[:width]
+    return text.rstrip() or None
 
 
 def within(text: str, width: int) -> str:

@@ -906,7 +906,8 @@ def _where(order: Order, slot: str | None) -> str | None:
         most -= len(slot) + len(" - ")
     typed = _note(order)
     note = len(typed) + len(" - ") if typed else 0
-    return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT))
+    # the note's start kept: OBS_NOTE_KEPT of its characters, and the " - " before it
+    return _squeezed(where, most - note, most - min(note, OBS_NOTE_KEPT + len(" - ")))
 
 
 def _head(order: Order) -> str:

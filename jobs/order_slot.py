@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from erp.nfe_text import nfe_text
 from erp.text_width import first_parts
 from ledger.shop_settings import slot_key
+from settings import get_settings
 
 SLOT_WIDTH = 64  # the slot's characters in obsPedido at most: a long value never pushes out the address
 SLOT_PARTS = "; "  # between its attributes (", " parts an address; " - " parts obsPedido)
@@ -41,8 +44,9 @@ def slot_keys(value: Any) -> tuple[str, ...]:
 def delivery_slot(attributes: Mapping[str, str], keys: Sequence[str]) -> str | None:
     """The slot as obsPedido names it: each attribute the setting lists, in the setting's order,
     as "name: value" (its name as the order carries it; an ISO date "2026-12-05" as the team
-    reads it, "05/12/2026"), within the NF-e's characters and SLOT_WIDTH (whole attributes
-    dropped from its end first, then cut). None when the order carries none of them."""
+    reads it, "05/12/2026"), within the NF-e's characters and SLOT_WIDTH: longer, the values alone
+    when they fit ("05/12/2026; 14:00 às 16:00": the window is what the team needs), else whole
+    attributes dropped from its end, then cut between words. None when the order carries none."""
     if not keys:
         return None
     by_key: dict[str, list[tuple[str, str]]] = {}
@@ -50,13 +54,30 @@ def delivery_slot(attributes: Mapping[str, str], keys: Sequence[str]) -> str | N
         text = nfe_text(value or "")
         if not name.startswith("_") and text:
             by_key.setdefault(slot_key(name), []).append((nfe_text(name), _date(text)))
-    parts = [f"{name}: {value}" for key in keys for name, value in by_key.get(key, [])]
+    named = [(name, value) for key in keys for name, value in by_key.get(key, [])]
+    parts = [f"{name}: {value}" for name, value in named]
+    values = [value for _name, value in named]
+    if len(SLOT_PARTS.join(parts)) > SLOT_WIDTH >= len(SLOT_PARTS.join(values)):
+        parts = values  # the names given up before a value (the time a date's name would push out)
     return first_parts(parts, SLOT_PARTS, SLOT_WIDTH)
 
 
 def _date(value: str) -> str:
+    """An ISO date as the team reads it ("05/12/2026"); an ISO time with its offset (a UTC "Z"
+    one) in the ERP's time zone, where the store delivers ("2026-12-05T01:00:00Z": 04/12/2026
+    22:00 in Brasília); any other text as it is."""
     match = _ISO_DATE.fullmatch(value)
-    return f"{match[3]}/{match[2]}/{match[1]}" if match else value
+    if match:
+        return f"{match[3]}/{match[2]}/{match[1]}"
+    if _ISO_DATE.match(value) and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            local = moment.astimezone(ZoneInfo(get_settings().erp_timezone))
+            return f"{local:%d/%m/%Y %H:%M}"
+    return value
 
 
 def webhook_attributes(payload: Mapping[str, Any]) -> dict[str, str]:

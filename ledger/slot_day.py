@@ -21,10 +21,12 @@ from datetime import date
 _DAY_FIRST = r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)"
 _YEAR_FIRST = r"(?<!\d)(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?!\d)"
 _DATE = re.compile(f"{_DAY_FIRST}|{_YEAR_FIRST}")
-# 13:00, 8h, 08h30, 1:00 PM, 1 pm (Zapiet's Delivery-Time is "13:00 - 14:00" or "1:00 PM - 2:00PM")
+# 13:00, 8h, 08h30, 1:00 PM, 1 pm (Zapiet's Delivery-Time is "13:00 - 14:00" or "1:00 PM - 2:00PM"),
+# and a bare hour a range's end with its "h" or minutes follows ("das 8 às 12h", "8 - 10h")
 _TIME = re.compile(
     r"(?<![\d/.-])(?P<hour>\d{1,2})"
-    r"(?::(?P<minute>\d{2})|\s?h(?P<h_minute>\d{2})?|(?=\s?[ap]\.?m\b))"
+    r"(?::(?P<minute>\d{2})|\s?h(?P<h_minute>\d{2})?|(?=\s?[ap]\.?m\b)"
+    r"|(?=\s*(?:às|as|a|até|ate|-|–)\s*\d{1,2}\s?(?::\d{2}|h)))"
     r"(?:\s?(?P<half>[ap])\.?m\b\.?)?(?![\d/])",
     re.IGNORECASE,
 )

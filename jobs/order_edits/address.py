@@ -244,7 +244,13 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
         same = recorded is not None and _same(recorded, now)
         if (same and not again) or nothing or cancelled:
-            _remember(session, shop_id, num, now)
+            kept = now
+            if nothing and recorded is not None and recorded.get("where") not in (None, digest(None)):
+                # a delivery Shopify shows as a pickup now: its ERP order still delivers (tipoEntrega
+                # E) where the record says, so the record keeps that delivery (taken for a pickup's,
+                # the next slot change would send the pickup's obsPedido, the address left out)
+                kept = {**now, **{key: recorded[key] for key in ("address", "where") if key in recorded}}
+            _remember(session, shop_id, num, kept)
             if nothing or cancelled:  # a pickup (its address), or nothing to deliver: nothing to send
                 _settle(session, shop_id, num, link, PICKUP if nothing else "cancelled")
             return "already"

@@ -27,6 +27,9 @@ D5, D6 = date(2026, 12, 5), date(2026, 12, 6)
         ("Data de retirada: 06/12/2026", (D6, None)),  # a pickup with no time: the day's last
         ("Entrega: 31/02/2026 10:00; 06/12/2026 9h", (D6, "09:00")),  # no 31 February: the next date
         ("Delivery-Date: 06/12/2026; Delivery-Time: 25:00 - 13 pm - 14:00", (D6, "14:00")),
+        ("Data de entrega: 05/12/2026; Horário: das 8 às 12h", (D5, "08:00")),  # a bare hour, a range's
+        ("Data de entrega: 05/12/2026 8 - 10h", (D5, "08:00")),  # end with its "h" after it
+        ("Data de entrega: 05/12/2026, entrega em 3 a 5 dias", (D5, None)),  # no time there
         ("Horário de entrega: 8h às 12h", (None, None)),  # a time and no day
         ("Shopify #1002 - 123/12/2026", (None, None)),
         ("", (None, None)),

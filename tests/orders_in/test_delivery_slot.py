@@ -44,7 +44,9 @@ def test_the_slot_names_the_listed_attributes_in_the_settings_order_dates_as_the
     assert delivery_slot(brazilian, KEYS) == "data_de_entrega: 05/12; HORARIO DE ENTREGA: 08h às 12h"
     assert delivery_slot({"Delivery-Date": "", "origem": "loja online"}, KEYS) is None  # nothing chosen
     assert delivery_slot(ZAPIET, ()) is None  # the setting emptied: no slot written
-    assert delivery_slot({"Pickup-Date": "2026-12-05T10:00:00Z"}, KEYS) == "Pickup-Date: 2026-12-05T10:00:00Z"
+    # an ISO time with its offset in the ERP's time zone, where the store hands it over
+    assert delivery_slot({"Pickup-Date": "2026-12-05T10:00:00Z"}, KEYS) == "Pickup-Date: 05/12/2026 07:00"
+    assert delivery_slot({"Pickup-Date": "2026-12-05T01:00:00Z"}, KEYS) == "Pickup-Date: 04/12/2026 22:00"
 
 
 def test_a_long_slot_keeps_its_first_attributes_whole_within_its_width():
@@ -52,7 +54,18 @@ def test_a_long_slot_keeps_its_first_attributes_whole_within_its_width():
         "Delivery-Date": "2026-12-05",
         "Delivery-Time": "entre 13:00 e 14:00, portão lateral, interfone 12",
     }
-    assert delivery_slot(long, KEYS) == "Delivery-Date: 05/12/2026"
+    # the values alone when they fit: the window kept, the names given up
+    assert delivery_slot(long, KEYS) == "05/12/2026; entre 13:00 e 14:00, portão lateral, interfone 12"
+    portuguese = slot_keys(["Data de retirada", "Horário de retirada", "Data de entrega"])
+    pickup = {"Data de retirada": "05/12/2026", "Horário de retirada": "14:00 às 16:00"}
+    assert delivery_slot(pickup, portuguese) == "05/12/2026; 14:00 às 16:00"
+    longer = {"Data de entrega": "Sábado, 05/12/2026 - período da tarde, das 14h às 18h e um pouco mais"}
+    cut = delivery_slot(longer, portuguese)
+    assert cut is not None and len(cut) <= SLOT_WIDTH and not cut.endswith(" 1")  # cut between words
+    longest = delivery_slot(
+        {"Data de entrega": "Sábado, 05/12/2026 - período da tarde, 14h às 18h"}, portuguese
+    )
+    assert longest == "Sábado, 05/12/2026 - período da tarde, 14h às 18h"
     alone = delivery_slot({"Delivery-Time": "x" * 100}, KEYS)
     assert alone is not None and len(alone) == SLOT_WIDTH and alone.startswith("Delivery-Time: xxx")
     emoji = delivery_slot({"Delivery-Time": "manhã 🚚"}, KEYS)
@@ -255,3 +268,20 @@ def test_only_a_pickup_recorded_as_one_with_a_slot_sends_its_slot():
     assert not address._pickup_slot({k: as_pickup[k] for k in ("address", "where")}, pickup, KEYS)
     assert not address._pickup_slot(None, pickup, KEYS)
     assert not address._pickup_slot(as_pickup, _order({}, pickup=True), KEYS)  # no slot left to name
+
+
+def test_a_delivery_shopify_now_shows_as_a_pickup_keeps_its_address_through_later_slot_changes(world):
+    """Imported as a delivery (tipoEntrega E), its shipping line since a pickup's in Shopify: a slot
+    changed is not sent (its ERP order still delivers), and the record keeps that delivery, so a
+    second change is not sent as a pickup's obsPedido with the address left out."""
+    gid, nro = imported(world, shipping="SEDEX", attributes=ZAPIET)
+    first = world.chain.order(nro)["obsPedido"]
+    assert "Entrega: " in first
+    doc = world.order_doc(gid)
+    for line in doc["_shippingLines"]:
+        line["title"] = line["code"] = "Retirada na loja"
+    world.shopify.sandbox.store.put(world.name, doc)
+    for time in ("15:00 - 16:00", "18:00 - 19:00"):
+        _slot(world, gid, {**ZAPIET, "Delivery-Time": time})
+        world.drain()
+        assert world.chain.order(nro)["obsPedido"] == first, time

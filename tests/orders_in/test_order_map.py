@@ -1030,3 +1030,14 @@ def test_a_total_refused_is_said_in_the_merchants_words_as_its_english_text() ->
         pt = said(fail_words.FAILURES, words, "pt-BR")
         assert pt.startswith("pedido ") and "R$ 75,90" in pt and "R$ 69,90" in pt, pt
     assert "R$ 6,00 de imposto" in said(fail_words.FAILURES, stored(taxed.value.words), "pt-BR")
+
+
+def test_the_buyers_note_keeps_its_first_40_characters_however_long_the_delivery():
+    """The note's start a delivery's kept parts never push out: OBS_NOTE_KEPT characters of it (the
+    " - " before it not counted among them)."""
+    from tests.orders_in.test_delivery_slot import _order
+
+    for n in range(1, 90):
+        order = _order({}, note="N" * 150, address2="Apto 12, " + "Bloco " + "B" * n)
+        obs = order_map.observation(order, ())
+        assert len(obs.split(" - ")[-1]) >= order_map.OBS_NOTE_KEPT, (n, obs)
