@@ -35,15 +35,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobs import order_events
-from jobs.invoice_record import ADOPTED, FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
+from jobs.invoice_record import ADOPTED, FULFILLED_FOR, FULFILLING_AT, FULFILLMENTS, KEY, WRITTEN
 from jobs.nfe import normalise
 from jobs.order_event_codec import event_from_payload
 from ledger.db import session_scope
-from ledger.models import Message
+from ledger.models import Message, MessageStatus, utcnow
 from ledger.words import Words
 from shopify_app.admin_api.order_settlement import FulfillmentInfo, Settlement
 
@@ -74,6 +74,27 @@ def remember(message_id: int, key: str, fulfillments: Sequence[str]) -> None:
             }
 
 
+def fulfilling_at(message_id: int) -> str | None:
+    """When the message first asked Shopify to fulfil (`mark_fulfilling`), None: never."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        stamp = (message.response_payload or {}).get(FULFILLING_AT) if message is not None else None
+        return stamp if isinstance(stamp, str) else None
+
+
+def mark_fulfilling(message_id: int) -> None:
+    """Write at once on the message, before its first fulfillmentCreate, when the app first asked
+    Shopify to fulfil (kept): a fulfillment no message recorded made after it may be the app's own,
+    its answer lost; one made while the app had asked for none is a person's (`unrecorded`)."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is not None and FULFILLING_AT not in (message.response_payload or {}):
+            message.response_payload = {
+                **(message.response_payload or {}),
+                FULFILLING_AT: utcnow().isoformat(),
+            }
+
+
 @dataclass(frozen=True)
 class Record:
     """What one invoices message of the order says about fulfillments."""
@@ -87,6 +108,8 @@ class Record:
     adopted: dict[str, Any] | None  # its ADOPTED record
     tracking: bool  # its event gives tracking
     pickup: bool  # it dealt with a local pickup (ready_for_pickup)
+    fulfilling_at: datetime | None = None  # when it first asked Shopify to fulfil (FULFILLING_AT)
+    legacy: bool = False  # done by a version that recorded no fulfillments per NF-e
 
 
 def records(unit: order_events.EventUnit) -> list[Record]:
@@ -103,10 +126,17 @@ def records(unit: order_events.EventUnit) -> list[Record]:
             named = normalise(event.invoice.key) if event.invoice is not None else None
             created = message.created_at
             created = created if created.tzinfo else created.replace(tzinfo=UTC)
+            asked = response.get(FULFILLING_AT)
+            asked_at = datetime.fromisoformat(asked) if isinstance(asked, str) else None
+            asked_at = asked_at.replace(tzinfo=UTC) if asked_at and not asked_at.tzinfo else asked_at
+            # done by a version that recorded no fulfillments per NF-e: no owner, no first ask kept
+            legacy = (
+                message.status == MessageStatus.DONE.value and not owner and FULFILLING_AT not in response
+            )
             found.append(Record(
                 message.id, order_events.seq_of(message.unit_key), created,
                 owner or response.get(WRITTEN) or named, owner, tuple(dict.fromkeys(ids)), adopted,
-                event.tracking is not None, bool(response.get("ready_for_pickup")),
+                event.tracking is not None, bool(response.get("ready_for_pickup")), asked_at, legacy,
             ))  # fmt: skip
     return found
 
@@ -181,10 +211,15 @@ def unrecorded(
         return Placement(inherited, {"ids": inherited, "from": origin})
     recorded = {i for ids in owned.values() for i in ids} | set(made_now)
     loose = [f for f in state.fulfillments if f.active and f.id not in recorded]
-    read_at = min(
-        (r.created_at for r in found if r.key == key or r.message_id == unit.message_id), default=None
-    )
-    by_hand = [f for f in loose if read_at is not None and _made_before(f, read_at)]
+    # Since when a loose fulfillment may be the app's own (a fulfillmentCreate whose answer was lost):
+    # its first ask to fulfil the NF-e (less ASKED_MARGIN: Shopify's clock is not ours), or, for a
+    # message of a version that recorded none per NF-e, when it read the event. The app never having
+    # asked, every loose one is a person's (made while a run waited or failed, say).
+    mine = [r for r in found if r.key == key or r.message_id == unit.message_id]
+    since = [r.fulfilling_at - ASKED_MARGIN for r in mine if r.fulfilling_at is not None]
+    since += [r.created_at for r in mine if r.legacy and r.message_id != unit.message_id]
+    read_at = min(since, default=None)
+    by_hand = [f for f in loose if read_at is None or _made_before(f, read_at)]
     after = [f.id for f in loose if f not in by_hand]
     if after:
         if bare:
@@ -194,7 +229,7 @@ def unrecorded(
     if by_hand:
         names = ", ".join(f.name or f.id for f in by_hand)
         return Placement(why=(
-            f"the goods of NF-e {key} were fulfilled in Shopify by hand before the app read the NF-e "
+            f"the goods of NF-e {key} were fulfilled in Shopify by hand before the app fulfilled them "
             f"(fulfillment {names}: a person's, which the app leaves alone); add the tracking to it in "
             "Shopify if the customer should get it"
         ), person=True, words=("tracking_by_hand", {"key": key, "names": names}))  # fmt: skip
@@ -219,6 +254,9 @@ def _unknown(state: Settlement, key: str, candidates: list[str], bare: list[str]
     ), person=True, code="TRACKING_FULFILLMENT_UNKNOWN",
        words=("tracking_fulfillment_unknown",
               {"key": key, "names": names, "bare": ", ".join(bare)}))  # fmt: skip
+
+
+ASKED_MARGIN = timedelta(seconds=60)
 
 
 def _made_before(fulfillment: FulfillmentInfo, read_at: datetime) -> bool:

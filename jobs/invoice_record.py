@@ -70,6 +70,7 @@ KEY = "key"
 WRITTEN = "nfe_written"
 FULFILLMENTS = "fulfillments"
 FULFILLED_FOR = "fulfillments_for"
+FULFILLING_AT = "fulfilling_at"  # when a run first asked Shopify to fulfil (committed before the call)
 ADOPTED = "fulfillments_adopted"
 SETTLED = "settled_outside"
 CAPTURING = "capture_begun"

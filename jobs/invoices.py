@@ -138,6 +138,7 @@ from jobs.invoice_record import (
     CAPTURING_AT,
     CHARGED_AT,
     ENDED,
+    FULFILLING_AT,
     FULFILLMENTS,
     KEY,
     SETTLED,
@@ -337,6 +338,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     made_before = invoice_fulfillments.carried(unit.message_id, key.key)
     if made_before:
         done[FULFILLMENTS] = made_before
+    if (asked_to_fulfil := invoice_fulfillments.fulfilling_at(unit.message_id)) is not None:
+        done[FULFILLING_AT] = asked_to_fulfil  # kept: a fulfillment made since may be its own
     # The money first: the goods are leaving, so nothing about the fulfillment holds the capture up.
     asked, ended = _asked_before(unit, key.key)
     recheck = asked is not None and not ended  # a run asked the capture and did not end: follow it
@@ -413,6 +416,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
                         final=documents.final and not documents.others_open,
                         several=len(documents.keys) > 1, notify=notify)  # fmt: skip
     done[FULFILLMENTS], on_hold = fulfilled.created, fulfilled.attention
+    if (asked_to_fulfil := invoice_fulfillments.fulfilling_at(unit.message_id)) is not None:
+        done[FULFILLING_AT] = asked_to_fulfil
     if fulfilled.waiting:
         done["fulfilment"] = fulfilled.waiting
     if fulfilled.pickup:
@@ -907,6 +912,7 @@ def _fulfil(
     tracking = tracking_input(event)
     done = Fulfilled(list(made_before or []))
     for group in by_location.values():
+        invoice_fulfillments.mark_fulfilling(unit.message_id)  # before the call (its answer may be lost)
         made = client.fulfillment_create(dict(group), tracking=tracking, notify_customer=notify)
         done.made_now.append(made)
         done.created.append(made)

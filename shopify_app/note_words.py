@@ -1048,10 +1048,10 @@ WORDS: dict[str, Text] = {
         "fulfillment carries that NF-e's tracking: if this is another parcel, add it in Shopify",
     ),
     "tracking_by_hand": (
-        "as mercadorias da NF-e {key} foram processadas à mão na Shopify antes de o app ler a NF-e "
+        "as mercadorias da NF-e {key} foram processadas à mão na Shopify antes de o app processá-las "
         "(processamento {names}: de uma pessoa, que o app não mexe); inclua o rastreio nele na Shopify se "
         "o cliente deve recebê-lo",
-        "the goods of NF-e {key} were fulfilled in Shopify by hand before the app read the NF-e "
+        "the goods of NF-e {key} were fulfilled in Shopify by hand before the app fulfilled them "
         "(fulfillment {names}: a person's, which the app leaves alone); add the tracking to it in Shopify "
         "if the customer should get it",
     ),

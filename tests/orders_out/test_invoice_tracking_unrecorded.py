@@ -196,7 +196,7 @@ def test_a_fulfillment_made_by_hand_before_the_nfe_is_left_alone_and_the_order_f
     later = _later(world, order)
     assert later.status == MessageStatus.DONE.value, later.error_text
     note = later.response_payload["tracking"]
-    assert "fulfilled in Shopify by hand before the app read the NF-e" in note, note
+    assert "fulfilled in Shopify by hand before the app fulfilled them" in note, note
     assert "local pickup" not in note
     assert updates == []
     flag = world.link(order.gid).needs_attention or ""
@@ -219,3 +219,42 @@ def test_a_local_pickups_tracking_has_nothing_to_reach_and_needs_nobody(
     assert later.status == MessageStatus.DONE.value, later.error_text
     assert "is a local pickup" in later.response_payload["tracking"]
     assert updates == [] and world.link(order.gid).needs_attention is None
+
+
+def test_a_fulfillment_a_person_made_while_the_nfe_waited_is_left_alone_not_taken_as_the_nfes(
+    world: World, monkeypatch
+) -> None:
+    """The F event read, its first run failed before fulfilling; meanwhile the store ships by hand
+    with its own carrier's code. The Retry finds nothing left to fulfil: the person's fulfillment,
+    made while the app had asked Shopify for none, is not the NF-e's (its code kept, the order
+    flagged), as one made before the app read the NF-e."""
+    from ledger.errors import Rejected
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    real, calls = invoices._settlement, []
+
+    def failing_once(client, order_id):
+        calls.append(order_id)
+        if len(calls) == 1:
+            raise Rejected("Shopify unavailable (test)", system="shopify", code="TEST_DOWN")
+        return real(client, order_id)
+
+    monkeypatch.setattr(invoices, "_settlement", failing_once)
+    world.erp.invoice(order.nro)  # its F event gives the ERP's tracking
+    world.poll()
+    [message] = world.messages("invoices", order)
+    assert message.status == MessageStatus.FAILED.value
+    time.sleep(1.05 - time.time() % 1)  # a later second than the event's read
+    client = for_shop(world.domain)  # the store ships by hand
+    placed = client.order(order.gid, with_fulfillment_orders=True)
+    client.fulfillment_create({fo.id: None for fo in placed.fulfillment_orders},
+                              tracking={"company": "Loggi", "number": "PERSON-CODE-1"})  # fmt: skip
+    sent: list[str] = []
+    monkeypatch.setattr(invoice_tracking, "fulfillment_tracking_update", _counting(sent))
+
+    invoices.replay(message.id)
+
+    assert sent == []
+    assert [f.tracking_number for f in world.settlement(order.gid).fulfillments] == ["PERSON-CODE-1"]
+    note = world.link(order.gid).needs_attention or ""
+    assert "fulfilled in Shopify by hand before the app fulfilled them" in note, note
