@@ -66,7 +66,7 @@ from ledger.models import (
     WebhookInbox,
     utcnow,
 )
-from ledger.schedules import BAD_CRON, RUN_FAILED
+from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_RETRYING
 from mail import client as mail
 from settings import Settings, get_settings
 from shopify_app import fail_words, note_words
@@ -81,6 +81,8 @@ FIRST_LOOK = timedelta(hours=24)  # the first alert of a shop looks this far bac
 LISTED = 20  # items written out in one e-mail; the rest are counted
 REASON_LENGTH = 400
 TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
+# a told message still open: in trouble, or tried again meanwhile (`still_open`)
+TRIED_AGAIN = (*TROUBLE, MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
 STUCK = "stuck"  # an interrupted unit's group and words (ledger.stuck)
 JOB = "jobs.alerts.run"
@@ -406,16 +408,19 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
 
 
 def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
-    """The told items still open (a message still failed or parked, an interrupted unit still
-    pending, a note its order still holds, a schedule still stopped, a webhook not requeued): one that
-    closed is forgotten, so failing again later is told again."""
+    """The told items still open (a message still failed or parked, or tried again meanwhile: pending
+    or retrying; an interrupted unit still pending, a note its order still holds, a schedule still
+    stopped or its next run under way: enqueued or retrying; a webhook not requeued): one that closed
+    (done, skipped, its runs ok) is forgotten, so failing again later is told again. One only being
+    tried again stays told: failing again with the same words is no news (an ERP down for an hour
+    fails, retries and fails again every cycle, and the team is told once)."""
     message_ids = [int(key[1:]) for key in told if key.startswith("m") and key[1:].isdigit()]
     pending_ids = [int(key[1:]) for key in told if key.startswith("i") and key[1:].isdigit()]
     link_ids = {int(key[1:].split(":", 1)[0]) for key in told if key.startswith("o") and key[1:2].isdigit()}
     open_keys: set[str] = set()
     for chunk in _chunks(message_ids):
         failing = select(Message.id).where(
-            Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TROUBLE)
+            Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TRIED_AGAIN)
         )
         open_keys |= {f"m{message_id}" for message_id in session.scalars(failing)}
     for chunk in _chunks(pending_ids):
@@ -433,7 +438,9 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
     schedule_ids = [int(key[1:]) for key in told if key.startswith("s") and key[1:].isdigit()]
     if schedule_ids:
         stopped = select(Schedule.id).where(
-            Schedule.shop_id == shop_id, Schedule.id.in_(schedule_ids), Schedule.last_status.in_(STOPPED_RUNS)
+            Schedule.shop_id == shop_id,
+            Schedule.id.in_(schedule_ids),
+            Schedule.last_status.in_((*STOPPED_RUNS, RUN_RETRYING, ENQUEUED)),
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
     inbox_ids = [int(key[1:]) for key in told if key.startswith("w") and key[1:].isdigit()]

@@ -13,7 +13,17 @@ from jobs import alerts, scheduler
 from ledger import kv, order_notes, queues, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
-from ledger.models import AlertState, InboxStatus, Message, OrderLink, Schedule, Shop, WebhookInbox, utcnow
+from ledger.models import (
+    AlertState,
+    InboxStatus,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Schedule,
+    Shop,
+    WebhookInbox,
+    utcnow,
+)
 from ledger.schedules import RUN_FAILED, RUN_OK
 from sandbox.mail import MailServer
 from settings import get_settings
@@ -295,3 +305,32 @@ def test_a_mistyped_cpf_of_the_wrong_length_is_masked_in_the_alert(mail) -> None
     assert alerts.run(shop_id)["items"] == 1
     [sent] = mail.received
     assert "CPF/CNPJ '***.***.247-2'" in sent.text and typed not in sent.text
+
+
+def test_the_same_failure_retried_meanwhile_is_told_once(mail) -> None:
+    """An ERP down for an hour: a schedule's runs fail, its next run retries and fails again with the
+    same words, cycle after cycle; a message retried fails alike. Told once, not every cycle: an item
+    only being tried again stays told; done, it is forgotten and a new failure is news."""
+    from ledger import run_outcome
+    from ledger.schedules import RUN_RETRYING
+
+    line = "Consinco unreachable at https://erp.example/api (timeout after 30 s)"
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(Schedule(shop_id=shop_id, flow="order_events", cron="* * * * *", last_status=RUN_FAILED,
+                             last_error=line))  # fmt: skip
+    failed = _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"), shopify_id=f"{ORDER}1001")
+    assert alerts.run(shop_id)["items"] == 2
+    for _cycle in range(3):
+        run_outcome.record(shop_id, "order_events", RUN_RETRYING, line)
+        with session_scope() as session:  # a person's Retry, in backoff
+            session.get(Message, failed).status = MessageStatus.RETRYING.value
+        assert alerts.run(shop_id) == {"items": 0}
+        run_outcome.record(shop_id, "order_events", RUN_FAILED, line)
+        _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"))
+        assert alerts.run(shop_id) == {"items": 0}
+    assert len(mail.received) == 1
+    run_outcome.record(shop_id, "order_events", RUN_OK, None)  # it ran again: done
+    assert alerts.run(shop_id) == {"items": 0}  # (forgotten)
+    run_outcome.record(shop_id, "order_events", RUN_FAILED, line)
+    assert alerts.run(shop_id)["items"] == 1  # failing anew after it was done is news
