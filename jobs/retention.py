@@ -100,8 +100,14 @@ def forget_processed_deliveries(days: float, now: datetime | None = None, *, chu
                 .order_by(WebhookInbox.id)
                 .limit(chunk)
             ).all()
-            if ids:
-                session.execute(delete(WebhookInbox).where(WebhookInbox.id.in_(ids)))
+            if ids:  # the filter again: a delivery requeued since the read stays
+                session.execute(
+                    delete(WebhookInbox).where(
+                        WebhookInbox.id.in_(ids),
+                        WebhookInbox.status == InboxStatus.PROCESSED.value,
+                        WebhookInbox.processed_at < cutoff,
+                    )
+                )
         outcome.gone += len(ids)
         if len(ids) < chunk:
             break
@@ -114,7 +120,16 @@ def forget_stock_batches(days: float, now: datetime | None = None, *, chunk: int
                          until: float | None = None) -> Outcome:  # fmt: skip
     """Delete the finished stock batch messages older than `days` (0: none), until the monotonic
     deadline `until` (None: all)."""
-    where = (Message.flow == STOCK_FLOW, Message.status.in_(FINISHED), Message.unit_key.like("stock:%"))
+    # the batch keys picked in SQL (an index scan of the flow's done rows): the stock flow's other
+    # finished units (per SKU's control, policy...) are kept, and read every run they would eat the
+    # budget before a batch is reached (the next run starting over from the first id)
+    batch = Message.unit_key.regexp_match(r"^stock:[0-9]+:[0-9a-f]{16}$")
+    where = (
+        Message.flow == STOCK_FLOW,
+        Message.status.in_(FINISHED),
+        Message.unit_key.like("stock:%"),
+        batch,
+    )
     return _forget_messages("finished stock batch messages", days, now, where, STOCK_BATCH.fullmatch,
                             chunk=chunk, until=until)  # fmt: skip
 
@@ -172,9 +187,15 @@ def _forget_messages(
                     .limit(chunk)
                 ).all()
                 ids = [row.id for row in rows if keep_key(row.unit_key)]
-                if ids:
-                    session.execute(delete(Message).where(Message.id.in_(ids)))
-            outcome.gone += len(ids)
+                if ids:  # the filter again: a row begun anew since the read (pending again) stays
+                    still = (
+                        Message.shop_id == shop_id,
+                        *where,
+                        Message.updated_at < cutoff,
+                        ~closed_as_handled(),
+                    )
+                    gone = session.execute(delete(Message).where(Message.id.in_(ids), *still)).rowcount
+                    outcome.gone += max(gone or 0, 0)
             if len(rows) < chunk:
                 break
             after = rows[-1].id

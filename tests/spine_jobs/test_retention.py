@@ -253,3 +253,64 @@ def test_every_part_runs_on_the_embedded_sqlite_ledger_too(jobs_env, sqlite_data
     assert retention.run_if_due() == {"webhook_deliveries": 1, "stock_batches": 1, "unlinked_events": 1}
     assert _left() == {failed} and delivery not in _left()
     assert _messages() == {kept_batch} and not {batch, event} & _messages()
+
+
+def _stock_message(shop_id: int, key: str, status: str, days: float) -> int:
+    when = utcnow() - timedelta(days=days)
+    with session_scope() as session:
+        message = Message(shop_id=shop_id, flow="stock", direction="erp_to_shopify", unit_key=key,
+                          status=status, updated_at=when, created_at=when)  # fmt: skip
+        session.add(message)
+        session.flush()
+        return message.id
+
+
+def _stock_shop() -> int:
+    with session_scope() as session:
+        shop = Shop(domain="loja-retencao.myshopify.com", settings={})
+        session.add(shop)
+        session.flush()
+        return shop.id
+
+
+def test_a_batch_a_pass_begins_again_between_the_read_and_the_delete_stays(jobs_env, monkeypatch) -> None:
+    """The same SKUs sent again make the same unit: a pass that begins it anew (pending) between the
+    retention's read and its delete keeps it; the delete checks what it read still holds."""
+    from ledger import trace
+
+    shop_id = _stock_shop()
+    unit = "stock:1:0123456789abcdef"
+    message_id = _stock_message(shop_id, unit, MessageStatus.DONE.value, 31)
+    real = retention.STOCK_BATCH
+
+    class BegunMeanwhile:
+        def fullmatch(self, key: str):
+            with session_scope() as other:  # a stock pass, between the read and the delete
+                trace.begin(other, shop_id, "stock", unit, "erp_to_shopify")
+            return real.fullmatch(key)
+
+    monkeypatch.setattr(retention, "STOCK_BATCH", BegunMeanwhile())
+    assert retention.forget_stock_batches(30).gone == 0
+    with session_scope() as session:
+        row = session.get(Message, message_id)
+        assert row is not None and row.status == MessageStatus.PENDING.value
+
+
+def test_rows_that_stay_are_not_read_again_by_every_run_before_the_batches(jobs_env, monkeypatch) -> None:
+    """The stock flow's other finished units (a SKU's control, its policy) always stay: picked out in
+    SQL, they cannot eat each run's budget and leave the old batches past them for ever."""
+    import types
+    from itertools import count
+
+    shop_id = _stock_shop()
+    for n in range(10):
+        _stock_message(shop_id, f"stock:control:1:P{n}E1", MessageStatus.SKIPPED.value, 90)
+    batch = _stock_message(shop_id, "stock:1:0123456789abcdef", MessageStatus.DONE.value, 90)
+    ticks = count()
+    monkeypatch.setattr(retention, "time", types.SimpleNamespace(monotonic=lambda: float(next(ticks))))
+
+    retention.forget_stock_batches(30, chunk=2, until=4.0)  # a budget of 4 checks
+
+    with session_scope() as session:
+        assert session.get(Message, batch) is None
+        assert len(session.scalars(select(Message.id)).all()) == 10
