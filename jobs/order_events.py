@@ -261,10 +261,12 @@ def _take(shop_id: int, event: OrderEvent) -> str:
             return "ignored"  # never left pending: skipped as it was traced
         held_edits = _held_edits(session, shop_id, event)
     # Enqueued after the commit so the job finds its message; a Redis error propagates and the
-    # watermark stays put, so the next poll takes the event again (its message is pending).
+    # watermark stays put, so the next poll takes the event again (its message is pending). The held
+    # edits' replays first: with the event's job enqueued and run before that poll, its message
+    # final, the poll would take the event as seen and never work the held edits out again.
+    _replay_held_edits(shop_id, held_edits)
     args = (shop_id, event.seq_evento) + ((generation,) if generation else ())
     queues.enqueue(JOB_BY_FLOW[flow], *args, queue=queues.ORDERS, job_id=jid)
-    _replay_held_edits(shop_id, held_edits)
     return "enqueued"
 
 
@@ -279,8 +281,8 @@ def _held_edits(session: Session, shop_id: int, event: OrderEvent) -> list[tuple
 
 
 def _replay_held_edits(shop_id: int, found: list[tuple[int, int]]) -> None:
-    """Enqueue the replay of each held edit (the order's lock puts it after the event's job; its
-    picking not in Shopify yet, it waits for it: jobs.order_edits.picking_state)."""
+    """Enqueue the replay of each held edit (before the event's job: run first, its picking not in
+    Shopify yet, it waits for it: jobs.order_edits.picking_state)."""
     held_edits.enqueue_replays(shop_id, found, "the ERP is picking its order")
 
 

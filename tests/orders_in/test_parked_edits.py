@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
 
 from jobs import orders
@@ -184,3 +185,32 @@ def test_an_edit_adding_an_erp_sku_not_bound_yet_parks_flagged_and_resumes_once_
     assert parked.status == MessageStatus.DONE.value, parked.error_text
     assert items(world, nro) == [(a, 2), (b, 1), (unbound.id_sku, 1)]
     assert world.link(gid).needs_attention is None
+
+
+def test_a_held_edit_is_flagged_too_late_when_redis_fails_between_the_polls_enqueues(world, monkeypatch):
+    """The S event's poll enqueues the held edits' replays before the event's own job: Redis failing
+    on them, nothing of the event is enqueued and the next poll takes it again whole (its job run
+    first, its message final, the poll would take the event as seen and the held edit keep its old
+    advice)."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from jobs import order_events
+    from jobs.order_edits import held as held_edits
+
+    _gid, nro, _ = bag_and_one_more_b(world)
+    world.chain.handle.erp.separate(nro, weights={})
+    real = held_edits.enqueue_replays
+
+    def down(*args, **kwargs):
+        raise RedisDown("Redis restarting")
+
+    monkeypatch.setattr(held_edits, "enqueue_replays", down)
+    with pytest.raises(RedisDown):  # the poll fails (RQ retries it); what it enqueued is the point
+        order_events.run(world.shop_id)
+    monkeypatch.setattr(held_edits, "enqueue_replays", real)
+    world.drain()  # whatever the failed poll enqueued
+    poll_erp_events(world)  # the poll again
+    world.drain()
+
+    held = next(m for m in edit_messages() if m.unit_key.startswith("edit:"))
+    assert held.status == MessageStatus.FAILED.value and held.error_detail["code"] == "PEDIDO_EM_SEPARACAO"
