@@ -36,7 +36,15 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.client import ErpClient
-from jobs import absence, price_list_gone, price_list_retire, price_list_setup, price_records, price_unpriced
+from jobs import (
+    absence,
+    price_list_gone,
+    price_list_retire,
+    price_list_setup,
+    price_records,
+    price_unlisted,
+    price_unpriced,
+)
 from jobs.price_map import (
     SETTLED_BY_HAND,
     VARIANT_REPLACED,
@@ -57,7 +65,6 @@ from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import MappingKind, list_mappings
 from ledger.models import Binding, Message, MessageStatus, utcnow
-from ledger.words import Words
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import MAX_PRICES_PER_CALL
 from shopify_app.admin_api.client import AdminClient
@@ -132,8 +139,7 @@ def sync(
     failed: set[str] = set()
     for target in mapped:
         try:
-            market = target.market_id.rsplit("/", 1)[-1]
-            sure = (confirmed or {}).get(market, ())
+            sure = (confirmed or {}).get(target.market_id.rsplit("/", 1)[-1], ())
             sent += _sync_or_renew(shop_id, erp, client, target, today, whole, sure)
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
             failed.add(target.market_id.rsplit("/", 1)[-1])
@@ -371,15 +377,9 @@ def _hold_unlisted(
             f"({absence.named(skus)}); none was removed: {why}. Check in the ERP that they have a price "
             f"record for company {target.company} segment {target.segment}. If they are indeed not sold "
             f"there, Retry: a new full read removes those it still does not list.")  # fmt: skip
-    share = len(skus) * 100 // max(known, 1)
-    why_words: Words = (
-        ("prices_held_read_unsure", {})
-        if doubt
-        else ("held_too_many_skus_priced", {"share": share, "known": known})
-    )
-    more = len(skus) - absence.SHOWN
-    named = {"named": skus[: absence.SHOWN], "more": ("held_more", {"count": more}) if more > 0 else None}
-    words = ("list_prices_unlisted_held", {**pair, "count": len(skus), **named, "why": why_words})
+    why_words = price_unlisted.held_words(len(skus), known, doubt)
+    words = ("list_prices_unlisted_held", {**pair, "count": len(skus), **price_unlisted.named(skus),
+                                           "why": why_words})  # fmt: skip
     absence.hold(session, shop_id, FLOW, unit, text, code="LIST_UNLISTED_HELD", items=skus,
                  search=skus[: absence.SHOWN], request=pair, detail={**pair, "doubt": doubt},
                  words=words)  # fmt: skip

@@ -120,7 +120,7 @@ def _untold(shop_id: int, confirmed: Collection[str], company: int, segment: int
     def words(skus: list[str]) -> Words:
         pair = {"company": company, "segment": segment}
         return ("prices_unlisted_untold", {**pair, "where": WHERE_WORDS[where], "count": len(skus),
-                                           **_named(skus)})  # fmt: skip
+                                           **named(skus)})  # fmt: skip
 
     def text(skus: list[str]) -> str:
         return (f"The Retry read company {company} segment {segment}'s prices whole again, but a price "
@@ -197,20 +197,24 @@ def _hold(
                 f"above were not named then.")  # fmt: skip
     pair = {"company": company, "segment": segment}
     detail = {"priced": priced, **pair, "doubt": doubt}
-    share = len(skus) * 100 // max(priced, 1)  # (absence.held_why's figures)
-    why_words: Words = (
-        ("prices_held_read_unsure", {})
-        if doubt
-        else ("held_too_many_skus_priced", {"share": share, "known": priced})
-    )
+    why_words = held_words(len(skus), priced, doubt)
     besides = ("prices_unlisted_held_retired", {"count": retired}) if retired else None
-    words = ("prices_unlisted_held", {**pair, "count": len(skus), **_named(skus), "why": why_words,
+    words = ("prices_unlisted_held", {**pair, "count": len(skus), **named(skus), "why": why_words,
                                       "retired": besides})  # fmt: skip
     absence.hold(session, shop_id, FLOW, UNIT, text, code="UNLISTED_HELD", items=skus,
                  search=skus[: absence.SHOWN], request=pair, detail=detail, words=words)  # fmt: skip
 
 
-def _named(skus: list[str]) -> dict[str, Any]:
+def held_words(count: int, priced: int, doubt: str | None) -> Words:
+    """Why a whole price read's missing SKUs were held, in the merchant's words: the read not proven
+    whole (TabelaPrecoItem's paging), or too many of those priced (absence.held_words' figures).
+    Also a market's list prices held (jobs.price_lists)."""
+    if doubt:
+        return ("prices_held_read_unsure", {})
+    return absence.held_words(count, priced, None, known_as="skus_priced")
+
+
+def named(skus: list[str]) -> dict[str, Any]:
     """absence.named(skus) in words: the params "named" (the first absence.SHOWN) and "more"."""
     more = len(skus) - absence.SHOWN
     return {"named": skus[: absence.SHOWN], "more": ("held_more", {"count": more}) if more > 0 else None}

@@ -76,9 +76,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -217,15 +215,21 @@ def redis_key(shop_id: int) -> str:
 
 
 def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_SAMPLE) -> dict[str, Any]:
-    """Build, store and return today's report for one shop ({"busy": True} if one is running).
+    """Build, store and return today's report for one shop ({"busy": True} if one is running); as
+    an RQ job, its summary alone (`_as_result`).
 
     Raises:
         DeadRunHoldsLock: an earlier try of this job died mid-report holding the lock (Transient:
             RQ runs it again once the lock lapsed); the report it left pending says it is waiting.
     """
+    return _as_result(_locked_run(shop_id, window, stock_sample))
+
+
+def _locked_run(shop_id: int, window: timedelta, stock_sample: int) -> dict[str, Any]:
+    """`run`'s report whole, under the flow's lock."""
     try:
         with flow_lock(shop_id, FLOW):
-            return _as_result(_run(shop_id, window, stock_sample))
+            return _run(shop_id, window, stock_sample)
     except LockBusy:
         log.info("reconcile: shop %s already running", shop_id)
         return {"busy": True}
@@ -253,8 +257,7 @@ def replay(message_id: int) -> dict[str, Any]:
         if message is None or message.flow != FLOW:
             raise LookupError(f"message {message_id} is not a reconciliation report")
         shop_id, unit_key = message.shop_id, message.unit_key
-    with _in_process():
-        report = run(shop_id)
+    report = _locked_run(shop_id, WINDOW, STOCK_SAMPLE)
     if "summary" not in report:  # another report is running: it is today's
         return _as_result(report)
     today = report_key(datetime.fromisoformat(report["generated_at"]))
@@ -267,19 +270,6 @@ def replay(message_id: int) -> dict[str, Any]:
     return _as_result(report)
 
 
-_NESTED = threading.local()
-
-
-@contextmanager
-def _in_process() -> Iterator[None]:
-    """`run` called by `replay`, inside the job: its whole report is the replay's to read."""
-    _NESTED.depth = getattr(_NESTED, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _NESTED.depth -= 1
-
-
 def _as_result(report: dict[str, Any]) -> dict[str, Any]:
     """What a run returns: the whole report to a caller in the process (the CLI, a replay), only its
     summary to RQ, which keeps a job's return value in Redis (a scheduled run's until the next one):
@@ -287,7 +277,7 @@ def _as_result(report: dict[str, Any]) -> dict[str, Any]:
     out of customers/redact's reach (it deletes `redis_key`, the report kept for the page)."""
     from rq import get_current_job
 
-    if get_current_job() is None or getattr(_NESTED, "depth", 0):
+    if get_current_job() is None:
         return report
     return {key: report[key] for key in ("busy", "shop", "generated_at", "summary") if key in report}
 
