@@ -911,8 +911,9 @@ def _fulfil(
             by_location.setdefault(fo.location_id, {})[fo.id] = plan.lines[fo.id]
     tracking = tracking_input(event)
     done = Fulfilled(list(made_before or []))
+    if by_location:  # before the calls (an answer may be lost)
+        invoice_fulfillments.mark_fulfilling(unit.message_id)
     for group in by_location.values():
-        invoice_fulfillments.mark_fulfilling(unit.message_id)  # before the call (its answer may be lost)
         made = client.fulfillment_create(dict(group), tracking=tracking, notify_customer=notify)
         done.made_now.append(made)
         done.created.append(made)
