@@ -207,11 +207,11 @@ def _hold(
 
 def held_words(count: int, priced: int, doubt: str | None) -> Words:
     """Why a whole price read's missing SKUs were held, in the merchant's words: the read not proven
-    whole (TabelaPrecoItem's paging), or too many of those priced (absence.held_words' figures).
+    whole (TabelaPrecoItem's paging), or too many of those priced (absence.held_why's figures).
     Also a market's list prices held (jobs.price_lists)."""
     if doubt:
         return ("prices_held_read_unsure", {})
-    return absence.held_words(count, priced, None, known_as="skus_priced")
+    return ("held_too_many_skus_priced", {"share": count * 100 // max(priced, 1), "known": priced})
 
 
 def named(skus: list[str]) -> dict[str, Any]:
