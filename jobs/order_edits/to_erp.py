@@ -363,9 +363,7 @@ def _apply(
             session, link, message, edit_id, read, changes, current.freight, freight, differs
         )
     # The ERP order's payments follow its new total, as the import makes them (its own rule).
-    shop = session.get(Shop, shop_id)
-    on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
-    codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
+    shop, on_delivery, codes = _payment_inputs(session, shop_id, read)
     total = goods + freight
     confirmation = shop_settings.get(shop, "payment_confirmation") if shop else "paid"
     if total > current.total and not order_map.is_ready(read.order, confirmation, on_delivery):
@@ -454,14 +452,23 @@ def _resent_payments(
 ) -> list[Any]:
     """The payment forms an earlier attempt sent with these lines, made again as it made them (the
     order's total, its payments' De:Para); none when the De:Para cannot map them now (a line removed)."""
-    shop = session.get(Shop, shop_id)
-    on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
+    _shop, on_delivery, codes = _payment_inputs(session, shop_id, read)
     total = sum((m.net for m in mapped), ZERO) + order_map.freight_of(read.order)
     try:
-        codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
         return list(order_map.map_payments(read.order, total, codes, on_delivery))
     except MappingMissing:
         return []
+
+
+def _payment_inputs(
+    session: Session, shop_id: int, read: Any
+) -> tuple[Shop | None, frozenset[str], dict[str, int]]:
+    """What the order's payment forms are made from, as the import makes them: the shop, its
+    pay-on-delivery gateways and the De:Para codes of the gateways the order names."""
+    shop = session.get(Shop, shop_id)
+    on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
+    codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
+    return shop, on_delivery, codes
 
 
 def holds_edit(erp: Any, nro: int, mapped: list[order_map.MappedLine], freight: Decimal) -> ErpOrder | None:
