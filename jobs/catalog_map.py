@@ -83,6 +83,7 @@ import orjson
 
 from erp.codes import GTIN_LENGTHS, check_digit
 from erp.records import Product, Sku
+from erp.text_width import first_parts
 
 CUSTOM_ID_NAMESPACE = "consinco"
 CUSTOM_ID_KEY = "seq_produto"
@@ -92,6 +93,7 @@ ACTIVE = "ACTIVE"
 INACTIVE_STATUSES = ("DRAFT", "ARCHIVED")
 SCALE_CODE = "scale_code"  # a weighed item's short code (PLU): not a GTIN, and not a mistake
 UNCHECKED = "unchecked"  # a `problem` argument meaning: not looked at yet
+TEXT_MAX = 255  # Shopify's longest product title, vendor and product type
 
 
 def custom_id(seq_produto: int | str) -> tuple[str, str, str]:
@@ -187,9 +189,19 @@ _ONE_KG = float(WEIGHED_SALE_UNIT_KG)
 
 def _title(product: dict[str, Any]) -> str:
     """The product's description, or "Produto <seqproduto>" when it has none or only blanks
-    (Shopify requires a title); a description is sent as the ERP has it (its digest unchanged)."""
+    (Shopify requires a title); a description is sent as the ERP has it (its digest unchanged),
+    cut only past Shopify's width (`_within`)."""
     description = product.get("description")
-    return description if description and description.strip() else f"Produto {product['seq_produto']}"
+    return (
+        _within(description) if description and description.strip() else f"Produto {product['seq_produto']}"
+    )
+
+
+def _within(text: str) -> str:
+    """`text` as Shopify takes a title, vendor or product type: past TEXT_MAX characters (which it
+    refuses, failing the whole product) cut at the last space within, by characters when that gives
+    up more than half of it (erp.text_width.first_parts); shorter, as it is."""
+    return text if len(text) <= TEXT_MAX else first_parts([text], " ", TEXT_MAX) or text[:TEXT_MAX]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -470,8 +482,8 @@ def map_product(
     payload: dict[str, Any] = {
         "title": _title(product),
         "descriptionHtml": description_html(product),
-        "vendor": product.get("brand") or "",
-        "productType": product.get("category") or product.get("family") or "",
+        "vendor": _within(product.get("brand") or ""),
+        "productType": _within(product.get("category") or product.get("family") or ""),
         "status": status,
         "productOptions": [{"name": OPTION_NAME, "values": [{"name": label} for label in labels]}],
         "variants": variants,

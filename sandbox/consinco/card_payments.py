@@ -55,7 +55,9 @@ def record_card_payment(store: Store, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid(None, "Corpo da requisição deve ser um objeto JSON.")
     canal = _field(body, "seqCanalVenda", int)
-    external = str(_field(body, "idPedidoCanalVenda", (str, int)))[:60]
+    external = str(_field(body, "idPedidoCanalVenda", (str, int)))
+    if len(external) > t.mad_pedvenda.c.nropedcliente.type.length:
+        raise invalid("idPedidoCanalVenda", "Campo idPedidoCanalVenda excede 60 caracteres.")
     payment = str(_field(body, "idPagtoCanalVenda", (str, int)))
     given = _card_fields(body)
     pv, pays, cards = t.mad_pedvenda, t.mad_pedvendaformapagto, t.mad_pedvendacartao

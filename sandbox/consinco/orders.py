@@ -308,7 +308,10 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
         raise invalid(None, "Corpo da requisição deve ser um objeto JSON.")
     canal = _field(body, "seqCanalVenda", int)
     external = _field(body, "idPedidoCanalVenda", (str, int))
-    external = str(external)[:60]
+    external = str(external)
+    width = t.mad_pedvenda.c.nropedcliente.type.length
+    if len(external) > width:  # the channel's order id is the ERP's idempotency key: never cut
+        raise invalid("idPedidoCanalVenda", f"Campo idPedidoCanalVenda excede {width} caracteres.")
     _field(body, "codGeralOper", int)
     intermediador = _intermediary(body)
     with store.write() as (conn, now):

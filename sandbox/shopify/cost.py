@@ -2,11 +2,16 @@
 
 `requested_cost` walks the document against the schema before execution (and enforces the
 `first`/`last` <= 250 and input-list <= 250 limits); `actual_cost` walks the same document over
-the returned data, counting returned items instead of `first`.
+the returned data, counting returned items instead of `first`. `input_cost` adds what the
+schema's input fields say they cost ("Complexity cost: 0.2 per variant": productSet's variants,
+metafields, files), which depends on the variables, not on the document.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from typing import Any
 
 from graphql import (
@@ -15,6 +20,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -255,3 +261,71 @@ def actual_cost(
     return _Walk(schema, fragments, variables).selection(
         operation.selection_set, _root(schema, operation), data
     )
+
+
+_RATE = re.compile(r"Complexity cost: ([0-9.]+) per ")
+
+
+@functools.lru_cache(maxsize=8)
+def _input_rates(schema: GraphQLSchema) -> tuple[dict[str, dict[str, float]], frozenset[str], frozenset[str]]:
+    """({input type: {field: cost per item}}, the input types that hold a rated field at any depth,
+    the mutation fields taking one), read off the schema's descriptions."""
+    rates: dict[str, dict[str, float]] = {}
+    inputs = [t for t in schema.type_map.values() if isinstance(t, GraphQLInputObjectType)]
+    for kind in inputs:
+        for name, definition in kind.fields.items():
+            found = _RATE.search(definition.description or "")
+            if found:
+                rates.setdefault(kind.name, {})[name] = float(found.group(1))
+    reaching = set(rates)
+    grown = True
+    while grown:
+        grown = False
+        for kind in inputs:
+            if kind.name not in reaching and any(
+                get_named_type(f.type).name in reaching for f in kind.fields.values()
+            ):
+                reaching.add(kind.name)
+                grown = True
+    mutation = schema.mutation_type
+    fields = frozenset(
+        name
+        for name, definition in (mutation.fields.items() if mutation else ())
+        if any(get_named_type(a.type).name in reaching for a in definition.args.values())
+    )
+    return rates, frozenset(reaching), fields
+
+
+def input_cost(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Any) -> int:
+    """The cost of a mutation's input items (0.2 per productSet variant, 0.4 per metafield...),
+    rounded up; 0 for a query or a mutation whose input has no rated field."""
+    if operation.operation.value != "mutation" or schema.mutation_type is None:
+        return 0
+    rates, reaching, fields = _input_rates(schema)
+    total = 0.0
+    for node in operation.selection_set.selections:
+        if not isinstance(node, FieldNode) or node.name.value not in fields:
+            continue
+        definition = schema.mutation_type.fields[node.name.value]
+        args = get_argument_values(definition, node, variables)
+        for name, value in args.items():
+            total += _items_cost(get_named_type(definition.args[name].type), value, rates, reaching)
+    return math.ceil(round(total, 6))
+
+
+def _items_cost(kind: Any, value: Any, rates: dict[str, dict[str, float]], reaching: frozenset[str]) -> float:
+    if isinstance(value, list):
+        return sum(_items_cost(kind, item, rates, reaching) for item in value)
+    if not isinstance(value, dict) or kind.name not in reaching:
+        return 0.0
+    own = rates.get(kind.name, {})
+    total = 0.0
+    for name, field_value in value.items():
+        definition = kind.fields.get(name)
+        if definition is None or field_value is None:
+            continue
+        rate = own.get(name)
+        if rate:
+            total += rate * (len(field_value) if isinstance(field_value, list) else 1)
+        total += _items_cost(get_named_type(definition.type), field_value, rates, reaching)
+    return total

@@ -26,7 +26,7 @@ from graphql.execution.execute import (
 from graphql.utilities import get_operation_ast
 
 from sandbox.shopify import idempotency, resolvers
-from sandbox.shopify.cost import CostError, actual_cost
+from sandbox.shopify.cost import CostError, actual_cost, input_cost
 from sandbox.shopify.cost_cache import RequestedCostCache
 from sandbox.shopify.options import TIERS
 from sandbox.shopify.plain_fields import PlainFieldsExecutor
@@ -164,6 +164,8 @@ def run(
         requested = _requested_costs.cost((query, operation_name), schema, operation, fragments, coerced)
     except CostError as error:
         return body(errors=[_format(error)])
+    items = 0 if bulk else input_cost(schema, operation, coerced)  # charged whatever comes back
+    requested += items
     if requested > MAX_QUERY_COST and not bulk:
         return body(errors=[_max_cost_error(requested)], requested=requested)
     if not bulk and not sandbox.throttle.take(bucket, requested):
@@ -184,7 +186,9 @@ def run(
     if not isinstance(result, ExecutionResult):
         raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
     data = result.data
-    actual = actual_cost(schema, operation, fragments, coerced, data) if data is not None else requested
+    actual = (
+        actual_cost(schema, operation, fragments, coerced, data) + items if data is not None else requested
+    )
     if not bulk:
         sandbox.throttle.refund(bucket, requested - actual)
     return body(

@@ -77,6 +77,22 @@ def test_a_blank_description_gets_the_fallback_title_and_a_weight_no_float_holds
     )  # as the ERP has it
 
 
+def test_a_title_brand_or_category_past_255_characters_is_cut_between_words() -> None:
+    """Shopify refuses a title, vendor or product type past 255 characters, failing the whole
+    product: a longer ERP text is cut at the last space within (by characters for one long word);
+    up to 255 it goes as the ERP has it, so no digest of a usual catalog moves."""
+    words = "ARROZ TIPO 1 " * 30  # 390 characters
+    data = map_product(
+        product(description=words, brand="B" * 300, category="MERCEARIA " * 30), [sku(1, "UN")]
+    ).input
+    assert len(data["title"]) <= 255 and words.startswith(data["title"]) and words[len(data["title"])] == " "
+    assert data["vendor"] == "B" * 255
+    assert len(data["productType"]) <= 255 and data["productType"].endswith("MERCEARIA")
+    exact = "X" * 255
+    assert map_product(product(description=exact), [sku(1, "UN")]).input["title"] == exact
+    assert map_product(product(), [sku(1, "UN")]).digest == map_product(product(), [sku(1, "UN")]).digest
+
+
 def test_bound_variant_ids_are_sent_but_not_hashed() -> None:
     """The ids of the bound variants go in the input and the bulk line (productSet updates those
     variants in place), not in the digest: an unchanged catalog still costs nothing."""

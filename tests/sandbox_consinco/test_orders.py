@@ -364,3 +364,18 @@ def test_the_representative_and_price_table_are_stored_read_back_and_an_unknown_
     left_out = api.post(url, json=order_body(code, external="r-5")).json()["nroPedVenda"]
     bare = api.get(f"{url}/{left_out}").json()
     assert (bare["nroRepresentante"], bare["nroTabVenda"]) == (None, None)
+
+
+def test_a_channel_order_id_past_its_60_characters_is_refused_never_cut(served, api):
+    """idPedidoCanalVenda is the ERP's idempotency key (NROPEDCLIENTE, 60 characters): cut, two ids
+    sharing their first 60 would be answered as one order (`duplicado`)."""
+    code = _code(served.erp, _sellable_product(served.erp))
+    url = f"{served.url}/api/v1/PedidoVenda"
+    fits = api.post(url, json=order_body(code, external="x" * 60))
+    assert fits.status_code == 201
+    for longer in ("x" * 60 + "1", "x" * 60 + "2"):
+        refused = api.post(url, json=order_body(code, external=longer))
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["campo"] == "idPedidoCanalVenda"
+        assert "60" in refused.json()["mensagem"]
+    assert _orders(served.erp) == 1

@@ -528,3 +528,39 @@ def test_a_variant_id_not_of_the_product_is_refused_and_nothing_is_written(shop:
     done = shop.data(PRODUCT_SET, {"identifier": CUSTOM, "input": renamed})["productSet"]
     assert done["userErrors"] == [] and done["product"]["title"] == "Arroz Renomeado"
     assert [v["id"] for v in done["product"]["variants"]["nodes"]] == [v["id"] for v in kept]
+
+
+def test_a_title_vendor_or_product_type_past_255_characters_is_refused(shop: ShopClient) -> None:
+    """Shopify's longest title, vendor and product type: 255 characters (a longer one fails the
+    whole product, as the app's cut in jobs.catalog_map avoids)."""
+    fits = shop.data(PRODUCT_SET, {"input": {**two_variant_input("T" * 255), "vendor": "V" * 255}})
+    assert fits["productSet"]["userErrors"] == []
+    for field, value in (("title", "T" * 256), ("vendor", "V" * 256), ("productType", "P" * 256)):
+        payload = {**two_variant_input(), field: value}
+        result = shop.data(PRODUCT_SET, {"input": payload})["productSet"]
+        assert result["product"] is None
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+            (["input", field], "INVALID_PRODUCT")
+        ]
+        assert "maximum is 255 characters" in result["userErrors"][0]["message"]
+    assert shop.handle.sandbox.store.count("acme", "Product") == 1
+
+
+def test_a_negative_price_a_long_sku_or_an_option_value_not_declared_is_refused(shop: ShopClient) -> None:
+    cases = []
+    negative = two_variant_input()
+    negative["variants"][1]["price"] = "-5.00"
+    cases.append((negative, ["input", "variants", "1", "price"], "INVALID_VARIANT"))
+    long_sku = two_variant_input()
+    long_sku["variants"][0]["inventoryItem"]["sku"] = "S" * 256
+    cases.append((long_sku, ["input", "variants", "0", "sku"], "INVALID_VARIANT"))
+    undeclared = two_variant_input()
+    undeclared["variants"][1]["optionValues"] = [{"optionName": "Peso", "name": "10kg"}]
+    cases.append((undeclared, ["input", "variants", "1", "optionValues"], "OPTION_VALUE_DOES_NOT_EXIST"))
+    for payload, field, code in cases:
+        result = shop.data(PRODUCT_SET, {"input": payload})["productSet"]
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(field, code)], payload
+    zero = two_variant_input()
+    zero["variants"][0]["price"] = "0"
+    assert shop.data(PRODUCT_SET, {"input": zero})["productSet"]["userErrors"] == []
+    assert shop.handle.sandbox.store.count("acme", "Product") == 1

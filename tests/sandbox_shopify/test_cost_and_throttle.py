@@ -123,3 +123,23 @@ def test_tier_changes_bucket_size_and_rate(shop: ShopClient, emulator) -> None:
     status = shop.gql("{ shop { name } }")["extensions"]["cost"]["throttleStatus"]
     assert status["maximumAvailable"] == 20000.0
     assert status["restoreRate"] == 1000.0
+
+
+def test_a_product_sets_input_items_cost_what_the_schema_says_whatever_comes_back(shop: ShopClient) -> None:
+    """ProductSetInput.variants "Complexity cost: 0.2 per variant", metafields 0.4 each: charged on
+    top of the selection, in the requested and the actual cost alike (rounded up)."""
+    document = "mutation($input: ProductSetInput!) { productSet(input: $input) { userErrors { field } } }"
+    one = {"title": "x", "productOptions": [{"name": "Tamanho", "values": [{"name": "V0"}]}]}
+    variants = [{"optionValues": [{"optionName": "Tamanho", "name": f"V{n}"}]} for n in range(100)]
+    many = {
+        "title": "y",
+        "productOptions": [{"name": "Tamanho", "values": [{"name": f"V{n}"} for n in range(100)]}],
+        "variants": variants,
+        "metafields": [{"namespace": "a", "key": "b", "type": "single_line_text_field", "value": "c"}],
+    }
+    bare = shop.gql(document, {"input": one})["extensions"]["cost"]
+    loaded = shop.gql(document, {"input": many})["extensions"]["cost"]
+    assert loaded["requestedQueryCost"] - bare["requestedQueryCost"] == 20 + 1  # 100 x 0.2, 0.4 up
+    assert loaded["actualQueryCost"] - bare["actualQueryCost"] == 21
+    query = shop.gql("{ shop { name } }")["extensions"]["cost"]  # a query's cost is unchanged
+    assert query["requestedQueryCost"] == 1

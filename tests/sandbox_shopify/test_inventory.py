@@ -253,3 +253,29 @@ def test_a_total_above_a_billion_is_refused_per_entry(
     at_ceiling = shop.data(SET, {"input": _input(item, location_id, ceiling - 3, None), "key": "high-4"})
     assert at_ceiling["inventorySetQuantities"]["userErrors"] == []
     assert _quantities(shop, item, location_id)["on_hand"] == ceiling
+
+
+def test_a_reference_document_that_is_no_uri_refuses_the_change(
+    shop: ShopClient, product: dict, location_id: str
+) -> None:
+    """referenceDocumentUri: "Valid URI with scheme and content. For GID format, all components
+    (app, entity, id) must be present." (the 2026-10 schema): anything else refuses the whole call."""
+    item = product["variants"]["nodes"][0]["inventoryItem"]["id"]
+    for n, uri in enumerate(
+        ["not a uri at all", "gid://erp-connector", "gid://erp/Estoque", "consinco:", "x"]
+    ):
+        payload = {**_input(item, location_id, 3, 0), "referenceDocumentUri": uri}
+        result = shop.data(SET, {"input": payload, "key": f"k-uri-{n}"})["inventorySetQuantities"]
+        assert result["inventoryAdjustmentGroup"] is None, uri
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+            (["input", "referenceDocumentUri"], "INVALID_REFERENCE_DOCUMENT")
+        ]
+    level = shop.data(LEVEL, {"item": item, "location": location_id})["inventoryItem"]["inventoryLevel"]
+    assert level is None  # nothing written, not even the item stocked there
+    for n, uri in enumerate(
+        ["consinco://estoque/1/ab12", "gid://consinco/Estoque/1", "https://erp.example/d/1"]
+    ):
+        payload = {**_input(item, location_id, n + 1, n), "referenceDocumentUri": uri}
+        result = shop.data(SET, {"input": payload, "key": f"k-ok-{n}"})["inventorySetQuantities"]
+        assert result["userErrors"] == [], uri
+    assert _quantities(shop, item, location_id)["available"] == 3

@@ -1,6 +1,7 @@
-"""Fulfilment: fulfillmentCreate over fulfillment orders (whole or by line and quantity, with
-tracking; notifyCustomer true keeps a SHIPPING_CONFIRMATION in the order's `_notifications`), the
-FulfillmentOrder / Fulfillment reads, and the order fields that list them.
+"""Fulfilment: fulfillmentCreate over fulfillment orders of one order at one location (whole or
+by line and quantity, with tracking; notifyCustomer true keeps a SHIPPING_CONFIRMATION in the
+order's `_notifications`), the FulfillmentOrder / Fulfillment reads, and the order fields that
+list them.
 
 Shipping units moves stock the way Shopify does: committed and on hand both go down at the
 fulfillment order's location. Sends orders/fulfilled (or orders/partially_fulfilled) and
@@ -86,6 +87,14 @@ def _plan(ctx: Ctx, groups: list[dict[str, Any]]) -> tuple[dict | None, list, li
             )
             continue
         order = order or owner
+        if plan and fo["_locationId"] != plan[0][0]["_locationId"]:
+            errors.append(
+                user_error(
+                    [*path, "fulfillmentOrderId"],
+                    "All fulfillment orders must be assigned to the same location.",
+                )
+            )
+            continue
         if order["cancelledAt"] or fo["status"] not in _OPEN:
             errors.append(
                 user_error(

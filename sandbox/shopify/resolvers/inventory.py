@@ -4,6 +4,7 @@ require `@idempotent(key:)` (see registry.IDEMPOTENT_MUTATIONS)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -35,6 +36,26 @@ REASONS = {
     "shrinkage",
 }
 MAX_QUANTITY = 1_000_000_000
+# referenceDocumentUri: "Valid URI with scheme and content. For GID format, all components (app,
+# entity, id) must be present." (the 2026-10 schema's InventorySetQuantitiesInput)
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^\s/]\S*")
+_GID = re.compile(r"gid://[^\s/]+/[^\s/]+/[^\s/]+", re.IGNORECASE)
+
+
+def reference_problem(uri: Any) -> dict | None:
+    """The userError of a referenceDocumentUri Shopify refuses (no scheme, nothing after it, spaces,
+    a GID short of its app, entity or id); None when it is absent or valid."""
+    if uri is None:
+        return None
+    text = str(uri)
+    gid = text.lower().startswith("gid:")
+    if not _URI.fullmatch(text) or (gid and not _GID.fullmatch(text)):
+        return user_error(
+            ["input", "referenceDocumentUri"],
+            "The specified reference document is invalid.",
+            "INVALID_REFERENCE_DOCUMENT",
+        )
+    return None
 
 
 def _doc(ctx: Ctx, object_id: str | None, typename: str) -> dict | None:
@@ -244,6 +265,8 @@ def inventory_set_quantities(_src: Any, info: GraphQLResolveInfo, input: dict) -
         )
     if input["reason"] not in REASONS:
         errors.append(user_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
+    if (problem := reference_problem(input.get("referenceDocumentUri"))) is not None:
+        errors.append(problem)
     docs = ctx.store.get_many(ctx.shop, [q[k] for q in quantities for k in ("inventoryItemId", "locationId")])
     seen: set = set()
     errors += [p for i, q in enumerate(quantities) if (p := _quantity_problem(i, q, docs, seen))]
@@ -305,6 +328,8 @@ def inventory_adjust_quantities(_src: Any, info: GraphQLResolveInfo, input: dict
         )
     if input["reason"] not in REASONS:
         errors.append(user_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
+    if (problem := reference_problem(input.get("referenceDocumentUri"))) is not None:
+        errors.append(problem)
     for index, change in enumerate(input["changes"]):
         if _doc(ctx, change["inventoryItemId"], "InventoryItem") is None:
             errors.append(

@@ -10,6 +10,7 @@ option values, else created.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -20,6 +21,7 @@ from sandbox.shopify.resolvers.products import product_by_identifier
 
 MAX_VARIANTS = 2048
 MAX_OPTIONS = 3
+MAX_TEXT = 255  # a product's title, vendor, product type; a variant's SKU and barcode
 
 
 def _error(path: list[str], message: str, code: str) -> dict:
@@ -96,9 +98,35 @@ def _validate(ctx: Ctx, identifier: dict | None, data: dict[str, Any]) -> dict |
             f"Exceeded the maximum of {MAX_OPTIONS} options.",
             "OPTIONS_OVER_LIMIT",
         )
+    for name in ("title", "vendor", "productType"):
+        if len(data.get(name) or "") > MAX_TEXT:
+            return _error(
+                ["input", name],
+                f"{name[0].upper()}{name[1:]} is too long (maximum is {MAX_TEXT} characters)",
+                "INVALID_PRODUCT",
+            )
+    declared = {
+        ((option.get("name") or "").lower(), (value.get("name") or "").lower())
+        for option in data.get("productOptions") or []
+        for value in option.get("values") or []
+    }
     seen: set[tuple] = set()
     for index, variant in enumerate(variants):
         key = _option_key(variant.get("optionValues") or [])
+        if data.get("productOptions") and not set(key) <= declared:
+            return _error(
+                ["input", "variants", str(index), "optionValues"],
+                "Option value does not exist.",
+                "OPTION_VALUE_DOES_NOT_EXIST",
+            )
+        for name in ("sku", "barcode"):
+            text = (variant.get("inventoryItem") or {}).get("sku") if name == "sku" else variant.get(name)
+            if len(text or "") > MAX_TEXT:
+                return _error(
+                    ["input", "variants", str(index), name],
+                    f"{name.capitalize()} is too long (maximum is {MAX_TEXT} characters)",
+                    "INVALID_VARIANT",
+                )
         if key in seen:
             return _error(
                 ["input", "variants", str(index), "optionValues"],
@@ -108,9 +136,15 @@ def _validate(ctx: Ctx, identifier: dict | None, data: dict[str, Any]) -> dict |
         seen.add(key)
         for name in ("price", "compareAtPrice"):
             try:
-                catalog.money(variant.get(name))
+                amount = catalog.money(variant.get(name))
             except ValueError:
                 return _error(["input", "variants", str(index), name], "Price is invalid.", "INVALID_VARIANT")
+            if amount is not None and Decimal(amount) < 0:
+                return _error(
+                    ["input", "variants", str(index), name],
+                    "Price must be greater than or equal to 0",
+                    "INVALID_VARIANT",
+                )
     if variants and not data.get("productOptions"):
         return _error(
             ["input", "productOptions"],
