@@ -520,16 +520,22 @@ def _import_locked(
             log.info("orders: order %s was handled outside the app (%s); not imported (%s)", num,
                      closed.get("note"), trigger, extra=extra)  # fmt: skip
             return "handled"
-        message = trace.begin(
-            session,
-            shop_id,
-            FLOW,
-            unit_key(num),
-            SHOPIFY_TO_ERP,
-            shopify_id=gid,
-            search=[num],
-            job_id=current_job_id(),
-        )
+        try:  # a person's hand link (ledger.order_link_by_hand) may have closed it since `_known`
+            message = trace.begin(
+                session,
+                shop_id,
+                FLOW,
+                unit_key(num),
+                SHOPIFY_TO_ERP,
+                shopify_id=gid,
+                search=[num],
+                job_id=current_job_id(),
+                keep_handled=True,
+            )
+        except trace.ClosedMeanwhile:
+            log.info("orders: order %s was closed as handled (linked by hand) as its import began; not "
+                     "imported (%s)", num, trigger, extra=extra)  # fmt: skip
+            return "handled"
         if known.handled_before is not None:  # closed by hand in an installation whose data was erased
             message.search_text = trace.search_text(message.search_text.split(), [name])
             handled_before.close(session, message, known.handled_before)

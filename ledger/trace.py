@@ -49,7 +49,8 @@ replaying: ContextVar[tuple[int, str, str] | None] = ContextVar("replaying", def
 
 
 class ClosedMeanwhile(Exception):
-    """The unit a replay was about to begin was closed as handled since its job started."""
+    """The unit a replay (or a `keep_handled` begin) was about to begin was closed as handled since
+    its job looked."""
 
 
 def closed_as_handled() -> ColumnElement[bool]:
@@ -85,6 +86,7 @@ def begin(
     search: Iterable[str | int | None] = (),
     request: dict[str, Any] | None = None,
     job_id: str | None = None,
+    keep_handled: bool = False,
 ) -> Message:
     """Upsert the unit's row as pending with one more attempt, and return it (flushed).
 
@@ -99,7 +101,9 @@ def begin(
     holds no such job, so every flow's units name theirs.
 
     In the replay of this very unit (`replaying`), a row closed as handled is left as it is, in the
-    same statement, and ClosedMeanwhile raised: the replay ends before any outside call.
+    same statement, and ClosedMeanwhile raised: the replay ends before any outside call. So it is
+    with `keep_handled` for any caller whose own look at the row (that it is not handled) may be
+    older than a person's mark (jobs.orders: an order linked by hand as its payment's import began).
     """
     now = utcnow()
     job_id = job_id if job_id is not None else current_job_id()
@@ -140,7 +144,7 @@ def begin(
             "request_payload": request if request is not None else table.request_payload,
             "job_id": job_id if job_id is not None else table.job_id,
         },
-        where=~closed_as_handled() if replaying.get() == (shop_id, flow, unit_key) else None,
+        where=~closed_as_handled() if keep_handled or replaying.get() == (shop_id, flow, unit_key) else None,
     )
     session.flush()
     # RETURNING the whole row as the ORM object (SQLAlchemy's "ORM upsert"): one round trip
