@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ledger.models import AuditEvent
 
 REDACTED = "***"
+TARGET_MAX = AuditEvent.target.type.length  # a target naming free text (a De:Para code) is cut to it
 SECRET_KEY_PATTERN = re.compile(
     r"pass(word|wd|phrase)|pass$|senha|token|secret|api_?key|private_?key|authorization|credentials?$|"
     r"signature|hmac",
@@ -63,13 +64,15 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event (secrets scrubbed) and flush it."""
+    """Append one audit event (secrets scrubbed) and flush it. A target longer than its column (a
+    De:Para line's code, 255 characters allowed, after its "mapping:<kind>:") is cut to it: the
+    snapshots keep the whole code, and the change is never refused for its audit row."""
     event = AuditEvent(
         shop_id=shop_id,
         shop_domain=shop_domain,
         actor=actor,
         action=action,
-        target=target,
+        target=target[:TARGET_MAX] if target else target,
         before=scrub(before) if before is not None else None,
         after=scrub(after) if after is not None else None,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -48,6 +49,7 @@ from shopify_app.roles import require_role
 log = logging.getLogger(__name__)
 
 bp = Blueprint("catalog_diff", __name__, url_prefix="/setup")
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # openapi.yaml's pattern of the id; RQ's characters
 
 CATALOG_DIFF_JOB = "jobs.catalog_diff.run"
 LATEST_TTL_SECONDS = 30 * 24 * 3600
@@ -228,8 +230,8 @@ def last() -> ResponseReturnValue:
 @bp.get("/catalog-diff/<job_id>")
 @require_role(Role.VIEWER)
 def status(job_id: str) -> ResponseReturnValue:
-    if not job_id.startswith(f"catalog-diff-{g.shop.id}-") or len(job_id) > 100:
-        raise not_found("catalog dry run")
+    if not job_id.startswith(f"catalog-diff-{g.shop.id}-") or not JOB_ID.fullmatch(job_id):
+        raise not_found("catalog dry run")  # (RQ refuses other characters in an id: ValueError)
     try:
         return jsonify(_state(g.shop.id, job_id))
     except RedisError as exc:

@@ -31,6 +31,7 @@ from ledger.kv import get_redis
 from ledger.masking import mask_text
 from ledger.models import InboxStatus, Role, WebhookInbox
 from shopify_app.api_common import (
+    MAX_ID,
     ApiError,
     app_settings,
     db,
@@ -79,8 +80,8 @@ def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = 
     )
     inbox_id = job_id.removeprefix(queues.INBOX_JOB_PREFIX) if job_id else None
     if inbox_id is not None:
-        if not inbox_id.isdigit():
-            return []
+        if not (inbox_id.isascii() and inbox_id.isdigit()) or int(inbox_id) > MAX_ID:
+            return []  # no row's id (the column is a bigint: a larger number failed the query)
         query = query.where(WebhookInbox.id == int(inbox_id))
     rows = session.execute(query).all()
     return [

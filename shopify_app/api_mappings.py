@@ -202,8 +202,8 @@ def delete_mapping(mapping_id: int) -> ResponseReturnValue:
         write_audit(
             session,
             "mapping.deleted",
-            f"mapping:{kind}:{before['shopify_code']}",
-            {"erp_code": before["erp_code"], "label": before["label"]},
+            f"mapping:{kind}:{before['shopify_code']}",  # (cut past the column: the code is below)
+            {key: before[key] for key in ("shopify_code", "erp_code", "label")},
             None,
         )
     return Response(status=204)

@@ -76,3 +76,16 @@ def test_a_second_click_while_a_dry_run_waits_answers_that_run(client, shops, rq
     assert _run_queued(rq, monkeypatch) == first.get_json()["job_id"]
     third = client.post("/api/setup/catalog-diff", headers=headers())  # that one done: a new run
     assert third.status_code == 202 and third.get_json()["job_id"] != first.get_json()["job_id"]
+
+
+def test_a_dry_run_id_rq_could_not_hold_is_a_404_not_a_500(client, shops, rq) -> None:
+    """A dry run's id past the caller's own prefix may hold only what RQ's ids hold (openapi.yaml's
+    pattern): a dot or an accented letter was passed to RQ, which refused it (ValueError, 500)."""
+    for job_id in (
+        f"catalog-diff-{shops.a}-a.b",
+        f"catalog-diff-{shops.a}-%C3%A9",
+        f"catalog-diff-{shops.a}-" + "x" * 90,
+    ):
+        answer = client.get(f"/api/setup/catalog-diff/{job_id}", headers=headers(Role.VIEWER))
+        assert answer.status_code == 404, (job_id, answer.get_json())
+        assert answer.get_json()["error"]["code"] == "not_found"

@@ -239,3 +239,11 @@ def test_a_failed_webhook_row_reads_as_the_sentence_with_its_reason_kept(client,
     [job] = client.get("/api/jobs/failed?locale=pt-BR", headers=headers()).get_json()["jobs"]
     assert job["reason"] == "O job parou com um erro no app; os detalhes técnicos estão abaixo"
     assert job["error"] == "KeyError: 'id'"
+
+
+def test_an_inbox_job_id_no_row_can_have_is_a_404_not_a_500(client, shops, rq) -> None:
+    """inbox-<n> names a webhook row by its bigint id: a larger number (or digits that are not ASCII)
+    is no row's, answered 404 instead of failing the query."""
+    for job_id in ("inbox-9223372036854775808", "inbox-99999999999999999999999", "inbox-١٢"):
+        answer = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
+        assert answer.status_code == 404, (job_id, answer.get_json())

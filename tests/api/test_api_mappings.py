@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from spine_auth.factories import SHOP_B
 from sqlalchemy import select
@@ -524,3 +526,30 @@ def test_card_brands_and_networks_save_list_and_round_trip_as_numbers(
     assert imported["errors"] == [{"line": 3, "message": f"{words}, got 'x'"}]
     listed = client.get(f"/api/mappings?kind={kind}", headers=headers()).get_json()["mappings"]
     assert sorted(m["erp_code"] for m in listed) == ["14", "2"]  # "VISA" changed Visa's line
+
+
+def test_a_code_as_long_as_allowed_is_saved_changed_and_deleted_its_audit_target_cut(client, settings, shops):
+    """A De:Para code may be 255 characters: its audit target "mapping:<kind>:<code>" is longer than
+    the audit's column, which failed the change (500) and left the line beyond change or delete."""
+    code = "G" * 255
+    body = {"kind": "payment_method", "shopify_code": code, "erp_code": "1"}
+    saved = client.put("/api/mappings", json=body, headers=headers())
+    assert saved.status_code == 200, saved.get_json()
+    changed = client.put("/api/mappings", json={**body, "erp_code": "2"}, headers=headers())
+    assert changed.status_code == 200 and changed.get_json()["mapping"]["erp_code"] == "2"
+    row = saved.get_json()["mapping"]
+    assert (
+        client.delete(f"/api/mappings/{row['id']}?kind=payment_method", headers=headers()).status_code == 204
+    )
+    with session_scope(settings.database_url) as session:
+        events = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.shop_id == shops.a)
+                .order_by(AuditEvent.id.desc())
+                .limit(3)
+            )
+        )
+    assert [e.action for e in events] == ["mapping.deleted", "mapping.changed", "mapping.created"]
+    assert all(len(e.target) == 255 and e.target.startswith("mapping:payment_method:GGG") for e in events)
+    assert code in json.dumps(events[0].before)  # the snapshot keeps the whole code
