@@ -403,7 +403,13 @@ def _day_only(moment: datetime, zone: tzinfo) -> bool:
     if moment.microsecond or moment.second:
         return False
     local = moment if zone is UTC else moment.astimezone(zone)
-    return local.hour == 0 and local.minute == 0
+    if local.hour == 0 and local.minute == 0:
+        return True
+    if local.minute or local.hour != 1 or zone is UTC:
+        return False
+    # A midnight the clock skipped (Brazil's summer time began at 00:00 until 2018: 2018-11-04's
+    # midnight reads back as 01:00) is still the day's start: compared as an instant.
+    return moment == _day_start(moment, zone)
 
 
 def _day_start(moment: datetime, zone: tzinfo) -> datetime:

@@ -200,3 +200,22 @@ def test_an_empty_reads_day_starts_in_the_erps_zone(tmp_path, requests_mock) -> 
     fake.now = datetime(2026, 11, 28, 22, 30)
     read, got = _read(client, datetime(2026, 11, 20, tzinfo=UTC))
     assert got == [] and read.snapshot == datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def test_a_date_whose_midnight_summer_time_skipped_is_still_a_date(tmp_path, requests_mock) -> None:
+    """Brazil's summer time began at 00:00 until 2018 (2018-11-04, 2017-10-15...): that midnight never
+    was, and the date read back in Brasilia time shows 01:00. A price untouched since such a Sunday
+    made the whole read a date-time one: the watermark was the snapshot's time of day, past every
+    price changed later that day (dated today, 00:00), which no read served until the next sweep."""
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
+    fake, client = _erp(requests_mock, load_names(path))
+    fake.put(_price(1, "2018-11-04", 10.0))
+    fake.put(_price(2, "2026-12-07", 9.0))
+    fake.now = datetime(2026, 12, 7, 0, 30)  # Brasilia: the daily sweep
+    read, _ = _read(client)
+    assert read.snapshot == datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # the day's start, not 00:30
+    fake.put(_price(2, "2026-12-07", 7.77))  # changed at 10:00, stamped with today's date
+    fake.now = datetime(2026, 12, 7, 10, 5)
+    _, got = _read(client, read.snapshot)
+    assert (2, 7.77) in got
