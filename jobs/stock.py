@@ -111,6 +111,7 @@ from jobs import (
     stock_records,
     stock_reread,
     stock_superseded,
+    stock_unsold,
     stock_vacate,
 )
 from jobs.locks import LockBusy, flow_lock
@@ -507,14 +508,22 @@ def _sync_levels(
     read.keep_malformed = True  # one unreadable record fails alone (jobs.stock_records)
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
+    unsold: dict[int, Decimal | None] = {}  # records naming no SKU of the shop (jobs.stock_unsold)
     for stock in read:
         base = sellable_base(stock)
-        for id_sku in sku_ids(stock, by_product):
+        ids = sku_ids(stock, by_product)
+        if not ids:
+            unsold[stock.seq_produto] = base
+        for id_sku in ids:
             if only is None or id_sku in only:
                 bases[id_sku] = (base, stock)
     unread = stock_records.set_aside(shop.shop_id, read, erp.names, since, company)
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
+        if only is None:
+            stock_unsold.remember(
+                session, shop.shop_id, company, unsold, whole=since is None and read.complete
+            )
         # A pass of some SKUs alone (a batch's replay, a person's fix) leaves the other SKUs' rechecks
         # and movements to the next whole pass, which forgets them once acted on.
         extra = [s for s in dict.fromkeys([*rechecks, *reread]) if only is None or s in only]
@@ -638,6 +647,12 @@ def _targets(
             bases[sku] = (None if b.data["base"] is None else Decimal(b.data["base"]), None)
             ids.append(sku)
     for sku, base in _sibling_bases(session, shop.shop_id, company, [s for s in rechecks if s not in bases]):
+        bases[sku] = (base, None)
+        ids.append(sku)
+    # A new product's first packaging: its record was read before the shop sold any of it.
+    for sku, base in stock_unsold.bases_for(
+        session, shop.shop_id, company, [s for s in rechecks if s not in bases]
+    ):
         bases[sku] = (base, None)
         ids.append(sku)
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
