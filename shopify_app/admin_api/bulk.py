@@ -244,10 +244,15 @@ def split_lines(encoded: Sequence[bytes], limit: int) -> list[range]:
 def map_result_lines(text: str, inputs: list[dict[str, Any]]) -> list[BulkLineResult]:
     """Result JSONL -> one outcome per input line, matched by `__lineNumber` (0-based)."""
     outcomes: list[BulkLineResult] = []
-    for raw_line in text.splitlines():
+    # JSONL ends its lines with "\n" alone: str.splitlines() also cuts at U+2028, U+2029, U+0085,
+    # which JSON lets a string hold raw (a userError quoting a value): one line read as two.
+    for raw_line in text.split("\n"):
         if not raw_line.strip():
             continue
-        row = orjson.loads(raw_line)
+        try:
+            row = orjson.loads(raw_line)
+        except orjson.JSONDecodeError as exc:
+            raise UnexpectedResponse(f"bulk result line is not JSON: {exc}") from exc
         number = row.get("__lineNumber")
         if not isinstance(number, int):
             raise UnexpectedResponse("bulk result line without __lineNumber")
@@ -543,9 +548,11 @@ class BulkRunner:
             if client_identifier and _not_started(exc):
                 self.conn.delete(self._record_key(client_identifier))
             raise
-        self._remember(operation.id)
+        # The record first: a run stopped between the two leaves the operation guarded by its id; the
+        # other way round, known but unrecorded, `_resolve` never found it (it skips known ids).
         if client_identifier:
             self._write_record(client_identifier, digest, units, id=operation.id)
+        self._remember(operation.id)
         return operation
 
     def _write_record(
@@ -590,8 +597,8 @@ class BulkRunner:
         if found is not None:
             log.warning("shopify bulk: shop=%s %s: %s was started by a run that stopped before recording it",
                         self.shop, client_identifier, found.id)  # fmt: skip
+            self.conn.hset(key, "id", found.id)  # before it is known (see `_start`)
             self._remember(found.id)
-            self.conn.hset(key, "id", found.id)
             return {**record, b"id": found.id.encode()}
         now = self.clock()
         if now < closes:

@@ -20,7 +20,12 @@ from shopify_app.admin_api.bulk import (
     split_lines,
     to_jsonl,
 )
-from shopify_app.admin_api.errors import BulkOperationFailed, BulkStillRunning, ShopifyTransient
+from shopify_app.admin_api.errors import (
+    BulkOperationFailed,
+    BulkStillRunning,
+    ShopifyTransient,
+    UnexpectedResponse,
+)
 from tests.admin_api.conftest import SHOP, URL, gql_body
 
 UPLOAD_URL = "https://shopify-staged-uploads.storage.test/"
@@ -619,3 +624,54 @@ def test_the_lines_of_a_leftover_shopify_no_longer_knows_are_none(runner, http, 
 
     http.post(URL, json=gql_body({"bulkOperation": None}))
     assert runner.leftover_lines(Leftover(BULK_ID, ["5"])) == []
+
+
+def test_a_run_stopped_as_the_started_operation_became_known_leaves_it_guarded(
+    client, http, redis_conn, clock, monkeypatch
+) -> None:
+    """Shopify accepted the start; the run stops (a kill, Redis failing) right after the operation
+    became known: its record names it already, so the next run hands its units back once it ends.
+    (Known first and recorded after, the record held only the intent, which `_resolve` never matched
+    to a known operation: dropped past its grace, the operation unguarded while it still ran.)"""
+    runner = client.bulk
+    runner.poll_initial, runner.poll_max = 0.01, 0.02
+    admin = ListingAdmin(clock, redis_conn)
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    known = BulkRunner._remember
+
+    class Stopped(BaseException):
+        pass
+
+    def known_then_stopped(self, bulk_id):
+        known(self, bulk_id)
+        raise Stopped
+
+    monkeypatch.setattr(BulkRunner, "_remember", known_then_stopped)
+    with pytest.raises(Stopped):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1", units=["5", "7"])
+    monkeypatch.setattr(BulkRunner, "_remember", known)
+    assert len(admin.started) == 1
+    assert redis_conn.hgetall(RECORD)[b"id"] == admin.started[0]["id"].encode()
+    clock.now += INTENT_GRACE_SECONDS + 1
+    left = runner.leftover("catalog-1")
+    assert left is not None and left.bulk_id == admin.started[0]["id"] and left.units == ["5", "7"]
+
+
+def test_a_result_line_holding_a_line_separator_is_one_line_and_an_unreadable_one_is_said() -> None:
+    """JSON lets a string hold U+2028, U+2029 and U+0085 raw, and JSONL ends lines with "\\n" alone:
+    str.splitlines() cut such a line in two, and the JSON error it raised (no IntegrationError) kept
+    the operation's record for every later run to fail on the same way."""
+    refused = {"productSet": {"userErrors": [{"field": ["input", "title"], "message": "Título \u2028 ruim"}]}}
+    text = (
+        json.dumps({"data": refused, "__lineNumber": 0}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"data": {"productSet": {"userErrors": []}}, "__lineNumber": 1})
+        + "\n"
+    )
+    assert "\u2028" in text
+    lines = map_result_lines(text, [{"a": 1}, {"b": 2}])
+    assert [line.line_number for line in lines] == [0, 1]
+    assert lines[0].user_errors[0].message == "Título \u2028 ruim" and lines[1].ok
+    with pytest.raises(UnexpectedResponse, match="not JSON"):
+        map_result_lines('{"data": {}, "__lineNumber": 0\n', [{"a": 1}])
