@@ -27,6 +27,7 @@ from jobs.catalog_diff import result_key as catalog_diff_key
 from jobs.inbox import WebhookEvent
 from ledger import failed_job_shops, install_periods, kv, privacy, queues, run_outcome
 from ledger.db import session_scope
+from ledger.errors import Rejected
 from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
 from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
@@ -68,8 +69,35 @@ def _audit(
     )
 
 
+# Where each topic's body names its shop (Shopify's shapes: the REST Shop of app/uninstalled).
+BODY_SHOP = {
+    "app/uninstalled": ("myshopify_domain", "domain"),
+    "shop/redact": ("shop_domain",),
+    "customers/redact": ("shop_domain",),
+    "customers/data_request": ("shop_domain",),
+}
+
+
+def _same_shop(event: WebhookEvent) -> None:
+    """Only the body is signed: the topic and shop headers of a replayed body may be anyone's. A
+    body that does not name the header's shop (an orders/create body sent as shop/redact of
+    another store) is refused, failing the delivery with the reason, before anything is erased."""
+    named = next(
+        (v for key in BODY_SHOP[event.topic] if isinstance(v := event.payload.get(key), str) and v), None
+    )
+    if named is None or named.strip().lower() != event.shop_domain.lower():
+        raise Rejected(
+            f"{event.topic} for {event.shop_domain}: its body names "
+            f"{'no shop' if named is None else repr(named)} ({' or '.join(BODY_SHOP[event.topic])}), "
+            "not this one; nothing done (a body resent with another shop's or topic's headers?)",
+            system="shopify",
+            code="WEBHOOK_SHOP_MISMATCH",
+        )
+
+
 def app_uninstalled(event: WebhookEvent) -> None:
     """Revoke: drop the offline token, mark the shop uninstalled, stop its schedules."""
+    _same_shop(event)
     with session_scope() as session:
         # Locked: a reinstall committing between the staleness check and the delete below would
         # otherwise lose its new token (and be marked uninstalled). It waits for this instead.
@@ -135,6 +163,7 @@ def customers_data_request(event: WebhookEvent) -> None:
     """Find what the ledger holds on the customer; the audit event keeps its counts and row ids
     (no personal data: viewers read the audit trail), from which an admin or owner downloads the
     export to send the customer (privacy.export_recorded, GET /api/audit/<id>/export)."""
+    _same_shop(event)
     ref = privacy.CustomerRef.from_payload(event.payload, "orders_requested")
     request_id = (event.payload.get("data_request") or {}).get("id")
     with session_scope() as session:
@@ -161,6 +190,7 @@ def customers_data_request(event: WebhookEvent) -> None:
 
 def customers_redact(event: WebhookEvent) -> None:
     """Remove the customer's PII from every table; the audit record keeps only counts."""
+    _same_shop(event)
     ref = privacy.CustomerRef.from_payload(event.payload, "orders_to_redact")
     with session_scope() as session:
         shop = _shop(session, event.shop_domain)
@@ -188,6 +218,7 @@ def customers_redact(event: WebhookEvent) -> None:
 
 def shop_redact(event: WebhookEvent) -> None:
     """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
+    _same_shop(event)
     with session_scope() as session:
         shop = _shop(session, event.shop_domain, for_update=True)  # a racing reinstall waits
         if shop is not None and (reason := _installed_since_uninstall(shop, event)):

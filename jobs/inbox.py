@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -69,6 +69,7 @@ KEEP_OPEN = "keep_open"
 
 # Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.
 SWEEP_AFTER = timedelta(seconds=30)
+TRIGGER_SKEW = timedelta(minutes=5)  # how far Shopify's clock may run ahead of ours
 # Where the sweep's read of `enqueued` rows goes on from at the next tick: the last id it read.
 SWEEP_WINDOW_KEY = "inbox:sweep:after"
 
@@ -158,6 +159,7 @@ def _load_event(inbox_id: int) -> WebhookEvent | None:
                 WebhookInbox.event_id,
                 WebhookInbox.api_version,
                 WebhookInbox.triggered_at,
+                WebhookInbox.received_at,
             ).where(WebhookInbox.id == inbox_id)
         ).one_or_none()
     if row is None:
@@ -184,9 +186,23 @@ def _load_event(inbox_id: int) -> WebhookEvent | None:
         webhook_id=row.webhook_id,
         event_id=row.event_id,
         api_version=row.api_version,
-        triggered_at=row.triggered_at,
+        triggered_at=_triggered_at(row.triggered_at, row.received_at),
         payload=payload,
     )
+
+
+def _triggered_at(triggered: datetime | None, received: datetime | None) -> datetime | None:
+    """X-Shopify-Triggered-At, never later than the delivery came in (TRIGGER_SKEW allowed for
+    Shopify's clock): the header is not signed, and a future time would make a late uninstall or
+    shop/redact look newer than a reinstall (jobs.compliance compares the two)."""
+    if triggered is None or received is None:
+        return triggered
+    latest = _aware(received) + TRIGGER_SKEW
+    return latest if _aware(triggered) > latest else triggered
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def process(inbox_id: int) -> str:

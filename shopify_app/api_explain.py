@@ -606,6 +606,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Check the order in Shopify and click Retry: the order is read again.",
         ),
     ),
+    "WEBHOOK_SHOP_MISMATCH": (
+        (
+            "Uma notificação da Shopify (desinstalação ou pedido de privacidade) chegou com um corpo que "
+            "não nomeia esta loja: nada foi feito. Só o corpo é assinado pela Shopify; os cabeçalhos de "
+            "loja e tópico podem ter sido trocados por quem reenviou um corpo de outra notificação.",
+            "A Shopify notification (an uninstall or a privacy request) came with a body that does not "
+            "name this store: nothing was done. Shopify signs only the body; the store and topic "
+            "headers may have been swapped by someone resending another notification's body.",
+        ),
+        (
+            "Nada a fazer se a loja não pediu isso. Se foi um pedido real da Shopify, ele chega de novo "
+            "com o corpo certo; em caso de dúvida, fale com o suporte do app.",
+            "Nothing to do if the store did not ask for this. A real request from Shopify comes again "
+            "with the right body; when in doubt, contact the app's support.",
+        ),
+    ),
     "PUBLISH_FAILED": (
         (
             "O produto foi criado na Shopify, mas não foi publicado nos canais de venda (Loja virtual "

@@ -29,7 +29,14 @@ from tests.orders_in.test_not_for_erp import change_order
 
 def _event(world, topic: str, at=None) -> WebhookEvent:
     return WebhookEvent(
-        0, topic, world.domain, None, None, "2026-10", at or utcnow(), {"shop_domain": world.domain}
+        0,
+        topic,
+        world.domain,
+        None,
+        None,
+        "2026-10",
+        at or utcnow(),
+        {"shop_domain": world.domain, "myshopify_domain": world.domain},
     )
 
 

@@ -49,7 +49,7 @@ def test_simple_burst_worker_processes_uninstall_end_to_end(deliver, token_and_s
 
 
 def test_forking_worker_processes_a_row(deliver, shop_id, rconn):
-    inbox_id = deliver("app/uninstalled", {"id": 1})
+    inbox_id = deliver("app/uninstalled", {"id": 1, "myshopify_domain": "loja-teste.myshopify.com"})
     inbox_id = inbox_id.json["inbox_id"]
     worker = build_worker(["webhooks"], conn=rconn)
     assert isinstance(worker, LedgerWorker)

@@ -12,12 +12,12 @@ from ledger import kv
 from ledger.db import session_scope
 from ledger.models import InboxStatus, WebhookInbox
 
-from .conftest import signed_headers
+from .conftest import SHOP, signed_headers
 
 
 def test_create_app_receiver_and_burst_worker_command(jobs_env, shop_id, rconn):
     flask_app = app_module.create_app()
-    body = json.dumps({"id": 1}).encode()
+    body = json.dumps({"id": 1, "myshopify_domain": SHOP}).encode()
     response = flask_app.test_client().post(
         "/webhooks", data=body, headers=signed_headers(body, "app/uninstalled")
     )
