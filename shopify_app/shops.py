@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ledger import audit, crypto, install_periods
+from ledger import audit, crypto, install_periods, privacy
 from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -96,6 +96,8 @@ def mark_installed(
     # needs_reauth after Shopify revoked the old token, or still active: its webhook not in yet).
     shop.installed_at = now
     session.flush()
+    if before is None:
+        _adopt_privacy_records(session, shop)
     write_audit(
         session,
         shop=shop,
@@ -126,4 +128,32 @@ def mark_needs_reauth(session: Session, shop: Shop, reason: str, *, actor: str =
         target=shop.domain,
         before=before,
         after={"status": shop.status, "reason": reason},
+    )
+
+
+# Audit actions of the privacy webhooks a store may get before its shop row exists (installed
+# through Shopify, the app not opened yet: jobs.compliance writes them with no shop).
+PRIVACY_ACTIONS = (privacy.DATA_EXPORTED, "customer.redacted")
+
+
+def _adopt_privacy_records(session: Session, shop: Shop) -> None:
+    """A new shop row takes the privacy records kept for its domain alone since the store's data
+    was last erased (shop/redact): a customers/data_request answered before the row existed is then
+    on the shop's audit page, and its export can be downloaded (GET /api/audit/<id>/export);
+    before, it could be seen by nobody. Records of an installation erased earlier stay apart."""
+    erased = (
+        select(func.max(AuditEvent.created_at))
+        .where(AuditEvent.shop_domain == shop.domain, AuditEvent.action == "shop.redacted")
+        .scalar_subquery()
+    )
+    session.execute(
+        update(AuditEvent)
+        .where(
+            AuditEvent.shop_id.is_(None),
+            AuditEvent.shop_domain == shop.domain,
+            AuditEvent.action.in_(PRIVACY_ACTIONS),
+            (erased.is_(None)) | (AuditEvent.created_at > erased),
+        )
+        .values(shop_id=shop.id)
+        .execution_options(synchronize_session=False)
     )
