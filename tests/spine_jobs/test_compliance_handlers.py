@@ -778,3 +778,26 @@ def test_a_store_with_no_shop_row_has_its_inbox_exported_and_redacted(jobs_env, 
         [order] = session.scalars(select(WebhookInbox).where(WebhookInbox.topic == "orders/create")).all()
         body = bytes(order.raw_body).decode()
     assert EMAIL not in body and CPF not in body and "52998224725" not in body
+
+
+def test_the_inbox_is_searched_in_sql_and_still_finds_a_body_quoting_the_email_in_capitals(
+    jobs_env, deliver, rconn
+) -> None:
+    """The shop's webhook rows are narrowed in SQL by the customer's needles (every body parsed in
+    Python outlasted the job's timeout for a busy shop): a body quoting the e-mail in capitals is
+    still found (the match ignores case, as the Python one does), another customer's order not."""
+    deliver(
+        "orders/create", {"id": 9100, "email": EMAIL.upper(), "customer": {"id": 1}}
+    )  # nothing else of hers
+    other = order_payload()
+    other["id"], other["email"], other["customer"] = 9200, "outra@example.com", {"id": 2}
+    other.pop("billing_address", None), other.pop("shipping_address", None)
+    deliver("orders/create", other)
+    work(rconn)
+    deliver(
+        "customers/data_request",
+        {"shop_domain": SHOP, "customer": CUSTOMER, "orders_requested": [], "data_request": {"id": 8}},
+    )
+    work(rconn)
+    [event] = audit("customer.data_exported")
+    assert event.after["counts"]["webhooks"] == 1  # the order quoting the e-mail in capitals
