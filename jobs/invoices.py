@@ -889,7 +889,11 @@ def _fulfil(
     )
     waiting = None
     assert event.invoice is not None
-    if not final and not invoice_lines.paid_for(lines, plan.taken, event.invoice.total, erp_order.freight):
+    # Tested against every unit the event lists, not only those left to fulfil: a unit a person
+    # fulfilled by hand is still one this NF-e may be paying for (its goods shipped, the NF-e of
+    # the rest still to come), so the rest fitting in its money says nothing of what it carries.
+    listed = invoice_lines.invoiced_units(lines)
+    if not final and not invoice_lines.paid_for(lines, listed, event.invoice.total, erp_order.freight):
         # The event lists the ERP order's lines as they stand, more than this NF-e's money pays for:
         # which of them it carries cannot be told, so nothing ships before the last NF-e (a pickup
         # waits for it anyway, `_ready_for_pickup`).
