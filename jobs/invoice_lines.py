@@ -189,8 +189,34 @@ def issued_for_every_unit(
         return False
     short, rounding = served_total - issued, CENT * count
     if freight is not None and freight > 0 and abs(short - freight) <= rounding:
-        return True
+        # Unless served units could make up that shortfall too (goods worth exactly the freight
+        # still to be invoiced): then which it is cannot be told, and a final capture would release
+        # what their NF-e is to charge.
+        return not _goods_could_make(served, short, rounding)
     return short + rounding < min(prices) if prices else short <= rounding
+
+
+GOODS_SUMS_MAX = 20_000  # sums (in cents) `_goods_could_make` keeps before it gives up: "could"
+
+
+def _goods_could_make(served: Sequence[ErpLine], amount: Decimal, rounding: Decimal) -> bool:
+    """Pure: whether some of the served units (a line's units at its served value each, any number
+    of them up to its units) add up to `amount`, within `rounding`. Past GOODS_SUMS_MAX sums (an order
+    too large to tell) it answers True: the cautious answer."""
+    target, slack = int(amount * 100), int(rounding * 100)
+    reachable = {0}
+    for line in served:
+        units = _units(line)
+        value = _served_value(line)
+        if units <= 0 or value is None or value <= 0:
+            continue
+        each = value / units  # a unit's served value: no more of them than fit in the amount
+        most = min(units, int((Decimal(target + slack) / 100) / each) + 1)
+        steps = {int((value * k / units).quantize(CENT) * 100) for k in range(1, most + 1)}
+        reachable |= {r + step for r in reachable for step in steps if r + step <= target + slack}
+        if len(reachable) > GOODS_SUMS_MAX:
+            return True
+    return any(abs(r - target) <= slack for r in reachable if r)
 
 
 def _served_value(line: ErpLine) -> Decimal | None:

@@ -13,7 +13,7 @@ import pytest
 from erp.records import Invoice, OrderEvent, OrderLine, OrderLineInput, Tracking
 from jobs.cancellations.to_shopify import reason_code, staff_note
 from jobs.invoice_capture import Asked, capture, capture_plan, within_total
-from jobs.invoice_lines import invoiced_units, plan_fulfilment
+from jobs.invoice_lines import invoiced_units, issued_for_every_unit, plan_fulfilment
 from jobs.invoices import invoice_metafields, tracking_input
 from jobs.order_edits import to_erp
 from jobs.order_edits.to_shopify import plan_changes, split_shares
@@ -1007,3 +1007,20 @@ def test_settlement_reads_each_capture_and_a_voided_authorisation() -> None:
     assert [a.unclaimed for a in state.authorizations] == [D(0), D(0)]
     found = state.capture("c1")
     assert found is not None and (found.parent, found.status, found.amount) == ("a1", "SUCCESS", D("100.00"))
+
+
+def _served(seq: int, sku: str, qty: str, price: str) -> OrderLine:
+    q, p = Decimal(qty), Decimal(price)
+    return OrderLine(seq, sku, seq, None, Decimal(1), q, q, p, None, p, Decimal(0), q * p, q * p, False, None)
+
+
+def test_an_nfe_short_by_the_freight_is_the_last_only_when_no_goods_could_be_that_short() -> None:
+    """An NF-e short of the served total by the ERP's freight was taken as every unit invoiced, the
+    freight billed apart, and its capture made final. When the goods still to be invoiced are worth
+    exactly the freight (item b, 10 x 1.99 = 19.90, freight 19.90), that released what b's NF-e was
+    to charge: which it is cannot be told, so the NF-e is not the last then."""
+    served = [_served(1, "P1E1", "1", "30.00"), _served(2, "P2E1", "10", "1.99")]
+    assert not issued_for_every_unit(served, Decimal("49.90"), Decimal("69.80"), 1, Decimal("19.90"))
+    # The freight no set of goods makes up (9.90: 4 bananas 7.96, 5 are 9.95): billed apart, the last.
+    banana = [_served(1, "P1E1", "1", "30.00"), _served(2, "P2E1", "10", "1.99")]
+    assert issued_for_every_unit(banana, Decimal("59.80"), Decimal("69.70"), 1, Decimal("9.90"))
