@@ -19,7 +19,14 @@ import requests
 
 from erp import parse_catalogue as pc
 from erp import parse_orders as po
-from erp.errors import ErpAddressRefused, ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
+from erp.errors import (
+    ErpAddressRefused,
+    ErpAuthError,
+    ErpFilterIgnored,
+    ErpRejected,
+    ErpTransient,
+    ErpUnexpectedShape,
+)
 from erp.names import NAMES, Names
 from erp.paging import ChangeRead, Key
 from erp.payloads import cancel_payload, card_payment_payload, edit_payload, order_payload
@@ -48,6 +55,8 @@ from erp.transport import DEFAULT_TIMEOUT, Transport
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
+# The filters a read checks its records against (a record's own company and segment).
+FILTERED_FIELDS = ("nro_empresa", "nro_segmento")
 # A client built by hand reads this overlap; the flows' (erp.factory.for_shop) read the setting
 # ERP_READ_OVERLAP (settings.py, 120 s unless set): how long after its change time (stamped at the
 # UPDATE) the ERP may commit a row and an incremental read still see it.
@@ -170,10 +179,25 @@ class ErpClient:
         def fetch(query: dict[str, Any]) -> Any:
             return self.transport.call("GET", spec.path_key, params=query)[1]
 
+        endpoint = names.paths[spec.path_key]
+        checked = {k: v for k, v in filters.items() if v is not None and k in FILTERED_FIELDS}
+
+        def parse(raw: Any) -> Any:
+            record = spec.parse(raw, names)
+            for attr, wanted in checked.items():  # the server applied the filter, or the read fails
+                got = getattr(record, attr, wanted)
+                if got is not None and got != wanted:
+                    raise ErpFilterIgnored(
+                        endpoint, names.params[attr],
+                        f"is not applied by the server: a record of {attr} {got} came for {wanted} (is the "
+                        "parameter named otherwise? CONSINCO_FIELD_MAP)", got,
+                    )  # fmt: skip
+            return record
+
         return ChangeRead(
-            endpoint=names.paths[spec.path_key],
+            endpoint=endpoint,
             fetch=fetch,
-            parse=lambda raw: spec.parse(raw, names),
+            parse=parse if checked else (lambda raw: spec.parse(raw, names)),
             key=spec.key,
             changed=spec.changed,
             names=names,

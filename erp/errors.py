@@ -102,3 +102,9 @@ class ErpUnexpectedShape(IntegrationError):
         self.endpoint = endpoint
         self.field = field
         self.problem = problem
+
+
+class ErpFilterIgnored(ErpUnexpectedShape):
+    """A record of another company or segment than the read asked for: the server did not apply the
+    filter (its parameter is named otherwise, CONSINCO_FIELD_MAP). The whole read fails, naming it:
+    taken as a record, another segment's price would price the store (the last row per SKU winning)."""

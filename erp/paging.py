@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from erp import fields as f
-from erp.errors import ErpRejected, ErpUnexpectedShape
+from erp.errors import ErpFilterIgnored, ErpRejected, ErpUnexpectedShape
 from erp.names import Names
 from erp.page_plan import UNCHECKED, PagePlan
 from erp.prefetch import Prefetched
@@ -318,7 +318,7 @@ class ChangeRead(Generic[T]):
             try:
                 record = self._parse(raw)
             except ErpUnexpectedShape as exc:
-                if not self.keep_malformed:
+                if not self.keep_malformed or isinstance(exc, ErpFilterIgnored):
                     raise
                 page.malformed.append((raw, exc))
                 page.marks.append(raw)
