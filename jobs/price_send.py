@@ -89,6 +89,7 @@ def send_direct(
     with session_scope() as session:
         record_applied(session, shop_id, _applied(lines, failed_at), today)
         record_refused(session, shop_id, lines, failed_at, error, today)
+        record_unknown(session, shop_id, lines, failed_at, error)
         _close(session, message_id, lines, failed_at, error, result)
 
 
@@ -112,6 +113,7 @@ def send_bulk(
         with session_scope() as session:
             for message_id, (_, lines) in zip(message_ids, products, strict=True):
                 record_refused(session, shop_id, lines, set(range(len(lines))), exc, today)
+                record_unknown(session, shop_id, lines, set(range(len(lines))), exc)
                 _close(session, message_id, lines, set(range(len(lines))), exc, result)
         return
     by_line = {line.line_number: line for line in answer.lines}
@@ -131,6 +133,7 @@ def send_bulk(
                 result.variants_sent += len(lines)
             else:
                 record_refused(session, shop_id, lines, failed_at, error, today)
+                record_unknown(session, shop_id, lines, failed_at, error)
                 _close(session, message_id, lines, failed_at, error, result)
 
 
@@ -332,6 +335,35 @@ def record_refused(
         BindingRow(line.id_sku, line.variant_id, None, _refused_data(line, today))
         for line in refused
         if line.id_sku in current  # a variant replaced meanwhile keeps its replacement's mark
+    ]
+    bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
+
+
+UNKNOWN = "unknown-outcome"  # the digest of a price whose write Shopify may or may not have applied
+
+
+def record_unknown(
+    session: Any, shop_id: int, lines: list[Line], failed_at: set[int], error: BaseException | None
+) -> None:
+    """Prices whose write failed for any reason but Shopify's refusal (a lost answer, a timeout, a
+    bulk operation failed as a whole or its line missing): Shopify may hold them or not. Their
+    digest becomes UNKNOWN, which no price matches, so the next pass sends what the ERP says then.
+    Kept as it was, the ERP put back to the price Shopify held before (a typing error corrected
+    before the retry) matched it, was never sent, and the store kept the wrong price. The rest of
+    what was last taken (`sale_active`...) stays as it was."""
+    if (
+        error is None
+        or isinstance(error, ShopifyUserErrors)
+        or (isinstance(error, IntegrationError) and not isinstance(error, Transient))
+    ):
+        return  # answered: taken (record_applied) or refused (record_refused)
+    unsure = {line.id_sku: line.variant_id for index, line in enumerate(lines) if index in failed_at}
+    current = bindings.on_current_variant(session, shop_id, unsure)
+    known = bindings.get_many(session, shop_id, PRICE_KIND, list(current))
+    rows = [
+        BindingRow(sku, b.shopify_id, UNKNOWN, dict(b.data or {}))
+        for sku, b in known.items()
+        if b.digest is not None  # a refused one (no digest) is due already
     ]
     bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
 

@@ -1,0 +1,87 @@
+"""A price write Shopify applied with its answer lost (Transient), then the ERP put back to the price
+Shopify held before (a typing error corrected before the retry, a promotion cancelled): the binding
+kept the old price's digest, which the ERP's price matched, so nothing was sent again and the store
+kept the lost write's price for good (the daily sweep too). An unsure write's digest is now UNKNOWN
+(jobs.price_send.record_unknown): the next pass sends the ERP's price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jobs import prices
+from jobs.price_map import erp_today
+from ledger.errors import Transient
+from sandbox.consinco import tables as t
+from settings import get_settings
+from shopify_app.admin_api.catalog_ops import CatalogOperations
+from tests.catalog_prices_stock.chain import erp_update
+
+
+def shown(chain, shop, variant_id):
+    doc = chain.variant(shop, variant_id)
+    c = doc.get("compareAtPrice")
+    return Decimal(str(doc["price"])), None if c is None else Decimal(str(c))
+
+
+def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypatch):
+    shop = chain.install("perdida-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    today = erp_today(get_settings().erp_timezone)
+    prices.run(shop.shop_id, today=today)
+    _sku, data = next(
+        (s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1 and not d.get("weighed")
+    )
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    before = shown(chain, shop, data["variant_id"])
+    # the operator types a wrong price
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0] * 10))
+    real = CatalogOperations.variants_bulk_update
+
+    def applied_then_lost(self, *a, **k):
+        real(self, *a, **k)
+        raise Transient("read timeout after Shopify applied the write")
+
+    with monkeypatch.context() as p:
+        p.setattr(CatalogOperations, "variants_bulk_update", applied_then_lost)
+        with pytest.raises(Transient):
+            prices.run(shop.shop_id, today=today)
+    # the operator corrects it before the retry
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0]))
+    prices.run(shop.shop_id, today=today)  # RQ's retry / next pass
+    assert shown(chain, shop, data["variant_id"]) == before
+    prices.sweep(shop.shop_id, today=today)  # even the daily whole read
+    assert shown(chain, shop, data["variant_id"]) == before
+
+
+def test_a_lost_answers_promotion_cancelled_in_the_erp_is_taken_off(chain, monkeypatch):
+    """A promotion set in the ERP is sent, Shopify applies it but the answer is lost; the buyer
+    cancels the promotion in the ERP before the retry: the store keeps the promotional price and
+    the strike-through for good (the daily sweep too sees an unchanged digest)."""
+    shop = chain.install("perdida-promo", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    today = erp_today(get_settings().erp_timezone)
+    prices.run(shop.shop_id, today=today)
+    _sku, data = next(
+        (s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1 and not d.get("weighed")
+    )
+    key = (1, 1, data["seq_produto"], 1)
+    before = shown(chain, shop, data["variant_id"])
+    chain.consinco.erp.simulator.set_promotion(key, 0.2, days=7)
+    real = CatalogOperations.variants_bulk_update
+
+    def applied_then_lost(self, *a, **k):
+        real(self, *a, **k)
+        raise Transient("read timeout after Shopify applied the write")
+
+    with monkeypatch.context() as p:
+        p.setattr(CatalogOperations, "variants_bulk_update", applied_then_lost)
+        with pytest.raises(Transient):
+            prices.run(shop.shop_id, today=today)
+    chain.consinco.erp.simulator.set_promotion(key, None)  # cancelled in the ERP
+    prices.run(shop.shop_id, today=today)
+    prices.sweep(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"]) == before
