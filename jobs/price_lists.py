@@ -446,10 +446,12 @@ def _send(
     market = target.market_id.rsplit("/", 1)[-1]
     with session_scope() as session:
         bindings.upsert_many(session, shop_id, PRICE_KIND, _on_current(session, shop_id, prefix, taken))
-        if not isinstance(error, Transient):  # a transient failure leaves the watermark where it was
-            bindings.upsert_many(
-                session, shop_id, PRICE_KIND, [_due(row.erp_id, row.data or {}, today) for row in held]
-            )
+        # Due again until a call takes them, a transient failure's too: its answer may have been
+        # lost with Shopify holding them, and the ERP put back to the price before would then match
+        # the digest kept, never to be sent (the watermark staying does not resend an unchanged row).
+        bindings.upsert_many(
+            session, shop_id, PRICE_KIND, [_due(row.erp_id, row.data or {}, today) for row in held]
+        )
         message = session.get(Message, message_id)
         if error is None:
             response = {"prices": len(taken), "refused": [r["sku"] for r in refused]}

@@ -85,3 +85,45 @@ def test_a_lost_answers_promotion_cancelled_in_the_erp_is_taken_off(chain, monke
     prices.run(shop.shop_id, today=today)
     prices.sweep(shop.shop_id, today=today)
     assert shown(chain, shop, data["variant_id"]) == before
+
+
+def test_a_market_list_price_whose_answer_was_lost_and_put_back_in_the_erp_is_sent_again(chain, monkeypatch):
+    """The same on a market's price list (priceListFixedPricesAdd): a lost answer's prices are due
+    again whatever the ERP says next, as a refused one's are."""
+    from sandbox.shopify.state_dump import dump
+    from tests.catalog_prices_stock.test_price_lists import _list_market
+
+    shop = chain.install("perdida-lista", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)  # pair 2:2
+    prices.run(shop.shop_id)
+    _sku, data = next(iter(catalog.items()))
+
+    def listed() -> str:
+        (price_list,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+        return price_list["prices"][data["variant_id"]]
+
+    before = listed()
+    where = {
+        "nroempresa": 2,
+        "nrosegmento": 2,
+        "seqproduto": data["seq_produto"],
+        "qtdembalagem": data["qtd_embalagem"],
+    }
+    erp_update(
+        chain, t.mrl_prodempseg, where, precovalidnormal=float(Decimal(before) * 10), precovalidpromoc=0
+    )
+    real = CatalogOperations.price_list_fixed_prices_add
+
+    def applied_then_lost(self, *a, **k):
+        real(self, *a, **k)
+        raise Transient("read timeout after Shopify applied the write")
+
+    with monkeypatch.context() as p:
+        p.setattr(CatalogOperations, "price_list_fixed_prices_add", applied_then_lost)
+        with pytest.raises(Transient):
+            prices.run(shop.shop_id)
+    assert Decimal(listed()) != Decimal(before)  # Shopify took it; the app does not know
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before), precovalidpromoc=0)
+    prices.run(shop.shop_id)
+    assert Decimal(listed()) == Decimal(before)
