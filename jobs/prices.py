@@ -75,7 +75,7 @@ from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
 from ledger.mappings import store_link
-from ledger.models import Binding, Message, Shop, utcnow
+from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from settings import get_settings
 from shopify_app.admin_api import for_shop as shopify_for_shop
 from shopify_app.admin_api.client import AdminClient
@@ -297,7 +297,19 @@ def apply(
     with session_scope() as session:  # a variant replaced since the read keeps its replacement's mark
         current = bindings.on_current_variant(session, shop_id, {row.erp_id: row.shopify_id for row in quiet})
         bindings.upsert_many(session, shop_id, PRICE_KIND, [row for row in quiet if row.erp_id in current])
+    if len(by_product) > threshold:
+        send_bulk(shop_id, client, by_product, today, result)
+    else:
+        for product_id, lines in by_product.items():
+            send_direct(shop_id, client, product_id, lines, today, result)
+    # After the sends: a sibling packaging sent under the same unit ("price:<seq>") closed the message
+    # done, hiding that this SKU waits for its variant. A send that failed keeps its failure said.
+    sent = {line.state.seq_produto for lines in by_product.values() for line in lines}
+    with session_scope() as session:
         for seq, skus in waiting.items():
+            result.waiting += len(skus)
+            if seq in sent and _failed_now(session, shop_id, f"price:{seq}"):
+                continue
             missing = MappingMissing(
                 VARIANT_KIND,
                 skus[0],
@@ -306,13 +318,16 @@ def apply(
                 skus=sorted(skus),
             )
             _park(session, shop_id, f"price:{seq}", missing, search=skus)
-            result.waiting += len(skus)
-    if len(by_product) > threshold:
-        send_bulk(shop_id, client, by_product, today, result)
-    else:
-        for product_id, lines in by_product.items():
-            send_direct(shop_id, client, product_id, lines, today, result)
     return result
+
+
+def _failed_now(session: Any, shop_id: int, unit_key: str) -> bool:
+    status = session.scalar(
+        select(Message.status).where(
+            Message.shop_id == shop_id, Message.flow == FLOW, Message.unit_key == unit_key
+        )
+    )
+    return status in (MessageStatus.FAILED.value, MessageStatus.RETRYING.value)
 
 
 def _due_states(session: Any, shop_id: int, today: date) -> dict[str, PriceState]:
