@@ -252,8 +252,15 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 said = {"seq": event.seq_evento, "nro": event.nro_pedvenda, "kind": event.kind}
                 trace.skip(session, message, UNKNOWN_KIND.format(**said), words=("event_unknown_kind", said))
                 return "ignored"
-            # An ERP order linked by hand may have been typed under another sales channel.
-            if link is None or (link.hand_linked_erp is None and not _same_channel(session, shop_id, event)):
+            # An ERP order linked by hand may have been typed under another sales channel; one whose
+            # channel id names the linked Shopify order is that order's whatever channel the shop
+            # sends under now (the setting changed while orders were in flight: their events were
+            # skipped as not linked, for good).
+            if link is None or (
+                link.hand_linked_erp is None
+                and not _names_link(event, link)
+                and not _same_channel(session, shop_id, event)
+            ):
                 why, words = unknown_order(session, shop_id, event, link)
                 trace.skip(session, message, why, words=words)
                 return "unknown"
@@ -304,6 +311,13 @@ def unknown_order(
             text = UNKNOWN_ORDER_ERASED.format(nro=nro, order=order, uninstalled=when)
             return text, ("event_order_erased", {"nro": nro, "order": order, "uninstalled": when})
     return UNKNOWN_ORDER.format(nro=nro), ("event_unknown_order", {"nro": nro})
+
+
+def _names_link(event: OrderEvent, link: OrderLink) -> bool:
+    """Whether the event's channel id names the link's Shopify order (its gid, or its number alone):
+    Shopify order ids are unique across shops, so no other channel's order carries it."""
+    named = (event.channel_order_id or "").rsplit("/", 1)[-1]
+    return bool(named) and link.shopify_order_id.rsplit("/", 1)[-1] == named
 
 
 def _same_channel(session: Session, shop_id: int, event: OrderEvent) -> bool:
