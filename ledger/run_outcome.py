@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from rq.exceptions import AbandonedJobError
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 
 from ledger.db import session_scope
 from ledger.errors import IntegrationError
@@ -116,11 +116,32 @@ def horse_killed(job: Any, ret_val: int | None) -> None:
     _record(job, status, line, words)
 
 
-def record(shop_id: int, schedule: str, status: str, error: str | None, words: Words | None = None) -> bool:
+def record(
+    shop_id: int,
+    schedule: str,
+    status: str,
+    error: str | None,
+    words: Words | None = None,
+    *,
+    job_id: str | None = None,
+) -> bool:
     """Write one run's outcome on the schedule's row; False when it has none (deleted since) or
     an uninstall stopped it: a reinstall reads that status to turn the row back on. One UPDATE
     with the check in its WHERE: PostgreSQL re-checks it after waiting for an uninstall's lock on
-    the row, where a read then a write would overwrite the uninstall's status."""
+    the row, where a read then a write would overwrite the uninstall's status.
+
+    `job_id`: the run's RQ job. Its end time is written only when it is the run the row's tick
+    enqueued last (`last_job_id`, or none was): a "run now" (or an earlier run) ending after the tick enqueued
+    the due one otherwise read as that run's end (jobs.scheduler._ended), and the due run, lost
+    with Redis before it started, was never enqueued again."""
+    ended = (
+        utcnow()
+        if job_id is None
+        else case(
+            (or_(Schedule.last_job_id.is_(None), Schedule.last_job_id == job_id), utcnow()),
+            else_=Schedule.last_ended_at,
+        )
+    )
     with session_scope() as session:
         written = session.execute(
             update(Schedule)
@@ -131,7 +152,7 @@ def record(shop_id: int, schedule: str, status: str, error: str | None, words: W
             )
             .values(
                 last_status=status,
-                last_ended_at=utcnow(),
+                last_ended_at=ended,
                 last_error=error,
                 last_error_words=stored(words) if words is not None else None,
             )
@@ -146,6 +167,6 @@ def _record(job: Any, status: str, error: str | None, words: Words | None) -> No
         return
     try:
         shop_id = int(job.args[0])
-        record(shop_id, schedule, status, error, words)
+        record(shop_id, schedule, status, error, words, job_id=job.id)
     except Exception:
         log.exception("run_outcome: could not record %s of job %s (%s)", status, job.id, schedule)

@@ -11,10 +11,11 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from jobs import scheduler
-from ledger import queues
+from ledger import queues, run_outcome
 from ledger.db import session_scope
-from ledger.models import Schedule
+from ledger.models import Schedule, utcnow
 from ledger.schedules import RUN_FAILED
+from shopify_app.enqueue import enqueue_run
 
 
 def _row(flow: str, **values: object) -> None:
@@ -82,3 +83,20 @@ def test_an_earlier_runs_outcome_does_not_hide_a_lost_run(shop_id, rconn):
     rconn.flushall()  # Redis restarted without its data before today's run ended
     assert scheduler.tick(six + timedelta(minutes=1)) == [today]
     assert scheduler.tick(six + timedelta(minutes=2)) == []
+
+
+def test_a_run_now_ending_after_the_due_run_was_enqueued_does_not_pass_for_its_end(shop_id, rconn):
+    """A person's "run now" ended after the tick had enqueued the due run: its outcome, written on
+    the row with its end time, read as the due run's end, and the due run, lost with Redis before it
+    started, was never enqueued again (the day's reconciliation skipped, the row saying ok). A run's
+    end time is written only for the run the tick enqueued last."""
+    now = utcnow().replace(second=5, microsecond=0) - timedelta(minutes=2)
+    with session_scope() as session:
+        session.add(
+            Schedule(shop_id=shop_id, flow="reconcile", cron=f"{now.minute} {now.hour} * * *", enabled=True)
+        )
+    run_now_id, _ = enqueue_run(shop_id, "reconcile", rconn)  # still running at the due time
+    [due] = scheduler.tick(now)
+    run_outcome.succeeded(Job.fetch(run_now_id, connection=rconn), rconn, None)
+    rconn.flushall()  # Redis restarts without its data before the due run starts
+    assert scheduler.tick(now + timedelta(minutes=1)) == [due]
