@@ -8,7 +8,10 @@ for their payment among them (dozens: the one interrupted row not even on the fi
 Stuck: left pending past trace.STALE_AFTER_SECONDS and not waiting on purpose (trace.stale_where),
 under a job RQ no longer holds (a worker killed, Redis restarted). A unit of a bulk operation still
 running for hours is pending, not lost. RQ is asked once for all the stale units' jobs
-(queues.held_ids); when Redis cannot say, none is held (as api_messages.is_stuck says then).
+(queues.held_ids); when Redis cannot say, none is held (as api_messages.is_stuck says then). A unit
+that names no job (begun outside RQ: `flask catalog sync --full` in a terminal) is a running one's
+while its flow's lock is held (`running`): the load's units were called interrupted, e-mailed and
+offered for Retry while it still ran.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
 from ledger import queues, trace
+from ledger.locks import is_locked
 from ledger.models import Message, utcnow
 
 
@@ -32,12 +37,13 @@ class Stuck:
     now: datetime
     stale: dict[tuple[str, str | None], int]
     held: frozenset[str]
+    running: frozenset[str] = frozenset()  # flows whose lock is held: their units with no job run
 
     def counts(self) -> dict[str, int]:
         """{flow: stuck units}: the stale ones under a job RQ does not hold (or under none)."""
         counts: dict[str, int] = {}
         for (flow, job_id), n in self.stale.items():
-            if job_id not in self.held:
+            if job_id not in self.held and not (job_id is None and flow in self.running):
                 counts[flow] = counts.get(flow, 0) + n
         return counts
 
@@ -46,6 +52,8 @@ class Stuck:
         clauses = trace.stale_where(self.shop_id, self.now)
         if self.held:  # a unit that names no job has none RQ could hold: NOT IN would drop it (NULL)
             clauses.append(or_(Message.job_id.is_(None), Message.job_id.not_in(sorted(self.held))))
+        if self.running:
+            clauses.append(or_(Message.job_id.is_not(None), Message.flow.not_in(sorted(self.running))))
         return clauses
 
 
@@ -54,4 +62,13 @@ def read(session: Session, shop_id: int, conn: Redis, now: datetime | None = Non
     now = now or utcnow()
     stale = trace.stale_jobs(session, shop_id, now)
     held = queues.held_ids((job_id for _, job_id in stale), conn) if stale else set()
-    return Stuck(shop_id, now, stale, frozenset(held))
+    running = frozenset(flow for flow, job_id in stale if job_id is None and locked(shop_id, flow, conn))
+    return Stuck(shop_id, now, stale, frozenset(held), running)
+
+
+def locked(shop_id: int, flow: str, conn: Redis) -> bool:
+    """Whether the flow's lock is held (a run outside RQ holds it too); False when Redis cannot say."""
+    try:
+        return is_locked(shop_id, flow, conn)
+    except RedisError:
+        return False

@@ -70,7 +70,12 @@ def is_stuck(message: Message) -> bool:
     """Left pending (trace.is_stale: its worker was killed or Redis lost its job, and nothing else
     would ever redo it) while RQ holds no live job of it: a unit of a bulk operation still running
     for hours (a catalog load) is pending, not lost. Asks Redis only for a stale unit."""
-    return trace.is_stale(message) and not queues.held(message.job_id, get_redis(app_settings().redis_url))
+    if not trace.is_stale(message):
+        return False
+    conn = get_redis(app_settings().redis_url)
+    if message.job_id is None and stuck_units.locked(message.shop_id, message.flow, conn):
+        return False  # begun outside RQ (a terminal's catalog load), its flow still running
+    return not queues.held(message.job_id, conn)
 
 
 def can_retry(message: Message, stuck: bool | None = None) -> bool:
