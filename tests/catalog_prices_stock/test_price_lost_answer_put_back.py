@@ -25,6 +25,20 @@ def shown(chain, shop, variant_id):
     return Decimal(str(doc["price"])), None if c is None else Decimal(str(c))
 
 
+def _lost_answer(monkeypatch, method: str, run) -> None:
+    """`run` with Shopify applying `method`'s write and its answer lost (Transient)."""
+    real = getattr(CatalogOperations, method)
+
+    def applied_then_lost(self, *a, **k):
+        real(self, *a, **k)
+        raise Transient("read timeout after Shopify applied the write")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CatalogOperations, method, applied_then_lost)
+        with pytest.raises(Transient):
+            run()
+
+
 def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypatch):
     shop = chain.install("perdida-volta", 1, 1, [1])
     catalog = chain.load_catalog(shop)
@@ -38,16 +52,7 @@ def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypat
     before = shown(chain, shop, data["variant_id"])
     # the operator types a wrong price
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0] * 10))
-    real = CatalogOperations.variants_bulk_update
-
-    def applied_then_lost(self, *a, **k):
-        real(self, *a, **k)
-        raise Transient("read timeout after Shopify applied the write")
-
-    with monkeypatch.context() as p:
-        p.setattr(CatalogOperations, "variants_bulk_update", applied_then_lost)
-        with pytest.raises(Transient):
-            prices.run(shop.shop_id, today=today)
+    _lost_answer(monkeypatch, "variants_bulk_update", lambda: prices.run(shop.shop_id, today=today))
     # the operator corrects it before the retry
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0]))
     prices.run(shop.shop_id, today=today)  # RQ's retry / next pass
@@ -71,16 +76,7 @@ def test_a_lost_answers_promotion_cancelled_in_the_erp_is_taken_off(chain, monke
     key = (1, 1, data["seq_produto"], 1)
     before = shown(chain, shop, data["variant_id"])
     chain.consinco.erp.simulator.set_promotion(key, 0.2, days=7)
-    real = CatalogOperations.variants_bulk_update
-
-    def applied_then_lost(self, *a, **k):
-        real(self, *a, **k)
-        raise Transient("read timeout after Shopify applied the write")
-
-    with monkeypatch.context() as p:
-        p.setattr(CatalogOperations, "variants_bulk_update", applied_then_lost)
-        with pytest.raises(Transient):
-            prices.run(shop.shop_id, today=today)
+    _lost_answer(monkeypatch, "variants_bulk_update", lambda: prices.run(shop.shop_id, today=today))
     chain.consinco.erp.simulator.set_promotion(key, None)  # cancelled in the ERP
     prices.run(shop.shop_id, today=today)
     prices.sweep(shop.shop_id, today=today)
@@ -113,16 +109,7 @@ def test_a_market_list_price_whose_answer_was_lost_and_put_back_in_the_erp_is_se
     erp_update(
         chain, t.mrl_prodempseg, where, precovalidnormal=float(Decimal(before) * 10), precovalidpromoc=0
     )
-    real = CatalogOperations.price_list_fixed_prices_add
-
-    def applied_then_lost(self, *a, **k):
-        real(self, *a, **k)
-        raise Transient("read timeout after Shopify applied the write")
-
-    with monkeypatch.context() as p:
-        p.setattr(CatalogOperations, "price_list_fixed_prices_add", applied_then_lost)
-        with pytest.raises(Transient):
-            prices.run(shop.shop_id)
+    _lost_answer(monkeypatch, "price_list_fixed_prices_add", lambda: prices.run(shop.shop_id))
     assert Decimal(listed()) != Decimal(before)  # Shopify took it; the app does not know
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before), precovalidpromoc=0)
     prices.run(shop.shop_id)
