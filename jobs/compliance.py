@@ -196,7 +196,7 @@ def customers_redact(event: WebhookEvent) -> None:
         shop = _shop(session, event.shop_domain)
         if shop is None:  # no shop row: its inbox alone may hold the customer (privacy.inbox_rows)
             counts = privacy.redact_inbox(session, event.shop_domain, ref)
-            _audit(session, None, event.shop_domain, "customer.redacted", f"customer:{ref.customer_id}",
+            _audit(session, None, event.shop_domain, privacy.CUSTOMER_REDACTED, f"customer:{ref.customer_id}",
                    {"counts": counts, "orders": len(ref.order_gids)})  # fmt: skip
             log.info("compliance: redacted customer data for %s (no shop row): %s", event.shop_domain, counts)
             return
@@ -209,7 +209,7 @@ def customers_redact(event: WebhookEvent) -> None:
             session,
             shop,
             shop.domain,
-            "customer.redacted",
+            privacy.CUSTOMER_REDACTED,
             f"customer:{ref.customer_id}",
             {"counts": counts, "orders": len(ref.order_gids)},
         )
@@ -233,7 +233,9 @@ def shop_redact(event: WebhookEvent) -> None:
         counts = privacy.redact_shop(session, event.shop_domain)
         counts["redis_keys"] = redis_keys
         counts["failed_jobs"] = failed_jobs
-        _audit(session, None, event.shop_domain, "shop.redacted", event.shop_domain, {"deleted": counts})
+        _audit(
+            session, None, event.shop_domain, privacy.SHOP_REDACTED, event.shop_domain, {"deleted": counts}
+        )
     log.info("compliance: redacted shop %s: %s", event.shop_domain, counts)
 
 

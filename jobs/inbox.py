@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -39,7 +39,7 @@ from jobs.order_catch_up import ORDER_TOPICS
 from ledger import queues
 from ledger.db import read_scope, session_scope
 from ledger.errors import Transient, as_transient
-from ledger.models import InboxStatus, WebhookInbox, utcnow
+from ledger.models import InboxStatus, WebhookInbox, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +197,8 @@ def _triggered_at(triggered: datetime | None, received: datetime | None) -> date
     shop/redact look newer than a reinstall (jobs.compliance compares the two)."""
     if triggered is None or received is None:
         return triggered
-    latest = _aware(received) + TRIGGER_SKEW
-    return latest if _aware(triggered) > latest else triggered
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    latest = as_utc(received) + TRIGGER_SKEW
+    return latest if as_utc(triggered) > latest else triggered
 
 
 def process(inbox_id: int) -> str:

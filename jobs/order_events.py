@@ -412,7 +412,7 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
             if candidate.hand_linked_erp == current:
                 return candidate
         elif named:
-            if candidate.shopify_order_id.rsplit("/", 1)[-1] == named:
+            if _names_link(event, candidate):
                 return candidate  # the Shopify order the ERP order says it came from
         # A shop never moved has every link of its one ERP: no query a candidate.
         elif not moved or of_link(session, candidate) == current:

@@ -138,13 +138,15 @@ def sync(
         transient = exc
     failed: set[str] = set()
     for target in mapped:
+        market = target.market_id.rsplit("/", 1)[-1]
         try:
-            sure = (confirmed or {}).get(target.market_id.rsplit("/", 1)[-1], ())
-            sent += _sync_or_renew(shop_id, erp, client, target, today, whole, sure)
+            sent += _sync_or_renew(
+                shop_id, erp, client, target, today, whole, (confirmed or {}).get(market, ())
+            )
         except IntegrationError as exc:  # the list's setup failed: shown on its own message
-            failed.add(target.market_id.rsplit("/", 1)[-1])
+            failed.add(market)
             with session_scope() as session:
-                unit = f"pricelist:{target.market_id.rsplit('/', 1)[-1]}:setup"
+                unit = f"pricelist:{market}:setup"
                 message = trace.begin(
                     session,
                     shop_id,

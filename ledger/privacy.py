@@ -41,6 +41,8 @@ from ledger.models import (
 
 REDACTED = "[redacted]"
 DATA_EXPORTED = "customer.data_exported"  # the audit action of a customers/data_request
+CUSTOMER_REDACTED = "customer.redacted"  # ... of a customers/redact
+SHOP_REDACTED = "shop.redacted"  # ... of a shop/redact (the one record it keeps)
 EXPORT_TABLES = ("order_links", "messages", "webhooks", "audit_events", "bindings")
 
 # fmt: off

@@ -133,7 +133,7 @@ def mark_needs_reauth(session: Session, shop: Shop, reason: str, *, actor: str =
 
 # Audit actions of the privacy webhooks a store may get before its shop row exists (installed
 # through Shopify, the app not opened yet: jobs.compliance writes them with no shop).
-PRIVACY_ACTIONS = (privacy.DATA_EXPORTED, "customer.redacted")
+PRIVACY_ACTIONS = (privacy.DATA_EXPORTED, privacy.CUSTOMER_REDACTED)
 
 
 def _adopt_privacy_records(session: Session, shop: Shop) -> None:
@@ -143,7 +143,7 @@ def _adopt_privacy_records(session: Session, shop: Shop) -> None:
     before, it could be seen by nobody. Records of an installation erased earlier stay apart."""
     erased = (
         select(func.max(AuditEvent.created_at))
-        .where(AuditEvent.shop_domain == shop.domain, AuditEvent.action == "shop.redacted")
+        .where(AuditEvent.shop_domain == shop.domain, AuditEvent.action == privacy.SHOP_REDACTED)
         .scalar_subquery()
     )
     session.execute(
