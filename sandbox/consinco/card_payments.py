@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sandbox.consinco import tables as t
 from sandbox.consinco.errors import ErpError, invalid, rejected
 from sandbox.consinco.order_records import card_record
-from sandbox.consinco.orders import _field
+from sandbox.consinco.orders import _field, channel_order_id
 from sandbox.consinco.store import Store
 
 # body field -> MAD_PEDVENDACARTAO column; codes are text (an NSU or a BIN may start with 0), the
@@ -55,9 +55,7 @@ def record_card_payment(store: Store, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid(None, "Corpo da requisição deve ser um objeto JSON.")
     canal = _field(body, "seqCanalVenda", int)
-    external = str(_field(body, "idPedidoCanalVenda", (str, int)))
-    if len(external) > t.mad_pedvenda.c.nropedcliente.type.length:
-        raise invalid("idPedidoCanalVenda", "Campo idPedidoCanalVenda excede 60 caracteres.")
+    external = channel_order_id(body)
     payment = str(_field(body, "idPagtoCanalVenda", (str, int)))
     given = _card_fields(body)
     pv, pays, cards = t.mad_pedvenda, t.mad_pedvendaformapagto, t.mad_pedvendacartao

@@ -302,16 +302,23 @@ def _intermediary(body: dict) -> int | None:
     return value
 
 
+def channel_order_id(body: dict) -> str:
+    """idPedidoCanalVenda as NROPEDCLIENTE holds it: the channel's order id is the ERP's idempotency
+    key, so one longer than the column is refused, never cut (two ids sharing their start would be
+    answered as one order)."""
+    external = str(_field(body, "idPedidoCanalVenda", (str, int)))
+    width = t.mad_pedvenda.c.nropedcliente.type.length
+    if len(external) > width:
+        raise invalid("idPedidoCanalVenda", f"Campo idPedidoCanalVenda excede {width} caracteres.")
+    return external
+
+
 def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
     """POST PedidoVenda: (201, answer) for a new order, (200, first answer) for a repeat."""
     if not isinstance(body, dict):
         raise invalid(None, "Corpo da requisição deve ser um objeto JSON.")
     canal = _field(body, "seqCanalVenda", int)
-    external = _field(body, "idPedidoCanalVenda", (str, int))
-    external = str(external)
-    width = t.mad_pedvenda.c.nropedcliente.type.length
-    if len(external) > width:  # the channel's order id is the ERP's idempotency key: never cut
-        raise invalid("idPedidoCanalVenda", f"Campo idPedidoCanalVenda excede {width} caracteres.")
+    external = channel_order_id(body)
     _field(body, "codGeralOper", int)
     intermediador = _intermediary(body)
     with store.write() as (conn, now):
