@@ -11,8 +11,8 @@ out until its ERP stock row moved again, or the next daily sweep.
 So each pass remembers the base of every record that names no SKU of the shop (binding kind
 "stock_unsold", erp_id "<company>:<seqProduto>", data {"base": text | None (no stock control)}), and
 a recheck of a SKU with no figure of its own nor of a sibling takes its product's (`bases_for`). A
-whole read of the company (its first pass, a location move, the daily sweep) rewrites the company's
-rows from what it read, so none outlives its ERP row; an incremental pass writes only the bases that
+whole read of the company (its first pass, a location move, the daily sweep) drops the company's
+rows it no longer holds, so none outlives its ERP row; every pass writes only the bases that
 changed. (The same rows the `skus` list's path keeps per SKU: "stock" bindings waiting for their
 variant, one per packaging.)
 """
@@ -30,6 +30,7 @@ from ledger.bindings import VARIANT_KIND, BindingRow
 from ledger.models import Binding
 
 UNSOLD_KIND = "stock_unsold"
+CHUNK = 1000  # ids per IN (...) list
 
 
 def _key(company: int, seq: int | str) -> str:
@@ -41,17 +42,29 @@ def remember(
 ) -> None:
     """Keep the bases of the records read that named no SKU of the shop ({seqProduto: base});
     `whole`: the read held every ERP row of the company, so the company's other rows go."""
-    if whole:
-        session.execute(
-            delete(Binding).where(
-                Binding.shop_id == shop_id,
-                Binding.kind == UNSOLD_KIND,
-                Binding.erp_id.like(f"{company}:%"),
+    wanted = [_key(company, s) for s in bases]
+    if whole:  # the company's rows read whole: those the read no longer holds go, the rest compared
+        kept = {
+            b.erp_id: b
+            for b in session.scalars(
+                select(Binding).where(
+                    Binding.shop_id == shop_id,
+                    Binding.kind == UNSOLD_KIND,
+                    Binding.erp_id.like(f"{company}:%"),
+                )
             )
-        )
-        kept: dict[str, Binding] = {}
+        }
+        gone = sorted(set(kept) - set(wanted))
+        for start in range(0, len(gone), CHUNK):
+            session.execute(
+                delete(Binding).where(
+                    Binding.shop_id == shop_id,
+                    Binding.kind == UNSOLD_KIND,
+                    Binding.erp_id.in_(gone[start : start + CHUNK]),
+                )
+            )
     else:
-        kept = bindings.get_many(session, shop_id, UNSOLD_KIND, [_key(company, s) for s in bases])
+        kept = bindings.get_many(session, shop_id, UNSOLD_KIND, wanted)
     rows = []
     for seq, base in bases.items():
         text = None if base is None else str(base)
