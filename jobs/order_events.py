@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 import erp
 from erp import ChangeRead
 from erp.records import OrderEvent
-from jobs import old_orders
+from jobs import old_orders, order_posted
 from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
@@ -55,6 +55,7 @@ from ledger import (
     fence,
     handled,
     install_periods,
+    order_link_by_hand,
     order_notes,
     queues,
     shop_settings,
@@ -252,14 +253,9 @@ def _take(shop_id: int, event: OrderEvent) -> str:
                 said = {"seq": event.seq_evento, "nro": event.nro_pedvenda, "kind": event.kind}
                 trace.skip(session, message, UNKNOWN_KIND.format(**said), words=("event_unknown_kind", said))
                 return "ignored"
-            # An ERP order linked by hand may have been typed under another sales channel; one whose
-            # channel id names the linked Shopify order is that order's whatever channel the shop
-            # sends under now (the setting changed while orders were in flight: their events were
-            # skipped as not linked, for good).
+            # An ERP order linked by hand may have been typed under another sales channel.
             if link is None or (
-                link.hand_linked_erp is None
-                and not _names_link(event, link)
-                and not _same_channel(session, shop_id, event)
+                link.hand_linked_erp is None and not _same_channel(session, shop_id, event, link)
             ):
                 why, words = unknown_order(session, shop_id, event, link)
                 trace.skip(session, message, why, words=words)
@@ -320,11 +316,20 @@ def _names_link(event: OrderEvent, link: OrderLink) -> bool:
     return bool(named) and link.shopify_order_id.rsplit("/", 1)[-1] == named
 
 
-def _same_channel(session: Session, shop_id: int, event: OrderEvent) -> bool:
-    """False when the ERP says the order came from another sales channel than this shop's."""
-    shop = session.get(Shop, shop_id)
-    channel = shop_settings.get(shop, "seq_canal_venda") if shop else None
-    return channel is None or event.seq_canal_venda is None or int(channel) == event.seq_canal_venda
+def _same_channel(session: Session, shop_id: int, event: OrderEvent, link: OrderLink | None = None) -> bool:
+    """False when the ERP says the order came from another sales channel than the one the linked
+    order was posted under (its orders message's kept input, jobs.order_posted), else than the
+    shop's setting: the setting changed while orders were in flight skipped their events (NF-e,
+    picking, cancellation) as not linked, for good."""
+    if event.seq_canal_venda is None:
+        return True
+    message = order_link_by_hand.orders_message(session, link) if link is not None else None
+    posted = (order_posted.stored(message.request_payload) or {}) if message is not None else {}
+    channel = posted.get("seq_canal_venda")
+    if channel is None:
+        shop = session.get(Shop, shop_id)
+        channel = shop_settings.get(shop, "seq_canal_venda") if shop else None
+    return channel is None or int(channel) == event.seq_canal_venda
 
 
 def _watermark_row(session: Session, shop_id: int) -> Watermark | None:
