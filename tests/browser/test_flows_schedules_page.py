@@ -165,7 +165,9 @@ def test_shopifys_daily_limit_on_new_variants_is_said_above_the_flows(open_page,
     banner.locator("s-link").click()
     page.wait_for_url("**flow=products**")
     assert "status=retrying" in page.url
-    expect(page.locator("body")).to_contain_text("1.000 novas por dia")  # each message says why
+    reasons = page.get_by_test_id("failure-reason")  # each message says why, in the page's language
+    expect(reasons).to_have_count(3)
+    expect(reasons.first).to_contain_text("1.000 novas por dia")
 
     english = open_page("/app/flows", locale="en")
     expect(english.get_by_test_id("variant-quota")).to_contain_text(

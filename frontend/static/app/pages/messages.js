@@ -25,10 +25,12 @@ function errorCell(ctx, m) {
   // Skipped (why in the page's language: `reason`), or pending on purpose (waiting for payment): in the subdued tone.
   const why = m.reason || m.error_text;
   if (!m.error_class) return ["skipped", "pending"].includes(m.status) && why ? h("s-text", { color: "subdued" }, why) : "—";
-  // The refusal in the page's language (`failure_reason`: its words, else the English error_text).
+  // Why, in the page's language (`failure_reason`: its words, else the English error_text): a refusal,
+  // a missing De:Para, a retry's cause (the ERP down, Shopify's daily variant limit); a bug's raw
+  // exception stays in the tooltip and on the message's page.
   const said = m.failure_reason || m.error_text;
   return h("div", { title: m.error_text || "" }, h("s-text", { tone: "critical", "data-testid": "error-kind" }, errorKind(m)),
-    m.error_class === "rejected" && said ? h("div", { class: "muted", "data-testid": "failure-reason" }, said) : null);
+    m.error_class !== "bug" && said ? h("div", { class: "muted", "data-testid": "failure-reason" }, said) : null);
 }
 
 function resultRows(ctx, messages) {
