@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 import erp
 from erp import ChangeRead
 from erp.records import OrderEvent
-from jobs import old_orders, order_posted
+from jobs import old_orders, order_event_records, order_posted
 from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
@@ -87,6 +87,7 @@ FINAL = {
     MessageStatus.PARKED.value,
 }
 WAITING = {MessageStatus.PENDING.value, MessageStatus.RETRYING.value}
+EVENT_FLOWS = tuple(dict.fromkeys(FLOW_BY_KIND.values()))
 # An event of a kind the app does not know (Consinco's S, F and C are the ones it applies): traced
 # skipped among the order's changes, so it is seen on the Messages list and the order's page.
 UNKNOWN_KIND_FLOW = "order_edits"
@@ -170,8 +171,8 @@ def order_lock_key(shop_id: int, order_id: str) -> str:
 def run(shop_id: int) -> dict[str, int]:
     """One poll: enqueue every new event, then advance the watermark to the read's snapshot.
 
-    Returns counts {"read", "enqueued", "seen", "unknown", "ignored"}; {"busy": 1} when another
-    worker is polling this shop right now.
+    Returns counts {"read", "enqueued", "seen", "unknown", "ignored", "unreadable"}; {"busy": 1}
+    when another worker is polling this shop right now.
     """
     started = utcnow()
     try:
@@ -189,13 +190,24 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
         if since is None:
             since = first_read_since(session, shop_id, started)
         skip = _boundary(session, shop_id)
-    counts = {"read": 0, "enqueued": 0, "seen": 0, "unknown": 0, "ignored": 0}
+    counts = {"read": 0, "enqueued": 0, "seen": 0, "unknown": 0, "ignored": 0, "unreadable": 0}
     read = client.order_events(since, skip=skip)
+    read.keep_malformed = True  # one unreadable row fails alone (jobs.order_event_records)
     for event in sorted(read, key=lambda e: (e.seq_evento,)):
         counts["read"] += 1
         counts[_take(shop_id, event)] += 1
     if read.complete and read.snapshot is not None:
-        advance(shop_id, read, started)
+        counts["unreadable"] = len(read.malformed)
+        with session_scope() as session:
+            generation = erp_generation(session, shop_id)
+            unread = [
+                order_event_records.describe(
+                    raw, exc, client.names, FLOW_BY_KIND, UNKNOWN_KIND_FLOW, generation
+                )
+                for raw, exc in read.malformed
+            ]
+            held = order_event_records.record(session, shop_id, unread, EVENT_FLOWS, generation)
+        advance(shop_id, read, started, order_event_records.hold(held))
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
 
@@ -347,12 +359,25 @@ def _boundary(session: Session, shop_id: int) -> set[tuple[Any, datetime | None]
     return {(seq, datetime.fromisoformat(when) if when else None) for seq, when in row.boundary or []}
 
 
-def advance(shop_id: int, read: ChangeRead[OrderEvent], started: datetime) -> None:
+def advance(
+    shop_id: int,
+    read: ChangeRead[OrderEvent],
+    started: datetime,
+    held: tuple[bool, datetime | None] = (False, None),
+) -> None:
     """The cursor to a whole read's snapshot, its boundary kept beside it (the next read skips those
-    events): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack)."""
+    events): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack).
+    `held` (jobs.order_event_records.hold): an unreadable row keeps it at the row's change time, the
+    read being inclusive (not moved at all when a row's time is unknown); the events read past it
+    are read again and found seen."""
     assert read.complete and read.snapshot is not None
+    at = read.snapshot
+    if held[0]:
+        if held[1] is None:
+            return
+        at = min(at, held[1])
     with session_scope() as session:
-        watermarks.advance(session, shop_id, FLOW, "", read.snapshot, 0, started)
+        watermarks.advance(session, shop_id, FLOW, "", at, 0, started)
         _store_boundary(session, shop_id, read.boundary)
 
 
@@ -451,6 +476,22 @@ def wait_for_earlier(
         )
     ).all()
     rows = [row for row in rows if order_notes.generation_of(row.unit_key) == generation]
+    for unread in order_event_records.earlier(
+        session, shop_id, event.nro_pedvenda, event.seq_evento, generation
+    ):
+        if unread.flow in must_apply:  # an earlier event of the order whose ERP row cannot be read
+            seq = order_event_records.seq_of(unread.unit_key)
+            raise Rejected(
+                f"held: event #{seq} ({unread.flow}) of ERP order {event.nro_pedvenda} could not be read "
+                "from the ERP; once it can be read it is applied and this event resumes by itself",
+                system="app",
+                code="EARLIER_EVENT_NOT_APPLIED",
+                detail={"waiting_for": unread.id},
+                words=(
+                    "event_held_behind_unreadable",
+                    {"seq": seq, "flow": unread.flow, "nro": event.nro_pedvenda},
+                ),
+            )
     for row in sorted(rows, key=lambda m: seq_of(m.unit_key)):
         seq = seq_of(row.unit_key)
         if seq >= event.seq_evento:
@@ -556,6 +597,12 @@ def execute(
         if handled.info(message) is not None:  # a person settled it outside the app: final
             log.info("order_events: message %s was closed as handled; not run", message_id)
             return MessageStatus.SKIPPED.value
+        shop_id = message.shop_id
+        unreadable = message.unit_key.startswith(order_event_records.PREFIX)
+    if unreadable:
+        return _read_again(shop_id, message_id)
+    with session_scope() as session:
+        message = trace.get_message(session, message_id)
         if message.status != MessageStatus.PENDING.value:  # a retry or replay counts an attempt
             if before_rerun is not None:
                 before_rerun(message)
@@ -625,6 +672,18 @@ def execute(
         trace.succeed(session, message, response=response)
         _settled(session, unit)
     return MessageStatus.DONE.value
+
+
+def _read_again(shop_id: int, message_id: int) -> str:
+    """Retry of an unreadable row's message (jobs.order_event_records): there is no by-id read,
+    but the cursor held the row, so a poll now reads it again (and closes the message once it can
+    be read, the event then taken like any other); the message's status after it."""
+    if run(shop_id).get("busy"):
+        raise Transient(
+            f"the ERP events of shop {shop_id} are being read; message {message_id} is retried later"
+        )
+    with session_scope() as session:
+        return trace.get_message(session, message_id).status
 
 
 def _settled(session: Session, unit: EventUnit) -> None:

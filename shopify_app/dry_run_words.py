@@ -69,6 +69,20 @@ WORDS: dict[str, Text] = {
         "The ERP stock record (ProdutoEstoque) of product {product} at company {company} could not be read: "
         "field '{field}' is missing or unreadable; " + _UNREADABLE_END[1],
     ),
+    # an ERP order event the poller could not read (jobs.order_event_records); {seq}, {nro}: "?" when
+    # not readable either
+    "unreadable_event": (
+        "O evento {seq} do pedido {nro} no ERP (EventoPedido) não pôde ser lido: o campo '{field}' está "
+        "ausente ou ilegível. Os demais eventos foram aplicados; este é lido de novo a cada consulta até "
+        "poder ser lido, e um evento seguinte do mesmo pedido que deve vir depois dele espera: corrija o "
+        "registro no Consinco (ou o nome do campo em CONSINCO_FIELD_MAP) e tente de novo; ou aplique-o à "
+        "mão na Shopify e marque esta mensagem como resolvida",
+        "The ERP order event (EventoPedido) {seq} of ERP order {nro} could not be read: field '{field}' is "
+        "missing or unreadable. Every other event was applied; this one is read again by every poll until "
+        "it can be read, and a later event of its order that must follow it waits: fix the row in "
+        "Consinco (or the field name in CONSINCO_FIELD_MAP), then retry; or apply it by hand in Shopify "
+        "and mark this message as handled",
+    ),
 }
 
 

@@ -752,6 +752,13 @@ WORDS: dict[str, Text] = {
         "order (older than 60 days, no read_all_orders access); once event #{seq} is applied by hand in the "
         "Shopify admin and marked as handled, this event resumes by itself",
     ),
+    # held behind an earlier event of its order whose ERP row cannot be read (jobs.order_event_records)
+    "event_held_behind_unreadable": (
+        "retido: o evento nº {seq} ({flow}) do pedido {nro} do ERP não pôde ser lido do ERP; assim que "
+        "puder ser lido ele é aplicado e este evento segue sozinho",
+        "held: event #{seq} ({flow}) of ERP order {nro} could not be read from the ERP; once it can be "
+        "read it is applied and this event resumes by itself",
+    ),
     "status_failed": ("com falha", "failed"),
     "status_parked": ("aguardando um vínculo", "parked"),
     "invoice_held_behind": (
