@@ -8,12 +8,16 @@ A shop installed before a schedule was added gets it from a migration (0007: `ca
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import Schedule
 
-# Named after jobs modules; each exposes run(shop_id). Cron in UTC.
+# Named after jobs modules; each exposes run(shop_id). Cron in UTC; the daily ones (DAILY) are
+# times in Brasília, moved for a store in another zone (`daily_cron`).
 DEFAULT_SCHEDULES: dict[str, str] = {
     "products": "*/15 * * * *",
     "skus": "*/15 * * * *",
@@ -34,6 +38,50 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 }
 
 
+# The daily schedules, meant at their time of day in the store's own zone: the ERP's midnight is
+# the store's (a promotion ends then), and 00:30 in Brasília is 23:30 in Cuiabá or Manaus, before it,
+# and 22:30 in Rio Branco: a promotion ended there would stay priced until the next day's sweep.
+HOME_ZONE = "America/Sao_Paulo"  # the zone DEFAULT_SCHEDULES' daily times are said in
+DAILY = ("reconcile", "catalog_full", "prices_full", "stock_full")
+
+
+def _offset_minutes(zone: str, at: datetime) -> int:
+    offset = at.astimezone(ZoneInfo(zone)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def daily_cron(flow: str, zone: str | None, at: datetime | None = None) -> str:
+    """The default cron of `flow` for a store in `zone` (Shopify's ianaTimezone): a daily one moved
+    so it runs at the same time of day there as DEFAULT_SCHEDULES says in Brasília (the zone's
+    offset `at` that moment: Brazil keeps no summer time); any other, or an unknown zone, as is."""
+    cron = DEFAULT_SCHEDULES[flow]
+    if flow not in DAILY or not zone or zone == HOME_ZONE:
+        return cron
+    at = at or datetime.now(UTC)
+    try:
+        shift = _offset_minutes(HOME_ZONE, at) - _offset_minutes(zone, at)
+    except (ZoneInfoNotFoundError, ValueError):
+        return cron
+    minute, hour, *rest = cron.split()
+    moved = (int(hour) * 60 + int(minute) + shift) % (24 * 60)
+    return " ".join([str(moved % 60), str(moved // 60), *rest])
+
+
+def follow_zone(session: Session, shop_id: int, zone: str | None, previous: str | None) -> list[str]:
+    """The store's time zone became `zone` (read at install; it was `previous`, None: not known):
+    each daily schedule still at its default for `previous` moves to its default for `zone`; one
+    the merchant edited stays as they set it. The flows moved."""
+    moved = []
+    for schedule in session.scalars(
+        select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow.in_(DAILY))
+    ):
+        if schedule.cron == daily_cron(schedule.flow, previous) != daily_cron(schedule.flow, zone):
+            schedule.cron = daily_cron(schedule.flow, zone)
+            moved.append(schedule.flow)
+    session.flush()
+    return moved
+
+
 # Schedule.last_status: every value written has a "run.<status>" label in both catalogues of the
 # Flows page (frontend/i18n). ENQUEUED until a run of the schedule ends; then what became of the
 # last run that ended (ledger.run_outcome), so a failure stays shown while the next run waits.
@@ -47,16 +95,17 @@ STOPPED_BY_UNINSTALL = "uninstalled"  # set by jobs.compliance.app_uninstalled
 LAST_STATUSES = (ENQUEUED, *RUN_OUTCOMES, BAD_CRON, STOPPED_BY_UNINSTALL)
 
 
-def ensure_default_schedules(session: Session, shop_id: int) -> list[Schedule]:
-    """Create the default schedule rows a shop lacks (existing rows keep their edits) and turn back
-    on those an uninstall stopped (last_status "uninstalled"; one the merchant stopped stays off)."""
+def ensure_default_schedules(session: Session, shop_id: int, zone: str | None = None) -> list[Schedule]:
+    """Create the default schedule rows a shop lacks (existing rows keep their edits; the daily
+    ones at their time in the store's `zone`: `daily_cron`) and turn back on those an uninstall
+    stopped (last_status "uninstalled"; one the merchant stopped stays off)."""
     existing = {s.flow: s for s in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id))}
     for schedule in existing.values():
         if not schedule.enabled and schedule.last_status == STOPPED_BY_UNINSTALL:
             schedule.enabled, schedule.last_status = True, None
-    for flow, expression in DEFAULT_SCHEDULES.items():
+    for flow in DEFAULT_SCHEDULES:
         if flow not in existing:
-            existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=expression, enabled=True)
+            existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=daily_cron(flow, zone), enabled=True)
             session.add(existing[flow])
     session.flush()
     return list(existing.values())

@@ -156,7 +156,7 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
         parked = missing_reason(missing) if missing else None
         row = mark_installed(session, shop, scopes=granted, actor=actor, parked=parked, missing=missing)
         store_tokens(session, row, token_set, keys=settings.encryption_keys)
-        ensure_default_schedules(session, row.id)
+        ensure_default_schedules(session, row.id, row.iana_timezone)  # (known from an earlier install)
         shop_id = row.id
     if missing:
         log.warning("oauth: installed on %s (actor %s) without required scopes %s", shop, actor, missing)

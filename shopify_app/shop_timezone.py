@@ -4,7 +4,9 @@ Shopify's `shop { ianaTimezone }` ("America/Sao_Paulo") is read once, when the a
 (or installed again), and kept on the shop row; a shop installed before the column existed, or
 whose first read failed, is read at its next session. One try with short timeouts
 (api_upstream.shopify_read): a failure is logged and the page falls back to the browser's zone,
-it never stops a session. Cron schedules stay in UTC (the Flows page says so).
+it never stops a session. Cron schedules stay in UTC (the Flows page says so); the daily ones a
+shop still has at their default follow the zone read (ledger.schedules.follow_zone), so the
+prices sweep runs after the store's midnight, not Brasília's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.db import session_scope
+from ledger.schedules import follow_zone
 from settings import Settings
 from shopify_app import api_upstream
 from shopify_app.api_common import ApiError
@@ -61,4 +64,8 @@ def remember(settings: Settings, shop_domain: str, *, refresh: bool = False) -> 
             shop = find_shop(session, shop_domain, for_update=True)
             if shop is not None:
                 shop.iana_timezone = zone
+                # the daily sweeps at their time of day in the store's zone (ledger.schedules)
+                moved = follow_zone(session, shop.id, zone, known)
+                if moved:
+                    log.info("%s is in %s: the daily schedules %s follow it", shop_domain, zone, moved)
     return zone

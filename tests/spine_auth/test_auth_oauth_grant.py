@@ -8,9 +8,13 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from sqlalchemy import select
 
+from ledger.db import session_scope
+from ledger.models import Schedule
 from shopify_app.auth import STATE_COOKIE
 from shopify_app.oauth import query_hmac, verify_query_hmac
+from shopify_app.shops import find_shop
 from shopify_app.tokens import get_access_token
 from spine_auth.conftest import shop_row
 from spine_auth.factories import API_KEY, API_SECRET, APP_URL, SHOP_A, SHOP_B, graphql_url, token_response
@@ -83,6 +87,20 @@ def test_good_callback_stores_tokens_and_enters_the_app(client, settings, reques
     assert zone.call_count == 1 and shop_row(settings, SHOP_A).iana_timezone == "America/Recife"
     assert get_access_token(SHOP_A) == "shpat_granted"
     assert client.get_cookie(STATE_COOKIE, path="/auth") is None  # the nonce is single use
+
+
+def test_a_store_west_of_brasilia_gets_its_daily_sweeps_after_its_own_midnight(
+    client, settings, requests_mock
+):
+    requests_mock.post(TOKEN_URL, json=token_response("shpat_granted", "shprt_granted"))
+    requests_mock.post(graphql_url(SHOP_A), json={"data": {"shop": {"ianaTimezone": "America/Cuiaba"}}})
+    state = start_install(client)
+    assert client.get("/auth/callback?" + urlencode(callback_params(state))).status_code == 302
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, SHOP_A)
+        crons = {s.flow: s.cron for s in session.scalars(select(Schedule).where(Schedule.shop_id == shop.id))}
+    assert crons["prices_full"] == "30 4 * * *" and crons["stock_full"] == "45 4 * * *"  # 00:30 in Cuiabá
+    assert crons["order_events"] == "* * * * *"
 
 
 @pytest.mark.parametrize(

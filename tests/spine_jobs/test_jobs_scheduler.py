@@ -45,6 +45,51 @@ def test_ensure_default_schedules_is_idempotent_and_keeps_edits(shop_id):
     assert all(scheduler.is_valid_cron(c) for c in DEFAULT_SCHEDULES.values())
 
 
+@pytest.mark.parametrize(
+    ("zone", "prices_full", "catalog_full"),
+    [
+        (None, "30 3 * * *", "0 5 * * *"),
+        ("America/Sao_Paulo", "30 3 * * *", "0 5 * * *"),
+        ("America/Recife", "30 3 * * *", "0 5 * * *"),  # the same offset
+        ("America/Cuiaba", "30 4 * * *", "0 6 * * *"),
+        ("America/Manaus", "30 4 * * *", "0 6 * * *"),
+        ("America/Rio_Branco", "30 5 * * *", "0 7 * * *"),
+        ("America/Noronha", "30 2 * * *", "0 4 * * *"),
+        ("Asia/Kolkata", "0 19 * * *", "30 20 * * *"),  # a half-hour zone, the day before in UTC
+        ("Not/A_Zone", "30 3 * * *", "0 5 * * *"),
+    ],
+)
+def test_the_daily_schedules_run_at_their_time_of_day_in_the_stores_zone(zone, prices_full, catalog_full):
+    """00:30 in Brasília is 23:30 in Cuiabá, before the ERP's midnight there: a promotion that ended
+    then would stay priced until the next day's sweep. The frequent schedules are the same anywhere."""
+    from ledger.schedules import daily_cron
+
+    assert daily_cron("prices_full", zone) == prices_full and daily_cron("catalog_full", zone) == catalog_full
+    assert daily_cron("stock", zone) == DEFAULT_SCHEDULES["stock"]
+    assert scheduler.is_valid_cron(daily_cron("reconcile", zone))
+
+
+def test_the_daily_defaults_follow_the_zone_read_and_an_edited_one_stays(shop_id):
+    from ledger.schedules import follow_zone
+
+    with session_scope() as session:
+        ensure_default_schedules(session, shop_id)  # before the zone is read: Brasília's times
+        next(r for r in session.scalars(select(Schedule)) if r.flow == "reconcile").cron = "15 9 * * *"
+    with session_scope() as session:
+        assert sorted(follow_zone(session, shop_id, "America/Cuiaba", None)) == [
+            "catalog_full",
+            "prices_full",
+            "stock_full",
+        ]
+    with session_scope() as session:
+        crons = {r.flow: r.cron for r in session.scalars(select(Schedule))}
+    assert crons["prices_full"] == "30 4 * * *" and crons["stock_full"] == "45 4 * * *"
+    assert crons["reconcile"] == "15 9 * * *" and crons["stock"] == DEFAULT_SCHEDULES["stock"]
+    with session_scope() as session:  # the store moved to Rio Branco's time since
+        follow_zone(session, shop_id, "America/Rio_Branco", "America/Cuiaba")
+        assert session.scalar(select(Schedule.cron).where(Schedule.flow == "prices_full")) == "30 5 * * *"
+
+
 def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
     set_schedules(shop_id, order_events="* * * * *", stock="*/5 * * * *", products="0 3 * * *", prices=None)
     first = scheduler.tick(T0)
