@@ -28,8 +28,9 @@ from jobs.inbox import WebhookEvent
 from ledger import failed_job_shops, install_periods, kv, privacy, queues, run_outcome
 from ledger.db import session_scope
 from ledger.errors import Rejected
-from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, utcnow
+from ledger.models import AuditEvent, OfflineToken, Schedule, Shop, ShopStatus, WebhookInbox, as_utc, utcnow
 from ledger.schedules import STOPPED_BY_UNINSTALL
+from ledger.shop_row_lock import lock_domain
 from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
 from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
 from shopify_app.admin_api.bulk import shop_keys as bulk_shop_keys
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 ACTOR = "shopify"
 REDACT_DELAY = timedelta(hours=48)  # shop/redact comes this long after app/uninstalled
+# A shop/redact's uninstall is taken as the shop's last when within this of it (Shopify's delay is
+# not to the second); a last uninstall later than that is another, whose own request comes later.
+UNINSTALL_SLACK = timedelta(hours=1)
 
 
 def _shop(session: Session, domain: str, *, for_update: bool = False) -> Shop | None:
@@ -107,7 +111,13 @@ def app_uninstalled(event: WebhookEvent) -> None:
             return
         if _older_than_install(shop, event):
             # A late delivery (a Shopify retry, the sweeper after Redis was down, a requeue) of an
-            # uninstall the merchant has undone since: the new install's token must survive it.
+            # uninstall the merchant has undone since: the new install's token must survive it. The
+            # store was without the app from it to the reinstall all the same: an order placed then
+            # is the store's own (ledger.install_periods), not one to post to the ERP.
+            assert event.triggered_at is not None and shop.installed_at is not None
+            install_periods.uninstalled_before(
+                session, shop.domain, event.triggered_at, shop.installed_at, created_at=shop.created_at
+            )
             times = {"triggered_at": str(event.triggered_at), "installed_at": str(shop.installed_at)}
             _audit(session, shop, shop.domain, "app.uninstalled.stale", shop.domain, times)
             log.info("compliance: uninstall of %s older than its reinstall; ignored", event.shop_domain)
@@ -146,8 +156,21 @@ def _older_than_install(shop: Shop, event: WebhookEvent) -> bool:
 
 def _installed_since_uninstall(shop: Shop, event: WebhookEvent) -> str | None:
     """Why a shop/redact must not run (the shop was installed again after the uninstall it
-    follows), or None. Shopify sends it REDACT_DELAY after the uninstall."""
+    follows), or None. Shopify sends it REDACT_DELAY after the uninstall. A shop uninstalled now
+    may have been installed again and uninstalled again since that one (a second uninstall less
+    than REDACT_DELAY ago): the first uninstall's request would erase the second installation
+    before its time; that one's own request comes REDACT_DELAY after it."""
     if shop.status == ShopStatus.UNINSTALLED.value:
+        if event.triggered_at is None or shop.installed_at is None or shop.uninstalled_at is None:
+            return None
+        follows = as_utc(event.triggered_at) - REDACT_DELAY  # the uninstall this request follows
+        installed, uninstalled = as_utc(shop.installed_at), as_utc(shop.uninstalled_at)
+        if installed >= follows and uninstalled > follows + UNINSTALL_SLACK:
+            return (
+                f"the shop was installed again at {installed:%Y-%m-%d %H:%M} UTC, after the uninstall this "
+                f"request follows, and uninstalled again at {uninstalled:%Y-%m-%d %H:%M} UTC: that "
+                "uninstall's own request erases it"
+            )
         return None
     if event.triggered_at is None or shop.installed_at is None:
         return f"the shop is {shop.status}, not uninstalled, and the request carries no time to compare"
@@ -220,7 +243,9 @@ def shop_redact(event: WebhookEvent) -> None:
     """Delete everything held for the shop (48 h after uninstall), keeping one audit record."""
     _same_shop(event)
     with session_scope() as session:
-        shop = _shop(session, event.shop_domain, for_update=True)  # a racing reinstall waits
+        # A racing reinstall waits, of a store with no row too (shopify_app.oauth.install takes it)
+        lock_domain(session, event.shop_domain)
+        shop = _shop(session, event.shop_domain, for_update=True)
         if shop is not None and (reason := _installed_since_uninstall(shop, event)):
             # Shopify asks 48 h after an uninstall; a late or requeued delivery must not wipe a
             # shop that was installed again since. A shop merely not marked uninstalled (its

@@ -11,7 +11,8 @@ and two times: no personal data), and an order is the store's own only when plac
 was not installed: before its first install, or between an uninstall and the install after it.
 
 Written by shopify_app.shops.mark_installed (a period begins, unless one is open: a re-auth is no
-new install) and jobs.compliance.app_uninstalled (the open period ends). A store with none recorded
+new install) and jobs.compliance.app_uninstalled (the open period ends; an uninstall learned after
+the reinstall that undid it ends it at its time and opens one at the reinstall's). A store with none recorded
 (a shop made by a test's fixture, or whose rows were never written so) has been installed since its
 shop row's created_at.
 """
@@ -102,6 +103,27 @@ def uninstalled(session: Session, domain: str, at: datetime, *, created_at: date
     for row in rows:
         if row.uninstalled_at is None:
             row.uninstalled_at = max(as_utc(at), as_utc(row.installed_at))
+    session.flush()
+
+
+def uninstalled_before(
+    session: Session, domain: str, at: datetime, reinstalled: datetime, *, created_at: datetime
+) -> None:
+    """An uninstall at `at` learned only after the install at `reinstalled` that undid it (its
+    webhook late, or processed after): the open period begun before `at` ends then and one begins at
+    `reinstalled`, so an order placed between reads as the store's own. Nothing when the open period
+    began after `at` (that uninstall was recorded already: a second delivery)."""
+    rows = _rows(session, domain)
+    at, reinstalled = as_utc(at), as_utc(reinstalled)
+    if not rows:
+        session.add(
+            InstallPeriod(domain=domain, installed_at=created_at, uninstalled_at=max(at, as_utc(created_at)))
+        )
+        session.add(InstallPeriod(domain=domain, installed_at=reinstalled))
+    for row in rows:
+        if row.uninstalled_at is None and as_utc(row.installed_at) < at < reinstalled:
+            row.uninstalled_at = at
+            session.add(InstallPeriod(domain=domain, installed_at=reinstalled))
     session.flush()
 
 

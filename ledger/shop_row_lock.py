@@ -14,12 +14,29 @@ what the first committed.
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.models import Shop
 
-__all__ = ["lock_shop_row"]
+__all__ = ["lock_domain", "lock_shop_row"]
+
+
+def lock_domain(session: Session, domain: str) -> None:
+    """Lock the store's domain (the whole database on SQLite) until `session`'s transaction ends,
+    whether or not it has a shop row: an install and a shop/redact of a store with no row (erased
+    before, or installed by Shopify and never opened) would each find nothing to lock, and the
+    redact then erase the row the install commits meanwhile. A PostgreSQL transaction-level
+    advisory lock keyed by the domain (taken again by the same transaction, it is not waited for)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE shops SET id = id WHERE domain = :domain"), {"domain": domain})
+        return
+    digest = hashlib.sha256(f"shop-domain:{domain.lower()}".encode()).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)}
+    )
 
 
 def lock_shop_row(session: Session, shop_id: int) -> None:

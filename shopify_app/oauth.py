@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from ledger.db import session_scope
 from ledger.schedules import ensure_default_schedules
+from ledger.shop_row_lock import lock_domain
 from shopify_app.enqueue import enqueue_catch_up
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
 from shopify_app.scopes import missing_reason, missing_scopes
@@ -143,7 +144,9 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
     every job would be denied. Returns the shop's id.
     """
     with session_scope(settings.database_url) as session:
-        # Locked first, so what follows reads the row as an uninstall running now leaves it.
+        # Locked first, so what follows reads the row as an uninstall or a shop/redact running now
+        # leaves it; by its domain too, for a store with no row a shop/redact may be erasing.
+        lock_domain(session, shop)
         earlier = find_shop(session, shop, for_update=True)
         # Webhooks went unprocessed unless the shop was active with a token the workers could
         # use: uninstalled (none sent), needs_reauth (an uninstall webhook missed or late; every
