@@ -79,7 +79,11 @@ CLOCK_SKEW_SECONDS = 60
 SETTLED_TTL_SECONDS = 86400  # a settled record, kept only so a rerun of its file adopts its results
 # A bulk operation that FAILED for one of these is Shopify's fault, not the lines': sent again.
 SHOPIFY_SIDE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
-TRANSIENT_BULK_CODES = frozenset({"LIMIT_REACHED", "OPERATION_IN_PROGRESS", "INTERNAL_FILE_SERVER_ERROR"})
+# A start refused for one of these is retried: a run uploads its file anew (NO_SUCH_FILE: "Try
+# uploading the file again"); INVALID_STAGED_UPLOAD_FILE and INVALID_MUTATION are the lines' own.
+TRANSIENT_BULK_CODES = frozenset(
+    {"LIMIT_REACHED", "OPERATION_IN_PROGRESS", "INTERNAL_FILE_SERVER_ERROR", "NO_SUCH_FILE"}
+)
 
 # KEYS[1] slot zset. ARGV: token, now, lease, limit. 1 = acquired.
 _ACQUIRE_SLOT = """

@@ -487,6 +487,26 @@ def test_a_start_shopify_refused_leaves_no_intent(runner, http, redis_conn):
     assert not redis_conn.exists(RECORD)
 
 
+def test_a_staged_file_shopify_cannot_find_is_uploaded_again_by_the_retry(runner, http, redis_conn):
+    """BulkMutationErrorCode.NO_SUCH_FILE ("The JSONL file could not be found. Try uploading the
+    file again."): each run uploads its file anew, so it is a transient, retried, not a refusal of
+    the lines that would fail every product of the batch until the next pass."""
+
+    def lost(request, context):
+        if request.json()["operationName"] == "BulkOperationRunMutation":
+            return gql_body({"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
+                {"field": ["stagedUploadPath"], "message": "The JSONL file could not be found. Try uploading "
+                 "the file again.", "code": "NO_SUCH_FILE"}
+            ]}})  # fmt: skip
+        return FakeAdmin()(request, context)
+
+    http.post(URL, json=lost)
+    http.post(UPLOAD_URL, status_code=201)
+    with pytest.raises(ShopifyTransient, match="not started"):
+        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
+    assert not redis_conn.exists(RECORD)
+
+
 class CountingAdmin(FakeAdmin):
     """FakeAdmin counting the starts, its result link a new one at each read (a signed link)."""
 
