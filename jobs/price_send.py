@@ -101,6 +101,13 @@ def send_bulk(
     products = list(by_product.items())
     with session_scope() as session:  # committed: the rows exist before the bulk operation runs
         message_ids = begin_many(session, shop_id, FLOW, [_unit(p, lines) for p, lines in products])
+        # Unsure until the results are read (record_applied, record_refused): a worker killed while
+        # the operation runs, minutes to hours (a deploy, out of memory, RQ's job timeout), records
+        # no outcome, and the ERP put back meanwhile to the price Shopify held before would match it
+        # and never be sent while Shopify shows the operation's.
+        everything = [line for _, lines in products for line in lines]
+        running = Transient("the bulk operation sending these prices is under way")
+        record_unknown(session, shop_id, everything, set(range(len(everything))), running)
     variables = [
         {"productId": product_id, "variants": _inputs(lines), "allowPartialUpdates": True}
         for product_id, lines in products

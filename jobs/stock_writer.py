@@ -627,6 +627,9 @@ def send_policies(
     return sent, failed, transient
 
 
+POLICY_UNSURE = "unsure"  # a policy binding's digest while its bulk operation runs: no policy matches it
+
+
 def _send_policies_bulk(
     shop_id: int, client: AdminClient, company: int, policies: dict[str, list[tuple[str, str, str]]]
 ) -> tuple[int, list[str], Transient | None]:
@@ -647,6 +650,13 @@ def _send_policies_bulk(
     ]
     with session_scope() as session:  # committed: the rows exist before the bulk operation runs
         message_ids = begin_many(session, shop_id, "stock", units)
+        # Unsure until the results are read: a worker killed while the operation runs records no
+        # outcome, and the ERP's stock control put back meanwhile would match the binding's old
+        # policy and never be sent while Shopify shows the operation's (as jobs.price_send does).
+        unsure = [
+            BindingRow(sku, variant, POLICY_UNSURE, {}) for _, lines in products for sku, variant, _ in lines
+        ]
+        bindings.upsert_many(session, shop_id, POLICY_KIND, unsure)
     variables = [
         {"productId": product_id, "variants": variants}
         for (product_id, _), variants in zip(products, inputs, strict=True)

@@ -114,3 +114,42 @@ def test_a_market_list_price_whose_answer_was_lost_and_put_back_in_the_erp_is_se
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before), precovalidpromoc=0)
     prices.run(shop.shop_id)
     assert Decimal(listed()) == Decimal(before)
+
+
+class WorkerKilled(BaseException):
+    """A worker killed (a deploy, out of memory, RQ's job timeout) while it waits on its bulk operation."""
+
+
+def test_a_bulk_price_a_killed_worker_left_applied_and_the_erp_put_back_is_sent_again(chain, monkeypatch):
+    """The bulk twin: the pass goes bulk, Shopify applies the operation, the worker dies before it
+    reads the results (no outcome recorded at all); the operator corrects the ERP price back before
+    the next pass. The prices were unsure from the operation's start: the next pass sends them."""
+    from shopify_app.admin_api.bulk import BulkRunner
+    from tests.catalog_prices_stock.test_first_pass import set_threshold
+
+    shop = chain.install("perdida-bulk-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    today = erp_today(get_settings().erp_timezone)
+    prices.run(shop.shop_id, today=today)
+    _sku, data = next(
+        (s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1 and not d.get("weighed")
+    )
+    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    before = shown(chain, shop, data["variant_id"])
+    set_threshold(shop.shop_id, 0)  # this pass goes bulk
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0] * 10))  # a typo
+    real_wait = BulkRunner.wait
+
+    def dies_once_finished(self, *a, **k):
+        real_wait(self, *a, **k)  # Shopify finished the operation...
+        raise WorkerKilled()  # ...and the worker is gone before it reads the results
+
+    with monkeypatch.context() as patched:
+        patched.setattr(BulkRunner, "wait", dies_once_finished)
+        with pytest.raises(WorkerKilled):
+            prices.run(shop.shop_id, today=today)
+    assert shown(chain, shop, data["variant_id"])[0] == before[0] * 10  # Shopify applied it
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0]))  # corrected
+    prices.run(shop.shop_id, today=today)  # the next pass
+    assert shown(chain, shop, data["variant_id"]) == before
