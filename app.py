@@ -16,11 +16,15 @@ from typing import Any
 import click
 from flask import Flask, Response, request
 from flask.cli import AppGroup
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from ledger.kv import get_redis
+from ledger.models import utcnow
 from ledger.schema import behind_head
 from settings import ConfigurationError, Settings, get_settings
-from shopify_app.api_common import MAX_BODY_BYTES
+from shopify_app.api_common import MAX_BODY_BYTES, iso
 from shopify_app.frontend import frame_ancestors
 
 # Web parts, each a module exposing a Flask blueprint `bp`.
@@ -92,6 +96,26 @@ def _build(settings: Settings | None, blueprints: Sequence[str], cli_modules: Se
 
     @app.get("/healthz")
     def healthz() -> dict[str, bool]:
+        """The web process answers (a load balancer's probe: it stays 200 while the scheduler or
+        Redis is down, so webhooks are still taken into the inbox)."""
+        return {"ok": True}
+
+    @app.get("/healthz/scheduler")
+    def healthz_scheduler() -> ResponseReturnValue:
+        """{"ok": true}; 503 with the reason when the scheduler ticked once but not in the last
+        minutes (no flow runs by itself, and no alert e-mail tells of it: an outside monitor pages
+        someone) or Redis cannot say. Before a first tick (a fresh install, the demo starting, the
+        tests) nothing says it should have ticked. Apart from /healthz: a load balancer probing
+        that would take the web out, and refuse webhooks, over a scheduler down."""
+        # imported here: its imports read CONSINCO_FIELD_MAP, whose error create_app() says in one line
+        from shopify_app.api_flows import is_stopped, last_tick
+
+        try:
+            last = last_tick(get_redis(settings.redis_url))
+        except RedisError as exc:
+            return {"ok": False, "reason": "redis_unreachable", "error": type(exc).__name__}, 503
+        if is_stopped(last, utcnow()):
+            return {"ok": False, "reason": "scheduler_stopped", "last_tick_at": iso(last)}, 503
         return {"ok": True}
 
     return app

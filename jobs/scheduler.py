@@ -22,6 +22,9 @@ a monthly cron's gap), and a run that ended is never run again because its recor
 Each run carries its schedule's name, so what became of it (ok, retrying, failed) is written
 on the row when it ends (ledger.run_outcome); the tick writes "enqueued" only over no outcome,
 so a failed run stays shown on the Flows page while the next one waits.
+
+Each tick first writes its time in Redis (HEARTBEAT_KEY): with no tick nothing runs by itself, not
+even the alert e-mail that would tell of it, so the Flows page and /healthz/scheduler read it to say so.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from ledger.models import Schedule, Shop, ShopStatus, utcnow
 from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_OK, RUN_OUTCOMES, RUN_RETRYING
 
 log = logging.getLogger(__name__)
+
+# Each tick's wall time, ISO 8601 (shopify_app.api_flows.HEARTBEAT_KEY reads it: the web side never
+# imports jobs). No expiry: a scheduler stopped for days must not read as one that never ran.
+HEARTBEAT_KEY = "scheduler:last_tick"
 
 FLOW_QUEUES: dict[str, str] = {
     "order_events": queues.ORDERS,
@@ -77,8 +84,8 @@ class TickFailed(Exception):
 def tick(now: datetime | None = None) -> list[str]:
     """Enqueue every due flow once; returns the job ids enqueued by this tick.
 
-    Each part runs on its own: the inbox sweep, the retention (once an hour), the alert e-mails
-    (every ten minutes), then each
+    It first records its time (beat). Each part runs on its own: the inbox sweep, the retention
+    (once an hour), the alert e-mails (every ten minutes), then each
     schedule in its own transaction. A part failing (a bug, rq refusing a job record it cannot
     read, the database) is logged with its traceback and stops only itself; a schedule that could
     not be started says so on its row (retrying, its error line and words: the next tick tries
@@ -88,6 +95,7 @@ def tick(now: datetime | None = None) -> list[str]:
     Raises:
         TickFailed: some part failed; everything else ran.
     """
+    beat()
     now = now or utcnow()
     failures: list[str] = []
     try:
@@ -140,6 +148,16 @@ def tick(now: datetime | None = None) -> list[str]:
     if failures:
         raise TickFailed(f"the tick ran, but part of it failed: {'; '.join(failures)}")
     return enqueued
+
+
+def beat() -> None:
+    """Record that a tick runs now (HEARTBEAT_KEY): the wall time, not the `now` a tick is handed (a
+    test's or a replay's), since it says whether the scheduler runs. Never raises: Redis unreachable
+    is logged, and the tick's parts meet it too."""
+    try:
+        queues.connection().set(HEARTBEAT_KEY, utcnow().isoformat())
+    except RedisError as exc:
+        log.warning("scheduler: heartbeat not recorded, Redis unreachable (%s)", type(exc).__name__)
 
 
 def _start(session: Session, schedule: Schedule, domain: str, now: datetime) -> str | None:

@@ -14,6 +14,11 @@ killed), which only a Retry redoes; the page counts them among the open failures
 to the Messages list of exactly what it counts: `stuck` by ledger.stuck, the one test the list's
 `stuck` filter uses too; done over the last FINISHED_HOURS, from `finished_since`, which the link
 passes as the list's `updated_since`.
+
+Nothing runs by itself without the scheduler's tick (jobs.scheduler), not even the alert e-mail
+that would tell of it, and a next run computed from the cron is always a few minutes ahead: the
+answer says when the scheduler last ticked and whether it stopped (`scheduler`), and which
+schedules missed their run (`overdue`, by the tick's own test: no run enqueued for a due time).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from croniter import CroniterBadDateError, croniter
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,6 +71,16 @@ CATALOG_FLOWS = ("products", "skus")
 # link passes the list its start (`finished_since`), so the list holds what the count counts.
 FINISHED_HOURS = 24
 RECONCILE = "reconcile"  # its last report's drift is shown with its last run (ledger.drift)
+HEARTBEAT_KEY = "scheduler:last_tick"  # jobs.scheduler.HEARTBEAT_KEY: each tick's time, ISO 8601
+# The tick runs every minute (rq cron; on the webhooks queue, which a worker serves first; done in
+# under 50 s): none for 3 minutes is two ticks missed and a third late, not a slow one.
+SCHEDULER_STOPPED_AFTER = timedelta(minutes=3)
+# The tick of a due minute enqueues the run within that minute (`last_run_at`, the tick's time,
+# then at or after the due time). Not enqueued 3 minutes after its due time, a run missed that tick
+# and the two after: an every-minute schedule is enqueued by every tick and never that late while
+# the scheduler runs, unless its previous run has not started yet (queued behind a busy worker:
+# then it is late). Its lock held (running) or the catalog's (waiting), a flow is not overdue.
+OVERDUE_AFTER = timedelta(minutes=3)
 
 
 def lock_key(shop_id: int, name: str) -> str:
@@ -97,6 +113,65 @@ def running_flows(shop_id: int) -> list[str]:
     return lock_state(shop_id)[0]
 
 
+def last_tick(conn: Redis) -> datetime | None:
+    """When the scheduler last ticked (its heartbeat); None when no tick ever wrote it.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    raw = conn.get(HEARTBEAT_KEY)
+    if raw is None:
+        return None
+    return _utc(datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw))
+
+
+def is_stopped(last_tick_at: datetime | None, now: datetime) -> bool:
+    """Whether the scheduler stopped: it ticked once, but not in the last SCHEDULER_STOPPED_AFTER.
+    Before a first tick (a fresh install, the demo starting, the tests) nothing says it should have."""
+    return last_tick_at is not None and now - last_tick_at > SCHEDULER_STOPPED_AFTER
+
+
+def scheduler_state(session: Session, shop_id: int, now: datetime) -> dict[str, Any] | None:
+    """{"last_tick_at", "stopped"}: the scheduler's last tick known, and whether it stopped.
+
+    The heartbeat, or the newest time a tick enqueued one of the shop's schedules if later: Redis
+    restarted without its data, or a scheduler stopped before it wrote heartbeats, has none, yet
+    its runs say it ticked. None when neither says a tick ever ran (a fresh install before the first
+    tick: nothing to alarm about) or Redis cannot say (logged)."""
+    try:
+        beat = last_tick(get_redis(app_settings().redis_url))
+    except RedisError as exc:
+        log.warning("api: scheduler heartbeat unreadable: %s", exc)
+        return None
+    enqueued = session.scalar(select(func.max(Schedule.last_run_at)).where(Schedule.shop_id == shop_id))
+    known = [_utc(at) for at in (beat, enqueued) if at is not None]
+    if not known:
+        return None
+    last = max(known)
+    return {"last_tick_at": iso(last), "stopped": is_stopped(last, now)}
+
+
+def is_overdue(row: Schedule, now: datetime) -> bool:
+    """Whether a switched-on schedule missed its run: no tick enqueued it (`last_run_at`) since its
+    latest due time OVERDUE_AFTER or more ago. As the tick, a due time before a person's edit of the
+    cron is not run (a new start); nor, on a row no tick enqueued yet, one before the row was last
+    written (a fresh install's first due time is still ahead). A cron that cannot be read is not
+    overdue (the row says bad_cron)."""
+    if not row.enabled:
+        return False
+    limit = (now - OVERDUE_AFTER).astimezone(UTC).replace(second=0, microsecond=0)
+    try:
+        due = croniter(row.cron, limit + timedelta(seconds=1)).get_prev(datetime)
+    except (ValueError, KeyError):
+        return False
+    since = [row.last_run_at if row.last_run_at is not None else row.updated_at, row.cron_changed_at]
+    return all(_utc(at) < due for at in since if at is not None)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
     if not enabled:
         return None
@@ -113,12 +188,14 @@ def _schedule_json(
     reveal: bool = False,
     findings: dict[str, int] | None = None,
     lang: str = "pt-BR",
+    busy: bool = False,
 ) -> dict[str, Any] | None:
     """The schedule part of a flow's row: its last run's outcome (ledger.run_outcome) included,
     the error line in `lang` (shopify_app.run_words) masked as the failed-jobs list masks it (PII
-    shown to admins only), and what the flow's last report found (`findings`: the
+    shown to admins only), what the flow's last report found (`findings`: the
     reconciliation's drift, ledger.drift), which a
-    run that ended "ok" does not say."""
+    run that ended "ok" does not say, and whether it missed its run (is_overdue; never while the
+    flow is `busy`: running, or waiting for the catalog)."""
     if flow.schedule is None:
         return None
     if row is None:
@@ -132,6 +209,7 @@ def _schedule_json(
             "last_error": None,
             "last_findings": None,
             "next_run_at": None,
+            "overdue": False,
         }
     return {
         "name": row.flow,
@@ -143,6 +221,7 @@ def _schedule_json(
         "last_error": mask_text(last_error(row, lang, FAILURES), reveal),
         "last_findings": findings or None,
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
+        "overdue": not busy and is_overdue(row, now),
     }
 
 
@@ -209,6 +288,7 @@ def list_flows() -> ResponseReturnValue:
         found = {RECONCILE: _last_findings(session, shop_id)}
         quota = _variant_quota(session, shop_id, now)
         alert = alert_state.last_attempt(session, shop_id)
+        ticked = scheduler_state(session, shop_id, now)
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -221,6 +301,8 @@ def list_flows() -> ResponseReturnValue:
                 watermarks.get(flow.schedule, []) if flow.schedule and flow.schedule != flow.name else []
             )
             flow_counts = counts.get(flow.name, {})
+            waiting = catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running
+            busy = flow.name in running or waiting
             rows.append(
                 {
                     "name": flow.name,
@@ -228,9 +310,9 @@ def list_flows() -> ResponseReturnValue:
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,
-                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name), lang),
+                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name), lang, busy),
                     "running": flow.name in running,
-                    "waiting": catalog_held and flow.name in CATALOG_FLOWS and flow.name not in running,
+                    "waiting": waiting,
                     "progress": schedule.progress if schedule is not None else None,
                     "watermarks": [
                         {
@@ -256,6 +338,8 @@ def list_flows() -> ResponseReturnValue:
             "variant_quota": quota,
             # the team's alert e-mail failing is said where the team looks, not only on Setup
             "alert_failed": alert if alert is not None and not alert["ok"] else None,
+            # no tick, no run and no alert e-mail: said where the team looks (None before the first)
+            "scheduler": ticked,
         }
     )
 

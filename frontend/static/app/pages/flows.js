@@ -8,6 +8,8 @@
  * and at least every FULL_MS whatever it says (the cursor is the latest change's time: a write
  * whose transaction commits after one stamped later is not newer than what the page has seen),
  * and when RQ's failed registries hold another number of jobs than when its failed list was read.
+ * With the scheduler stopped nothing runs by itself, and no alert e-mail says so: a critical banner
+ * does, and a schedule whose due run was not started is marked overdue beside its next run.
  */
 import { api, failureParts, toast } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
@@ -98,6 +100,16 @@ function offBadge(schedule) {
   return schedule.enabled ? null : h("s-badge", { tone: "caution", "data-testid": "schedule-off" }, t("flows.schedule_off"));
 }
 
+/** The next run the cron names; a switched-on schedule whose due run was not started (the API's
+ * `overdue`: the scheduler stopped, or its previous run still queued) is marked so first. */
+function nextRun(schedule) {
+  if (!schedule) return "—";
+  if (!schedule.overdue) return fmtDate(schedule.next_run_at);
+  return h("div", { "data-testid": "overdue" },
+    h("s-badge", { tone: "critical" }, t("flows.overdue")), h("div", { class: "muted" }, t("flows.overdue_hint")),
+    h("div", {}, fmtDate(schedule.next_run_at)));
+}
+
 function scheduleCell(ctx, flow, reload) {
   if (flow.webhook_only || !flow.schedule) return h("s-text", { color: "subdued" }, t("flows.webhook_only"));
   const schedule = flow.schedule;
@@ -135,7 +147,7 @@ function rows(ctx, flows, since, reload) {
   flows.map((f) => [
     flowName(f),
     scheduleCell(ctx, f, reload),
-    fmtDate(f.schedule && f.schedule.last_run_at), fmtDate(f.schedule && f.schedule.next_run_at),
+    fmtDate(f.schedule && f.schedule.last_run_at), nextRun(f.schedule),
     watermark(f), counts(f, since), progress(ctx, f),
     ctx.can("operate") && !f.webhook_only ? h("s-button", { accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
       disabled: f.running, onclick: async () => {
@@ -212,6 +224,16 @@ export function quotaBanner(quota) {
     h("s-link", { href: href("messages", { flow: "products", status: "retrying" }) }, t("flows.variant_quota_link")));
 }
 
+/** The scheduler stopped ticking (the API's scheduler.stopped): no flow runs by itself, and the alert
+ * e-mails, started by the same tick, cannot tell; whoever runs the app starts it again. Nothing
+ * otherwise, nor before a first tick (`scheduler` null). */
+export function schedulerBanner(scheduler) {
+  if (!scheduler || !scheduler.stopped) return null;
+  return h("s-banner", { tone: "critical", heading: t("flows.scheduler_stopped_heading"), "data-testid": "scheduler-stopped" },
+    h("s-paragraph", {}, t("flows.scheduler_stopped_body", { at: fmtDate(scheduler.last_tick_at) })),
+    h("s-paragraph", {}, t("flows.scheduler_stopped_fix")));
+}
+
 /** The team's last alert e-mail the mail server did not take (the API's alert_failed): said where
  * the team looks, since no e-mail tells of it; its items go with the next alert. Nothing otherwise. */
 export function alertBanner(failed) {
@@ -251,7 +273,7 @@ export async function render(ctx) {
     const next = answer.cursor;
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
-    replace(quotaBox, quotaBanner(answer.variant_quota), alertBanner(answer.alert_failed));
+    replace(quotaBox, schedulerBanner(answer.scheduler), quotaBanner(answer.variant_quota), alertBanner(answer.alert_failed));
     replace(tableBox, rows(ctx, flows, answer.finished_since, reload));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
