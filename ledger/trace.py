@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import get_current_job
-from sqlalchemy import ColumnElement, Select, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -259,14 +259,32 @@ def is_waiting(message: Message) -> bool:
     )
 
 
+# A replay's RQ job id (shopify_app.enqueue.replay_job_id, the orders catch-up's): "replay-<shop>-..."
+REPLAY_JOB_PREFIX = "replay-"
+
+
 def is_stale(message: Message, now: datetime | None = None) -> bool:
     """Whether the unit was begun and then left pending: no attempt touched it for
     STALE_AFTER_SECONDS. Nothing else redoes it (a scheduled pass reads only what changed), so
     it may be retried; a duplicate is harmless (the flows' locks, idempotent units). A unit
-    waiting on purpose (`is_waiting`) is not left so."""
-    if message.status != MessageStatus.PENDING.value or message.updated_at is None or is_waiting(message):
+    waiting on purpose (`is_waiting`) is not left so. So is a replay left retrying (`_retrying_replay`)."""
+    if message.updated_at is None:
+        return False
+    if message.status == MessageStatus.PENDING.value:
+        if is_waiting(message):
+            return False
+    elif not _retrying_replay(message.status, message.job_id):
         return False
     return (now or utcnow()) - message.updated_at >= timedelta(seconds=STALE_AFTER_SECONDS)
+
+
+def _retrying_replay(status: str, job_id: str | None) -> bool:
+    """A unit a replay (a person's Retry or Replay, the orders catch-up's) left retrying: its next
+    try is that job's RQ retry, and with the job lost (Redis restarted without its data, the key
+    evicted) nothing else tries it: a catalog or price pass reads only what changed, and a retrying
+    product or price the ERP did not change since is not read again. A unit a pass left retrying
+    is that pass's to take again (the variant limit's hold, a price due), not lost."""
+    return status == MessageStatus.RETRYING.value and (job_id or "").startswith(REPLAY_JOB_PREFIX)
 
 
 # A skipped message's error detail carries its reason's words under this key: {"key": ..., "params":
@@ -438,15 +456,17 @@ def stale_jobs(
 
 
 def stale_where(shop_id: int, now: datetime | None = None) -> list[ColumnElement[bool]]:
-    """The shop's units left pending past STALE_AFTER_SECONDS, those waiting on purpose excluded
-    (`is_stale`, in SQL): what `stale_jobs` counts and ledger.stuck lists."""
+    """The shop's units left pending past STALE_AFTER_SECONDS, those waiting on purpose excluded,
+    and replays left retrying as long (`is_stale`, in SQL): what `stale_jobs` counts and
+    ledger.stuck lists."""
     before = (now or utcnow()) - timedelta(seconds=STALE_AFTER_SECONDS)
-    return [
-        Message.shop_id == shop_id,
-        Message.status == MessageStatus.PENDING.value,
-        Message.updated_at <= before,
-        Message.error_detail["waiting"].as_string().is_(None),
-    ]
+    pending = and_(
+        Message.status == MessageStatus.PENDING.value, Message.error_detail["waiting"].as_string().is_(None)
+    )
+    replay = and_(
+        Message.status == MessageStatus.RETRYING.value, Message.job_id.like(REPLAY_JOB_PREFIX + "%")
+    )
+    return [Message.shop_id == shop_id, or_(pending, replay), Message.updated_at <= before]
 
 
 # Outstanding work, whatever its age: a unit failed, parked or retrying is still not in the
