@@ -110,6 +110,7 @@ class ShopifyOrder:
     documents: frozenset[str]
     total: Decimal | None
     delivery: dict[str, str] | None = None
+    cancelled: bool = False  # Shopify says the order was cancelled (cancelledAt)
 
 
 @dataclass(frozen=True)
@@ -191,12 +192,27 @@ def taken_text(link: OrderLink, nro: int, other: OrderLink) -> Refusal:
     )
 
 
+def cancelled_in_shopify(link: OrderLink, nro: int, shopify: ShopifyOrder | None = None) -> Refusal | None:
+    """Why an order cancelled in Shopify (its link says so, or Shopify's read: its webhook not
+    handled yet) is not linked to ERP order `nro`, typed by hand after its import failed: its
+    cancellation ended as never sent to the ERP, so the ERP order would stay live, picked and
+    invoiced for a sale the customer cancelled, with nothing open to say so. None: not cancelled."""
+    if link.cancelled_at is None and not (shopify is not None and shopify.cancelled):
+        return None
+    return Refusal(
+        f"the Shopify order was cancelled: cancel ERP order {nro} in the ERP instead of linking it",
+        ("shopify_order_cancelled", {"nro": nro}),
+    )
+
+
 def refusal(session: Session, link: OrderLink, order: ErpOrder, channel: int | None) -> Refusal | None:
     """Why `order` cannot be linked to `link` (`channel`: the shop's seqCanalVenda), else None."""
     nro = order.nro_pedvenda
     other = taken_by(session, link, nro)
     if other is not None:
         return taken_text(link, nro, other)
+    if (cancelled := cancelled_in_shopify(link, nro)) is not None:  # its webhook handled meanwhile
+        return cancelled
     if order.situacao == "C":
         return Refusal(
             f"ERP order {nro} is cancelled in the ERP: its cancellation would cancel this order",

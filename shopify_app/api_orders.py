@@ -508,7 +508,8 @@ def _read_shopify_order(gid: str) -> order_link_by_hand.ShopifyOrder | None:
         # (completed with its delivery text by the check enqueued after the link's commit).
         delivery = {"address": address_digest(order.shipping_address)}
         amount = total.amount if total is not None else None
-        return order_link_by_hand.ShopifyOrder(documents, amount, delivery)
+        cancelled = bool(order.cancelled_at)
+        return order_link_by_hand.ShopifyOrder(documents, amount, delivery, cancelled=cancelled)
 
     return shopify_read(g.shop.domain, app_settings(), read)
 
@@ -587,6 +588,10 @@ def link_erp_order(order_id: int) -> ResponseReturnValue:
                 "its message on the Messages page as handled, naming the ERP order's number",
             )
         raise ApiError(409, "shopify_order_gone", f"Shopify has no order {gid} any more")
+    with db() as session:  # said before any total or buyer to confirm: no confirmation links it
+        cancelled = order_link_by_hand.cancelled_in_shopify(_own_link(session, order_id), nro, shopify)
+    if cancelled is not None:
+        raise _refused(409, "erp_order_refused", cancelled)
     differs = order_link_by_hand.mismatch(found, shopify)  # (audited in full: the audit masks per reader)
     if differs is not None and not confirm_buyer:
         shown = order_link_by_hand.mismatch(found, shopify, reveal=g.role.at_least(Role.ADMIN))

@@ -512,3 +512,36 @@ def test_an_order_linked_before_its_invoice_event_is_read_gets_the_note_until_th
     world.poll()  # the events, of a linked order now: applied, the invoices flow clears its note
     link = world.link(gid)
     assert link.nfe_key and not link.needs_attention
+
+
+def test_an_order_cancelled_in_shopify_is_not_linked_to_the_erp_order_typed_for_it(
+    world: World, link_erp_order
+) -> None:
+    """Its import refused, a person typed it in the ERP; the customer cancelled in Shopify before the
+    link: the cancellation ended as never sent to the ERP (it knew no ERP order). Linking the typed
+    order then left it live, picked and invoiced for a cancelled sale, nothing open to say so. The
+    link is refused, before any total to confirm, saying to cancel the ERP order instead."""
+    import time
+
+    from jobs.cancellations import to_erp
+    from shopify_app.admin_api import for_shop
+
+    lines = [(world.plain(0), 1)]
+    gid, link_id = refused_order(world, lines)
+    nro = typed_in_the_erp(world, lines)
+    client = for_shop(world.domain)
+    job = client.order_cancel(gid, reason="CUSTOMER", restock=True, refund_to_original=True)
+    for _ in range(100):
+        if job.done:
+            break
+        time.sleep(0.05)
+        job = client.job(job.id)
+    assert job.done
+
+    status, body = link_erp_order(link_id, nro)  # Shopify says it: its webhook not handled yet
+    assert (status, body["error"]["code"]) == (409, "erp_order_refused")
+    assert body["error"]["words"] == {"key": "shopify_order_cancelled", "params": {"nro": nro}}
+    assert to_erp.cancel_in_erp(world.shop_id, gid, "customer") == "skipped"  # "never sent to the ERP"
+    status, body = link_erp_order(link_id, nro, confirm_total=True, confirm_buyer=True)
+    assert (status, body["error"]["words"]["key"]) == (409, "shopify_order_cancelled")
+    assert world.link(gid).nro_pedvenda is None
