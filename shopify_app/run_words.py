@@ -101,6 +101,13 @@ WORDS: dict[str, Text] = {
         "Order {order} is being handled by another worker: this message is tried again later",
     ),
     # the order's lock lost before the ERP call (jobs.orders.lock_lost): the import's, an edit's
+    # lost while the ERP call ran (jobs.order_edits.to_erp): another job may have written newer lines
+    "order_lock_lost_during": (
+        "Pedido {order}: a trava do pedido se perdeu (o Redis reiniciou?) durante a chamada ao ERP; a "
+        "mensagem é tentada de novo, lendo o pedido outra vez, para o ERP ficar com os itens mais recentes",
+        "Order {order}: the order's lock was lost (Redis restarted?) during the ERP call; retried, reading "
+        "the order again so the ERP ends with the latest lines",
+    ),
     "order_lock_lost": (
         "Pedido {order}: a trava do pedido se perdeu (o Redis reiniciou?) antes da chamada ao ERP; nada "
         "foi enviado e a mensagem é tentada de novo, lendo o pedido outra vez",
