@@ -221,13 +221,14 @@ def capture_plan(
     """Pure: (authorisation, amount) to capture, in order, and what stays due after them.
 
     Due = the NF-e total plus the tips and gift cards sold (money the customer gave beside the
-    goods, on no NF-e line: Shopify issues the gift card anyway) minus the money already taken and
+    goods, on no NF-e line: Shopify issues the gift card anyway; a tip as its line charges now, and
+    one refunded after `since` too: Settlement.owed_beside_goods) minus the money already taken and
     kept (successful SALE and CAPTURE transactions, whatever the gateway, less refunds; `since`:
     when the order's first NF-e was charged, and a refund made after it is the merchant's, not
     money the next NF-e takes back) and minus the captures still pending at the gateway (asked
     once: never asked again). Each open authorisation gives at most what it still holds. All to the
     cent (`cents`): so is every amount it plans."""
-    due = cents(invoiced) + state.beside_goods - state.kept_before(since) - state.pending_captures
+    due = cents(invoiced) + state.owed_beside_goods(since) - state.kept_before(since) - state.pending_captures
     plan: list[tuple[Authorization, Decimal]] = []
     for authorization in state.authorizations:
         if due <= ZERO:

@@ -9,7 +9,8 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
   sell in units of the binding's `unit_kg` kg (jobs/catalog_map.py: 1 kg), so the ERP quantity
   is kg.
   Lines removed by an edit (current quantity 0) are left out.
-- Money: the ERP total must equal Shopify's current total to the cent. Each line goes at its
+- Money: the ERP total must equal Shopify's current total to the cent, less what no ERP line
+  carries: tips and gift cards sold, each at its lines' current value (tips_now). Each line goes at its
   Shopify unit price; the difference between the gross and Shopify's current subtotal (line
   and order discounts) is split per line by jobs.order_discounts: each line ends at Shopify's
   own current value for it (priceAfterAllDiscountsBeforeTaxesSet), so the sum is exact and no
@@ -65,6 +66,7 @@ from ledger.mappings import NO_PAYMENT, gateway_key
 from ledger.words import Words
 from shopify_app.admin_api.order_import_ops import ENDED, ErpOrderRead
 from shopify_app.admin_api.order_results import PICK_UP, FulfillmentOrder, Order, OrderLine, Transaction
+from shopify_app.admin_api.order_settlement import tip_value
 
 __all__ = [
     "CENT",
@@ -983,6 +985,14 @@ def gift_cards_sold(order: Order) -> Decimal:
     return sum((_sold_value(line) for line in cards), ZERO)
 
 
+def tips_now(order: Order) -> Decimal:
+    """The tip the order charges now: its tip lines' current value (order_settlement.tip_value), on
+    the same basis as the gift cards sold and Shopify's current total. Not totalTipReceivedSet: that
+    may still count a tip refunded since (its line at 0, the current total without it), and an order
+    whose tip was refunded read as short by it: not posted, and an edit or refund after it held."""
+    return tip_value(order.lines, order.tips.amount if order.tips else ZERO)
+
+
 def check_total(read: ErpOrderRead, goods_total: Decimal, freight: Decimal) -> None:
     """The ERP order must total what Shopify charges for goods and freight: never sent short. The
     import checks the order it posts, an edit (jobs.order_edits.to_erp) the lines it would send.
@@ -996,7 +1006,7 @@ def check_total(read: ErpOrderRead, goods_total: Decimal, freight: Decimal) -> N
         return
     shopify_total, erp_total = read.current_total.amount, goods_total + freight
     order = read.order
-    tips = order.tips.amount if order.tips else ZERO
+    tips = tips_now(order)
     cards = gift_cards_sold(order)
     expected = erp_total_expected(shopify_total, tips, cards)
     if erp_total == expected:

@@ -10,8 +10,9 @@ Sections:
 - orders: Shopify orders without an OrderLink (webhook missed), or linked with no ERP number
   whose orders message closed holding nothing (skipped as unpaid, paid since: orders/paid
   missed) -> `jobs.orders.import_order` enqueued by dotted name; linked orders never sent to
-  the ERP; ERP orders that do not exist; totals that differ (Shopify current total less tips
-  and gift cards sold vs the ERP's vlrTotalAtendido, else vlrTotalPedido);
+  the ERP; ERP orders that do not exist; totals that differ (Shopify current total less tips,
+  as the tip lines charge them now, and gift cards sold vs the ERP's vlrTotalAtendido, else
+  vlrTotalPedido);
   cancelled on one side only; ERP events about orders the app does not know; cancelled in Shopify
   while the app holds them live and no cancellation reached it (webhooks missed) ->
   jobs.cancellations.to_erp.cancel_in_erp enqueued (jobs.reconcile_cancels); in flight, not
@@ -924,15 +925,22 @@ def _compare(
         return
     # The ERP order carries goods and freight: Shopify's total less tips and gift cards sold (no
     # ERP line carries them). The gift cards are read only for an order the tips do not explain.
-    cards = Decimal(0)
-    expected = erp_total_expected(shopify.current_total, shopify.tips, cards)
+    cards, tips = Decimal(0), shopify.tips
+    expected = erp_total_expected(shopify.current_total, tips, cards)
     if expected - erp_total >= TOLERANCE:
         cards = gift_cards_sold(client, link.shopify_order_id)
-        expected = erp_total_expected(shopify.current_total, shopify.tips, cards)
+        expected = erp_total_expected(shopify.current_total, tips, cards)
+    # The listing's tip total may still count a tip refunded since (its line at 0, the current total
+    # without it): the ERP then reads as above Shopify by it. What the tip lines charge now decides
+    # (order_settlement.tip_value).
+    found = settlement(client, link.shopify_order_id) if tips and erp_total - expected >= TOLERANCE else None
+    if found is not None:
+        tips, cards = found.tips, found.gift_cards
+        expected = erp_total_expected(shopify.current_total, tips, cards)
     if abs(expected - erp_total) >= TOLERANCE:
         basis = "vlrTotalAtendido" if erp_order.total_served is not None else "vlrTotalPedido"
         shop = {"shopify": _text(shopify.current_total)}
-        shop |= {"tips": _text(shopify.tips)} if shopify.tips else {}
+        shop |= {"tips": _text(tips)} if tips else {}
         shop |= {"gift_cards": _text(cards)} if cards else {}
         differ = {**row, **shop, "erp": _text(erp_total), "erp_basis": basis}
         findings["totals_differ"].append(differ | _heavier(erp_order, erp_total - expected))

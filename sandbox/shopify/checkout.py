@@ -49,6 +49,7 @@ from sandbox.shopify.order_documents import (
     localized_fields,
     mailing_address,
     shipping_line_doc,
+    tip_line_doc,
 )
 from sandbox.shopify.order_payloads import emit_order
 from sandbox.shopify.registry import Ctx
@@ -118,6 +119,7 @@ class OrderRequest:
     attributes: tuple[tuple[str, str], ...] = ()
     # per line asked, its line item properties (a product page's "Corte": "fatiado fino")
     line_properties: tuple[tuple[tuple[str, str], ...], ...] = ()
+    tip: Decimal | None = None  # the tip the buyer added at checkout (a "Tip" line: tip_line_doc)
 
 
 class CheckoutError(ValueError):
@@ -273,6 +275,7 @@ def place_order(
     card_brand: str | None = None,
     risk: str | None = None,
     attributes: dict[str, str] | None = None,
+    tip: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -295,8 +298,9 @@ def place_order(
     recommendation ACCEPT), "medium" (INVESTIGATE), "high" (CANCEL) or "pending" (no recommendation
     yet); `attributes`: cart attributes a storefront app set (a delivery-date app's
     {"Delivery-Date": "2026-12-05", "Delivery-Time": "13:00 - 14:00"}), the order's customAttributes
-    after the checkout's own. Raises CheckoutError when the lines cannot be bought or the location
-    does not exist.
+    after the checkout's own; `tip` ("5.00"): a tip the buyer adds (Shopify's checkout tipping), its
+    own line, paid with the order. Raises CheckoutError when the lines cannot be bought or the
+    location does not exist.
     """
     if attributes is not None and not _names_to_texts(attributes):
         raise CheckoutError("attributes are cart attributes: names (non-empty text) to text values")
@@ -311,6 +315,7 @@ def place_order(
     if risk is not None and (not isinstance(risk, str) or risk not in order_risk.CHECKOUT_RISKS):
         raise CheckoutError(f"risk must be one of {', '.join(order_risk.CHECKOUT_RISKS)}")
     carried_out = _carried_out(lines, pos, shipping)
+    tip_amount = _tip(tip)
     rng = rng or random.Random(seed)
     ctx = context(sandbox, shop)
     with ctx.store.transaction():
@@ -335,6 +340,7 @@ def place_order(
             risk or "low",
             tuple((attributes or {}).items()),
             _line_properties(lines),
+            tip_amount,
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -343,6 +349,19 @@ def place_order(
         if shopify_assessment["riskLevel"] != "PENDING":  # Shopify's analysis is in: a new assessment
             order_risk.announce(ctx, order, shopify_assessment)
     return order["id"]
+
+
+def _tip(tip: Any) -> Decimal | None:
+    """The tip asked, as money (None: none). CheckoutError unless a positive amount."""
+    if tip is None:
+        return None
+    try:
+        amount = Decimal(str(tip))
+    except ArithmeticError:
+        amount = Decimal(0)
+    if not amount.is_finite() or amount <= 0:
+        raise CheckoutError(f"tip must be a positive amount, not {tip!r}")
+    return amount
 
 
 def _line_properties(lines: list[dict[str, Any]] | None) -> tuple[tuple[tuple[str, str], ...], ...]:
@@ -498,6 +517,8 @@ def _build(
         order_store.commit_stock(ctx, variant["id"], location, quantity)
         if counter:
             handed[fo["id"]] = fo
+    if request.tip is not None:  # no goods: on no fulfillment order, no stock
+        order["_lines"].append(tip_line_doc(ctx, request.tip))
     order_store.save(ctx, order)
     if handed:  # POS "Mark as fulfilled": what the customer took leaves at once
         fulfil(

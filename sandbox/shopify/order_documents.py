@@ -125,6 +125,43 @@ def line_item_doc(ctx: Ctx, variant: dict[str, Any], quantity: int) -> dict[str,
     }
 
 
+def tip_line_doc(ctx: Ctx, value: Decimal) -> dict[str, Any]:
+    """The line Shopify lists a checkout's tip as: titled "Tip", no product nor variant, ships
+    nothing, untaxed, one unit at the tip's amount. order_totals keeps it out of the subtotal ("before
+    shipping, duties, taxes, and tips") and in the total and totalTipReceivedSet; it is on no
+    fulfillment order and moves no stock."""
+    return {
+        "__typename": "LineItem",
+        "id": order_store.new_id(ctx, "LineItem"),
+        "name": "Tip",
+        "title": "Tip",
+        "variantTitle": None,
+        "sku": None,
+        "vendor": None,
+        "quantity": 1,
+        "currentQuantity": 1,
+        "requiresShipping": False,
+        "taxable": False,
+        "isGiftCard": False,
+        "customAttributes": [],
+        "discountAllocations": [],
+        "duties": [],
+        "image": None,
+        "lineItemGroup": None,
+        "sellingPlan": None,
+        "contract": None,
+        "staffMember": None,
+        "weight": None,
+        "_variantId": None,
+        "_productId": None,
+        "_inventoryItemId": None,
+        "_unitPrice": f"{cents(value)}",
+        "_discount": "0.00",
+        "_fulfilled": 0,
+        "_tip": True,
+    }
+
+
 def apply_code_discount(lines: list[dict[str, Any]], code: str, percent: float) -> list[dict[str, Any]]:
     """A code discount ACROSS all lines: the rounded total spread by line value, to the cent."""
     application = {

@@ -263,8 +263,18 @@ def current_shipping_of(order: dict[str, Any]) -> Decimal:
 
 
 def recompute(order: dict[str, Any]) -> dict[str, Any]:
-    """Refresh every derived field of the order document in place (and return it)."""
-    figures = [_recompute_line(line, tax_rate(order, line)) for line in order["_lines"]]
+    """Refresh every derived field of the order document in place (and return it).
+
+    A tip's line (`_tip`: order_documents.tip_line_doc) is outside the subtotals (Shopify: "before
+    shipping, duties, taxes, and tips") and inside the totals; refunded (its currentQuantity 0), it
+    leaves the current total. totalTipReceivedSet sums the tip lines as placed [assumed, not
+    documented: "the sum of all tip amounts for the order", read as totalReceivedSet is, "before
+    returns": a tip refunded stays in it; the app counts the tip lines' current value either way]."""
+    all_figures = [_recompute_line(line, tax_rate(order, line)) for line in order["_lines"]]
+    figures = [f for f, line in zip(all_figures, order["_lines"], strict=True) if not line.get("_tip")]
+    tipped = [f for f, line in zip(all_figures, order["_lines"], strict=True) if line.get("_tip")]
+    tips = sum((f["price"] * f["quantity"] for f in tipped), ZERO)
+    current_tips = sum((f["price"] * f["current"] for f in tipped), ZERO)
     subtotal = sum((f["price"] * f["quantity"] - f["discount"] for f in figures), ZERO)
     current_subtotal = sum((f["price"] * f["current"] - f["current_discount"] for f in figures), ZERO)
     discounts = sum((f["discount"] for f in figures), ZERO)
@@ -274,7 +284,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     # Otherwise what each shipping line is charged now (currentDiscountedPriceSet: after discounts
     # and refunds); a line an order edit removed (isRemoved) is charged nothing.
     current_shipping = ZERO if order.get("cancelledAt") else current_shipping_of(order)
-    total, current_total = subtotal + shipping, current_subtotal + current_shipping
+    total, current_total = subtotal + shipping + tips, current_subtotal + current_shipping + current_tips
     # Taxes included: inside the subtotal and the total, not added to them.
     tax = sum((f["tax"] for f in figures), ZERO)
     current_tax = sum((f["current_tax"] for f in figures), ZERO)
@@ -308,7 +318,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
             "totalCapturableSet": bag(capturable),
             "capturable": capturable > 0,
             "totalRefundedShippingSet": bag(ZERO),
-            "totalTipReceivedSet": bag(ZERO),
+            "totalTipReceivedSet": bag(tips),
             "refundDiscrepancySet": bag(ZERO),
             "totalWeight": 0,
             "currentTotalWeight": 0,

@@ -54,6 +54,7 @@ _OPTIONS = (
     "company_location",
     "pos",
     "risk",
+    "tip",
 )
 
 

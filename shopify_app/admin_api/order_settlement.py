@@ -10,6 +10,13 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
   transaction with its status (what one answered PENDING became), tips and gift cards sold (money beside
   the goods), tags, the `nfe` metafields, fulfillments (with tracking). Every transaction and
   fulfillment, past the first 50 too (settlement_lists).
+- Tips are counted as the current value of the order's tip lines (`tip_value`), as gift cards sold
+  and Shopify's current total are, not as totalTipReceivedSet: that is "the sum of all tip amounts"
+  and, like totalReceivedSet ("before returns"), may still count a tip refunded since (the tip line
+  then at 0, the current total without it), which made a paid order look short by its tip. When a
+  tip line was refunded, the refunds are read too (OrderRefundedLines), for when it was given back:
+  a tip refunded after the order's first NF-e was charged is owed beside the next one all the same
+  (Settlement.owed_beside_goods), as kept_before leaves that refund in the money kept.
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
 - `fulfillment_tracking_update(client, fulfillment_id, tracking, notify_customer=)`: tracking the
@@ -27,7 +34,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from shopify_app.admin_api import order_tips
 from shopify_app.admin_api.executor import Executor
+from shopify_app.admin_api.order_results import OrderLine
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
 from shopify_app.admin_api.settlement_lists import every_listed
@@ -38,6 +47,7 @@ IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE", "UNKNOWN")  # OrderTransactionStatu
 REFUSED = ("FAILURE", "ERROR")
 INACTIVE_FULFILLMENT = ("CANCELLED", "ERROR", "FAILURE")  # FulfillmentStatus of no shipment
 LINES_PER_PAGE = 100
+Refunds = tuple[tuple[str | None, Decimal], ...]  # (processedAt, amount) of each refund
 
 
 class HasExecutor(Protocol):
@@ -123,7 +133,8 @@ class Settlement:
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
     refunds: tuple[tuple[str | None, Decimal], ...] = ()  # (processedAt, amount) of each one
-    tips: Decimal = ZERO  # tips received: money the customer owes beside the goods (no NF-e line)
+    tips: Decimal = ZERO  # tips owed now (tip_value): money owed beside the goods (no NF-e line)
+    tip_refunds: Refunds = ()  # the refunds that gave a tip back, its share of each (tip_refunds)
     gift_cards: Decimal = ZERO  # gift cards sold, current value: money owed beside the goods too
     captures: tuple[CaptureInfo, ...] = ()  # every CAPTURE transaction, whatever its status
     gateway_names: tuple[str, ...] = ()  # paymentGatewayNames
@@ -138,6 +149,18 @@ class Settlement:
         """What the customer pays on the order that no NF-e line carries: tips and gift cards sold."""
         return self.tips + self.gift_cards
 
+    def owed_beside_goods(self, since: datetime | None) -> Decimal:
+        """`beside_goods`, plus the tips refunded after `since` (when the order's first NF-e was
+        charged; None: nothing counted after). kept_before(since) leaves such a refund in the money
+        kept (the merchant's decision, not money the next NF-e takes back); the tip it gave back was
+        taken with that first NF-e, so it is owed beside the NF-e all the same, or the next NF-e would
+        be captured short by it. A refund with no time given counts as made before, as there."""
+        if since is None:
+            return self.beside_goods
+        cut = _cut(since)
+        after = sum((amount for at, amount in self.tip_refunds if at is not None and _when(at) >= cut), ZERO)
+        return self.beside_goods + after
+
     @property
     def kept(self) -> Decimal:
         """The money taken and not given back."""
@@ -150,8 +173,7 @@ class Settlement:
         no time given counts as made before."""
         if since is None:
             return self.kept
-        # Shopify's times are whole seconds: a refund of the charge's own second came after it.
-        cut = (since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
+        cut = _cut(since)
         before = sum((amount for at, amount in self.refunds if at is None or _when(at) < cut), ZERO)
         return self.paid - before
 
@@ -176,6 +198,12 @@ class Settlement:
 def _when(text: str) -> datetime:
     found = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _cut(since: datetime) -> datetime:
+    """`since` in UTC to the second: Shopify's times are whole seconds, so a refund of the charge's
+    own second came after it."""
+    return (since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)).replace(microsecond=0)
 
 
 def parse_settlement(raw: dict[str, Any]) -> Settlement:
@@ -233,6 +261,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     ]
     total = parse_money_bag(raw.get("currentTotalPriceSet"))
     capturable = parse_money_bag(raw.get("totalCapturableSet"))
+    tip_total = _amount(raw.get("totalTipReceivedSet"))
     return Settlement(
         id=require(raw, "id", "order"),
         name=raw.get("name", ""),
@@ -247,7 +276,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         paid=paid,
         refunded=refunded,
         refunds=tuple(refunds),
-        tips=tips.amount if (tips := parse_money_bag(raw.get("totalTipReceivedSet"))) else ZERO,
+        tips=tip_value(_lines(raw), tip_total),
         gift_cards=gift_card_value(nodes(raw.get("lineItems"))),
         nfe={m["key"]: m.get("value") or "" for m in nodes(raw.get("nfe"))},
         captures=tuple(captures),
@@ -274,7 +303,7 @@ def parse_fulfillment(raw: dict[str, Any]) -> FulfillmentInfo:
 
 
 def gift_card_value(lines: list[dict[str, Any]]) -> Decimal:
-    """Pure: the current value of the gift cards sold among `lines` (GiftCardLineFields)."""
+    """Pure: the current value of the gift cards sold among `lines` (BesideGoodsLineFields)."""
     total = ZERO
     for line in lines:
         quantity = int(line.get("currentQuantity") or 0)
@@ -283,27 +312,87 @@ def gift_card_value(lines: list[dict[str, Any]]) -> Decimal:
     return total.quantize(CENT)
 
 
+def tip_value(lines: list[OrderLine], tip_total: Decimal) -> Decimal:
+    """Pure: the tip the order charges now: the current value of its tip lines (order_tips: the
+    tip-shaped lines making up `tip_total`, Shopify's totalTipReceivedSet). The total only tells
+    which lines are the tip: it may still count a tip refunded since, whose line is then at 0 (see
+    the module). With no line shaped as a tip among `lines` (none read), the total as it is."""
+    if not any(line.tip_shaped for line in lines):
+        return tip_total
+    found = order_tips.tip_lines(lines, tip_total)
+    return sum((order_tips.line_value(line) for line in found), ZERO).quantize(CENT)
+
+
+def refunded_tip_lines(lines: list[OrderLine]) -> set[str]:
+    """Pure: the ids of the tip-shaped lines with units taken off since the order was placed (a tip
+    refunded; or a custom item removed by an edit, which no refund lists)."""
+    return {line.id for line in lines if line.tip_shaped and line.quantity > line.current_quantity}
+
+
+def _lines(raw: dict[str, Any]) -> list[OrderLine]:
+    """The order's lines as read (BesideGoodsLineFields), for order_tips."""
+    return [
+        OrderLine(
+            id=line.get("id") or "",
+            sku=None,
+            name=line.get("name") or "",
+            quantity=int(line.get("quantity") or line.get("currentQuantity") or 0),
+            current_quantity=int(line.get("currentQuantity") or 0),
+            variant_id=gid(line.get("variant")),
+            original_unit_price=parse_money_bag(line.get("originalUnitPriceSet")),
+            discounted_unit_price=parse_money_bag(line.get("discountedUnitPriceAfterAllDiscountsSet")),
+            total_discount=None,
+            gift_card=bool(line.get("isGiftCard")),
+            requires_shipping=line.get("requiresShipping") is not False,
+        )
+        for line in nodes(raw.get("lineItems"))
+    ]
+
+
 def settlement(client: HasExecutor, order_id: str) -> Settlement | None:
-    """The order's settlement state (None: no such order); gift cards sold on every page of lines,
-    every transaction and fulfillment (settlement_lists: Rejected when Shopify will not give them all)."""
+    """The order's settlement state (None: no such order); gift cards sold and tips on every page of
+    lines, every transaction and fulfillment (settlement_lists: Rejected when Shopify will not give
+    them all); when a tip line was refunded, when each refund gave it back (`tip_refunds`)."""
     raw = client.executor.query("OrderSettlement", {"id": order_id}).get("order")
     if raw:
         raw = every_listed(client.executor, order_id, raw)
     if not raw:
         return None
-    state = parse_settlement(raw)
     info = (raw.get("lineItems") or {}).get("pageInfo") or {}
     if info.get("hasNextPage") and info.get("endCursor"):
-        more = gift_cards_sold(client, order_id, after=info["endCursor"])
-        state = replace(state, gift_cards=state.gift_cards + more)
+        more = _line_pages(client, order_id, after=info["endCursor"])
+        raw = {**raw, "lineItems": {"nodes": [*nodes(raw.get("lineItems")), *more]}}
+    state = parse_settlement(raw)
+    if refunded := refunded_tip_lines(_lines(raw)):
+        state = replace(state, tip_refunds=tip_refunds(client, order_id, refunded))
     return state
+
+
+def tip_refunds(client: HasExecutor, order_id: str, tip_lines: set[str]) -> Refunds:
+    """(processedAt, amount) of each of the order's refunds that gave back some of `tip_lines` (line
+    ids), the amount being those lines' share of it. OrderRefundedLines reads the first 20 refunds
+    and 40 lines of each: a tip refund past them is not counted, as a refund made before."""
+    raw = client.executor.query("OrderRefundedLines", {"id": order_id}).get("order") or {}
+    found: list[tuple[str | None, Decimal]] = []
+    for refund in raw.get("refunds") or []:
+        items = nodes(refund.get("refundLineItems"))
+        given = [_amount(i.get("subtotalSet")) for i in items if gid(i.get("lineItem")) in tip_lines]
+        amount = sum(given, ZERO)
+        if amount > ZERO:
+            found.append((refund.get("processedAt") or refund.get("createdAt"), amount))
+    return tuple(found)
+
+
+def _line_pages(client: HasExecutor, order_id: str, *, after: str | None = None) -> list[dict[str, Any]]:
+    """An order's lines (BesideGoodsLineFields) from `after`, a line cursor (every page after it)."""
+    lines = paginate(client.executor, "OrderGiftCardLines", ("order", "lineItems"), {"id": order_id},
+                     first=LINES_PER_PAGE, after=after)  # fmt: skip
+    return list(lines)
 
 
 def gift_cards_sold(client: HasExecutor, order_id: str, *, after: str | None = None) -> Decimal:
     """The current value of the gift cards sold on an order's lines (from `after`, a line cursor)."""
-    lines = paginate(client.executor, "OrderGiftCardLines", ("order", "lineItems"), {"id": order_id},
-                     first=LINES_PER_PAGE, after=after)  # fmt: skip
-    return gift_card_value(list(lines))
+    return gift_card_value(_line_pages(client, order_id, after=after))
 
 
 def fulfillment_cancel(client: HasExecutor, fulfillment_id: str) -> str:
@@ -337,7 +426,9 @@ class OrderTotal:
     cancelled_at: str | None
     financial_status: str | None
     current_total: Decimal | None
-    tips: Decimal = ZERO  # totalTipReceivedSet
+    # totalTipReceivedSet when listed: it may still count a tip refunded since (jobs.reconcile then
+    # reads the order's tip lines); the Settlement's tips when read from there
+    tips: Decimal = ZERO
 
 
 def orders_with_totals_since(

@@ -1,0 +1,143 @@
+"""Refunds: Order.refunds and the Refund a merchant makes in the Shopify admin (`refund`).
+
+refundCreate is not emulated (the app never refunds: the merchant does, in the admin). `refund` is
+the Python API tests and the demo refund with, as Shopify records a refund of line items: each
+line's currentQuantity goes down by the units refunded (a tip's line to 0: the current total drops
+by the tip, order_totals), the units not fulfilled yet leave their fulfillment order and go back to
+stock (restockType CANCEL), one REFUND transaction of the money given back against the order's
+first capture (else its first successful sale), and a Refund document (createdAt, processedAt,
+note, totalRefundedSet; refundLineItems with lineItem, quantity, priceSet, subtotalSet at the
+line's unit price after all discounts, totalTaxSet, restockType, restocked; transactions) listed by
+Order.refunds, oldest first. [not modelled:] refunds of shipping or duties, order adjustments, the
+refunds/create and orders/updated webhooks (a test hands the app the refund itself).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from sandbox.shopify import order_store
+from sandbox.shopify.clock import iso
+from sandbox.shopify.connections import connection
+from sandbox.shopify.order_totals import ZERO, bag, bag_amount, cents, recompute
+from sandbox.shopify.registry import Ctx, field
+
+
+@field("Order", "refunds")
+def order_refunds(order: dict, _info: GraphQLResolveInfo, first: int | None = None) -> list[dict]:
+    found = order.get("_refunds") or []
+    return found[:first] if first is not None else found
+
+
+@field("Refund", "refundLineItems")
+def refund_line_items(refund: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(refund["_lineItems"], args)
+
+
+@field("Refund", "transactions")
+def refund_transactions(refund: dict, info: GraphQLResolveInfo, **args: Any) -> dict:
+    ids = refund["_transactionIds"]
+    order = order_store.owning(info.context, ids[0]) if ids else None
+    found = [order_store.transaction(order, t) for t in ids] if order else []
+    return connection([t for t in found if t], args)
+
+
+@field("RefundLineItem", "lineItem")
+def refund_line_item_line(item: dict, info: GraphQLResolveInfo) -> dict | None:
+    order = order_store.owning(info.context, item["_lineItemId"])
+    return order_store.line(order, item["_lineItemId"]) if order else None
+
+
+def refund(
+    ctx: Ctx,
+    order: dict[str, Any],
+    quantities: dict[str, int],
+    *,
+    amount: Decimal | None = None,
+    at: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Refund `quantities` (line id -> units) of the order's lines, giving back `amount` (default:
+    the units' value after all discounts), at `at` (Shopify's DateTime; now by default). Changes
+    `order` in place (the caller saves it) and returns the Refund. ValueError for a line the order
+    does not have, more units than it has now, or money to give back with nothing paid."""
+    recompute(order)  # every line's price after all discounts, as it stands
+    when = at or iso(ctx.now())
+    items, value = [], ZERO
+    for line_id, units in quantities.items():
+        line = order_store.line(order, line_id)
+        if line is None or not 0 < units <= line["currentQuantity"]:
+            raise ValueError(f"cannot refund {units} of line {line_id}")
+        unit = bag_amount(line["discountedUnitPriceAfterAllDiscountsSet"])
+        open_units = min(units, max(0, line["currentQuantity"] - line["_fulfilled"]))
+        if open_units:  # not shipped yet: off its fulfillment order, back to stock
+            for _fo, item in order_store.fulfillment_order_lines_for(order, line_id)[:1]:
+                item["totalQuantity"] -= open_units
+                item["remainingQuantity"] = max(0, item["remainingQuantity"] - open_units)
+            if line.get("_locationId"):
+                order_store.release_stock(ctx, line["_variantId"], line["_locationId"], open_units, True)
+        line["currentQuantity"] -= units
+        value += unit * units
+        items.append(
+            {
+                "__typename": "RefundLineItem",
+                "id": order_store.new_id(ctx, "RefundLineItem"),
+                "quantity": units,
+                "priceSet": bag(unit),
+                "subtotalSet": bag(cents(unit * units)),
+                "totalTaxSet": bag(ZERO),
+                "restockType": "CANCEL" if open_units else "NO_RESTOCK",
+                "restocked": bool(open_units and line.get("_locationId")),
+                "location": None,
+                "_lineItemId": line_id,
+            }
+        )
+    money = cents(value if amount is None else amount)
+    transactions = []
+    if money > 0:
+        paid = [t for t in order["_transactions"] if t["kind"] == "CAPTURE" and t["status"] == "SUCCESS"] or [
+            t for t in order["_transactions"] if t["kind"] == "SALE" and t["status"] == "SUCCESS"
+        ]
+        if not paid:
+            raise ValueError(f"nothing was paid on {order['id']}: no money to refund")
+        made = order_store.new_transaction(ctx, "REFUND", "SUCCESS", paid[0]["gateway"], money, paid[0]["id"])
+        made["createdAt"] = made["processedAt"] = when
+        order["_transactions"].append(made)
+        transactions.append(made["id"])
+    order_store.refresh_fulfillment_order_status(order)
+    made_refund = {
+        "__typename": "Refund",
+        "id": order_store.new_id(ctx, "Refund"),
+        "createdAt": when,
+        "processedAt": when,
+        "updatedAt": when,
+        "note": note,
+        "totalRefundedSet": bag(money),
+        "duties": [],
+        "return": None,
+        "staffMember": None,
+        "_lineItems": items,
+        "_transactionIds": transactions,
+    }
+    order.setdefault("_refunds", []).append(made_refund)
+    return made_refund
+
+
+def refund_order(
+    sandbox: Any,
+    shop: str,
+    order_id: str,
+    quantities: dict[str, int],
+    *,
+    amount: Decimal | None = None,
+    at: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """`refund` on the shop's order, saved (its updatedAt now). LookupError when it has no such order."""
+    with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
+        made = refund(ctx, order, quantities, amount=amount, at=at, note=note)
+        order_store.save(ctx, order)
+    return made
