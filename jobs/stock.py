@@ -809,7 +809,10 @@ def _changes(
         sent_here = (
             old is not None and old.shopify_id == t.item_id and (old.data or {}).get("location") == location
         )
-        here = not moved and sent_here
+        # Stock control taken up again: while it was off (CONTINUE) Shopify's level moved with sales
+        # the app did not follow, so the level sent before says nothing: read before it is written
+        # (trusted, an ERP figure back at it wrote nothing and Shopify kept selling below it, DENY).
+        here = not moved and sent_here and not (stock_control.controlled(old) is False and t.base is not None)
         # Levels sent by a call never answered (jobs.stock_writer): Shopify may show one of them.
         tried = tuple((old.data or {}).get("tried") or ()) if here and old is not None else ()
         unchanged = here and old is not None and old.digest == t.target.digest() and not tried
