@@ -97,6 +97,14 @@ def _base_url(body: dict[str, Any], errors: dict[str, str]) -> str:
             errors["base_url"] = (
                 "must be an http(s) URL, e.g. https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
             )
+        elif parsed.query or parsed.fragment or value.rstrip().endswith(("?", "#")):
+            # Every call appends its path to the address: one pasted from the ERP's Swagger page
+            # (".../swagger/index.html#/") would send each call to the wrong place.
+            usable = False
+            errors["base_url"] = (
+                "must be the API's base address, without a query (?) or a fragment (#), e.g. "
+                "https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
+            )
         elif "@" in parsed.netloc:
             # It would be stored, shown and audited as typed, the password in clear with it.
             usable = False
@@ -150,6 +158,10 @@ def put_erp_connection() -> ResponseReturnValue:
         if moved and password is None and "password" not in errors:
             # Keeping the stored password for a new address would send it there on the next sync.
             errors["password"] = "is required when the address changes"  # noqa: S105
+        elif row is not None and row.username != username and password is None and "password" not in errors:
+            # Another user with the stored password: a pair nobody typed (a page opened before
+            # another admin changed both saves its old user over them), every login refused.
+            errors["password"] = "is required when the user changes"  # noqa: S105
         if errors:
             raise invalid(errors)
         before = None if row is None else {"base_url": row.base_url, "username": row.username}

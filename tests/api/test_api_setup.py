@@ -49,13 +49,16 @@ def test_erp_password_is_stored_encrypted_and_never_returned(client, settings, s
         assert decrypt(row.password_enc, settings.encryption_keys) == SECRET
     read = client.get("/api/setup/erp-connection", headers=headers(Role.VIEWER))
     assert SECRET not in read.get_data(as_text=True) and read.get_json()["password_set"] is True
-    # Saving again without a password keeps the stored one; the audit shows only "***".
+    # Saving again without a password keeps the stored one (the same user's: a new user needs its
+    # own); the audit shows only "***".
     client.put(
-        "/api/setup/erp-connection", json={**body, "username": "outro", "password": ""}, headers=headers()
+        "/api/setup/erp-connection",
+        json={**body, "base_url": "http://erp.example.test/api", "password": ""},
+        headers=headers(),
     )
     with session_scope(settings.database_url) as session:
         row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
-        assert row.username == "outro" and decrypt(row.password_enc, settings.encryption_keys) == SECRET
+        assert row.username == "integra" and decrypt(row.password_enc, settings.encryption_keys) == SECRET
     events = audit_rows(settings, shops.a, "erp_connection.saved")
     assert len(events) == 2 and events[0].after["password"] == "***"
     assert SECRET not in json.dumps([e.after for e in events])
@@ -75,6 +78,40 @@ def test_erp_connection_validation(client):
             reply = client.put(path, json=body, headers=headers()) if path.endswith("connection") else (
                 client.post(path, json=body, headers=headers()))  # fmt: skip
             assert reply.status_code == 400 and "base_url" in reply.get_json()["error"]["fields"], (url, path)
+
+
+def test_an_erp_address_with_a_query_or_fragment_is_refused(client):
+    """Pasted from the ERP's Swagger page: every call appends its path after the "#" (or the "?"),
+    so no ERP call could work with it; refused saying what the base address is."""
+    for url in (
+        "https://erp.example.com.br/smpedidovendaapi/swagger/index.html#/",
+        "https://erp.example.com.br/smpedidovendaapi?tenant=1",
+        "https://erp.example.com.br/smpedidovendaapi#",
+    ):
+        body = {"base_url": url, "username": "u", "password": "p"}
+        reply = client.put("/api/setup/erp-connection", json=body, headers=headers())
+        assert reply.status_code == 400, url
+        assert "without a query" in reply.get_json()["error"]["fields"]["base_url"]
+
+
+def test_a_changed_erp_user_needs_its_password(client, settings, shops):
+    """Another admin changed the user and its password; a page opened before saves its old user
+    with the password left blank ("keep the stored one"): that stored u1 with u2's password, a pair
+    nobody typed, refused at every login. A new user needs its password typed."""
+    url = "https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
+    first = {"base_url": url, "username": "u1", "password": "p1"}
+    assert client.put("/api/setup/erp-connection", json=first, headers=headers()).status_code == 200
+    new = {"base_url": url, "username": "u2", "password": "p2"}
+    assert client.put("/api/setup/erp-connection", json=new, headers=headers(Role.OWNER)).status_code == 200
+    stale_page = {"base_url": url, "username": "u1"}
+    stale = client.put("/api/setup/erp-connection", json=stale_page, headers=headers())
+    assert stale.status_code == 400
+    assert stale.get_json()["error"]["fields"] == {"password": "is required when the user changes"}
+    with session_scope(settings.database_url) as session:
+        row = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
+        assert (row.username, decrypt(row.password_enc, settings.encryption_keys)) == ("u2", "p2")
+    same = client.put("/api/setup/erp-connection", json={**stale_page, "username": "u2"}, headers=headers())
+    assert same.status_code == 200  # the same user keeps its stored password
 
 
 def test_saving_the_connection_resumes_units_parked_for_it(client, shops, message, rq):
