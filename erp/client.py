@@ -135,13 +135,14 @@ class ErpClient:
         overlap: timedelta = DEFAULT_OVERLAP,
         retry: RetryPolicy | None = None,
         names: Names = NAMES,
+        on_login: Callable[[], None] | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         if overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
         self.transport = Transport(base_url, username, password, session=session, timeout=timeout,
-                                   retry=retry, names=names)  # fmt: skip
+                                   retry=retry, names=names, on_login=on_login)  # fmt: skip
         self.page_size = page_size
         self.overlap = overlap
         self.names = names

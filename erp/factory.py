@@ -10,11 +10,13 @@ with MappingMissing("erp_connection") until the merchant fills in the connection
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from erp.address import policy_for
 from erp.client import ErpClient
@@ -22,11 +24,38 @@ from ledger import erp_place, fence
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
-from ledger.models import ErpConnection
+from ledger.models import ErpConnection, utcnow
 from settings import get_settings
+
+log = logging.getLogger(__name__)
 
 ENV_USER = "CONSINCO_USER"
 ENV_PASSWORD = "CONSINCO_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
+
+
+def verified(shop_id: int, connection: tuple[str, str, bytes], database_url: str | None = None) -> None:
+    """A login with the shop's stored address, user and password succeeded: the connection is
+    verified (ErpConnection.verified_at), once, and only while the row still holds what the
+    client logged in with (a save since cleared it: the new values are not proven yet). A database
+    failure is logged, never the run's: the next login tries again."""
+    base_url, username, password_enc = connection
+    try:
+        with session_scope(database_url) as session:
+            session.execute(
+                update(ErpConnection)
+                .where(
+                    ErpConnection.shop_id == shop_id,
+                    ErpConnection.base_url == base_url,
+                    ErpConnection.username == username,
+                    ErpConnection.password_enc == password_enc,
+                    ErpConnection.verified_at.is_(None),
+                )
+                .values(verified_at=utcnow(), updated_at=ErpConnection.updated_at)  # (not a save)
+                .execution_options(synchronize_session=False)
+            )
+    except SQLAlchemyError as exc:
+        log.warning("erp: the connection of shop %s logged in, not recorded as verified (%s)", shop_id,
+                    type(exc).__name__)  # fmt: skip
 
 
 def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -> ErpClient:
@@ -50,6 +79,7 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
         policy = policy_for(settings)
         if policy is not None:
             options["session"] = policy.protect(options.get("session"))
+        options.setdefault("on_login", lambda: verified(shop_id, found, database_url))
         return ErpClient(base_url, username, decrypt(password_enc), **options)
     fallback = _fallback()
     if fallback is not None:

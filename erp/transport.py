@@ -64,8 +64,10 @@ class Transport:
         retry: RetryPolicy | None = None,
         names: Names = NAMES,
         clock: Callable[[], float] = time.monotonic,
+        on_login: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
+        self._on_login = on_login  # told after each login the server accepted (erp.factory)
         self.username = username
         self._password = password
         self.session = session or requests.Session()
@@ -117,6 +119,8 @@ class Transport:
         self._expires_at = self._clock() + max(0.0, lifetime - min(REFRESH_MARGIN, lifetime / 10))
         self.logins += 1
         logger.info("consinco: logged in as %s (token valid %ss)", self.username, int(lifetime))
+        if self._on_login is not None:
+            self._on_login()
         return self._token
 
     # ------------------------------------------------------------------ calls

@@ -136,18 +136,23 @@ def _link_cancelled() -> Any:
 def same_erp_shops(session: Any, shop_id: int) -> set[int]:
     """`shop_id` and every installed shop on its ERP (one query): by ledger.erp_place's rule, as a
     setup move and a hand link tell it (http and https of one host, a default port written or
-    not, are one Consinco)."""
+    not, are one Consinco). Another shop only once its own credentials logged in there
+    (ErpConnection.verified_at): the address alone is typed, and an admin of another store typing
+    this ERP's with made-up credentials made its orders, never posted, hold back this store's stock."""
     rows = session.execute(
-        select(Shop.id, Shop.status, ErpConnection.base_url).outerjoin(
+        select(Shop.id, Shop.status, ErpConnection.base_url, ErpConnection.verified_at).outerjoin(
             ErpConnection, ErpConnection.shop_id == Shop.id
         )
     ).all()
-    address = {shop: _place(erp_address(url)) for shop, _status, url in rows}
+    address = {shop: _place(erp_address(url)) for shop, _status, url, _verified in rows}
     mine = address.get(shop_id)
     return {shop_id} | {
         shop
-        for shop, status, _url in rows
-        if mine is not None and address[shop] == mine and status != ShopStatus.UNINSTALLED.value
+        for shop, status, _url, verified in rows
+        if mine is not None
+        and address[shop] == mine
+        and status != ShopStatus.UNINSTALLED.value
+        and verified is not None
     }
 
 

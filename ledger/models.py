@@ -226,6 +226,11 @@ class ErpConnection(Base):
     # Bumped by every move to another ERP (back to one seen before too): a flow run notes it when
     # it builds its ERP client and moves no ERP cursor when it changed since (ledger.fence).
     moves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When a login with this address, user and password first succeeded (erp.factory: the client's
+    # first login); None since any of them changed. "The same ERP" as another store's is told from
+    # the typed address alone: another store's pending orders count against this one's stock only
+    # once its own credentials logged in there (jobs.stock_pending.same_erp_shops).
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

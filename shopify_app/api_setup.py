@@ -168,6 +168,8 @@ def put_erp_connection() -> ResponseReturnValue:
         if row is None:
             row = ErpConnection(shop_id=g.shop.id, base_url=base_url, username=username, password_enc=b"")
             session.add(row)
+        if (row.base_url, row.username) != (base_url, username) or password is not None:
+            row.verified_at = None  # proven again by the next login (erp.factory.verified)
         row.base_url, row.username = base_url, username
         if password is not None:
             row.password_enc = encrypt(password, app_settings().encryption_keys)

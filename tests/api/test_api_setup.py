@@ -12,7 +12,7 @@ from ledger import shop_settings
 from ledger.crypto import decrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
-from ledger.models import AuditEvent, ErpConnection, Message, Role, Shop
+from ledger.models import AuditEvent, ErpConnection, Message, Role, Shop, utcnow
 from shopify_app.frontend import I18N_DIR
 
 from .conftest import headers, queued, save_location_set
@@ -101,8 +101,12 @@ def test_a_changed_erp_user_needs_its_password(client, settings, shops):
     url = "https://erp.example.com.br/smpedidovenda/smpedidovendaapi"
     first = {"base_url": url, "username": "u1", "password": "p1"}
     assert client.put("/api/setup/erp-connection", json=first, headers=headers()).status_code == 200
+    with session_scope(settings.database_url) as session:  # u1's login was accepted (erp.factory)
+        session.query(ErpConnection).filter_by(shop_id=shops.a).update({"verified_at": utcnow()})
     new = {"base_url": url, "username": "u2", "password": "p2"}
     assert client.put("/api/setup/erp-connection", json=new, headers=headers(Role.OWNER)).status_code == 200
+    with session_scope(settings.database_url) as session:  # u2 not proven yet
+        assert session.query(ErpConnection.verified_at).filter_by(shop_id=shops.a).scalar() is None
     stale_page = {"base_url": url, "username": "u1"}
     stale = client.put("/api/setup/erp-connection", json=stale_page, headers=headers())
     assert stale.status_code == 400

@@ -539,7 +539,7 @@ def test_an_uninstalled_shops_order_and_the_same_erp_written_otherwise_are_told_
         session.execute(
             update(ErpConnection)
             .where(ErpConnection.shop_id == c.shop_id)
-            .values(base_url=ErpConnection.base_url + "/")
+            .values(base_url=ErpConnection.base_url + "/", verified_at=utcnow())  # (its login's)
         )
     add_pending_order(b, 9402, 1, [{"sku": "P4E1", "quantity": 2}])
     add_pending_order(c, 9403, 1, [{"sku": "P4E1", "quantity": 5}])

@@ -43,6 +43,34 @@ def test_client_from_the_ledger_with_decrypted_password(
     assert login.last_request.json() == {"user": "ecommerce", "password": "s3cret"}
 
 
+def test_the_first_login_the_erp_accepts_verifies_the_connection_and_a_refused_one_does_not(
+    env, database_url, requests_mock, monkeypatch
+) -> None:
+    """ErpConnection.verified_at: what tells a store truly on an ERP from an address typed alone
+    (jobs.stock_pending.same_erp_shops); set by the first login the ERP accepts, never by a refused
+    one, and not over a row saved since the client was built (the new values are not proven)."""
+    monkeypatch.delenv("CONSINCO_USER", raising=False)
+    shop_id = _shop(database_url, connection=True)
+
+    def verified_at():
+        with session_scope(database_url) as session:
+            return session.query(ErpConnection.verified_at).filter_by(shop_id=shop_id).scalar()
+
+    requests_mock.post(API + "Auth/Login", status_code=401, json={"mensagem": "login recusado"})
+    with pytest.raises(Exception):  # noqa: B017 (the refusal's class is the client's business)
+        erp.for_shop(shop_id).get_order(1001)
+    assert verified_at() is None
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "PedidoVenda/1001", json=ORDER)
+    stale = erp.for_shop(shop_id)
+    with session_scope(database_url) as session:  # saved again meanwhile: another user
+        session.query(ErpConnection).filter_by(shop_id=shop_id).update({"username": "outro"})
+    stale.get_order(1001)
+    assert verified_at() is None
+    erp.for_shop(shop_id).get_order(1001)
+    assert verified_at() is not None
+
+
 def test_missing_connection_is_mapping_missing(env, database_url, monkeypatch) -> None:
     monkeypatch.delenv("CONSINCO_USER", raising=False)
     monkeypatch.delenv("CONSINCO_PASSWORD", raising=False)
