@@ -19,8 +19,11 @@ second request beside it; for a key it failed on its side the executor walks the
 renewed keys (shopify_app.admin_api.idempotency.renewed_key) and finds the renewal it sent, if any.
 - Answered (its levels, or userErrors): the note is forgotten and the pass goes on. Whatever the
   request applied is the starting point, never overwritten later: its items with a "stock" binding
-  carry its levels as `tried` (noted with it) and are written compare-and-swap, those without one
-  are read first (jobs/stock_writer.py).
+  at that location take its levels as `sent` when it applied them (`_taken`: Shopify showed them
+  from the call on, so a drop since is measured from there, not from the level before the call, and
+  a sale not known yet is kept out once), lose them from `tried` when it applied nothing, and keep
+  them as `tried` when the answer says neither (another input under the key); they are written
+  compare-and-swap, those without one read first (jobs/stock_writer.py).
 - Still in progress, or no answer again (a timeout, a 5xx): the note stays, its SKUs are left out
   of this pass (nothing else is sent for them while it may apply) and the pass ends transient with
   its watermark kept, so RQ's retry, or the next pass, asks again.
@@ -92,8 +95,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from jobs import stock_reread, stock_vacate
+from jobs.price_map import POLICY_DENY
+from jobs.stock_map import LevelTarget
 from ledger import bindings, trace
-from ledger.bindings import BindingRow
+from ledger.bindings import STOCK_KIND, BindingRow
 from ledger.db import session_scope
 from ledger.digest import digest
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -371,7 +376,7 @@ def _put_right(
     for location, sku, entry in _entries(data):
         holder = holders.get(location)
         if holder == company:
-            continue  # its own level at its own location: its pass writes it (the entry is "tried")
+            continue  # its own level at its own location: its pass writes it (`_taken`: its binding)
         if holder is not None:  # a raise or fall of a known size when applied with a compare
             was = entry.get("changeFromQuantity")
             known = answer is Applied.YES and was is not None
@@ -430,10 +435,51 @@ def _ask(
     with session_scope() as session:
         forget(session, shop_id, company, key)
         _reread_held(session, shop_id, company, data)
+        _taken(session, shop_id, company, data, answer)
         _settle(
             session, shop_id, f"{company}:{key}", f"answered when asked about again: {answer.value} applied"
         )
     return answer
+
+
+def _taken(session: Session, shop_id: int, company: int, data: dict[str, Any], answer: Applied) -> None:
+    """An answered call on the "stock" bindings of its levels: those bound to the same item at the
+    call's location that still hold its level as `tried` (nothing confirmed there since).
+    Applied: as an accepted write's, the level becomes "sent" and its digest (one kept due stays
+    due: jobs.stock_writer.keep_due), the call's time "at", and `tried` goes (every call before it
+    was answered before it was sent). A stale answer or a level read later is then measured from
+    what Shopify really showed (jobs.stock_writer._keep_unexplained_drops): left only "tried", the
+    drop was measured from the level before the call, and a sale not known yet was given back after
+    a raise (oversold) or kept out with the fall after one (undersold); and an ERP figure back at
+    the level before the call is written, not taken as unchanged. The call's time, not the
+    answer's: Shopify ran it after, and nothing sold there in between (with a compare, a sale would
+    have made it stale; without one, the item was not stocked there yet). The level computed, when
+    Shopify's ceiling capped it, is not in the call: the digest is the level sent, so that SKU is
+    sent once more, compare-and-swap. Applied nothing: the level leaves `tried`, as a refused
+    call's does (jobs.stock_writer._untry). Another input under the key (UNKNOWN): kept as `tried`,
+    Shopify may show it."""
+    if answer is Applied.UNKNOWN:
+        return
+    entries = {f"{company}:{sku}": (location, entry) for location, sku, entry in _entries(data)}
+    rows = []
+    for key, b in bindings.get_many(session, shop_id, STOCK_KIND, list(entries)).items():
+        location, entry = entries[key]
+        known = dict(b.data or {})
+        tried = list(known.get("tried") or [])
+        level = entry.get("quantity")
+        here = b.shopify_id == entry.get("inventoryItemId") and known.get("location") == location
+        if not here or level not in tried:
+            continue
+        mark = b.digest
+        if answer is Applied.YES:
+            known.update(sent=level, at=_noted_at(data).isoformat())
+            known.pop("tried")
+            mark = None if mark is None else LevelTarget(level, POLICY_DENY).digest()
+        else:
+            tried.remove(level)
+            known["tried"] = tried
+        rows.append(BindingRow(key, b.shopify_id, mark, known))
+    bindings.upsert_many(session, shop_id, STOCK_KIND, rows)
 
 
 def _unasked(company: int, data: dict[str, Any], exc: Exception) -> Transient:
@@ -470,6 +516,7 @@ def _refused(
     with session_scope() as session:
         forget(session, shop_id, company, key)
         _reread_held(session, shop_id, company, data)
+        _taken(session, shop_id, company, data, Applied.NO)
         _settle(session, shop_id, f"{company}:{key}", f"refused as a whole: message stock:{company}:{batch}")
         message = trace.begin(
             session,

@@ -17,7 +17,11 @@ level does not refuse every round of its batch and stop the company's later batc
 Shopify shows it, named on the batch's message (`moving`, with its words) and kept due for the
 next pass as a level refused as a whole is; the rest of the batch is written. A drop ending
 exactly at a level an earlier pass sent without ever hearing back (its "stock" binding's "tried",
-noted before each call: Shopify applied it and the answer was lost) is that write, not a sale.
+noted before each call: Shopify applied it and the answer was lost) is that write, not a sale. A
+call the next pass learns was applied, asking Shopify about it (jobs.stock_in_flight), is an
+accepted write: its level is the binding's "sent" from the call's time, so a sale since, not known
+yet, is measured from what Shopify showed, not from the level before the call (which gave such a
+sale back after a raise, and kept the fall out again with it after a fall).
 Entries Shopify already shows at the target are not written at all. Each send carries an @idempotent key
 derived from its content and the batch message's attempt (the same levels sent again by a later
 pass are a new operation). Shopify's answers about the key itself (a request under it still in
@@ -453,7 +457,8 @@ class BatchWriter:
     ) -> None:
         """Before the call, committed: each level about to be sent, added to its "stock" binding's
         "tried" (if Shopify applies it and the answer is lost, the next pass knows the level as
-        its own write; an accepted write's binding is written anew, without "tried"), and the call
+        its own write; an accepted write's binding is written anew, without "tried", as is one the
+        next pass learns was applied: jobs.stock_in_flight._taken), and the call
         itself, key and exact input, so the next pass asks Shopify about it under the same key
         before sending anything else for its items (jobs.stock_in_flight). The round before was
         answered (userErrors: none applied), so its note goes."""
@@ -556,7 +561,8 @@ class BatchWriter:
         remembers it: the SKU's next computation (its ERP row moving, as the order's own
         reservation does, or a recheck) counts the order by then known instead. A drop ending
         exactly at a level an earlier pass sent without hearing back (`tried`) is that write,
-        applied with its answer lost (a timeout, the worker gone): no sale."""
+        applied with its answer lost (a timeout, the worker gone): no sale. Once asked about and
+        known applied, that write's level is `before` itself (jobs.stock_in_flight._taken)."""
         stale = [live[s] for s in skus if live[s].stale_from is not None and live[s].expected is not None]
         if not stale:
             return
