@@ -15,6 +15,7 @@ jobs.order_events.unit_key; back on an ERP it was on before, that ERP's own agai
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,6 +50,8 @@ from shopify_app.api_common import (
 from shopify_app.api_settings import effective_settings
 from shopify_app.enqueue import resume_parked, retry_auth_failed
 from shopify_app.roles import require_role
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 
@@ -273,6 +276,9 @@ def put_store_link() -> ResponseReturnValue:
     )
     if errors:
         raise invalid(errors)
+    checked = _erp_lists(nro_empresa, nro_segmento, errors)
+    if errors:
+        raise invalid(errors)
     with db() as session:
         lock_shop_row(session, g.shop.id)  # a second save at once waits, then changes this one's row
         old = session.scalars(select(StoreLink).where(StoreLink.shop_id == g.shop.id)).one_or_none()
@@ -291,7 +297,30 @@ def put_store_link() -> ResponseReturnValue:
         locations = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, "location")]
         gids = [code for code in locations if not code.isdigit()]
         resumed += resume_parked(session, g.shop.id, "location", gids, flow="orders")
-        return jsonify({**_store_link_json(link), "resumed": resumed})
+        return jsonify({**_store_link_json(link), "resumed": resumed, "erp_checked": checked})
+
+
+def _erp_lists(nro_empresa: int, nro_segmento: int, errors: dict[str, str]) -> bool:
+    """Whether the ERP lists the company and the segment (each one it does not list named in
+    `errors`), asked with the shop's saved connection; False when it could not be asked (none saved
+    yet, the ERP down): the link is saved on its numbers alone and the answer says so
+    (`erp_checked`), as a location set Shopify could not check is. A mistyped segment saved would
+    have the prices flow read a pair the ERP does not sell in, from the start."""
+    try:
+        client = api_upstream.erp_client(g.shop.id, app_settings())
+        try:
+            companies = api_upstream.call(api_upstream.ERP, client.companies)
+            segments = api_upstream.call(api_upstream.ERP, client.segments)
+        finally:
+            client.close()
+    except ApiError as exc:
+        log.info("store link of shop %s saved unchecked: %s", g.shop.id, exc.message)
+        return False
+    if nro_empresa not in {c.nro_empresa for c in companies}:
+        errors["nro_empresa"] = f"the ERP lists no company {nro_empresa}"
+    if nro_segmento not in {seg.nro_segmento for seg in segments}:
+        errors["nro_segmento"] = f"the ERP lists no segment {nro_segmento}"
+    return True
 
 
 @bp.get("/status")

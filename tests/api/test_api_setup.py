@@ -470,6 +470,38 @@ def test_accepting_authorized_payments_resumes_the_orders_waiting_for_payment(
     assert again.get_json()["resumed"] == 0  # unchanged: nothing to resume
 
 
+def test_a_store_link_the_erp_does_not_list_is_refused_and_one_it_cannot_check_is_said(client, monkeypatch):
+    """A mistyped segment was saved as typed: the prices flow then read a pair the ERP does not sell
+    in, from the start. The saved connection's ERP is asked; when it cannot be (none saved yet, the
+    ERP down) the link is saved on its numbers and the answer says it was not checked."""
+    from types import SimpleNamespace
+
+    from shopify_app import api_upstream
+
+    erp = SimpleNamespace(
+        companies=lambda: [SimpleNamespace(nro_empresa=1)],
+        segments=lambda: [SimpleNamespace(nro_segmento=2)],
+        close=lambda: None,
+    )
+    monkeypatch.setattr(api_upstream, "erp_client", lambda *a, **k: erp)
+    typo = client.put(
+        "/api/setup/store-link", json={"nro_empresa": 77, "nro_segmento": 99}, headers=headers()
+    )
+    assert typo.status_code == 400
+    assert typo.get_json()["error"]["fields"] == {
+        "nro_empresa": "the ERP lists no company 77",
+        "nro_segmento": "the ERP lists no segment 99",
+    }
+    assert client.get("/api/setup/store-link", headers=headers()).get_json()["configured"] is False
+    good = client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 2}, headers=headers())
+    assert good.status_code == 200 and good.get_json()["erp_checked"] is True
+    monkeypatch.undo()  # no ERP connection saved: not checked, saved and said so
+    unchecked = client.put(
+        "/api/setup/store-link", json={"nro_empresa": 5, "nro_segmento": 6}, headers=headers()
+    )
+    assert unchecked.status_code == 200 and unchecked.get_json()["erp_checked"] is False
+
+
 def test_store_link_location_mappings_and_status(client, shops, message, rq):
     parked = message(shops.a, "stock", "stock-1", error=MappingMissing("location", "3"))
     assert client.get("/api/setup/status", headers=headers()).get_json()["complete"] is False
