@@ -208,6 +208,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "code_max": [100, 255],
         "company": [5],
         "nro_empresa": [5],
+        "nro_segmento": [6],
         "other.nro_empresa": [6],
         "row.location_id": ["gid://shopify/Location/4"],
         "repeated": ["PIX"],  # ledger.mappings._twice: a name a line before it mapped
