@@ -100,10 +100,19 @@ class ErpOrderRead:
 
     @property
     def at_register(self) -> bool:
-        """A register sale: sold at a Shopify POS register (`sold_at_pos`) with nothing left to ship
-        or deliver (`left_to_deliver`): paid and handed over at the counter, its NFC-e issued there.
-        A POS sale shipped to the customer is not: nobody picked it at the counter."""
-        return self.sold_at_pos and not self.left_to_deliver
+        """A register sale: sold at a Shopify POS register (`sold_at_pos`) with nothing to ship or
+        deliver: paid and handed over at the counter, its NFC-e issued there. A POS sale shipped to
+        the customer is not, whether or not it is still to ship: nobody handed it over at the
+        counter, so no NFC-e was issued for it there. One the store shipped from Shopify before its
+        import ran (its webhooks lost) read as handed over and was skipped as a till sale: goods
+        gone with no fiscal document and nobody told; it is refused for a person now, as a web order
+        handled in Shopify is (jobs.order_kinds.refuse_handled_in_shopify)."""
+        shipped = any(not line.removed for line in self.order.shipping_lines)
+        return self.sold_at_pos and not any(
+            (f.status or "").upper() != "CANCELLED"
+            and (f.method_type in DELIVERED or (f.method_type is None and shipped))
+            for f in self.order.fulfillment_orders
+        )
 
     @property
     def handed_over_at_register(self) -> list[FulfillmentOrder]:
@@ -119,12 +128,13 @@ class ErpOrderRead:
 
     @property
     def location_ids(self) -> list[str]:
-        """Locations of the order's fulfillment orders, first one first (no duplicates): the live
-        ones before any CLOSED or CANCELLED (moved away, merged, removed), which only count when
-        nothing else is left."""
+        """Locations of the order's live fulfillment orders, first one first (no duplicates); those
+        CLOSED or CANCELLED (moved away, merged, removed) only when nothing else is left
+        (`live_fulfillment_orders`). Listed after the live ones, a location the order was moved
+        away from gave the order its company when the one it ships from now had none mapped:
+        picked, reserved and invoiced at the store it left, not the store link's company."""
         seen: list[str] = []
-        live = self.live_fulfillment_orders
-        for fulfillment_order in live + [f for f in self.order.fulfillment_orders if f not in live]:
+        for fulfillment_order in self.live_fulfillment_orders:
             if fulfillment_order.location_id and fulfillment_order.location_id not in seen:
                 seen.append(fulfillment_order.location_id)
         return seen

@@ -65,3 +65,20 @@ def test_an_order_moved_many_times_goes_to_the_company_of_its_open_fulfillment_o
     world.drain()
     [erp_order] = world.erp_orders_for(gid)
     assert erp_order["nroempresa"] == 2, world.message(gid).error_text
+
+
+def test_an_order_moved_to_an_unmapped_location_goes_to_the_store_links_company(world):
+    """The store is linked to company 2, its location A mapped to company 1; the order is moved from
+    A to location B, which no company is mapped to: it ships for the store link's company, as any
+    order from an unmapped location does. The CLOSED fulfillment order left at A gave it company 1:
+    picked, reserved and invoiced at the store it was moved away from, nobody told."""
+    from ledger.models import StoreLink
+
+    with session_scope() as session:
+        session.query(StoreLink).filter(StoreLink.shop_id == world.shop_id).update({"nro_empresa": 2})
+    other = _other_location(world)
+    gid = world.place([(world.sku(0), 1)])
+    _move_to(world, gid, other)
+    world.drain()
+    [erp_order] = world.erp_orders_for(gid)
+    assert erp_order["nroempresa"] == 2

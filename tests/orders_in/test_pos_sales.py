@@ -117,7 +117,9 @@ def _read(*fulfillment_orders: tuple[str, str | None], shipping: bool = True):
         ([("OPEN", "SHIPPING")], True, False),  # ship to customer
         ([("OPEN", "LOCAL")], True, False),  # the store's own delivery
         ([("ON_HOLD", "SHIPPING")], True, False),  # held, still to ship
-        ([("CLOSED", "SHIPPING")], True, True),  # shipped by the store already: nothing left
+        # shipped by the store from Shopify before its import: no NFC-e at the counter, not a till
+        # sale (refused for a person as handled in Shopify)
+        ([("CLOSED", "SHIPPING")], True, False),
         ([("OPEN", None)], True, False),  # no method given, a shipping line: to ship
         ([("OPEN", None)], False, True),  # no method given, nothing to ship
     ],
@@ -136,3 +138,29 @@ def test_ship_and_carry_is_told_apart_from_a_register_sale_and_from_a_shipped_on
         refuse_ship_and_carry(_read(("CLOSED", "RETAIL"), ("OPEN", "SHIPPING")))
     assert refused.value.code == "POS_SHIP_AND_CARRY"
     assert refused.value.words == ("pos_ship_and_carry", {"order": "#1001", "location": "Loja Centro"})
+
+
+def test_a_pos_ship_to_customer_sale_shipped_in_shopify_before_its_import_is_refused_for_a_person(
+    world, monkeypatch
+):
+    """POS "Ship to customer": nothing handed over at the counter, so no NFC-e issued there. Its
+    webhooks lost, the store ships it from Shopify; the reconciliation enqueues its import. It read
+    as a till sale (nothing left to ship) and was skipped, "its NFC-e was issued there", the goods
+    gone with no fiscal document; it is refused for a person now, as a web order handled in Shopify."""
+    from datetime import timedelta
+
+    from jobs import reconcile
+    from jobs.worker import run_worker
+    from tests.orders_in.test_handled_in_shopify import _fulfil, _lose_webhooks
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    gid = pos_sale(world, [{"sku": world.sku(0), "quantity": 1}], "ship", shipping="SEDEX")
+    _lose_webhooks(world)
+    _fulfil(world, gid)
+    _lose_webhooks(world)
+    reconcile.run(world.shop_id, stock_sample=1)
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    assert world.erp_orders_for(gid) == []
+    message = world.message(gid)
+    assert message.status == MessageStatus.FAILED.value
+    assert message.error_detail["code"] == "HANDLED_IN_SHOPIFY"
