@@ -860,6 +860,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "come for that line, so Retry gets the same answer while it is on the order.",
         ),
     ),
+    "DELIVERY_NOW_PICKUP": (
+        (
+            "O pedido virou uma retirada na loja na Shopify depois de ir ao ERP, mas a API do ERP não "
+            "muda o tipo de entrega de um pedido: no ERP ele segue como entrega, com o endereço na "
+            "observação.",
+            "The order became a pickup at the store in Shopify after it went to the ERP, but the ERP's "
+            "API does not change an order's delivery type: in the ERP it is still a delivery, the address "
+            "in its observation.",
+        ),
+        (
+            "Mude o pedido para retirada no ERP e avise o motorista, depois use “Marcar como resolvida”; "
+            "ou volte a entrega na Shopify (a mensagem se encerra).",
+            "Make the order a pickup in the ERP and tell the driver, then use “Mark as handled”; or make "
+            "it a delivery again in Shopify (the message closes).",
+        ),
+    ),
     "DELIVERY_ADDRESS_NOT_SENT": (
         (
             "O endereço ou o horário de entrega mudou na Shopify, mas o pedido no ERP já está em separação "

@@ -544,6 +544,15 @@ WORDS: dict[str, Text] = {
         "{target}: change its picking to {current}, or add {target} in Shopify",
     ),
     # delivery address (jobs.order_edits.address); {delivery} is the new delivery's own text
+    # a delivery Shopify shows as a pickup now, its ERP order still delivering (jobs.order_edits.address)
+    "address_now_pickup_erp_delivers": (
+        "o pedido {name} da Shopify agora é uma retirada na loja, mas o pedido {nro} no ERP ainda é uma "
+        "entrega (tipoEntrega E, a observação com o endereço): mude-o para retirada no ERP e avise o "
+        "motorista, depois use “Marcar como resolvida”; ou volte a entrega na Shopify (a nota se encerra)",
+        "Shopify order {name} is a pickup at the store now, but ERP order {nro} still delivers it "
+        "(tipoEntrega E, its observation the delivery address): make it a pickup in the ERP and tell the "
+        "driver, then Mark as handled; or make it a delivery again in Shopify (this clears)",
+    ),
     "address_not_sent": (
         "O endereço ou horário de entrega do pedido {name} foi alterado na Shopify, mas o pedido {nro} do "
         "ERP {state}, então ele NÃO foi alterado no ERP: a observação ainda traz o endereço ou horário "

@@ -311,6 +311,11 @@ WORDS: dict[str, Text] = {
         "O pedido {nro} está cancelado no ERP: nenhuma entrega a mudar",
         "ERP order {nro} is cancelled in the ERP: no delivery to change",
     ),
+    # a delivery flagged as a pickup now (jobs.order_edits.address._now_pickup), a delivery again
+    "address_delivery_again": (
+        "O pedido voltou a ser uma entrega, como o pedido no ERP a faz: nada a enviar ao ERP",
+        "The order is a delivery again, as its ERP order delivers it: nothing to send to the ERP",
+    ),
     "address_now_pickup": (
         "O pedido agora é uma retirada: nenhum endereço de entrega a enviar ao ERP",
         "The order is a pickup now: no delivery address to send to the ERP",

@@ -125,6 +125,10 @@ IN_ERP = "in_erp"  # in a record of a change flagged or refused: the delivery th
 # a transient failure or a refusal must still tell the team, not clear the flag quietly.
 BACK_AFTER_HANDLED = "back_after_handled"
 PICKUP = "a pickup"  # what `_settle` says an order whose delivery became a pickup is now
+# The record of a delivery Shopify shows as a pickup now, the team told its ERP order still
+# delivers (`_now_pickup`): told once, until the order is a delivery again.
+PICKUP_TOLD = "pickup_told"
+DELIVERY_AGAIN = "a delivery again, as its ERP order delivers it"
 TOO_LATE = {
     "S": ("PEDIDO_EM_SEPARACAO", "is already being separated (em separação)"),
     "F": ("PEDIDO_FATURADO", "is already invoiced (faturado)"),
@@ -186,9 +190,24 @@ def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> st
         # or linked before it was), or read from other attributes (the setting changed): `check`
         # records it as it is now, once (its baseline: nothing sent).
         slot = _slot_record(webhook_attributes(payload), keys)
-        if all(recorded.get(key) == value for key, value in slot.items()):
+        if all(recorded.get(key) == value for key, value in slot.items()) and not _pickup_turn(
+            recorded, payload
+        ):
             return "already"
     return check(shop_id, num)
+
+
+def _pickup_turn(recorded: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether the webhook's shipping lines read as a pickup (order_map.PICKUP_WORDS: a shipping
+    line changed to the store's pickup rate, "Retirada na loja") while the record delivers and no
+    person was told yet, or read as none while one was (the flag to clear): what the address and
+    slot do not show, so `check` reads the order (`_now_pickup`)."""
+    if recorded.get("where") in (None, digest(None)):
+        return False
+    lines = [line for line in payload.get("shipping_lines") or [] if isinstance(line, dict)]
+    words = [f"{line.get('title') or ''} {line.get('code') or ''}".lower() for line in lines]
+    pickup = any(word in text for text in words for word in order_map.PICKUP_WORDS)
+    return pickup != bool(recorded.get(PICKUP_TOLD))
 
 
 def after_hand_link(shop_id: int, order_id: str | int) -> str:
@@ -243,16 +262,25 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         nothing = delivery_text(order) is None and not _pickup_slot(recorded, order, keys)
         cancelled = order.cancelled_at or link.cancelled_at or link.erp_status == "C"
         same = recorded is not None and _same(recorded, now)
+        delivered = recorded is not None and recorded.get("where") not in (None, digest(None))
+        told = bool(recorded and recorded.get(PICKUP_TOLD))
+        if nothing and delivered and not cancelled and not told:
+            assert recorded is not None
+            return _now_pickup(session, shop_id, num, link, order, recorded, now)
         if (same and not again) or nothing or cancelled:
             kept = now
-            if nothing and recorded is not None and recorded.get("where") not in (None, digest(None)):
+            if nothing and delivered:
                 # a delivery Shopify shows as a pickup now: its ERP order still delivers (tipoEntrega
                 # E) where the record says, so the record keeps that delivery (taken for a pickup's,
                 # the next slot change would send the pickup's obsPedido, the address left out)
+                assert recorded is not None
                 kept = {**now, **{key: recorded[key] for key in ("address", "where") if key in recorded}}
+                kept |= {PICKUP_TOLD: True} if told else {}
             _remember(session, shop_id, num, kept)
-            if nothing or cancelled:  # a pickup (its address), or nothing to deliver: nothing to send
+            if cancelled or (nothing and not told):  # nothing to deliver: nothing to send
                 _settle(session, shop_id, num, link, PICKUP if nothing else "cancelled")
+            elif same and told:  # a delivery again, where the ERP order delivers: the flag is moot
+                _settle(session, shop_id, num, link, DELIVERY_AGAIN)
             return "already"
         if recorded is None and not again:  # the baseline (module docstring): no ERP call
             _remember(session, shop_id, num, now)
@@ -271,6 +299,41 @@ def _check(shop_id: int, num: str, again: bool) -> str:
         return run_classified(
             session, message, lambda: _send(session, shop_id, link, message, order, told, back, lock, keys)
         )
+
+
+def _now_pickup(
+    session: Session,
+    shop_id: int,
+    num: str,
+    link: OrderLink,
+    order: Order,
+    recorded: dict[str, Any],
+    now: dict[str, Any],
+) -> str:
+    """A delivery Shopify shows as a pickup now (the customer collects it; its shipping line changed
+    to the store's pickup rate): its ERP order still delivers (tipoEntrega E, obsPedido "Entrega:
+    <address>"), and the API takes no delivery type in an edit. So a person is told, once: the
+    order flagged and its message failed, the record keeping the delivery the ERP holds
+    (PICKUP_TOLD). Before, the record was settled quietly and the driver went to the house while
+    the customer waited at the store."""
+    gid = order_map.order_gid(num)
+    message = trace.begin(session, shop_id, FLOW, unit_key(num), SHOPIFY_TO_ERP, shopify_id=gid,
+                          search=[num, link.shopify_order_name], job_id=current_job_id())  # fmt: skip
+    nro = link.nro_pedvenda
+    explanation = (
+        f"Shopify order {order.name} is a pickup at the store now, but ERP order {nro} still delivers it "
+        "(tipoEntrega E, its observation the delivery address): make it a pickup in the ERP and tell the "
+        "driver, then Mark as handled; or make it a delivery again in Shopify (this clears)"
+    )
+    words = ("address_now_pickup_erp_delivers", {"name": order.name, "nro": nro})
+    order_notes.put(link, FLOW, explanation, topic=TOPIC, words=words)
+    link.updated_at = utcnow()
+    held = {key: recorded[key] for key in ("address", "where") if key in recorded}  # what the ERP delivers
+    kept = {**now, **held, PICKUP_TOLD: True}
+    _remember(session, shop_id, num, kept, message)
+    refusal = Rejected(explanation, system="app", code="DELIVERY_NOW_PICKUP", detail={"nro_pedvenda": nro},
+                       words=words)  # fmt: skip
+    return trace.fail(session, message, refusal).value
 
 
 def _pickup_slot(recorded: dict[str, Any] | None, order: Order, keys: Sequence[str]) -> bool:
@@ -562,12 +625,18 @@ def _settle(session: Session, shop_id: int, num: str, link: OrderLink, now: str)
     clear_note(link)
     message = _message(session, shop_id, FLOW, unit_key(num))
     if message is not None and message.status not in (MessageStatus.DONE.value, MessageStatus.SKIPPED.value):
-        trace.skip(
-            session,
-            message,
-            f"the order is {now} now: no delivery address to send to the ERP",
-            words=("address_now_pickup" if now == PICKUP else "address_now_cancelled", {}),
+        why = (
+            f"the order is {now}: nothing to send to the ERP"
+            if now == DELIVERY_AGAIN
+            else f"the order is {now} now: no delivery address to send to the ERP"
         )
+        if now == PICKUP:
+            words: trace.Words = ("address_now_pickup", {})
+        elif now == DELIVERY_AGAIN:
+            words = ("address_delivery_again", {})
+        else:
+            words = ("address_now_cancelled", {})
+        trace.skip(session, message, why, words=words)
 
 
 def _done(

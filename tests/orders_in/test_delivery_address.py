@@ -276,3 +276,48 @@ def test_an_address_change_that_lost_the_orders_lock_while_reading_sends_nothing
     give_back()  # the other job done
     assert address.check(world.shop_id, gid, again=True) == "done"
     assert "Rua das Palmeiras, 742" in world.chain.order(nro)["obsPedido"]
+
+
+def test_a_delivery_turned_pickup_after_its_import_is_told_once_and_cleared_when_a_delivery_again(world):
+    """Imported as a delivery (tipoEntrega E, obsPedido "Entrega: <address>"). The customer will
+    collect it: staff change the shipping line to the store's pickup rate ("Retirada na loja",
+    read as a pickup). The ERP's API changes no delivery type: the order is flagged for a person,
+    once (a later orders/updated is quiet); made a delivery again, the flag clears. Before, the
+    change was settled quietly and the driver went to the house while the customer waited."""
+    from jobs.order_map import delivery_type
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.order_import_ops import read_order_for_erp
+    from tests.orders_in.test_not_for_erp import change_order
+
+    gid, nro = imported(world, shipping="PAC")
+    titles: dict[str, str] = {}
+
+    def to_pickup(order):
+        for line in order["_shippingLines"]:
+            titles[line["id"]] = line["title"]
+            line.update(title="Retirada na loja")  # orderEditUpdateShippingLine: the title
+
+    change_order(world, gid, to_pickup)
+    assert delivery_type(read_order_for_erp(for_shop(world.domain), gid).order) == "R"
+    order_update(world, gid, note="cliente vai retirar na loja")  # orders/updated
+    world.drain()
+    message = address_message(world, gid)
+    assert (message.status, message.error_detail["code"]) == (
+        MessageStatus.FAILED.value,
+        "DELIVERY_NOW_PICKUP",
+    )
+    note = world.link(gid).needs_attention or ""
+    assert "is a pickup at the store now" in note and f"ERP order {nro} still delivers it" in note
+    assert world.chain.order(nro)["tipoEntrega"] == "E"  # the ERP order as it was: a person changes it
+    attempts = message.attempts
+    order_update(world, gid, note="retira amanhã")  # told once
+    world.drain()
+    assert address_message(world, gid).attempts == attempts
+
+    change_order(
+        world, gid, lambda order: [line.update(title=titles[line["id"]]) for line in order["_shippingLines"]]
+    )
+    order_update(world, gid, note="vai entregar afinal")
+    world.drain()
+    assert address_message(world, gid).status == MessageStatus.SKIPPED.value
+    assert "pickup" not in (world.link(gid).needs_attention or "")
