@@ -470,3 +470,43 @@ def test_the_cli_prints_a_reports_english_not_the_words_beside_it() -> None:
                  "differ": [{"sku": "P1E1", "erp": "10", "shopify": 7}]}  # fmt: skip
     printed = reconcile_cli.render({**report, "stock": {"locations": [differing]}})
     assert f"  - sku=P1E1, erp=10, shopify=7\n  {reconcile_cli.STOCK_FIX}" in printed, printed
+
+
+def test_a_real_total_drift_is_listed_behind_a_days_heavier_weighed_picks(world: World, monkeypatch) -> None:
+    """Each list keeps LISTED rows; the totals that differ were cut before those by design (a
+    weighed item picked heavier, every day in a supermarket) were set apart: with LISTED of them
+    first, the one real money drift was counted and none of its rows listed."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    monkeypatch.setattr(reconcile, "LISTED", 2)  # two heavier picks stand for fifty
+    weighed = world.weighed()
+    for _ in range(2):
+        heavier = world.linked_order([(world.plain(0), 1), (weighed, 2)], gateway="cartao", capture="manual")
+        world.erp.separate(heavier.nro, weights={str(heavier.lines[weighed]): 2.37})
+    world.poll()
+    drifted = world.linked_order([(world.plain(1), 3)], gateway="pix")
+    world.erp.separate(drifted.nro, cuts={str(drifted.lines[world.plain(1)]): 1})  # not polled: real drift
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    assert (orders["totals_differ_count"], orders["totals_differ_by_design_count"]) == (1, 2)
+    assert [row["order"] for row in orders["totals_differ"] if not row.get("by_design")] == [drifted.gid]
+
+
+def test_the_imports_a_report_enqueues_are_listed_cut_and_counted(world: World, monkeypatch) -> None:
+    """After a webhook outage the report enqueues thousands of imports: the list is cut as every
+    other (the report is stored, sent to the page and read again by the next runs), its count kept."""
+    from decimal import Decimal
+
+    from shopify_app.admin_api.order_settlement import OrderTotal
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    old = reconcile.utcnow().isoformat()
+
+    def many(client, since_iso):
+        for i in range(120):
+            yield OrderTotal(id=f"gid://shopify/Order/{10**9 + i}", name=f"#{i}", created_at=old,
+                             updated_at=old, cancelled_at=None, financial_status="PAID",
+                             current_total=Decimal("10.00"))  # fmt: skip
+
+    monkeypatch.setattr(reconcile, "orders_with_totals_since", many)
+    monkeypatch.setattr(reconcile, "_enqueue_import", lambda shop_id, gid: True)
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    assert len(orders["imports_enqueued"]) == reconcile.LISTED and orders["imports_enqueued_count"] == 120

@@ -196,8 +196,10 @@ function catalogSection(catalog) {
   if (!catalog || catalog.error) return notChecked(catalog, "catalog");
   const lists = saidLists(catalog, "catalog");
   const found = CATALOG_LISTS.map((k) => finding(lists, "catalog", k, "sku")).filter(Boolean);
-  const sentAgain = Array.isArray(catalog.sent_again) && catalog.sent_again.length
-    ? h("s-paragraph", {}, t("recon.catalog.sent_again", { count: fmtNumber(catalog.sent_again.length) })) : null;
+  // the list stops at 50: its count is the report's own
+  const sentCount = typeof catalog.sent_again_count === "number" ? catalog.sent_again_count
+    : (Array.isArray(catalog.sent_again) ? catalog.sent_again.length : 0);
+  const sentAgain = sentCount ? h("s-paragraph", {}, t("recon.catalog.sent_again", { count: fmtNumber(sentCount) })) : null;
   return h("div", { "data-testid": "recon-catalog" }, h("s-heading", {}, t("recon.section.catalog")),
     typeof catalog.shopify_checked === "number"
       ? h("s-paragraph", {}, t("recon.catalog.checked", { count: fmtNumber(catalog.shopify_checked) })) : null,
