@@ -547,7 +547,13 @@ def _orders(
         compared.add(gid)
     looked_up.check()
     carried, dropped = _carry_over(findings["not_checked"], again or (), links, compared, of_erp_before)
-    _invoice_messages(shop_id, findings["status_differs"])
+    for row in _invoice_messages(shop_id, findings["status_differs"]):
+        # its NF-e settled outside the app by a person (the capture refused, paid at the counter):
+        # held in the app with their note, not drift counted every day the ERP order is read again
+        findings["status_differs"].remove(row)
+        held.setdefault(
+            row["order"], {"order": row["order"], "name": row.get("name"), **row["invoices_message"]}
+        )
     return {
         "checked": len(listed),
         # open in the ERP, older than the window: read one by one (OPEN_SAMPLE of them a report)
@@ -733,20 +739,24 @@ class _Lookups:
             )
 
 
-def _invoice_messages(shop_id: int, rows: list[dict[str, Any]]) -> None:
+def _invoice_messages(shop_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of orders invoiced in the ERP but not in Shopify carry their invoices message's status
-    and reason when the app received the invoice event (none: the event never reached the app)."""
+    and reason when the app received the invoice event (none: the event never reached the app).
+    Returns those whose latest invoices message a person closed as handled (`ledger.handled`)."""
     invoiced = {str(row["nro_pedvenda"]): row for row in rows if row.get("erp") == "F"}
     if not invoiced:
-        return
+        return []
     with session_scope() as session:
         messages = session.execute(
             select(Message.erp_id, Message.status, Message.error_text, Message.error_detail)
             .where(Message.shop_id == shop_id, Message.flow == "invoices", Message.erp_id.in_(list(invoiced)))
             .order_by(Message.id)
         ).all()
+    settled: dict[str, bool] = {}
     for erp_id, status, why, detail in messages:  # the latest event's message last: it wins
         invoiced[erp_id]["invoices_message"] = {"status": status, **_message_why(status, why, detail)}
+        settled[erp_id] = handled.info_of(status, detail) is not None
+    return [invoiced[erp_id] for erp_id, by_hand in settled.items() if by_hand]
 
 
 OPEN_MESSAGE = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value, MessageStatus.PARKED.value,

@@ -510,3 +510,32 @@ def test_the_imports_a_report_enqueues_are_listed_cut_and_counted(world: World, 
     monkeypatch.setattr(reconcile, "_enqueue_import", lambda shop_id, gid: True)
     orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
     assert len(orders["imports_enqueued"]) == reconcile.LISTED and orders["imports_enqueued_count"] == 120
+
+
+def test_an_invoice_a_person_settled_outside_the_app_is_held_not_daily_drift(
+    world: World, monkeypatch
+) -> None:
+    """The capture refused, the customer paid by Pix at the counter and the team closed the invoices
+    message as handled (the supported path): the link never gets its NF-e key, so every report read
+    the ERP order as invoiced with the invoice not applied, drift each day for a month. It is listed
+    as held in the app with the person's note instead."""
+    from typing import Any
+
+    from ledger import handled
+
+    from .test_invoice_tracking_events import _refuse_captures
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order = world.linked_order([(world.plain(0), 2)], gateway="cartao", capture="manual")
+    world.erp.invoice(order.nro)
+    asked: list[Any] = []
+    _refuse_captures(monkeypatch, asked)
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.status == MessageStatus.FAILED.value
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, first.id), by="staff-1", note="pago no Pix no balcão")
+    report = reconcile.run(world.shop_id, stock_sample=1)
+    assert "order_status_differs" not in drift.findings(report)
+    [held] = [row for row in report["orders"]["held_in_app"] if row["order"] == order.gid]
+    assert "pago no Pix no balcão" in held["why"]
