@@ -90,6 +90,7 @@ from jobs import (
     catalog_drift,
     catalog_ledger,
     catalog_malformed,
+    nfe,
     old_orders,
     order_generation,
     order_risk,
@@ -739,6 +740,33 @@ class _Lookups:
             )
 
 
+def _missed_invoices(link: Any, erp_order: Any) -> list[str]:
+    """The numbers of the ERP order's valid NF-e the app never heard of, beside the one its link
+    holds: an order invoiced in parts whose later NF-e's event was missed (its goods not fulfilled,
+    its money not captured, the totals alike on both sides: nothing else tells it). Known: a key
+    an invoices message of the ERP order applied (its response) or received (its event). Asked of
+    the ledger only for an order with a valid NF-e other than the link's."""
+    have = nfe.normalise(link.nfe_key or "")
+    valid = {nfe.normalise(i.key): i for i in getattr(erp_order, "invoices", ()) if i.key and not i.cancelled}
+    unseen = set(valid) - {have}
+    if not unseen:
+        return []
+    with session_scope() as session:
+        rows = session.execute(
+            select(Message.request_payload, Message.response_payload).where(
+                Message.shop_id == link.shop_id,
+                Message.flow == "invoices",
+                Message.erp_id == str(link.nro_pedvenda),
+            )
+        ).all()
+    for request, response in rows:
+        event_invoice = (request or {}).get("invoice") if isinstance(request, dict) else None
+        for key in ((response or {}).get("key") if isinstance(response, dict) else None,
+                    event_invoice.get("key") if isinstance(event_invoice, dict) else None):  # fmt: skip
+            unseen.discard(nfe.normalise(key or ""))
+    return [str(valid[key].number) for key in sorted(unseen, key=lambda k: valid[k].number)]
+
+
 def _invoice_messages(shop_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of orders invoiced in the ERP but not in Shopify carry their invoices message's status
     and reason when the app received the invoice event (none: the event never reached the app).
@@ -936,6 +964,16 @@ def _compare(
         findings["status_differs"].append(
             {**row, "erp": "F", "shopify_cancelled": False, **beside("why", why, words)}
         )
+    elif erp_order.situacao == "F" and (missed := _missed_invoices(link, erp_order)):
+        numbers = ", ".join(missed)
+        why = (
+            f"NF-e {numbers} issued in the ERP after the one applied and not applied in Shopify: its goods "
+            "not fulfilled, its payment not captured (the ERP's invoice event was missed)"
+        )
+        findings["status_differs"].append(
+            {**row, "erp": "F", "shopify_cancelled": False,
+             **beside("why", why, ("recon_invoice_missed", {"numbers": numbers}))}
+        )  # fmt: skip
     erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
     if shopify.current_total is None:
         return

@@ -112,6 +112,14 @@ WORDS: dict[str, Text] = {
         "faturado no ERP (NF-e {numbers}), " + _INVOICE_END[0],
         "invoiced in the ERP (NF-e {numbers}), " + _INVOICE_END[1],
     ),
+    # a later NF-e of an order invoiced in parts, its event missed (jobs.reconcile._missed_invoices)
+    "recon_invoice_missed": (
+        "NF-e {numbers} emitida(s) no ERP depois da aplicada e não aplicada(s) na Shopify: os itens dela "
+        "não foram marcados como enviados e o pagamento dela não foi capturado (o evento de faturamento "
+        "do ERP se perdeu)",
+        "NF-e {numbers} issued in the ERP after the one applied and not applied in Shopify: its goods not "
+        "fulfilled, its payment not captured (the ERP's invoice event was missed)",
+    ),
     "recon_heavier": (
         "item(ns) pesável(is) separado(s) com mais peso ({picks}): o ERP cobra {more} a mais; como previsto, "
         "a Shopify mantém o preço, sem cobrar acima do que foi autorizado",

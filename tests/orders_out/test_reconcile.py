@@ -539,3 +539,38 @@ def test_an_invoice_a_person_settled_outside_the_app_is_held_not_daily_drift(
     assert "order_status_differs" not in drift.findings(report)
     [held] = [row for row in report["orders"]["held_in_app"] if row["order"] == order.gid]
     assert "pago no Pix no balcão" in held["why"]
+
+
+def test_a_later_nfe_of_an_order_invoiced_in_parts_whose_event_was_missed_is_reported(
+    world: World, monkeypatch
+) -> None:
+    """Invoiced in parts: NF-e A applied (the link holds its key); the ERP then issues NF-e B for the
+    rest and its event is missed. Its goods were not fulfilled nor its money captured, the totals
+    alike on both sides: no finding told it, and the rest of the authorisation could lapse."""
+    from decimal import Decimal
+
+    from sqlalchemy import delete
+
+    from sandbox.consinco import tables as t
+
+    from .test_invoice_documents import _another_nfe, _first_part_in_the_erp
+
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    order, items, _part_a = _first_part_in_the_erp(world)
+    world.poll()
+    assert world.link(order.gid).nfe_key  # NF-e A applied
+    b = world.plain(1)
+    _another_nfe(world, order.nro, Decimal(str(items[b]["vlrTotalAtendido"])), items=[items[b]["seqItem"]])
+    with world.erp.store.write() as (conn, _now):  # its event missed (never read by the poller)
+        ev = t.mad_pedvendaevento
+        last = conn.execute(
+            ev.select().where(ev.c.nropedvenda == order.nro).order_by(ev.c.seqevento.desc())
+        ).first()
+        conn.execute(delete(ev).where(ev.c.seqevento == last.seqevento))
+    report = reconcile.run(world.shop_id, stock_sample=1)
+    [row] = [r for r in report["orders"]["status_differs"] if r["order"] == order.gid]
+    assert "not applied in Shopify" in row["why"] and "order_status_differs" in drift.findings(report)
+    world.poll()  # nothing new: the event is gone; a report the next day says it again
+    assert [r["order"] for r in reconcile.run(world.shop_id, stock_sample=1)["orders"]["status_differs"]] == [
+        order.gid
+    ]
