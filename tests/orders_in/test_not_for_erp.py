@@ -72,6 +72,7 @@ def _pos_sale(order):
     order["retailLocation"] = {"id": first.get("_locationId"), "name": "Loja Centro"}
     for fo in order["_fulfillmentOrders"]:
         fo["status"] = "CLOSED"
+        fo["deliveryMethod"] = {**(fo.get("deliveryMethod") or {}), "methodType": "RETAIL"}  # the counter's
 
 
 def test_a_pos_sale_is_skipped_not_posted_as_an_ecommerce_pedidovenda(world):

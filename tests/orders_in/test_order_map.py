@@ -272,7 +272,9 @@ def test_the_company_comes_from_a_live_fulfillment_order_not_one_moved_away():
 
     moved = {**raw, "fulfillmentOrders": {"nodes": [fulfillment_order(1, "CLOSED", 7),
                                                     fulfillment_order(2, "OPEN", 8)]}}  # fmt: skip
-    assert parse_erp_order(moved).location_ids == ["gid://shopify/Location/8", "gid://shopify/Location/7"]
+    assert parse_erp_order(moved).location_ids == ["gid://shopify/Location/8"]  # not the one it left
+    gone = {**raw, "fulfillmentOrders": {"nodes": [fulfillment_order(1, "CLOSED", 7)]}}
+    assert parse_erp_order(gone).location_ids == ["gid://shopify/Location/7"]  # nothing else is left
 
 
 def test_a_failed_attempt_is_no_payment_of_its_gateway():
