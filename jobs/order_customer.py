@@ -412,13 +412,22 @@ def _cep(zip_code: str | None) -> str | None:
 
 
 def _complement_and_district(address2: str | None) -> tuple[str | None, str | None]:
+    """address2 as (complement, district): "Apto 52, Bela Vista" both, the district last. One part
+    alone is the district ("Bela Vista"), unless it reads as a complement: Shopify's address2 is
+    "typically the number of the apartment, suite, or unit" ("Apto 52", "Bloco B", "Casa 2", "52"),
+    which sent as the bairro overwrote the customer's real district in the ERP's register (updated
+    by CPF) and lost the apartment."""
     if not address2:
         return None, None
     parts = [p.strip() for p in address2.split(",") if p.strip()]
     if not parts:  # blank or commas only (" ", ", "): neither complement nor district
         return None, None
     if len(parts) == 1:
-        return None, parts[0]
+        alone = parts[0]
+        words = alone.split()
+        if _word(words[0]) in _COMPLEMENT_WORDS or any(ch.isdigit() for ch in alone):
+            return alone, None
+        return None, alone
     return ", ".join(parts[:-1]), parts[-1]
 
 
@@ -534,7 +543,7 @@ def map_customer(order: Order) -> CustomerInput:
         company = next((c for c in companies if c), None)
         return _customer_input(order, tax, company, company, address)
     person = _person(address) or _person(order.customer)
-    return _customer_input(order, tax, person or None, None, address)
+    return _customer_input(order, tax, person or None, None, address, recipient=key == SHIPPING_CREDENTIAL_BR)
 
 
 def _email(order: Order) -> str | None:
@@ -554,22 +563,36 @@ def _register_source(order: Order, address: Address | None) -> Address | None:
     return other if _brazilian(other) else None
 
 
-def _phone(order: Order, address: Address | None) -> tuple[str | None, str | None]:
+def _phone(
+    order: Order, address: Address | None, *, recipient: bool = False
+) -> tuple[str | None, str | None]:
     """The register's phone as (DDD, number): the document's own person's address's, else the
-    order's, each only when Brazilian (`_brazilian_phone`) and one valid number (`_split_phone`);
-    (None, None) for none, so the register keeps its own."""
+    order's (the buyer's: never for a `recipient`'s document), each only when Brazilian
+    (`_brazilian_phone`) and one valid number (`_split_phone`); (None, None) for none, so the
+    register keeps its own."""
     own = _brazilian_phone(address.phone, _brazilian(address)) if address else None
     ddd, number = _split_phone(own)
-    return (ddd, number) if number else _split_phone(_brazilian_phone(order.phone, True))
+    if number or recipient:
+        return ddd, number
+    return _split_phone(_brazilian_phone(order.phone, True))
 
 
 def _customer_input(
-    order: Order, tax: TaxId, name: str | None, trade_name: str | None, address: Address | None
+    order: Order,
+    tax: TaxId,
+    name: str | None,
+    trade_name: str | None,
+    address: Address | None,
+    *,
+    recipient: bool = False,
 ) -> CustomerInput:
-    ddd, number = _phone(order, address)
+    """`recipient`: the document is the recipient's (SHIPPING_CREDENTIAL_BR, the goods sent to
+    someone else): the order's e-mail and phone are the buyer's, never sent with it (the recipient's
+    register would take another person's contact, and their NF-e e-mail); the register keeps its own."""
+    ddd, number = _phone(order, address, recipient=recipient)
     registered = _register_source(order, address)
     where = _register_address(registered) if registered else {}
-    email = _email(order)
+    email = None if recipient else _email(order)
     return CustomerInput(
         cpf_cnpj=tax.document,
         name=name.upper()[:100] if name else None,
