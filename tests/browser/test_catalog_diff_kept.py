@@ -39,6 +39,8 @@ def test_the_last_dry_run_shows_after_a_reload_with_its_time(
     open_page, fresh, monkeypatch, locale: str, button: str, last: str, stale: str
 ) -> None:
     page = open_page("/app/setup", locale=locale)
+    # every section above it loaded: one growing as the click lands moves the button from under it
+    expect(page.locator("s-section s-spinner")).to_have_count(0)
     with page.expect_response("**/api/setup/catalog-diff"):  # the job is on the queue
         page.get_by_role("button", name=button).click()
     _work_the_dry_run(fresh, monkeypatch)
@@ -60,6 +62,7 @@ def test_the_last_dry_run_shows_after_a_reload_with_its_time(
 def test_a_viewer_reads_the_last_dry_run_and_whom_to_ask(open_page, fresh, monkeypatch) -> None:
     owner = open_page("/app/setup")
     settled(owner)
+    expect(owner.locator("s-section s-spinner")).to_have_count(0)  # (as above)
     with owner.expect_response("**/api/setup/catalog-diff"):
         owner.get_by_role("button", name="Simular").click()
     _work_the_dry_run(fresh, monkeypatch)

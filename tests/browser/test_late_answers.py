@@ -84,6 +84,9 @@ def test_the_last_dry_runs_late_answer_does_not_replace_the_run_just_asked_for(o
     page.route("**/api/setup/catalog-diff/old", lambda route: route.fulfill(json=going))
     with page.expect_request("**/api/setup/catalog-diff/last"):
         page.locator('#app-nav s-link[data-page="setup"]').click()
+    # every section above it loaded (their spinners gone): one growing as the click lands moves the
+    # button from under the pointer, and no POST is sent
+    expect(page.locator("s-section s-spinner")).to_have_count(0)
     # the new run's POST answered before anything else is asked of the page (CI once saw no result
     # at all: this says whether the click sent it, and what it was answered)
     with page.expect_response(_new_run_asked) as posted:
