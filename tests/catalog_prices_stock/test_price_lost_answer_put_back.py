@@ -6,7 +6,9 @@ kept the lost write's price for good (the daily sweep too). An unsure write's di
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from sandbox.consinco import tables as t
 from settings import get_settings
 from shopify_app.admin_api.catalog_ops import CatalogOperations
 from tests.catalog_prices_stock.chain import erp_update
+from tests.catalog_prices_stock.worker_killed import killed_once_the_bulk_finished
 
 
 def shown(chain, shop, variant_id):
@@ -39,8 +42,10 @@ def _lost_answer(monkeypatch, method: str, run) -> None:
             run()
 
 
-def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypatch):
-    shop = chain.install("perdida-volta", 1, 1, [1])
+def _priced(chain, name: str) -> tuple[Any, date, dict[str, Any], dict[str, Any], tuple]:
+    """A store priced by a first pass, no promotion running: (shop, the ERP's today, a plain SKU's
+    catalog data, its price row's key, what Shopify shows for it)."""
+    shop = chain.install(name, 1, 1, [1])
     catalog = chain.load_catalog(shop)
     erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
     today = erp_today(get_settings().erp_timezone)
@@ -49,7 +54,11 @@ def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypat
         (s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1 and not d.get("weighed")
     )
     where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
-    before = shown(chain, shop, data["variant_id"])
+    return shop, today, data, where, shown(chain, shop, data["variant_id"])
+
+
+def test_a_lost_answers_price_put_back_in_the_erp_is_sent_again(chain, monkeypatch):
+    shop, today, data, where, before = _priced(chain, "perdida-volta")
     # the operator types a wrong price
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0] * 10))
     _lost_answer(monkeypatch, "variants_bulk_update", lambda: prices.run(shop.shop_id, today=today))
@@ -116,39 +125,16 @@ def test_a_market_list_price_whose_answer_was_lost_and_put_back_in_the_erp_is_se
     assert Decimal(listed()) == Decimal(before)
 
 
-class WorkerKilled(BaseException):
-    """A worker killed (a deploy, out of memory, RQ's job timeout) while it waits on its bulk operation."""
-
-
 def test_a_bulk_price_a_killed_worker_left_applied_and_the_erp_put_back_is_sent_again(chain, monkeypatch):
     """The bulk twin: the pass goes bulk, Shopify applies the operation, the worker dies before it
     reads the results (no outcome recorded at all); the operator corrects the ERP price back before
     the next pass. The prices were unsure from the operation's start: the next pass sends them."""
-    from shopify_app.admin_api.bulk import BulkRunner
     from tests.catalog_prices_stock.test_first_pass import set_threshold
 
-    shop = chain.install("perdida-bulk-volta", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
-    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
-    today = erp_today(get_settings().erp_timezone)
-    prices.run(shop.shop_id, today=today)
-    _sku, data = next(
-        (s, d) for s, d in catalog.items() if Decimal(d["qtd_embalagem"]) == 1 and not d.get("weighed")
-    )
-    where = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
-    before = shown(chain, shop, data["variant_id"])
+    shop, today, data, where, before = _priced(chain, "perdida-bulk-volta")
     set_threshold(shop.shop_id, 0)  # this pass goes bulk
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0] * 10))  # a typo
-    real_wait = BulkRunner.wait
-
-    def dies_once_finished(self, *a, **k):
-        real_wait(self, *a, **k)  # Shopify finished the operation...
-        raise WorkerKilled()  # ...and the worker is gone before it reads the results
-
-    with monkeypatch.context() as patched:
-        patched.setattr(BulkRunner, "wait", dies_once_finished)
-        with pytest.raises(WorkerKilled):
-            prices.run(shop.shop_id, today=today)
+    killed_once_the_bulk_finished(monkeypatch, lambda: prices.run(shop.shop_id, today=today))
     assert shown(chain, shop, data["variant_id"])[0] == before[0] * 10  # Shopify applied it
     erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=float(before[0]))  # corrected
     prices.run(shop.shop_id, today=today)  # the next pass

@@ -77,19 +77,12 @@ def test_uncontrolled_item_whose_variant_was_replaced_gets_continue_again(chain)
     assert again.policies_sent == 0
 
 
-class WorkerKilled(BaseException):
-    """A worker killed (a deploy, out of memory, RQ's job timeout) while it waits on its bulk operation."""
-
-
 def test_a_policy_bulk_a_killed_worker_left_applied_and_the_erp_put_back_is_sent_again(chain, monkeypatch):
     """The stock control turned off goes as a bulk operation (over the threshold), Shopify applies it
     and the worker dies before it reads the results; the ERP turns the control back on before the
     next pass. The policies were unsure from the operation's start: the next pass sends DENY."""
-    import pytest
-
-    from shopify_app.admin_api.bulk import BulkRunner
-
     from .test_first_pass import set_threshold
+    from .worker_killed import killed_once_the_bulk_finished
 
     shop = chain.install("politica-bulk-volta", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)
@@ -99,16 +92,7 @@ def test_a_policy_bulk_a_killed_worker_left_applied_and_the_erp_put_back_is_sent
     assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
     set_threshold(shop.shop_id, 0)  # this pass's policies go bulk
     erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="N")
-    real_wait = BulkRunner.wait
-
-    def dies_once_finished(self, *a, **k):
-        real_wait(self, *a, **k)  # Shopify finished the operation...
-        raise WorkerKilled()  # ...and the worker is gone before it reads the results
-
-    with monkeypatch.context() as patched:
-        patched.setattr(BulkRunner, "wait", dies_once_finished)
-        with pytest.raises(WorkerKilled):
-            stock.run(shop.shop_id)
+    killed_once_the_bulk_finished(monkeypatch, lambda: stock.run(shop.shop_id))
     assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE"  # applied
     erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="S")  # put back
     stock.run(shop.shop_id)  # the next pass
