@@ -472,35 +472,25 @@ def test_a_lost_answer_not_listed_keeps_the_intent_for_the_next_run_to_look_agai
     assert left is not None and (left.bulk_id, left.units) == (BULK_ID, ["5", "7"])
 
 
-def test_a_start_shopify_refused_leaves_no_intent(runner, http, redis_conn):
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("OPERATION_IN_PROGRESS", "A bulk operation is running"),
+        # "Try uploading the file again": each run uploads its file anew, so it is retried, not a
+        # refusal of the lines failing every product of the batch until the next pass
+        ("NO_SUCH_FILE", "The JSONL file could not be found. Try uploading the file again."),
+    ],
+)
+def test_a_start_shopify_refused_for_a_while_is_transient_and_leaves_no_intent(
+    runner, http, redis_conn, code, message
+):
     def refused(request, context):
         if request.json()["operationName"] == "BulkOperationRunMutation":
-            return gql_body({"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
-                {"field": None, "message": "A bulk operation is running", "code": "OPERATION_IN_PROGRESS"}
-            ]}})  # fmt: skip
+            error = {"field": ["stagedUploadPath"], "message": message, "code": code}
+            return gql_body({"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [error]}})
         return FakeAdmin()(request, context)
 
     http.post(URL, json=refused)
-    http.post(UPLOAD_URL, status_code=201)
-    with pytest.raises(ShopifyTransient, match="not started"):
-        runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
-    assert not redis_conn.exists(RECORD)
-
-
-def test_a_staged_file_shopify_cannot_find_is_uploaded_again_by_the_retry(runner, http, redis_conn):
-    """BulkMutationErrorCode.NO_SUCH_FILE ("The JSONL file could not be found. Try uploading the
-    file again."): each run uploads its file anew, so it is a transient, retried, not a refusal of
-    the lines that would fail every product of the batch until the next pass."""
-
-    def lost(request, context):
-        if request.json()["operationName"] == "BulkOperationRunMutation":
-            return gql_body({"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
-                {"field": ["stagedUploadPath"], "message": "The JSONL file could not be found. Try uploading "
-                 "the file again.", "code": "NO_SUCH_FILE"}
-            ]}})  # fmt: skip
-        return FakeAdmin()(request, context)
-
-    http.post(URL, json=lost)
     http.post(UPLOAD_URL, status_code=201)
     with pytest.raises(ShopifyTransient, match="not started"):
         runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier="catalog-1")
