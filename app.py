@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger.kv import get_redis
 from ledger.models import utcnow
+from ledger.scheduler_beat import is_stopped, last_tick
 from ledger.schema import behind_head
 from settings import ConfigurationError, Settings, get_settings
 from shopify_app.api_common import MAX_BODY_BYTES, iso
@@ -107,9 +108,6 @@ def _build(settings: Settings | None, blueprints: Sequence[str], cli_modules: Se
         someone) or Redis cannot say. Before a first tick (a fresh install, the demo starting, the
         tests) nothing says it should have ticked. Apart from /healthz: a load balancer probing
         that would take the web out, and refuse webhooks, over a scheduler down."""
-        # imported here: its imports read CONSINCO_FIELD_MAP, whose error create_app() says in one line
-        from shopify_app.api_flows import is_stopped, last_tick
-
         try:
             last = last_tick(get_redis(settings.redis_url))
         except RedisError as exc:

@@ -40,16 +40,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs import alerts, inbox, retention
-from ledger import queues, run_outcome
+from ledger import queues, run_outcome, scheduler_beat
 from ledger.db import session_scope
 from ledger.models import Schedule, Shop, ShopStatus, utcnow
+from ledger.scheduler_beat import HEARTBEAT_KEY  # noqa: F401 (the key the tick writes, said here too)
 from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_OK, RUN_OUTCOMES, RUN_RETRYING
 
 log = logging.getLogger(__name__)
-
-# Each tick's wall time, ISO 8601 (shopify_app.api_flows.HEARTBEAT_KEY reads it: the web side never
-# imports jobs). No expiry: a scheduler stopped for days must not read as one that never ran.
-HEARTBEAT_KEY = "scheduler:last_tick"
 
 FLOW_QUEUES: dict[str, str] = {
     "order_events": queues.ORDERS,
@@ -155,7 +152,7 @@ def beat() -> None:
     test's or a replay's), since it says whether the scheduler runs. Never raises: Redis unreachable
     is logged, and the tick's parts meet it too."""
     try:
-        queues.connection().set(HEARTBEAT_KEY, utcnow().isoformat())
+        scheduler_beat.beat(queues.connection())
     except RedisError as exc:
         log.warning("scheduler: heartbeat not recorded, Redis unreachable (%s)", type(exc).__name__)
 

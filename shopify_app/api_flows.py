@@ -31,7 +31,6 @@ from typing import Any
 from croniter import CroniterBadDateError, croniter
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,7 +39,13 @@ from ledger import alert_state, drift, queues, stuck, trace, variant_quota
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, utcnow
+from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, as_utc, utcnow
+from ledger.scheduler_beat import (  # noqa: F401 (HEARTBEAT_KEY, SCHEDULER_STOPPED_AFTER: the answer's)
+    HEARTBEAT_KEY,
+    SCHEDULER_STOPPED_AFTER,
+    is_stopped,
+    last_tick,
+)
 from shopify_app.api_common import (
     ApiError,
     app_settings,
@@ -71,10 +76,6 @@ CATALOG_FLOWS = ("products", "skus")
 # link passes the list its start (`finished_since`), so the list holds what the count counts.
 FINISHED_HOURS = 24
 RECONCILE = "reconcile"  # its last report's drift is shown with its last run (ledger.drift)
-HEARTBEAT_KEY = "scheduler:last_tick"  # jobs.scheduler.HEARTBEAT_KEY: each tick's time, ISO 8601
-# The tick runs every minute (rq cron; on the webhooks queue, which a worker serves first; done in
-# under 50 s): none for 3 minutes is two ticks missed and a third late, not a slow one.
-SCHEDULER_STOPPED_AFTER = timedelta(minutes=3)
 # The tick of a due minute enqueues the run within that minute (`last_run_at`, the tick's time,
 # then at or after the due time). Not enqueued 3 minutes after its due time, a run missed that tick
 # and the two after: an every-minute schedule is enqueued by every tick and never that late while
@@ -113,24 +114,6 @@ def running_flows(shop_id: int) -> list[str]:
     return lock_state(shop_id)[0]
 
 
-def last_tick(conn: Redis) -> datetime | None:
-    """When the scheduler last ticked (its heartbeat); None when no tick ever wrote it.
-
-    Raises:
-        redis.exceptions.RedisError: Redis is unreachable.
-    """
-    raw = conn.get(HEARTBEAT_KEY)
-    if raw is None:
-        return None
-    return _utc(datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw))
-
-
-def is_stopped(last_tick_at: datetime | None, now: datetime) -> bool:
-    """Whether the scheduler stopped: it ticked once, but not in the last SCHEDULER_STOPPED_AFTER.
-    Before a first tick (a fresh install, the demo starting, the tests) nothing says it should have."""
-    return last_tick_at is not None and now - last_tick_at > SCHEDULER_STOPPED_AFTER
-
-
 def scheduler_state(session: Session, shop_id: int, now: datetime) -> dict[str, Any] | None:
     """{"last_tick_at", "stopped"}: the scheduler's last tick known, and whether it stopped.
 
@@ -144,7 +127,7 @@ def scheduler_state(session: Session, shop_id: int, now: datetime) -> dict[str, 
         log.warning("api: scheduler heartbeat unreadable: %s", exc)
         return None
     enqueued = session.scalar(select(func.max(Schedule.last_run_at)).where(Schedule.shop_id == shop_id))
-    known = [_utc(at) for at in (beat, enqueued) if at is not None]
+    known = [as_utc(at) for at in (beat, enqueued) if at is not None]
     if not known:
         return None
     last = max(known)
@@ -165,11 +148,7 @@ def is_overdue(row: Schedule, now: datetime) -> bool:
     except (ValueError, KeyError):
         return False
     since = [row.last_run_at if row.last_run_at is not None else row.updated_at, row.cron_changed_at]
-    return all(_utc(at) < due for at in since if at is not None)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return all(as_utc(at) < due for at in since if at is not None)
 
 
 def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:
