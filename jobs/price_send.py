@@ -105,9 +105,9 @@ def send_bulk(
         # the operation runs, minutes to hours (a deploy, out of memory, RQ's job timeout), records
         # no outcome, and the ERP put back meanwhile to the price Shopify held before would match it
         # and never be sent while Shopify shows the operation's.
-        everything = [line for _, lines in products for line in lines]
-        running = Transient("the bulk operation sending these prices is under way")
-        record_unknown(session, shop_id, everything, set(range(len(everything))), running)
+        # A line the results leave unsure (refused as a whole, missing, failed on Shopify's side)
+        # stays so: record_applied and record_refused write over those they settle.
+        mark_unknown(session, shop_id, [line for _, lines in products for line in lines])
     variables = [
         {"productId": product_id, "variants": _inputs(lines), "allowPartialUpdates": True}
         for product_id, lines in products
@@ -120,7 +120,6 @@ def send_bulk(
         with session_scope() as session:
             for message_id, (_, lines) in zip(message_ids, products, strict=True):
                 record_refused(session, shop_id, lines, set(range(len(lines))), exc, today)
-                record_unknown(session, shop_id, lines, set(range(len(lines))), exc)
                 _close(session, message_id, lines, set(range(len(lines))), exc, result)
         return
     by_line = {line.line_number: line for line in answer.lines}
@@ -140,7 +139,6 @@ def send_bulk(
                 result.variants_sent += len(lines)
             else:
                 record_refused(session, shop_id, lines, failed_at, error, today)
-                record_unknown(session, shop_id, lines, failed_at, error)
                 _close(session, message_id, lines, failed_at, error, result)
 
 
@@ -364,7 +362,12 @@ def record_unknown(
         or (isinstance(error, IntegrationError) and not isinstance(error, Transient))
     ):
         return  # answered: taken (record_applied) or refused (record_refused)
-    unsure = {line.id_sku: line.variant_id for index, line in enumerate(lines) if index in failed_at}
+    mark_unknown(session, shop_id, [line for index, line in enumerate(lines) if index in failed_at])
+
+
+def mark_unknown(session: Any, shop_id: int, lines: list[Line]) -> None:
+    """These prices' digest UNKNOWN (`record_unknown`), on the variants still bound to them."""
+    unsure = {line.id_sku: line.variant_id for line in lines}
     current = bindings.on_current_variant(session, shop_id, unsure)
     known = bindings.get_many(session, shop_id, PRICE_KIND, list(current))
     rows = [
