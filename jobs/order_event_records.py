@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from erp import fields as f
 from erp.errors import SYSTEM, ErpUnexpectedShape
 from erp.names import Names
+from jobs.catalog_malformed import Hold
 from ledger import handled, trace
 from ledger.errors import Rejected
 from ledger.flows import ERP_TO_SHOPIFY
@@ -152,14 +153,15 @@ def record(
     return held
 
 
-def hold(unread: Sequence[Unread]) -> tuple[bool, datetime | None]:
-    """(held, until): whether the cursor is held, and not past when (the read is inclusive: the
-    row is read again); until None while held: not moved at all (a row's change time unknown)."""
+def hold(unread: Sequence[Unread]) -> Hold:
+    """How far the cursor may move (jobs.catalog_malformed.Hold, as a catalog read's): not past the
+    earliest unreadable row (the read is inclusive: it is read again), and not at all while a row's
+    change time is unknown."""
     if not unread:
-        return False, None
+        return Hold()
     if any(u.changed_at is None for u in unread):
-        return True, None
-    return True, min(u.changed_at for u in unread if u.changed_at is not None)
+        return Hold(True, None)
+    return Hold(True, min(u.changed_at for u in unread if u.changed_at is not None))
 
 
 def earlier(session: Session, shop_id: int, nro: int, seq: int, generation: int) -> list[Message]:

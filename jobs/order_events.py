@@ -44,6 +44,7 @@ import erp
 from erp import ChangeRead
 from erp.records import OrderEvent
 from jobs import old_orders, order_event_records, order_posted
+from jobs.catalog_malformed import Hold
 from jobs.invoice_capture import ASKED
 from jobs.invoice_record import FULFILLED_FOR, FULFILLMENTS, KEY, WRITTEN
 from jobs.locks import LockBusy, flow_lock, record_lock
@@ -363,7 +364,7 @@ def advance(
     shop_id: int,
     read: ChangeRead[OrderEvent],
     started: datetime,
-    held: tuple[bool, datetime | None] = (False, None),
+    held: Hold = Hold(),
 ) -> None:
     """The cursor to a whole read's snapshot, its boundary kept beside it (the next read skips those
     events): the poll's, and the test shops' cursor set at the ERP's present (bench._order_stack).
@@ -371,11 +372,9 @@ def advance(
     read being inclusive (not moved at all when a row's time is unknown); the events read past it
     are read again and found seen."""
     assert read.complete and read.snapshot is not None
-    at = read.snapshot
-    if held[0]:
-        if held[1] is None:
-            return
-        at = min(at, held[1])
+    at = held.cap(read.snapshot)
+    if at is None:
+        return
     with session_scope() as session:
         watermarks.advance(session, shop_id, FLOW, "", at, 0, started)
         _store_boundary(session, shop_id, read.boundary)
