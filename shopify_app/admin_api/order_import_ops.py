@@ -90,12 +90,17 @@ class ErpOrderRead:
         customer": the store picks and ships them), or none given while the order has a shipping
         line. What a POS register handed over is RETAIL, fulfilled at once (or left open when the
         register does not mark its sales fulfilled: still handed over)."""
+        return [f for f in self._delivered() if (f.status or "").upper() not in ENDED]
+
+    def _delivered(self) -> list[FulfillmentOrder]:
+        """The fulfillment orders, whatever their status, of goods to ship or deliver: delivery
+        method SHIPPING, LOCAL, PICKUP_POINT or PICK_UP, or none given while the order has a
+        shipping line (`left_to_deliver`'s test)."""
         shipped = any(not line.removed for line in self.order.shipping_lines)
         return [
             f
             for f in self.order.fulfillment_orders
-            if (f.status or "").upper() not in ENDED
-            and (f.method_type in DELIVERED or (f.method_type is None and shipped))
+            if f.method_type in DELIVERED or (f.method_type is None and shipped)
         ]
 
     @property
@@ -107,12 +112,8 @@ class ErpOrderRead:
         import ran (its webhooks lost) read as handed over and was skipped as a till sale: goods
         gone with no fiscal document and nobody told; it is refused for a person now, as a web order
         handled in Shopify is (jobs.order_kinds.refuse_handled_in_shopify)."""
-        shipped = any(not line.removed for line in self.order.shipping_lines)
-        return self.sold_at_pos and not any(
-            (f.status or "").upper() != "CANCELLED"
-            and (f.method_type in DELIVERED or (f.method_type is None and shipped))
-            for f in self.order.fulfillment_orders
-        )
+        to_deliver = [f for f in self._delivered() if (f.status or "").upper() != "CANCELLED"]
+        return self.sold_at_pos and not to_deliver
 
     @property
     def handed_over_at_register(self) -> list[FulfillmentOrder]:
