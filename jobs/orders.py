@@ -189,10 +189,15 @@ def ensure_held(lock: Lock | None, num: str) -> None:
         raise lock_lost(num)
 
 
-def lock_lost(num: str) -> Transient:
+def lock_lost(num: str, *, during: bool = False) -> Transient:
     """The failure of a job of the order whose lock (`still_held`) was lost before its ERP call:
     another job of the order may be writing it now, so this one sends nothing and is retried,
-    reading the order again."""
+    reading the order again. `during`: lost while the call ran (jobs.order_edits.to_erp): a later
+    job may have written newer lines before this one's landed, so it is retried all the same."""
+    if during:
+        lost = Transient(f"order {num}: the order's lock was lost (Redis restarted?) during the ERP call; "
+                         "retried, reading the order again")  # fmt: skip
+        return lost.worded("order_lock_lost_during", order=num)
     lost = Transient(f"order {num}: the order's lock was lost (Redis restarted?) before the ERP call; "
                      "retried, reading the order again")  # fmt: skip
     lost.worded("order_lock_lost", order=num)

@@ -91,11 +91,11 @@ from jobs.order_edits import held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
-from jobs.orders import current_job_id, ensure_held, redis_down, run_classified, still_held
+from jobs.orders import current_job_id, ensure_held, lock_lost, redis_down, run_classified, still_held
 from jobs.orders import unit_key as order_unit_key
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
-from ledger.errors import MappingMissing, Rejected, Transient
+from ledger.errors import MappingMissing, Rejected
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Shop, utcnow
 from ledger.words import Said, said, stored_for
@@ -410,10 +410,7 @@ def _apply(
     if not still_held(lock):  # lost during the PUT: a later edit's job may have sent newer lines before
         # this one's landed, built from an older read; the retry reads both sides again and sends the
         # latest (or finds the ERP holds them already), as the import rechecks its lines (jobs.orders)
-        num = order_map.numeric_id(link.shopify_order_id)
-        lost = Transient(f"order {num}: the order's lock was lost (Redis restarted?) during the ERP call; "
-                         "retried, reading the order again")  # fmt: skip
-        raise lost.worded("order_lock_lost_during", order=num)
+        raise lock_lost(order_map.numeric_id(link.shopify_order_id), during=True)
     record_changes(session, link, edit_id, changes, applied=True, **sent)
     link.total, link.erp_status = updated.total, updated.situacao
     clear_note(link)
