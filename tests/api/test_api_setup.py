@@ -474,16 +474,11 @@ def test_a_store_link_the_erp_does_not_list_is_refused_and_one_it_cannot_check_i
     """A mistyped segment was saved as typed: the prices flow then read a pair the ERP does not sell
     in, from the start. The saved connection's ERP is asked; when it cannot be (none saved yet, the
     ERP down) the link is saved on its numbers and the answer says it was not checked."""
-    from types import SimpleNamespace
-
     from shopify_app import api_upstream
 
-    erp = SimpleNamespace(
-        companies=lambda: [SimpleNamespace(nro_empresa=1)],
-        segments=lambda: [SimpleNamespace(nro_segmento=2)],
-        close=lambda: None,
-    )
-    monkeypatch.setattr(api_upstream, "erp_client", lambda *a, **k: erp)
+    listed = {"companies": [{"nro_empresa": 1}], "segments": [{"nro_segmento": 2}], "payment_methods": []}
+    monkeypatch.setattr(api_upstream, "erp_client", lambda *a, **k: object())
+    monkeypatch.setattr(api_upstream, "erp_choices", lambda erp: listed)  # what the Setup page offers
     typo = client.put(
         "/api/setup/store-link", json={"nro_empresa": 77, "nro_segmento": 99}, headers=headers()
     )
