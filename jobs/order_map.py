@@ -803,11 +803,15 @@ def delivery_type(order: Order) -> str:
     methods = {fo.method_type for fo in _live(order) if fo.method_type not in (None, "NONE", "RETAIL")}
     if methods and methods != {"SHIPPING"}:
         return "R" if methods == {PICK_UP} else "E"
-    for shipping in order.shipping_lines:
-        text = f"{shipping.title} {shipping.code or ''}".lower()
-        if any(word in text for word in PICKUP_WORDS):
-            return "R"
+    if any(names_pickup(shipping.title, shipping.code) for shipping in order.shipping_lines):
+        return "R"
     return "E" if order.shipping_address else "R"
+
+
+def names_pickup(title: str | None, code: str | None) -> bool:
+    """Whether a shipping line's title or code names a pickup (PICKUP_WORDS: "Retirada na loja")."""
+    text = f"{title or ''} {code or ''}".lower()
+    return any(word in text for word in PICKUP_WORDS)
 
 
 def _live(order: Order) -> list[FulfillmentOrder]:

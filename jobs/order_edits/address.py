@@ -198,15 +198,14 @@ def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any]) -> st
 
 
 def _pickup_turn(recorded: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Whether the webhook's shipping lines read as a pickup (order_map.PICKUP_WORDS: a shipping
+    """Whether the webhook's shipping lines read as a pickup (order_map.names_pickup: a shipping
     line changed to the store's pickup rate, "Retirada na loja") while the record delivers and no
     person was told yet, or read as none while one was (the flag to clear): what the address and
     slot do not show, so `check` reads the order (`_now_pickup`)."""
     if recorded.get("where") in (None, digest(None)):
         return False
     lines = [line for line in payload.get("shipping_lines") or [] if isinstance(line, dict)]
-    words = [f"{line.get('title') or ''} {line.get('code') or ''}".lower() for line in lines]
-    pickup = any(word in text for text in words for word in order_map.PICKUP_WORDS)
+    pickup = any(order_map.names_pickup(line.get("title"), line.get("code")) for line in lines)
     return pickup != bool(recorded.get(PICKUP_TOLD))
 
 
