@@ -64,6 +64,11 @@ class HandOverClient:
     def ensure_metafield_definition(self, *args: Any, **kwargs: Any) -> str:
         return "gid://shopify/MetafieldDefinition/1"
 
+    def catalog_variants(self, query: str | None = None) -> Any:
+        """No product in the store yet (jobs.catalog_adopt reads it before a first load creates
+        anything): one page, empty, what a new shop answers."""
+        return iter(())
+
     def leftover(self, identifier: str) -> None:
         """No bulk operation left by a dead pass (a fresh ledger): what BulkRunner.leftover says."""
         return None

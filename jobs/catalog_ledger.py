@@ -31,6 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from jobs import catalog_cache, catalog_messages
+from jobs.catalog_adopt import ADOPTED
 from jobs.catalog_custom_id import MISSING
 from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product, shows_unit_price
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
@@ -339,11 +340,15 @@ def record_sent(
             # its id was stale (deleted by hand: sent again without ids, jobs.catalog_load._send),
             # or when its binding was under another product (catalog_ledger.variant_ids).
             replaced = kept is not None and kept.shopify_id is not None and kept.shopify_id != variant.id
-            if replaced:
+            # A variant adopted from what Shopify held before the app (jobs.catalog_adopt) has the
+            # price and stock someone else gave it: the prices and stock flows send theirs.
+            adopted = bool(data.pop(ADOPTED, False))
+            if replaced or adopted:
                 repriced.append(sku["id_sku"])
             if (
                 new_packaging
                 or replaced
+                or adopted
                 or (kept is not None and bool(data.get("active", True)) != bool(sku["active"]))
                 or (kept is not None and _recounted(data, sku))
             ):

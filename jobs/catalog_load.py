@@ -49,6 +49,7 @@ a click progress bar in the CLI); a pass starting clears its flows' bar (`reset_
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -58,9 +59,10 @@ from typing import Any
 from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
-from jobs import catalog_custom_id, catalog_messages, catalog_publish, variant_quota
+from jobs import catalog_adopt, catalog_custom_id, catalog_messages, catalog_publish, variant_quota
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
+from ledger import trace_bulk
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.models import Schedule, utcnow
@@ -96,6 +98,7 @@ class SyncResult:
     waiting: int = 0
     failed: int = 0
     quota_held: int = 0
+    adopted: int = 0  # of `changed`: products found in Shopify without their custom id (catalog_adopt)
     bulk: bool = False
     busy: bool = False
     failures: list[dict] = field(default_factory=list)
@@ -270,6 +273,8 @@ def sync(
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:
         ensure_definition(ctx, client)
+        planned = _existing_first(ctx, flow, planned, client, result, job_id, message_ids)
+        to_send = [p.mapped for p in planned if p.mapped is not None and p.verdict in ("create", "change")]
         held = _unmarked_first(ctx, flow, planned, client, result, job_id, message_ids)
         if held:  # not sent: productSet would create a second product
             planned = [p for p in planned if p.seq_produto not in held]
@@ -325,6 +330,7 @@ def _push_direct(
     for start in range(0, len(planned), BATCH_SIZE):
         batch = planned[start : start + BATCH_SIZE]
         sending = [p.mapped for p in batch if p.mapped is not None and p.verdict in ("create", "change")]
+        creating = {p.seq_produto for p in batch if p.verdict == "create"}
         # Shopify's daily limit on new variants, reached earlier in this pass: these wait, unsent
         waiting = [m for m in sending if quota.holds(m)]
         sending = [m for m in sending if not quota.holds(m)] if waiting else sending
@@ -338,7 +344,7 @@ def _push_direct(
                 waiting.append(mapped)
                 continue
             try:
-                sent, product = _send(client, mapped)
+                sent, product = _send(client, mapped, create=mapped.seq_produto in creating)
             except VariantThrottled:
                 quota.refuse()
                 waiting.append(mapped)
@@ -370,7 +376,9 @@ def _push_direct(
             progress(done, total)
 
 
-def _send(client: AdminClient, mapped: MappedProduct) -> tuple[MappedProduct, ProductRef]:
+def _send(
+    client: AdminClient, mapped: MappedProduct, *, create: bool = False
+) -> tuple[MappedProduct, ProductRef]:
     """productSet of one product: (what was sent, Shopify's product). A variant id Shopify does
     not know for the product (the merchant deleted that variant, or the whole product, by hand:
     PRODUCT_VARIANT_DOES_NOT_EXIST) sends it again without that id, the variant matched by option
@@ -378,12 +386,16 @@ def _send(client: AdminClient, mapped: MappedProduct) -> tuple[MappedProduct, Pr
     label changed meanwhile would be made anew, matched by option value); again while Shopify
     names another (its userErrors name one at a time), at most once per variant; an error naming
     no position drops every id. The bindings then name the variants Shopify made
-    (catalog_ledger.record_sent, which has them repriced and their stock rechecked)."""
+    (catalog_ledger.record_sent, which has them repriced and their stock rechecked).
+
+    A `create` (no Shopify product bound) is not sent again after a lost answer: it may have made
+    the product without its custom id, which a second call would make again; the run retries and
+    its look-up finds that product first (jobs/catalog_adopt.py)."""
     sending = mapped
     for _ in range(len(mapped.input.get("variants") or ()) + 1):
         try:
             return sending, client.product_set(
-                sending.input, custom_id=custom_id(sending.seq_produto)
+                sending.input, custom_id=custom_id(sending.seq_produto), resend=not create
             ).product
         except ShopifyUserErrors as exc:
             if not _stale_ids(sending, exc):
@@ -392,7 +404,9 @@ def _send(client: AdminClient, mapped: MappedProduct) -> tuple[MappedProduct, Pr
                      sending.seq_produto)  # fmt: skip
             sending = sending.without_variant_ids(stale_positions(exc))
     plain = sending.without_variant_ids()
-    return plain, client.product_set(plain.input, custom_id=custom_id(plain.seq_produto)).product
+    return plain, client.product_set(
+        plain.input, custom_id=custom_id(plain.seq_produto), resend=not create
+    ).product
 
 
 def _stale_ids(mapped: MappedProduct, exc: BaseException) -> bool:
@@ -698,6 +712,49 @@ def _hold_unmarked(
         if exc is not None:
             _fail(session, result, mapped, ids[mapped.seq_produto], exc)
     return next((e for e in marks.values() if isinstance(e, Transient)), None)
+
+
+def _existing_first(
+    ctx: cl.CatalogContext,
+    flow: str,
+    planned: Sequence[cl.Planned],
+    client: AdminClient,
+    result: SyncResult,
+    job_id: str | None,
+    message_ids: Mapping[int, int] | None,
+) -> list[cl.Planned]:
+    """The products to create that Shopify holds already without their custom id (jobs/catalog_adopt.py):
+    those adopted are planned again as changes of the product they are bound to (their custom id
+    set first: `Planned.unmarked`), those in conflict are not sent and their messages say why.
+    The plan to go on with."""
+    creates = [p.mapped for p in planned if p.verdict == "create" and p.mapped is not None]
+    with session_scope() as session:
+        found = catalog_adopt.look_up(client, session, ctx.shop_id, creates)
+    if not found.adopted and not found.conflicts:
+        return list(planned)
+    with session_scope() as session:
+        replanned: list[cl.Planned] = []
+        for item in planned:
+            adoption = found.adopted.get(item.seq_produto)
+            if adoption is not None and item.mapped is not None:
+                mapped = item.mapped.with_variant_ids(adoption.variants)
+                pid = adoption.product_id
+                item = dataclasses.replace(item, mapped=mapped, verdict="change", unmarked=pid)
+            if item.seq_produto not in found.conflicts:
+                replanned.append(item)
+        catalog_adopt.bind(session, ctx.shop_id, found.adopted)
+        ids = dict(message_ids or {})
+        if message_ids is not None:  # begun with the create's request: restated with the variant ids
+            changed = [p.mapped for p in replanned if p.seq_produto in found.adopted and p.mapped is not None]
+            trace_bulk.restate_many(session, [ids[m.seq_produto] for m in changed], cl.unit_starts(changed))
+        held = [p.mapped for p in planned if p.seq_produto in found.conflicts and p.mapped is not None]
+        ids.update(cl.begin_many(session, ctx, flow, [m for m in held if m.seq_produto not in ids], job_id))
+        for mapped in held:
+            _fail(session, result, mapped, ids[mapped.seq_produto], found.conflicts[mapped.seq_produto])
+    result.created -= len(found.adopted) + len(held)
+    result.changed += len(found.adopted)
+    result.adopted += len(found.adopted)
+    return replanned
 
 
 def _unmarked_first(

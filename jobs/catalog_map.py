@@ -392,6 +392,16 @@ class MappedProduct:
         payload = {**self.input, "variants": variants}  # the key order kept: the same bytes
         return dataclasses.replace(self, input=payload, line=_line(self.seq_produto, orjson.dumps(payload)))
 
+    def with_variant_ids(self, ids: Mapping[str, str]) -> MappedProduct:
+        """The same product naming these variants ({idSku: variant gid}) it updates, as a mapping
+        with them bound would (map_product): the digest unchanged (jobs/catalog_adopt.py)."""
+        variants = [
+            {"id": ids[fact["id_sku"]], **variant} if fact["id_sku"] in ids else variant
+            for variant, fact in zip(self.input["variants"], self.skus, strict=True)
+        ]
+        payload = {**self.input, "variants": variants}
+        return dataclasses.replace(self, input=payload, line=_line(self.seq_produto, orjson.dumps(payload)))
+
     @property
     def variables(self) -> dict[str, Any]:
         """The ProductSet variables (what `line` holds)."""

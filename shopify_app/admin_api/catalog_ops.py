@@ -10,6 +10,7 @@ from shopify_app.admin_api.executor import Executor
 from shopify_app.admin_api.pagination import paginate
 from shopify_app.admin_api.results import (
     Catalog,
+    CatalogVariant,
     Market,
     Metafield,
     PriceList,
@@ -17,6 +18,7 @@ from shopify_app.admin_api.results import (
     ProductSetResult,
     VariantRef,
     parse_catalog,
+    parse_catalog_variant,
     parse_market,
     parse_metafield,
     parse_price_list,
@@ -60,10 +62,12 @@ class CatalogOperations:
         custom_id: tuple[str, str, str] | None = None,
         handle: str | None = None,
         product_id: str | None = None,
+        resend: bool = True,
     ) -> ProductSetResult:
         """Upsert a product with its variants (synchronous). Identify it by custom id
         (namespace, key, value), handle or id; `product` is a ProductSetInput without `id`.
-        Lists in the input replace Shopify's whole (what is left out is deleted)."""
+        Lists in the input replace Shopify's whole (what is left out is deleted). `resend=False`:
+        not sent again after a lost answer (Executor.execute)."""
         identifier: dict[str, Any] | None = None
         variables: dict[str, Any] = {}
         if custom_id is not None:
@@ -75,7 +79,10 @@ class CatalogOperations:
         elif product_id is not None:
             identifier = {"id": product_id}
         payload = self.executor.mutate(
-            "ProductSet", {"identifier": identifier, "input": product, **variables}, "productSet"
+            "ProductSet",
+            {"identifier": identifier, "input": product, **variables},
+            "productSet",
+            resend=resend,
         )
         return parse_product_set(payload)
 
@@ -119,6 +126,13 @@ class CatalogOperations:
             "productVariantsBulkUpdate",
         )
         return [parse_variant(v) for v in payload.get("productVariants") or []]
+
+    def catalog_variants(self, query: str | None = None) -> Iterator[CatalogVariant]:
+        """Variants matching a search query (None: every variant of the shop), with their product's
+        title and custom id, page after page (jobs/catalog_adopt.py)."""
+        variables = {"query": query} if query else {}
+        for raw in paginate(self.executor, "CatalogVariants", ("productVariants",), variables):
+            yield parse_catalog_variant(raw)
 
     def product_by_custom_id(self, namespace: str, key: str, value: str) -> ProductRef | None:
         data = self.executor.query(

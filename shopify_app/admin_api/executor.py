@@ -188,8 +188,12 @@ class Executor:
         self.sleep = sleep
         self.observer = observer
 
-    def execute(self, name: str, variables: dict[str, Any] | None = None) -> GraphQLResult:
-        """Run operation `name`; retries transient failures, raises typed errors otherwise."""
+    def execute(
+        self, name: str, variables: dict[str, Any] | None = None, *, resend: bool = True
+    ) -> GraphQLResult:
+        """Run operation `name`; retries transient failures, raises typed errors otherwise.
+        `resend=False`: this call is not sent again after an answer that may hide its success, as
+        for NOT_RESENT (a productSet that creates a product: jobs/catalog_adopt.py)."""
         op = documents.operation(name)
         key = cost_key(name, variables)
         attempt = 0
@@ -204,7 +208,8 @@ class Executor:
                 cost = parse_cost(raw.extensions)
             except ShopifyTransient as exc:
                 self._settle(key, reserved, None, lease)
-                if name in NOT_RESENT and isinstance(exc, (ShopifyNetworkError, ShopifyServerError)):
+                held = name in NOT_RESENT or not resend
+                if held and isinstance(exc, (ShopifyNetworkError, ShopifyServerError)):
                     raise  # it may have run: the caller finds out before anything is sent again
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
                 continue
@@ -227,12 +232,18 @@ class Executor:
                 paced = self.pacer is not None and cost is not None and cost.has_status
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after, pause=not paced)
             except ShopifyTransient as exc:
-                if name in NOT_RESENT and isinstance(exc, ShopifyServerError):
+                if (name in NOT_RESENT or not resend) and isinstance(exc, ShopifyServerError):
                     raise
                 attempt = self._retry_or_raise(name, attempt, exc, exc.retry_after)
 
     def mutate(
-        self, name: str, variables: dict[str, Any], root: str, *, errors_key: str = "userErrors"
+        self,
+        name: str,
+        variables: dict[str, Any],
+        root: str,
+        *,
+        errors_key: str = "userErrors",
+        resend: bool = True,
     ) -> dict[str, Any]:
         """Run a mutation; its payload, or ShopifyUserErrors carrying field path, code and message.
         An idempotency key's answers (in progress, failed before) are waited out or answered with a
@@ -240,7 +251,7 @@ class Executor:
         key_variable = documents.operation(name).key_variable
         sent, waits, renewals = variables, 0, 0
         while True:
-            result = self.execute(name, sent)
+            result = self.execute(name, sent, resend=resend)
             payload = result.data.get(root)
             if not isinstance(payload, dict):
                 raise UnexpectedResponse(f"{name}: answer has no {root} payload")

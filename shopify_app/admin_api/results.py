@@ -95,6 +95,30 @@ def parse_variant(raw: dict[str, Any]) -> VariantRef:
 
 
 @dataclass(frozen=True)
+class CatalogVariant:
+    """A variant as the catalog's look-up of products already in Shopify reads it (CatalogVariants)."""
+
+    id: str
+    sku: str | None
+    barcode: str | None
+    product_id: str
+    product_title: str
+    custom_id: str | None  # the product's custom-id metafield (None: it has none)
+
+
+def parse_catalog_variant(raw: dict[str, Any]) -> CatalogVariant:
+    product = raw.get("product") or {}
+    return CatalogVariant(
+        id=require(raw, "id", "variant"),
+        sku=raw.get("sku") or None,
+        barcode=raw.get("barcode") or None,
+        product_id=require(product, "id", "product"),
+        product_title=product.get("title") or "",
+        custom_id=(product.get("customId") or {}).get("value") or None,
+    )
+
+
+@dataclass(frozen=True)
 class ProductRef:
     id: str
     handle: str | None

@@ -17,6 +17,8 @@ from ledger.bindings import CATALOG_RECHECK_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.models import Binding, Message, MessageStatus
+from sandbox.shopify import catalog
+from sandbox.shopify.registry import Ctx
 from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
 from .conftest import SHOP_NAME, InstalledShop
@@ -183,11 +185,14 @@ def _held_by_a_transient(installed: InstalledShop) -> None:
 
 
 def _delete_product(installed: InstalledShop, product_id: str) -> None:
-    """As a person deleting it in Shopify admin: the product goes with its metafields."""
+    """As a person deleting it in Shopify admin: the product goes with its metafields and variants."""
     store = installed.shopify.sandbox.store
     for metafield in store.scan(SHOP_NAME, "Metafield"):
         if metafield["ownerId"] == product_id:
             store.delete(SHOP_NAME, metafield["id"])
+    ctx = Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key="")
+    for variant in catalog.variants_of(ctx, product_id):
+        catalog.delete_variant(ctx, variant)
     store.delete(SHOP_NAME, product_id)
 
 

@@ -1,0 +1,258 @@
+"""Products already in Shopify without the app's custom id: adopted, never made a second time.
+
+Why: productSet upserts by the custom id (consinco.seq_produto), so a product the app did not make
+is invisible to it. A supermarket moving from the middleware this app replaces has its catalog in
+Shopify already, with the ERP's SKUs and EANs on the variants and no custom id; a first load that
+created every product anew would put each on the storefront twice (the old one still selling, with
+its orders, reviews, collections and stock). So is a product whose productSet answer was lost when
+Shopify did not set the custom id on it (jobs/catalog_custom_id.py: Shopify's docs do not promise
+it), or one the merchant made by hand with the ERP's SKU.
+
+So before any product is created (catalog_load.sync: the products planned "create", either path)
+the variants holding their SKUs (P{seqproduto}E{qtdembalagem}) or EANs are looked up in Shopify
+(`look_up`): by search query, a few dozen codes a call, or for a first load (more than
+WHOLE_SHOP_ABOVE products to create) every variant of the shop, page after page. Only products
+without a custom id and not bound in the ledger count: one with a custom id is the app's (its
+productSet upserts onto it) or another ERP product's.
+- No such product: created, as before.
+- Exactly one, each of its variants one of the product's packagings (by SKU, or else by an EAN
+  only one packaging has): adopted (`bind`). Its product binding names it, without digest and
+  MISSING (catalog_custom_id: its custom id is set first, by its id, before anything is sent), and
+  each matched packaging is bound to its variant: productSet then updates that product, its
+  variants kept by id (their orders, stock history and channel publishing with them), and the
+  prices and stock flows send theirs to them (catalog_ledger.record_sent: `ADOPTED` variants are
+  repriced and their stock rechecked). The product is not published again: the merchant's
+  channels stay as they were.
+- Anything else is a person's to decide: several products hold its codes, the one product holds
+  variants that are none of its packagings (productSet would delete them), two of its variants
+  are one packaging, or the product is claimed by another ERP product too. Nothing is sent for it:
+  its message fails, rejected with CONFLICT_CODE, naming the products and codes; the merchant
+  merges or deletes in Shopify admin (or changes a code) and clicks Retry, which looks again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobs.catalog_custom_id import MISSING
+from jobs.catalog_map import MappedProduct
+from ledger import bindings
+from ledger.bindings import PRODUCT_KIND, VARIANT_KIND, BindingRow
+from ledger.errors import Rejected
+from ledger.models import Binding
+from shopify_app.admin_api import AdminClient
+from shopify_app.admin_api.results import CatalogVariant
+
+log = logging.getLogger(__name__)
+
+WHOLE_SHOP_ABOVE = 200  # products to create above which every variant of the shop is read once
+TERMS_PER_QUERY = 40  # codes (SKUs, barcodes, product ids) in one search query
+CONFLICT_CODE = "EXISTING_PRODUCT_CONFLICT"
+ADOPTED = "adopted"  # variant binding data: bound by adoption, its price and stock still to send
+NAMED = 5  # codes / products named in a conflict's words
+
+
+@dataclass(frozen=True)
+class Adoption:
+    product_id: str
+    title: str
+    variants: dict[str, str]  # {idSku: ProductVariant gid}
+
+
+@dataclass
+class Found:
+    adopted: dict[int, Adoption] = field(default_factory=dict)
+    conflicts: dict[int, Rejected] = field(default_factory=dict)
+
+
+@dataclass
+class _Product:
+    id: str
+    title: str
+    variants: list[CatalogVariant] = field(default_factory=list)
+
+
+def look_up(client: AdminClient, session: Session, shop_id: int, creates: Sequence[MappedProduct]) -> Found:
+    """What Shopify already holds of these products to create (module docstring)."""
+    if not creates:
+        return Found()
+    if len(creates) > WHOLE_SHOP_ABOVE:
+        products = _foreign(client.catalog_variants())
+    else:
+        products = _foreign(_searched(client, creates))
+        if products:  # their other variants too: a product is adopted only whole
+            products = _foreign(_searched_products(client, list(products)))
+    if not products:
+        return Found()
+    bound = _bound(session, shop_id, list(products))
+    products = {pid: p for pid, p in products.items() if pid not in bound}
+    found = decide(creates, products)
+    if found.adopted or found.conflicts:
+        log.info("catalog: %s product(s) to create are in Shopify already without the ERP id: %s adopted, "
+                 "%s held for a person", len(found.adopted) + len(found.conflicts), len(found.adopted),
+                 len(found.conflicts))  # fmt: skip
+    return found
+
+
+def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -> Found:
+    """Each product to create: adopted, held (a conflict), or neither (none holds its codes)."""
+    by_code: dict[str, set[str]] = defaultdict(set)
+    for product in products.values():
+        for variant in product.variants:
+            for code in (variant.sku, variant.barcode):
+                if code:
+                    by_code[code].add(product.id)
+    found = Found()
+    claims: dict[str, list[int]] = defaultdict(list)
+    for mapped in creates:
+        codes = _codes(mapped)
+        holders = sorted({pid for code in codes for pid in by_code.get(code, ())})
+        if not holders:
+            continue
+        if len(holders) > 1:
+            found.conflicts[mapped.seq_produto] = _conflict(
+                mapped, "several Shopify products hold its SKUs or EANs: " + _named(products, holders),
+                "keep one of them (copy over anything of the others you need) and delete the others",
+                holders,
+            )  # fmt: skip
+            continue
+        product = products[holders[0]]
+        matched, strays = _match(mapped, product)
+        if strays:
+            found.conflicts[mapped.seq_produto] = _conflict(
+                mapped, f"{_named(products, holders)} holds its SKUs or EANs, and also variants that are "
+                f"not its packagings ({', '.join(strays[:NAMED])}), which updating it would delete",
+                "move those variants to a product of their own or delete them", holders,
+            )  # fmt: skip
+            continue
+        claims[product.id].append(mapped.seq_produto)
+        found.adopted[mapped.seq_produto] = Adoption(product.id, product.title, matched)
+    for pid, seqs in claims.items():
+        if len(seqs) > 1:  # one Shopify product, several ERP products: which is it?
+            for seq in seqs:
+                del found.adopted[seq]
+                mapped = next(m for m in creates if m.seq_produto == seq)
+                others = ", ".join(str(s) for s in seqs if s != seq)
+                found.conflicts[seq] = _conflict(
+                    mapped, f"{_named(products, [pid])} holds its SKUs or EANs, and those of ERP product(s) "
+                    f"{others} too", "give that product's variants the codes of one ERP product only",
+                    [pid],
+                )  # fmt: skip
+    return found
+
+
+def bind(session: Session, shop_id: int, adopted: Mapping[int, Adoption]) -> None:
+    """Bind each adopted product and its matched variants (module docstring)."""
+    bindings.upsert_many(
+        session,
+        shop_id,
+        PRODUCT_KIND,
+        [BindingRow(str(s), a.product_id, None, {MISSING: True, ADOPTED: True}) for s, a in adopted.items()],
+    )
+    bindings.upsert_many(
+        session,
+        shop_id,
+        VARIANT_KIND,
+        [
+            BindingRow(sku, variant_id, None, {"product_id": a.product_id, ADOPTED: True})
+            for a in adopted.values()
+            for sku, variant_id in a.variants.items()
+        ],
+    )
+
+
+def _codes(mapped: MappedProduct) -> list[str]:
+    """The codes a variant of this product may carry in Shopify: its SKUs, and its valid EANs."""
+    skus = [s["id_sku"] for s in mapped.skus]
+    eans = [s["ean"] for s in mapped.skus if s.get("ean") and not s.get("barcode_problem")]
+    return list(dict.fromkeys([*skus, *eans]))
+
+
+def _match(mapped: MappedProduct, product: _Product) -> tuple[dict[str, str], list[str]]:
+    """({idSku: variant gid} of the product's variants that are this product's packagings, by SKU
+    or else by an EAN only one packaging has; the codes of those that are none, or a packaging
+    already matched)."""
+    skus = {s["id_sku"] for s in mapped.skus}
+    by_ean: dict[str, list[str]] = defaultdict(list)
+    for s in mapped.skus:
+        if s.get("ean") and not s.get("barcode_problem"):
+            by_ean[s["ean"]].append(s["id_sku"])
+    matched: dict[str, str] = {}
+    strays: list[str] = []
+    for variant in product.variants:
+        sku = variant.sku if variant.sku in skus else None
+        if sku is None and variant.barcode and len(by_ean.get(variant.barcode, ())) == 1:
+            sku = by_ean[variant.barcode][0]
+        if sku is None or sku in matched:
+            strays.append(variant.sku or variant.barcode or variant.id)
+            continue
+        matched[sku] = variant.id
+    return matched, strays
+
+
+def _conflict(mapped: MappedProduct, what: str, fix: str, holders: Sequence[str]) -> Rejected:
+    seq = mapped.seq_produto
+    text = (
+        f"Product {seq} was not created in Shopify: {what}, without the app's ERP id. The app does not "
+        f"create a second product, nor take one over on a guess. In Shopify admin, {fix}; or, if it is "
+        "another product, change its SKU and barcode there. Then retry this message."
+    )
+    return Rejected(text, system="shopify", code=CONFLICT_CODE,
+                    detail={"seq_produto": seq, "products": list(holders)})  # fmt: skip
+
+
+def _named(products: Mapping[str, _Product], ids: Iterable[str]) -> str:
+    ids = list(ids)
+    named = ", ".join(f'"{products[pid].title}" ({pid})' for pid in ids[:NAMED])
+    return named + (f" and {len(ids) - NAMED} more" if len(ids) > NAMED else "")
+
+
+def _foreign(variants: Iterable[CatalogVariant]) -> dict[str, _Product]:
+    """The products of these variants that carry no custom id, with those of their variants read."""
+    products: dict[str, _Product] = {}
+    seen: set[str] = set()
+    for variant in variants:
+        if variant.custom_id or variant.id in seen:
+            continue
+        seen.add(variant.id)
+        products.setdefault(variant.product_id, _Product(variant.product_id, variant.product_title))
+        products[variant.product_id].variants.append(variant)
+    return products
+
+
+def _searched(client: AdminClient, creates: Sequence[MappedProduct]) -> Iterable[CatalogVariant]:
+    codes = list(dict.fromkeys(code for mapped in creates for code in _codes(mapped)))
+    for start in range(0, len(codes), TERMS_PER_QUERY // 2):
+        chunk = codes[start : start + TERMS_PER_QUERY // 2]
+        query = " OR ".join(f"{name}:{_quoted(code)}" for code in chunk for name in ("sku", "barcode"))
+        yield from client.catalog_variants(query)
+
+
+def _searched_products(client: AdminClient, product_ids: Sequence[str]) -> Iterable[CatalogVariant]:
+    for start in range(0, len(product_ids), TERMS_PER_QUERY):
+        chunk = product_ids[start : start + TERMS_PER_QUERY]
+        query = " OR ".join(f"product_id:{pid.rsplit('/', 1)[-1]}" for pid in chunk)
+        yield from client.catalog_variants(query)
+
+
+def _quoted(code: str) -> str:
+    return '"' + code.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _bound(session: Session, shop_id: int, product_ids: Sequence[str]) -> set[str]:
+    """Those of these Shopify products the ledger binds to an ERP product already."""
+    found: set[str] = set()
+    for start in range(0, len(product_ids), bindings.READ_CHUNK):
+        stmt = select(Binding.shopify_id).where(
+            Binding.shop_id == shop_id,
+            Binding.kind == PRODUCT_KIND,
+            Binding.shopify_id.in_(product_ids[start : start + bindings.READ_CHUNK]),
+        )
+        found.update(session.scalars(stmt))
+    return found
