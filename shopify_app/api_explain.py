@@ -710,6 +710,22 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Fix the cause Shopify gives above, then click Retry.",
         ),
     ),
+    "EXISTING_PRODUCT_CONFLICT": (
+        (
+            "O produto não foi criado na Shopify: a loja já tem produtos com os SKUs ou EANs dele, sem o "
+            "código do ERP, e o app não sabe, com certeza, qual deles é este produto (indicados acima). "
+            "Criar outro duplicaria o produto na loja.",
+            "The product was not created in Shopify: the store already holds products with its SKUs or "
+            "EANs, without the ERP id, and the app cannot tell for sure which of them is this product "
+            "(named above). Creating another would put it in the store twice.",
+        ),
+        (
+            "Na Shopify, deixe um só produto com esses códigos, com apenas as embalagens deste produto "
+            "(ou mude os códigos, se for outro produto); depois clique em Tentar de novo.",
+            "In Shopify admin, leave one product with those codes, holding only this product's "
+            "packagings (or change the codes, if it is another product); then click Retry.",
+        ),
+    ),
     "CUSTOM_ID_TAKEN": (
         (
             "O produto está na Shopify, mas sem o código do ERP (metafield consinco.seq_produto): "
@@ -1225,6 +1241,25 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "If the market should have a price of its own, set it in the ERP for that company and "
             "segment (or check the segment / market mapping): it is sent and this message closes on the "
             "next sync. Until then the market sells at the base price.",
+        ),
+    ),
+    "MARKET_LIST_SHARED": (
+        (
+            "Este mercado divide o catálogo da Shopify (e com ele a lista de preços) com outro mercado, "
+            "ligado a outra empresa e segmento do ERP (indicados acima). Os preços deste par não foram "
+            "enviados: cada par escreveria os seus por cima dos do outro, e os dois mercados mostrariam "
+            "os do último.",
+            "This market shares its Shopify catalog (and with it the price list) with another market, "
+            "mapped to another ERP company and segment (named above). This pair's prices were not sent: "
+            "each pair would write its own over the other's, and both markets would show the last.",
+        ),
+        (
+            "Na Shopify, em Configurações > Mercados, dê a este mercado um catálogo só dele (o app cria a "
+            "lista de preços nele), ou ligue os dois mercados ao mesmo par no De:Para segmento / mercado. "
+            "A mensagem se fecha sozinha na próxima sincronização.",
+            "In Shopify, under Settings > Markets, give this market a catalog of its own (the app makes "
+            "the price list in it), or map both markets to the same pair in the segment / market "
+            "mapping. The message closes by itself on the next sync.",
         ),
     ),
     "MARKET_CURRENCY": (
