@@ -96,7 +96,7 @@ def tick(now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     failures: list[str] = []
     try:
-        inbox.sweep()
+        inbox.sweep_backlog()
     except inbox.SweepStopped as exc:  # Redis unreachable: the next tick sweeps again
         log.warning("scheduler: %s", exc)
     except RedisError as exc:

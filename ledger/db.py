@@ -17,6 +17,23 @@ _makers: dict[str, sessionmaker[Session]] = {}
 _readers: dict[str, sessionmaker[Session]] = {}  # autocommit sessions for reads (`read_scope`)
 
 
+# libpq's limits on a PostgreSQL that stops answering (a failover to a new address, a dropped
+# connection, a paused host): without them a call waits in the kernel for ~15 minutes (or, to
+# connect, for ever), and a webhook's request thread with it, far past Shopify's 5 s; gunicorn's
+# gthread workers never kill a stuck thread. With them the call fails as OperationalError within
+# seconds (the webhook answers 503 and Shopify delivers again; a job retries). Only silence counts:
+# a long query keeps its connection (the server acknowledges what was sent, and keepalives are
+# answered by the server's kernel while it works).
+PG_CONNECT_ARGS = {
+    "connect_timeout": 3,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 1,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,  # ms: data sent and not acknowledged
+}
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,7 +54,9 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(url, connect_args={"timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+                engine = create_engine(
+                    url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=PG_CONNECT_ARGS
+                )
             _engines[url] = engine
             _makers[url] = sessionmaker(bind=engine, expire_on_commit=False)
         return engine

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
@@ -101,13 +101,28 @@ def is_valid_hmac(raw_body: bytes, secret: str, signature: str) -> bool:
     return hmac.compare_digest(compute_hmac(raw_body, secret).encode(), signature.strip().encode())
 
 
-def _parse_time(value: str | None) -> datetime | None:
+# The X-Shopify-Triggered-At kept: none before the app's time, none later than a day from now
+# (jobs.inbox clamps what is kept to the delivery's time). The header is not signed: a time far
+# off (year 9999 in a zone west of UTC is year 10000 in UTC, which PostgreSQL stores and Python
+# cannot read back) would make the row unreadable for good, and with it the shop's privacy
+# requests, which read its inbox whole.
+TRIGGERED_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+TRIGGERED_FUTURE = timedelta(days=1)
+
+
+def _parse_time(value: str | None, now: datetime | None = None) -> datetime | None:
+    """The header's time, in UTC; None when absent, unreadable or out of range (see above)."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
+    now = now or datetime.now(UTC)
+    return parsed if TRIGGERED_FLOOR <= parsed <= now + TRIGGERED_FUTURE else None
 
 
 def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Sequence[str]) -> VerifyResult:

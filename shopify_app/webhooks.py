@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from ledger import queues
 from ledger.db import get_engine, session_scope
@@ -179,9 +179,15 @@ def store_delivery(settings: Settings, delivery: Delivery, raw_body: bytes) -> t
     dbapi = engine.dialect.loaded_dbapi
     try:
         row_id = _execute_insert(engine, insert, values)
-    except (OperationalError, InterfaceError, dbapi.OperationalError, dbapi.InterfaceError) as exc:
+    except (OperationalError, InterfaceError, InternalError, *_driver_errors(dbapi)) as exc:
+        # Unreachable, or refusing writes (a failover left the app on a read-only standby:
+        # InternalError): the row is not stored either way, so Shopify's redelivery is right.
         raise InboxUnavailable(f"the inbox database cannot be reached ({type(exc).__name__}: {exc})") from exc
     return (row_id, status) if row_id is not None else (None, "duplicate")
+
+
+def _driver_errors(dbapi: Any) -> tuple[type[BaseException], ...]:
+    return (dbapi.OperationalError, dbapi.InterfaceError, dbapi.InternalError)
 
 
 class _ThreadConnection(threading.local):

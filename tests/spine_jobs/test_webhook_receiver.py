@@ -398,6 +398,24 @@ def test_a_backlog_held_in_rq_does_not_hide_a_row_left_received(jobs_env, delive
         assert session.get(WebhookInbox, redact_id).status == InboxStatus.ENQUEUED.value
 
 
+def test_a_tick_hands_over_a_backlog_left_received_in_one_go(jobs_env, rconn):
+    """After a Redis outage: one read hands over `limit` rows, and the tick keeps reading while
+    each read is full (inbox.sweep_backlog), so a backlog is not queued one read a minute."""
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    with session_scope() as session:
+        session.add_all(
+            WebhookInbox(topic="app/uninstalled" if n == 11 else "orders/create", shop_domain=SHOP,
+                         raw_body=b"{}", webhook_id=f"w{n}", status="received", received_at=old)
+            for n in range(12)
+        )  # fmt: skip
+    handed = inbox.sweep_backlog(limit=5)
+    assert len(handed) == 12
+    with session_scope() as session:
+        statuses = set(session.scalars(select(WebhookInbox.status)))
+    assert statuses == {InboxStatus.ENQUEUED.value}
+    assert inbox.sweep_backlog(budget=0.0, limit=5) == []  # nothing left: one read
+
+
 def test_the_sweep_pages_through_a_backlog_across_ticks(jobs_env, deliver, rconn):
     """A row whose job was lost behind a backlog longer than one sweep reads is found a tick later,
     and the window starts again from the oldest once it reached the newest."""
