@@ -30,11 +30,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from ledger import bindings
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected
 from ledger.mappings import MappingKind
+from ledger.models import Binding
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.results import Catalog, Market
@@ -75,9 +78,12 @@ def price_list(shop_id: int, client: AdminClient, target: ListTarget) -> str:
     not selling in BRL."""
     look = _look(shop_id, client, target)
     if look.market is None:  # remembered (checked; or bound before the check, its market gone)
+        _check_shared(shop_id, target, str(look.bound))
         return str(look.bound)
     listed = look.listed
     list_id = look.bound or (listed.price_list_id if listed is not None else None)
+    if list_id is not None:
+        _check_shared(shop_id, target, list_id)
     own = listed.id if listed is not None and listed.title == look.title else None
     catalog_id = look.data.get(CATALOG) or own
     if list_id is None:
@@ -135,6 +141,34 @@ def _market_list(found: list[Catalog], title: str) -> Catalog | None:
         (c for c in holding if c.title == title),
         next((c for c in holding if c.status == "ACTIVE"), holding[0] if holding else None),
     )
+
+
+def _check_shared(shop_id: int, target: ListTarget, list_id: str) -> None:
+    """A list another mapped pair sends its prices to already (two markets sharing one catalog, and
+    so one list, mapped to different pairs): stopped, for the pair bound to it later. Taken by
+    both, each pass wrote one pair's prices over the other's, and both markets showed whichever
+    went last, every price sent again every pass."""
+    with session_scope() as session:
+        holders = session.scalars(
+            select(Binding.erp_id)
+            .where(Binding.shop_id == shop_id, Binding.kind == LIST_KIND, Binding.shopify_id == list_id)
+            .order_by(Binding.id)
+        ).all()
+    first = next(iter(holders), target.key)
+    if first == target.key:
+        return
+    other = first
+    raise Rejected(
+        f"market {target.market_id}: its price list {list_id} is the one pair {other} (company:segment) "
+        f"sends its prices to already (the two markets share one catalog in Shopify); the prices of "
+        f"company {target.company} segment {target.segment} are not sent to it, or each pair would "
+        "overwrite the other's. Give this market a catalog of its own in Shopify admin (Markets), or map "
+        "both markets to the same pair",
+        system="app",
+        code="MARKET_LIST_SHARED",
+        detail={"market": target.market_id, "price_list": list_id, "pair": other,
+                "company": target.company, "segment": target.segment},
+    )  # fmt: skip
 
 
 def _check_currency(target: ListTarget, market: Market, listed: Catalog | None) -> None:

@@ -355,10 +355,14 @@ def _left_the_pair(
             _hold_unlisted(session, shop_id, target, unit, verdict.held, len(held_price), doubt, verdict.why)
         else:
             trace.succeed_open(session, shop_id, FLOW, [unit], {"unlisted": len(verdict.now)})
+    # No date of the old state is kept to recheck on: on its promotion's start or end the due
+    # read (`_sync_list`) would rebuild that state and send the price again (jobs.price_unlisted
+    # likewise for the store's price).
     return [
-        BindingRow(prefix + sku, held_price[sku].shopify_id, NO_PRICE, dict(held_price[sku].data or {}))
+        BindingRow(prefix + sku, held_price[sku].shopify_id, NO_PRICE, {**(held_price[sku].data or {}),
+                                                                          "recheck_on": None})
         for sku in verdict.now
-    ]
+    ]  # fmt: skip
 
 
 def _hold_unlisted(

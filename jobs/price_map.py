@@ -238,7 +238,9 @@ def recheck_on(state: PriceState, today: date) -> date | None:
     if today < state.promo_start:
         return state.promo_start
     if today <= state.promo_end:  # running (its period decides: `promotion_running`)
-        return state.promo_end + timedelta(days=1)
+        # An open-ended promotion: the ERP's "no end" date (9999-12-31, Oracle's habit) has no
+        # day after it, and nothing ends by date.
+        return None if state.promo_end >= date.max else state.promo_end + timedelta(days=1)
     return None
 
 

@@ -21,7 +21,7 @@ from sandbox.shopify.state_dump import dump
 from settings import get_settings
 from shopify_app.admin_api import for_shop
 
-from .chain import messages
+from .chain import erp_update, messages
 
 
 def test_a_mapped_market_gets_the_pairs_prices_once(chain, calls):
@@ -424,6 +424,30 @@ def test_a_fixed_price_of_a_sku_the_pair_no_longer_lists_is_removed_by_the_whole
     listed = dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
     assert data["variant_id"] not in listed and len(listed) > 1  # the others stay
     assert [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":unlisted")] == []
+
+
+def test_a_removed_fixed_price_does_not_come_back_on_its_old_promotions_dates(chain, monkeypatch):
+    """Its binding kept the promotion's start to recheck on: that day's pass rebuilt the old state
+    and sent the fixed price (promotional, with compare-at) of a SKU the pair no longer sells."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-volta", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    _list_market(shop)
+    today = erp_today(get_settings().erp_timezone)
+    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
+    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    erp_update(chain, t.mrl_prodempseg, where, precovalidpromoc=1.11,
+               dtainicioprom=today + timedelta(days=3), dtafimprom=today + timedelta(days=6))  # fmt: skip
+    prices.run(shop.shop_id, today=today)
+    assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    _drop_from_pair(chain, [data["seq_produto"]])
+    prices.sweep(shop.shop_id, today=today + timedelta(days=1))
+    assert data["variant_id"] not in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+
+    for day in (3, 7):  # the old promotion's start, and the day after its end
+        prices.run(shop.shop_id, today=today + timedelta(days=day))
+        assert data["variant_id"] not in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
 
 
 def test_fixed_prices_missing_from_a_whole_read_in_numbers_are_held_for_a_person_and_removed_on_retry(
