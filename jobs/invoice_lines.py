@@ -64,7 +64,12 @@ def plan_fulfilment(
     sku_of_variant: Mapping[str, str],
 ) -> FulfilmentPlan:
     """Pure: per fulfillment order, the lines and quantities to fulfil so each SKU reaches at most
-    the units invoiced (counting what is fulfilled already), and what is left for a person."""
+    the units invoiced (counting what is fulfilled already), and what is left for a person.
+
+    Gift cards are neither: no NF-e lists them (they are no goods), the capture charges them with
+    the goods (invoice_capture: owed beside the goods), and Shopify fulfils a digital one itself;
+    named as goods "not on the NF-e" they asked the merchant to charge them apart, a second time."""
+    cards = {line.id for line in order_lines if line.gift_card}
     sku_of_line = {line.id: sku_of_variant.get(line.variant_id or "") or line.sku or line.name
                    for line in order_lines}  # fmt: skip
     allowance = dict(invoiced)
@@ -79,7 +84,7 @@ def plan_fulfilment(
         taken = []
         for item in fo.lines:
             key = sku_of_line.get(item.line_item_id or "", f"line {item.line_item_id}")
-            if item.remaining_quantity <= 0:
+            if item.remaining_quantity <= 0 or item.line_item_id in cards:
                 continue
             quantity = max(0, min(item.remaining_quantity, allowance.get(key, 0)))
             if quantity:

@@ -269,6 +269,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             session, unit.shop_id, event, must_apply=("order_edits",), generation=unit.generation
         )
         picked_before = _picking_applied(session, unit, key.key)
+        picked_by_nfe = picked_before and _picking_applied(session, unit, key.key, separations=False)
     # The order's valid NF-e so far, this one included (partial invoicing, a re-issue), read before
     # any write: the amount due is their sum, and the capture is final only after the last one.
     documents = invoice_documents.known(unit, event, erp_documents, erp_order.lines, erp_order.freight)
@@ -282,12 +283,14 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["key_from_erp_order"] = (
             f"the event's key {refused} was refused; the ERP order's document gives {key.key}"
         )
-    if event.altered and not picked_before:
-        # "Faturado com alteração" with no separation event before it: the invoice's own lines say
-        # what was cut, substituted or weighed, so the Shopify order is edited first, as the
-        # separation event would have (its changes are recorded under this event).
+    if event.altered and not picked_by_nfe:
+        # "Faturado com alteração": the invoice's own lines say what was cut, substituted or
+        # weighed, so the Shopify order is edited first, as a separation event would have (its
+        # changes are recorded under this event). After a separation event, only what it did not
+        # apply (a line cut or weighed again at the checkout, with no second separation event):
+        # left out, the order kept the old quantity and showed a balance due after the capture.
         try:
-            done["picking"] = picking.edit_from_event(replace(unit, event=event))
+            done["picking"] = picking.edit_from_event(replace(unit, event=event), only_new=picked_before)
         except order_events.Skipped as skipped:
             done["picking"] = skipped.reason
     client = for_shop(unit.shop_domain)
@@ -658,20 +661,22 @@ def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:
         )
 
 
-def _picking_applied(session: Any, unit: order_events.EventUnit, key: str) -> bool:
-    """Whether a separation event of this order was applied (its changes are in Shopify already),
-    or another invoice event of the SAME NF-e `key` applied the picking its lines carry ("faturado
-    com alteração": the carrier's tracking comes as a later copy of it, which must not edit the order
-    again; its message's `picking` holds the edit). Another NF-e's event does not count: with partial
-    invoicing each NF-e's altered event carries its own lines' picking (a repeat of a line another
-    event applied is the ledger rows' to find: jobs.order_edits.repeats — so is the picking an NF-e
-    cancelled and re-issued under a new key carries again: each change applied alike before is not
-    sent again, `repeats.applied_alike`). Only the ERP's events
-    count: an order edit made in Shopify and applied to the ERP (the same flow, direction
-    shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one of another ERP
-    (the connection moved: its order of the same number is another order). This event's own message
-    does not count: its retry redoes its edit, which finds what its first run committed
-    (jobs.order_edits.to_shopify)."""
+def _picking_applied(
+    session: Any, unit: order_events.EventUnit, key: str, *, separations: bool = True
+) -> bool:
+    """Whether a separation event of this order was applied (its changes are in Shopify already;
+    not asked when `separations` is False), or another invoice event of the SAME NF-e `key` applied
+    the picking its lines carry ("faturado com alteração": the carrier's tracking comes as a later
+    copy of it, which must not edit the order again; its message's `picking` holds the edit).
+    Another NF-e's event does not count: with partial invoicing each NF-e's altered event carries
+    its own lines' picking (a repeat of a line another event applied is the ledger rows' to find:
+    jobs.order_edits.repeats — so is the picking an NF-e cancelled and re-issued under a new key
+    carries again: each change applied alike before is not sent again, `repeats.applied_alike`).
+    Only the ERP's events count: an order edit made in Shopify and applied to the ERP (the same
+    flow, direction shopify_to_erp, unit `edit:<id>`) says nothing about the picking, nor does one
+    of another ERP (the connection moved: its order of the same number is another order). This
+    event's own message does not count: its retry redoes its edit, which finds what its first run
+    committed (jobs.order_edits.to_shopify)."""
     rows = session.execute(
         select(Message.unit_key, Message.flow, Message.status, Message.response_payload).where(
             Message.shop_id == unit.shop_id,
@@ -686,7 +691,7 @@ def _picking_applied(session: Any, unit: order_events.EventUnit, key: str) -> bo
 
     def applied(flow: str, status: str, payload: dict[str, Any] | None) -> bool:
         if flow == "order_edits":
-            return status in settled
+            return separations and status in settled
         response = payload or {}
         same = normalise(str(response.get("key") or "")) == normalise(key)
         return same and isinstance(response.get("picking"), dict)

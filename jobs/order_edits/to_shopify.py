@@ -888,13 +888,15 @@ def replay(message_id: int) -> str:
     return order_events.execute(message_id, _apply)
 
 
-def edit_from_event(unit: order_events.EventUnit) -> dict[str, Any]:
+def edit_from_event(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str, Any]:
     """Apply the picking differences an event's lines carry (an 'F' event "faturado com
-    alteração" that came with no 'S' before it): the same edit, recorded under that event."""
-    return _apply(unit)
+    alteração"): the same edit, recorded under that event. `only_new` (an 'S' event of the order
+    was applied): the changes another event applied alike are left out, not recorded again under
+    this one; what the NF-e changed since (a line cut or weighed again at the checkout) is applied."""
+    return _apply(unit, only_new=only_new)
 
 
-def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
+def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str, Any]:
     event = unit.event
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
@@ -941,7 +943,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # re-issued NF-e's key, an 'S' sent twice) and Shopify still shows: sent again, it would undo a
     # person's refund since; a line holding more units than the ERP served is set to its target.
     alike = repeats.applied_alike(changes, others, order.lines)
-    changes = [_added_before(change, seen, alike) for change in changes]
+    marked = [_added_before(change, seen, alike) for change in changes]
+    if only_new:  # in Shopify already (the 'S' event's doing): its row's, not recorded again here
+        marked = [m for m in marked if not m.adjusted or m.change_key in tried]
+    changes = marked
     if not changes:
         _separated(unit.link_id, event.situacao)
         raise order_events.Skipped(

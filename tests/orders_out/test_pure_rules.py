@@ -813,6 +813,24 @@ def test_the_invoice_fulfils_per_sku_the_units_the_erp_served_and_names_the_rest
     assert plan.left == {"X": 1} and plan.held == []
 
 
+def test_a_gift_card_still_open_is_neither_fulfilled_by_the_nfe_nor_named_as_left() -> None:
+    """No NF-e lists it and the capture charged it with the goods: named "not on the NF-e: ship and
+    charge it apart", it asked the merchant to charge it twice."""
+    goods = dataclasses.replace(shopify_line("A", 2), unfulfilled_quantity=2)
+    card = dataclasses.replace(shopify_line("X", 1), unfulfilled_quantity=1, gift_card=True, sku=None,
+                               name="Cartão-presente R$ 50")  # fmt: skip
+    fo_lines = [
+        FulfillmentOrderLine(f"FOL{n}", s.id, 2 if n == "A" else 1, 2) for n, s in (("A", goods), ("X", card))
+    ]
+    plan = plan_fulfilment(
+        [FulfillmentOrder("FO1", "OPEN", "L1", fo_lines)],
+        [goods, card],
+        {"A": 2},
+        {v: k for k, v in VARIANTS.items()},
+    )
+    assert plan.lines == {"FO1": [{"id": "FOLA", "quantity": 2}]} and plan.left == {}
+
+
 def test_an_authorisation_that_allows_one_capture_is_captured_final_and_the_rest_named() -> None:
     """Partial invoicing on a gateway without multi-capture (OrderTransaction.multiCapturable false):
     its one capture closes the authorisation whatever finalCapture says, so it is asked final, and
