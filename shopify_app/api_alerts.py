@@ -14,12 +14,22 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 
 from ledger import alert_state, shop_settings
 from ledger.errors import Rejected, Transient
+from ledger.kv import get_redis
 from ledger.models import Role, Shop
 from mail import client as mail
-from shopify_app.api_common import app_settings, db, invalid, not_found, optional_json_body, reject_unknown
+from shopify_app.api_common import (
+    app_settings,
+    db,
+    invalid,
+    not_found,
+    optional_json_body,
+    reject_unknown,
+    write_audit,
+)
 from shopify_app.api_settings import validate_settings
 from shopify_app.roles import require_role
 
@@ -62,6 +72,10 @@ def alerts_state() -> ResponseReturnValue:
     )
 
 
+TESTS_PER_WINDOW = 3
+TEST_WINDOW_SECONDS = 600
+
+
 @bp.post("/test")
 @require_role(Role.ADMIN)
 def send_test() -> ResponseReturnValue:
@@ -83,6 +97,10 @@ def send_test() -> ResponseReturnValue:
         return jsonify(_failed("no_recipients", "No address to send to: type one or save the alert e-mails."))
     if not mail.configured(settings):
         return jsonify(_failed("mail_not_configured", "The app has no mail server (SMTP_URL is not set)."))
+    if not _test_allowed(settings.redis_url, g.shop.id):
+        minutes = TEST_WINDOW_SECONDS // 60
+        words = f"At most {TESTS_PER_WINDOW} test e-mails every {minutes} minutes: wait, then try again."
+        return jsonify(_failed("too_many_tests", words))
     subject, text = TEST_WORDS["en" if config["alert_locale"] == "en" else "pt-BR"]
     email = mail.email(
         settings,
@@ -93,10 +111,32 @@ def send_test() -> ResponseReturnValue:
     try:
         took = mail.send(settings, email)
     except Transient as exc:
-        return jsonify(_failed("mail_unreachable", exc.message))
+        return _audited(recipients, _failed("mail_unreachable", exc.message))
     except Rejected as exc:
-        return jsonify(_failed("mail_refused", exc.message))
-    return jsonify({"ok": True, "to": took, "message": f"Sent to {', '.join(took)}."})
+        return _audited(recipients, _failed("mail_refused", exc.message))
+    return _audited(recipients, {"ok": True, "to": took, "message": f"Sent to {', '.join(took)}."})
+
+
+def _test_allowed(redis_url: str, shop_id: int) -> bool:
+    """At most TESTS_PER_WINDOW test e-mails a shop per window: the sender serves every shop, and
+    its reputation with the mail servers is theirs too (Redis unreachable: allowed, as sending is)."""
+    key = f"alerts:test:{shop_id}"
+    try:
+        conn = get_redis(redis_url)
+        count = conn.incr(key)
+        if count == 1:
+            conn.expire(key, TEST_WINDOW_SECONDS)
+    except RedisError:
+        return True
+    return count <= TESTS_PER_WINDOW
+
+
+def _audited(recipients: list[str], answer: dict[str, Any]) -> ResponseReturnValue:
+    """The answer, with its audit row: who sent a test e-mail, to whom, and how it went."""
+    with db() as session:
+        write_audit(session, "alerts.test_sent", "alerts", None,
+                    {"to": recipients, "ok": answer["ok"], "code": answer.get("code")})  # fmt: skip
+    return jsonify(answer)
 
 
 def _failed(code: str, message: str) -> dict[str, Any]:

@@ -432,6 +432,20 @@ def _fires(cron: str) -> bool:
     return True
 
 
+def _cron_problem(cron: object) -> str | None:
+    """Why a schedule's cron expression cannot be saved (None: it can)."""
+    if not isinstance(cron, str) or not cron.strip() or len(cron) > 100:
+        return "is required (5 fields, UTC), e.g. */15 * * * *"
+    if len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
+        return f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
+    if _drawn(cron):
+        return (f"{cron!r} draws its times at random (R) or by a hash (H): the scheduler would run "
+                "it at other times on every tick; give the minute and hour")  # fmt: skip
+    if not _fires(cron.strip()):
+        return f"{cron!r} never fires (a day no month has, e.g. 30 February)"
+    return None
+
+
 @bp.put("/<flow>/schedule")
 @require_role(Role.ADMIN)
 def put_schedule(flow: str) -> ResponseReturnValue:
@@ -440,25 +454,26 @@ def put_schedule(flow: str) -> ResponseReturnValue:
     reject_unknown(body, {"cron", "enabled"})
     errors: dict[str, str] = {}
     cron, enabled = body.get("cron"), body.get("enabled")  # absent: kept (a new schedule: on)
-    if not isinstance(cron, str) or not cron.strip() or len(cron) > 100:
-        errors["cron"] = "is required (5 fields, UTC), e.g. */15 * * * *"
-    elif len(cron.split()) != 5 or not croniter.is_valid(cron.strip()):
-        errors["cron"] = f"{cron!r} is not a valid 5-field cron expression (minute hour day month weekday)"
-    elif _drawn(cron):
-        errors["cron"] = (f"{cron!r} draws its times at random (R) or by a hash (H): the scheduler would run "
-                          "it at other times on every tick; give the minute and hour")  # fmt: skip
-    elif not _fires(cron.strip()):
-        errors["cron"] = f"{cron!r} never fires (a day no month has, e.g. 30 February)"
+    # Switching on or off alone ({"enabled": ...}) keeps the saved expression: a page loaded before
+    # another admin changed it must not put the old one back with the switch.
+    switch_only = "cron" not in body and isinstance(enabled, bool)
+    problem = None if switch_only else _cron_problem(cron)
+    if problem:
+        errors["cron"] = problem
     if enabled is not None and not isinstance(enabled, bool):
         errors["enabled"] = "must be true or false"
     if errors:
         raise invalid(errors)
     if spec.schedule is None:
         raise _webhook_only(spec)
-    assert isinstance(cron, str)
-    cron = " ".join(cron.split())
     with db() as session:
         row = _schedules(session, g.shop.id).get(spec.schedule)
+        if switch_only:
+            if row is None:
+                raise invalid({"cron": "is required (5 fields, UTC), e.g. */15 * * * *"})
+            cron = row.cron
+        assert isinstance(cron, str)
+        cron = " ".join(cron.split())
         before = None if row is None else {"cron": row.cron, "enabled": row.enabled}
         if row is None:
             row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled is not False)

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ledger import drift, handled, queues, trace
 from ledger import flows as catalog
@@ -63,6 +63,7 @@ STATUSES = tuple(s.value for s in MessageStatus)
 RETRYABLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value, MessageStatus.RETRYING.value)
 REPLAYABLE = (MessageStatus.DONE.value,)
 RETRY_FAILED_MAX = 1000
+RETRY_FAILED_READ_MAX = 20_000  # failed messages one click reads at most (past those not enqueued)
 STUCK_MINUTES = trace.STALE_AFTER_SECONDS // 60
 
 
@@ -344,32 +345,40 @@ def replay(message_id: int) -> ResponseReturnValue:
 @bp.post("/retry-failed")
 @require_role(Role.OPERATOR)
 def retry_failed() -> ResponseReturnValue:
-    """One replay job per failed message of the flow (oldest first, at most 1000 per click), but
-    those only their own Retry replays (trace.RETRY_ALONE: a person's confirmation)."""
+    """One replay job per failed message of the flow (oldest first, at most RETRY_FAILED_MAX per
+    click), but those only their own Retry replays (trace.RETRY_ALONE: a person's confirmation).
+
+    The failed messages are read page after page past those it does not enqueue (retried alone,
+    or their replay still queued: a message stays failed while its replay waits, and again when
+    that fails), so a click always reaches the next ones: reading only the oldest RETRY_FAILED_MAX
+    had every later click enqueue none of the messages after them, saying "0 queued".
+    `remaining`: the failed messages after the last one read, for the next click."""
     flow = query_choice("flow", FLOW_NAMES, required=True)
     conn = get_redis(app_settings().redis_url)
     ids: list[int] = []
+    mine = (Message.shop_id == g.shop.id, Message.flow == flow, Message.status == MessageStatus.FAILED.value)
     with db() as session:
-        failed = session.scalars(
-            select(Message)
-            .where(
-                Message.shop_id == g.shop.id,
-                Message.flow == flow,
-                Message.status == MessageStatus.FAILED.value,
-            )
-            .order_by(Message.id)
-            .limit(RETRY_FAILED_MAX)
-        )
-        for message in failed:
-            if trace.retried_alone(message):  # a person's confirmation: only its own Retry
-                continue
-            _, enqueued = enqueue_replay(message, conn)
-            if enqueued:
-                ids.append(message.id)
+        after, read = 0, 0
+        while len(ids) < RETRY_FAILED_MAX and read < RETRY_FAILED_READ_MAX:
+            page = session.scalars(
+                select(Message).where(*mine, Message.id > after).order_by(Message.id).limit(RETRY_FAILED_MAX)
+            ).all()
+            for message in page:
+                after, read = message.id, read + 1
+                if trace.retried_alone(message):  # a person's confirmation: only its own Retry
+                    continue
+                _, enqueued = enqueue_replay(message, conn)
+                if enqueued:
+                    ids.append(message.id)
+                    if len(ids) >= RETRY_FAILED_MAX:
+                        break
+            if len(page) < RETRY_FAILED_MAX:
+                break
+        remaining = session.scalar(select(func.count()).select_from(Message).where(*mine, Message.id > after))
         write_audit(
             session, "message.retry_failed", f"flow:{flow}", None, {"enqueued": len(ids), "message_ids": ids}
         )
-    return jsonify({"flow": flow, "enqueued": len(ids), "message_ids": ids}), 202
+    return jsonify({"flow": flow, "enqueued": len(ids), "message_ids": ids, "remaining": remaining}), 202
 
 
 @bp.post("/<int:message_id>/handled")

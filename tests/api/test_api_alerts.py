@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from spine_auth.factories import SHOP_A, SHOP_B
+from sqlalchemy import select
 
 from api.conftest import headers
 from ledger.db import session_scope
-from ledger.models import AlertState, Role, utcnow
+from ledger.models import AlertState, AuditEvent, Role, utcnow
 from sandbox.mail import MailServer
 
 
@@ -84,6 +85,17 @@ def test_a_test_email_goes_now_and_a_refusal_is_an_answer(mailbox, client, setti
     busy = client.post("/api/setup/alerts/test", headers=headers()).get_json()
     assert busy["code"] == "mail_unreachable" and "421" in busy["message"]
     assert len(mailbox.received) == 1
+    too_many = client.post("/api/setup/alerts/test", headers=headers()).get_json()
+    assert too_many["code"] == "too_many_tests" and len(mailbox.received) == 1  # the sender is every shop's
+    with session_scope(
+        settings.database_url
+    ) as session:  # each test e-mail tried is audited, with how it went
+        tried = session.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.test_sent")).all()
+        assert [(e.after["to"], e.after["ok"], e.after["code"]) for e in tried] == [
+            (["equipe@loja.com.br"], True, None),
+            (["nao-existe@loja.com.br"], False, "mail_refused"),
+            (["equipe@loja.com.br"], False, "mail_unreachable"),
+        ]
 
     with session_scope(settings.database_url) as session:  # an alert the job tried, as the page shows it
         at = utcnow()

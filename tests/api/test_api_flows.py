@@ -116,6 +116,18 @@ def test_schedule_validation_shared_schedule_and_audit(client, settings, shops):
         assert other.cron == "* * * * *" and other.enabled  # another shop's schedule is untouched
 
 
+def test_switching_a_schedule_off_keeps_the_expression_another_admin_saved(client, shops):
+    """The switch sends {"enabled": ...} alone: a page loaded before another admin's edit does not
+    put its old expression back."""
+    put = lambda body: client.put("/api/flows/stock/schedule", json=body, headers=headers())  # noqa: E731
+    assert put({"cron": "*/7 * * * *"}).status_code == 200
+    off = put({"enabled": False})
+    assert off.status_code == 200
+    assert (off.get_json()["cron"], off.get_json()["enabled"]) == ("*/7 * * * *", False)
+    bad = put({"enabled": "no"})
+    assert bad.status_code == 400 and set(bad.get_json()["error"]["fields"]) == {"cron", "enabled"}
+
+
 def test_run_now_enqueues_the_run_job_once(client, shops, rq):
     first = client.post("/api/flows/prices/run", headers=headers(Role.OPERATOR))
     assert first.status_code == 202 and first.get_json()["enqueued"] is True

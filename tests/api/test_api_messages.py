@@ -276,9 +276,26 @@ def test_retry_failed_enqueues_one_job_per_failed_message_of_the_flow(client, sh
     message(shops.b, "orders", "o-b", error=Rejected("no", system="consinco"))
     response = client.post("/api/messages/retry-failed?flow=orders", headers=headers(Role.OPERATOR))
     assert response.status_code == 202
-    assert response.get_json() == {"flow": "orders", "enqueued": 3, "message_ids": failed}
+    assert response.get_json() == {"flow": "orders", "enqueued": 3, "message_ids": failed, "remaining": 0}
     assert sorted(queued(rq, "orders")) == sorted(("jobs.orders.replay", (m,)) for m in failed)
     assert client.post("/api/messages/retry-failed", headers=headers()).status_code == 400
+
+
+def test_retry_failed_reaches_past_the_messages_whose_replay_is_still_queued(
+    client, shops, message, rq, monkeypatch
+) -> None:
+    """A message stays failed while its replay waits in the queue: the next click goes on to the
+    messages after them, and says how many are left for the click after."""
+    from shopify_app import api_messages
+
+    monkeypatch.setattr(api_messages, "RETRY_FAILED_MAX", 2)
+    failed = [message(shops.a, "prices", f"p-{n}", error=Rejected("no", system="consinco")) for n in range(5)]
+    post = lambda: client.post("/api/messages/retry-failed?flow=prices", headers=headers(Role.OPERATOR))  # noqa: E731
+    first, second, third = post().get_json(), post().get_json(), post().get_json()
+    assert (first["message_ids"], first["remaining"]) == (failed[:2], 3)
+    assert (second["message_ids"], second["remaining"]) == (failed[2:4], 1)
+    assert (third["message_ids"], third["remaining"]) == (failed[4:], 0)
+    assert post().get_json()["message_ids"] == []  # every replay still queued: nothing new
 
 
 # -- refusals and parkings a retry cannot settle, explained (custom item, tax on top, no ERP price)

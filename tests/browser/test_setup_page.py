@@ -101,7 +101,7 @@ def test_setup_against_the_sandboxes(open_page, fresh) -> None:
         assert link_row.nro_empresa and link_row.nro_segmento
         assert len(db.scalars(select(LocationMapping)).all()) == 1
         stored = db.scalars(select(Shop)).one().settings
-        assert stored["cancel_refund"] is False and stored["cancel_restock"] is True
+        assert stored["cancel_refund"] is False and "cancel_restock" not in stored  # untouched: not pinned
         publications = {p["title"]: p["id"] for p in channels_listed}
         assert stored["publish_to"] == [publications["Online Store"], publications["Point of Sale"]]
         assert stored["ignored_companies"] == [ticked]  # the rules' Save left it alone

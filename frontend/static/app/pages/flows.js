@@ -118,10 +118,11 @@ function scheduleCell(ctx, flow, reload) {
     labelAccessibilityVisibility: "exclusive", name: "cron", class: "cron-field",
     placeholder: "*/15 * * * *" });
   const cell = h("div", {});
-  // Switching on or off keeps the saved expression (an unsaved edit in the field is not taken along).
+  // Switching on or off sends the switch alone: the server keeps the saved expression, whatever this
+  // page loaded (another admin may have changed it since) or the field holds unsaved.
   const put = async (body, done) => {
     await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", form: cell,
-      body: { cron: "enabled" in body && schedule.cron ? schedule.cron : field.value.trim(), ...body } });
+      body: "enabled" in body && schedule.cron ? body : { cron: field.value.trim(), ...body } });
     toast(t(done));
     await reload();
   };

@@ -91,7 +91,9 @@ export async function render(ctx) {
   if (ctx.can("operate") && q.get("flow")) {
     replace(actions, h("s-button", { tone: "critical", onclick: async () => {
       const result = await api("/api/messages/retry-failed", { method: "POST", query: { flow: q.get("flow") } });
-      toast(t("messages.retried_many", { count: result.enqueued }));
+      toast(result.remaining
+        ? `${t("messages.retried_many", { count: result.enqueued })}. ${t("messages.retried_more", { count: result.remaining })}`
+        : t("messages.retried_many", { count: result.enqueued }));
       load();
     } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })),
     h("div", { class: "muted" }, t("messages.retry_failed_hint")));

@@ -271,8 +271,13 @@ function settingsSection(ctx, onSaved) {
       if (methods.join() !== (s.pay_on_delivery_gateways || []).join()) body.pay_on_delivery_gateways = methods;
       const attributes = slots.value.split(",").map((name) => name.trim()).filter(Boolean);
       if (attributes.join() !== (s.delivery_slot_attributes || []).join()) body.delivery_slot_attributes = attributes;
-      const saved = await api("/api/setup/settings", { method: "PUT", body });
-      for (const [key] of optional) s[key] = saved[key];
+      // Only what this person changed from what the page loaded: a page opened before another
+      // admin's save must not put back, unseen, the values that save replaced.
+      const changed = Object.fromEntries(Object.entries(body)
+        .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(s[key] ?? null)));
+      if (!Object.keys(changed).length) { toast(t("common.saved")); return; }
+      const saved = await api("/api/setup/settings", { method: "PUT", body: changed });
+      for (const [key, value] of Object.entries(saved)) if (key !== "resumed") s[key] = value;
       s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
       sources.value = s.marketplace_sources.join(", ");
       s.pay_on_delivery_gateways = saved.pay_on_delivery_gateways;
