@@ -10,19 +10,22 @@ it), or one the merchant made by hand with the ERP's SKU.
 
 So before any product is created (catalog_load.sync: the products planned "create", either path)
 the variants holding their SKUs (P{seqproduto}E{qtdembalagem}) or EANs are looked up in Shopify
-(`look_up`): by search query, a few dozen codes a call, or for a first load (more than
+(`look_up`): by search query, 20 codes a call (each as sku and as barcode), or for a first load (more than
 WHOLE_SHOP_ABOVE products to create) every variant of the shop, page after page. Only products
 without a custom id and not bound in the ledger count: one with a custom id is the app's (its
 productSet upserts onto it) or another ERP product's.
 - No such product: created, as before.
 - Exactly one, each of its variants one of the product's packagings (by SKU, or else by an EAN
-  only one packaging has): adopted (`bind`). Its product binding names it, without digest and
+  only one packaging has, in its barcode or its SKU; never a bundle's variant, nor one whose SKU is
+  another ERP product's): adopted (`bind`). Its product binding names it, without digest and
   MISSING (catalog_custom_id: its custom id is set first, by its id, before anything is sent), and
   each matched packaging is bound to its variant: productSet then updates that product, its
   variants kept by id (their orders, stock history and channel publishing with them), and the
   prices and stock flows send theirs to them (catalog_ledger.record_sent: `ADOPTED` variants are
   repriced and their stock rechecked). The product is not published again: the merchant's
-  channels stay as they were.
+  channels stay as they were (one on no channel, a lost create's, is published).
+A product Shopify holds with this product's own custom id is the app's: productSet upserts onto
+it, and no other product holding its codes is adopted (a ledger restored from a backup).
 - Anything else is a person's to decide: several products hold its codes, the one product holds
   variants that are none of its packagings (productSet would delete them), two of its variants
   are one packaging, or the product is claimed by another ERP product too. Nothing is sent for it:
@@ -33,9 +36,11 @@ productSet upserts onto it) or another ERP product's.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,7 +57,8 @@ from shopify_app.admin_api.results import CatalogVariant
 log = logging.getLogger(__name__)
 
 WHOLE_SHOP_ABOVE = 200  # products to create above which every variant of the shop is read once
-TERMS_PER_QUERY = 40  # codes (SKUs, barcodes, product ids) in one search query
+TERMS_PER_QUERY = 40  # search terms in one query (product ids; a code is two: sku:..., barcode:...)
+ERP_SKU = re.compile(r"P\d+E\d+")  # an ERP product's SKU (catalog_map: P{seqproduto}E{qtdembalagem})
 CONFLICT_CODE = "EXISTING_PRODUCT_CONFLICT"
 ADOPTED = "adopted"  # variant binding data: bound by adoption, its price and stock still to send
 NAMED = 5  # codes / products named in a conflict's words
@@ -63,6 +69,7 @@ class Adoption:
     product_id: str
     title: str
     variants: dict[str, str]  # {idSku: ProductVariant gid}
+    unpublished: bool = False  # on no sales channel (a lost create's): published once adopted
 
 
 @dataclass
@@ -76,6 +83,15 @@ class _Product:
     id: str
     title: str
     variants: list[CatalogVariant] = field(default_factory=list)
+    channels: int | None = None
+
+
+@dataclass
+class _Read:
+    """The products without a custom id the read found, and the custom ids of those with one."""
+
+    foreign: dict[str, _Product] = field(default_factory=dict)
+    owned: set[str] = field(default_factory=set)
 
 
 def look_up(client: AdminClient, session: Session, shop_id: int, creates: Sequence[MappedProduct]) -> Found:
@@ -83,16 +99,18 @@ def look_up(client: AdminClient, session: Session, shop_id: int, creates: Sequen
     if not creates:
         return Found()
     if len(creates) > WHOLE_SHOP_ABOVE:
-        products = _foreign(client.catalog_variants())
+        read = _foreign(client.catalog_variants())
     else:
-        products = _foreign(_searched(client, creates))
-        if products:  # their other variants too: a product is adopted only whole
-            products = _foreign(_searched_products(client, list(products)))
-    if not products:
+        read = _foreign(_searched(client, creates))
+        if read.foreign:  # their other variants too: a product is adopted only whole
+            read.foreign = _foreign(_searched_products(client, list(read.foreign))).foreign
+    if not read.foreign:
         return Found()
-    bound = _bound(session, shop_id, list(products))
-    products = {pid: p for pid, p in products.items() if pid not in bound}
-    found = decide(creates, products)
+    bound = _bound(session, shop_id, list(read.foreign))
+    products = {pid: p for pid, p in read.foreign.items() if pid not in bound}
+    # a product whose own custom id Shopify holds is the app's (its productSet upserts onto it):
+    # never another one adopted for it (a ledger restored from a backup, a copy made by hand)
+    found = decide([m for m in creates if str(m.seq_produto) not in read.owned], products)
     if found.adopted or found.conflicts:
         log.info("catalog: %s product(s) to create are in Shopify already without the ERP id: %s adopted, "
                  "%s held for a person", len(found.adopted) + len(found.conflicts), len(found.adopted),
@@ -106,13 +124,13 @@ def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -
     for product in products.values():
         for variant in product.variants:
             for code in (variant.sku, variant.barcode):
-                if code:
-                    by_code[code].add(product.id)
+                if code and code.strip():
+                    by_code[_same(code)].add(product.id)
     found = Found()
     claims: dict[str, list[int]] = defaultdict(list)
     for mapped in creates:
         codes = _codes(mapped)
-        holders = sorted({pid for code in codes for pid in by_code.get(code, ())})
+        holders = sorted({pid for code in codes for pid in by_code.get(_same(code), ())})
         if not holders:
             continue
         if len(holders) > 1:
@@ -132,7 +150,9 @@ def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -
             )  # fmt: skip
             continue
         claims[product.id].append(mapped.seq_produto)
-        found.adopted[mapped.seq_produto] = Adoption(product.id, product.title, matched)
+        found.adopted[mapped.seq_produto] = Adoption(
+            product.id, product.title, matched, product.channels == 0
+        )
     for pid, seqs in claims.items():
         if len(seqs) > 1:  # one Shopify product, several ERP products: which is it?
             for seq in seqs:
@@ -149,12 +169,12 @@ def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -
 
 def bind(session: Session, shop_id: int, adopted: Mapping[int, Adoption]) -> None:
     """Bind each adopted product and its matched variants (module docstring)."""
-    bindings.upsert_many(
-        session,
-        shop_id,
-        PRODUCT_KIND,
-        [BindingRow(str(s), a.product_id, None, {MISSING: True, ADOPTED: True}) for s, a in adopted.items()],
-    )
+    rows = [
+        BindingRow(str(seq), a.product_id, None,
+                   {MISSING: True, ADOPTED: True, **({"publish_pending": True} if a.unpublished else {})})
+        for seq, a in adopted.items()
+    ]  # fmt: skip
+    bindings.upsert_many(session, shop_id, PRODUCT_KIND, rows)
     bindings.upsert_many(
         session,
         shop_id,
@@ -168,28 +188,50 @@ def bind(session: Session, shop_id: int, adopted: Mapping[int, Adoption]) -> Non
 
 
 def _codes(mapped: MappedProduct) -> list[str]:
-    """The codes a variant of this product may carry in Shopify: its SKUs, and its valid EANs."""
+    """The codes a variant of this product may carry in Shopify: its SKUs, and its valid EANs
+    (as sent, without spaces; and without leading zeros too, as some stores keep them)."""
     skus = [s["id_sku"] for s in mapped.skus]
-    eans = [s["ean"] for s in mapped.skus if s.get("ean") and not s.get("barcode_problem")]
+    eans = [form for ean in filter(None, map(_ean, mapped.skus)) for form in (ean, ean.lstrip("0")) if form]
     return list(dict.fromkeys([*skus, *eans]))
 
 
+def _ean(sku: Mapping[str, Any]) -> str | None:
+    ean = (sku.get("ean") or "").strip()
+    return ean if ean and not sku.get("barcode_problem") else None
+
+
+def _same(code: str) -> str:
+    """A code as compared: no spaces, a number without its leading zeros (GTIN-13 and GTIN-14 of
+    one item), letters in upper case."""
+    code = code.strip()
+    return code.lstrip("0") or "0" if code.isdigit() else code.upper()
+
+
 def _match(mapped: MappedProduct, product: _Product) -> tuple[dict[str, str], list[str]]:
-    """({idSku: variant gid} of the product's variants that are this product's packagings, by SKU
-    or else by an EAN only one packaging has; the codes of those that are none, or a packaging
-    already matched)."""
-    skus = {s["id_sku"] for s in mapped.skus}
+    """({idSku: variant gid} of the product's variants that are this product's packagings; the
+    codes of those that are none, or a packaging already matched).
+
+    A variant is a packaging by its SKU, else by an EAN only one packaging has, in its barcode or in
+    its SKU (connectors that put the EAN there) — but never a bundle's variant (made of other
+    variants), nor one whose SKU is another ERP product's (P{seq}E{qtd}: that product's, whatever
+    its barcode says)."""
+    skus = {_same(s["id_sku"]): s["id_sku"] for s in mapped.skus}
     by_ean: dict[str, list[str]] = defaultdict(list)
     for s in mapped.skus:
-        if s.get("ean") and not s.get("barcode_problem"):
-            by_ean[s["ean"]].append(s["id_sku"])
+        if ean := _ean(s):
+            by_ean[_same(ean)].append(s["id_sku"])
     matched: dict[str, str] = {}
     strays: list[str] = []
     for variant in product.variants:
-        sku = variant.sku if variant.sku in skus else None
-        if sku is None and variant.barcode and len(by_ean.get(variant.barcode, ())) == 1:
-            sku = by_ean[variant.barcode][0]
-        if sku is None or sku in matched:
+        sku_code = _same(variant.sku or "")
+        sku = skus.get(sku_code)
+        if sku is None and not variant.bundle and not ERP_SKU.fullmatch(sku_code):
+            for code in (variant.barcode, variant.sku):
+                found = by_ean.get(_same(code or ""), ())
+                if len(found) == 1:
+                    sku = found[0]
+                    break
+        if sku is None or sku in matched or variant.bundle:
             strays.append(variant.sku or variant.barcode or variant.id)
             continue
         matched[sku] = variant.id
@@ -213,17 +255,23 @@ def _named(products: Mapping[str, _Product], ids: Iterable[str]) -> str:
     return named + (f" and {len(ids) - NAMED} more" if len(ids) > NAMED else "")
 
 
-def _foreign(variants: Iterable[CatalogVariant]) -> dict[str, _Product]:
-    """The products of these variants that carry no custom id, with those of their variants read."""
-    products: dict[str, _Product] = {}
+def _foreign(variants: Iterable[CatalogVariant]) -> _Read:
+    """The products of these variants that carry no custom id, with those of their variants read;
+    the custom ids of the others."""
+    read = _Read()
     seen: set[str] = set()
     for variant in variants:
-        if variant.custom_id or variant.id in seen:
+        if variant.custom_id:
+            read.owned.add(variant.custom_id)
+            continue
+        if variant.id in seen:
             continue
         seen.add(variant.id)
-        products.setdefault(variant.product_id, _Product(variant.product_id, variant.product_title))
-        products[variant.product_id].variants.append(variant)
-    return products
+        product = read.foreign.setdefault(
+            variant.product_id, _Product(variant.product_id, variant.product_title, channels=variant.channels)
+        )
+        product.variants.append(variant)
+    return read
 
 
 def _searched(client: AdminClient, creates: Sequence[MappedProduct]) -> Iterable[CatalogVariant]:

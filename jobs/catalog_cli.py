@@ -58,6 +58,8 @@ def _summary(name: str, result: dict[str, Any]) -> str:
     if result.get("busy"):
         return f"{name}: skipped, another catalog run holds the shop's catalog"
     parts = [f"{result[k]} {k}" for k in ("created", "changed", "unchanged", "waiting", "failed")]
+    if result.get("adopted"):  # of `changed`: found in Shopify without the ERP id (jobs.catalog_adopt)
+        parts.insert(2, f"{result['adopted']} of them taken over from Shopify")
     if result.get("quota_held"):  # Shopify's daily limit on new variants (jobs.variant_quota)
         parts.append(
             f"{result['quota_held']} held by Shopify's daily limit on new variants (sent again by itself)"
@@ -192,12 +194,15 @@ def register(app: Flask) -> None:
             click.echo(json.dumps(result, indent=2, ensure_ascii=False))
             return
         counts = result["counts"]
-        click.echo(
-            ", ".join(f"{counts[k]} {k}" for k in ("create", "change", "archive", "unchanged", "waiting"))
-        )
-        for verdict in ("create", "change", "archive", "waiting"):
-            for item in result[verdict]:
+        verdicts = ("create", "adopt", "conflict", "change", "archive", "unchanged", "waiting")
+        click.echo(", ".join(f"{counts[k]} {k}" for k in verdicts if k in counts))
+        for verdict in ("create", "adopt", "conflict", "change", "archive", "waiting"):
+            for item in result.get(verdict, []):
                 what = item.get("title") or item.get("reason", "")
+                if verdict == "adopt":  # the Shopify product taken over (jobs.catalog_adopt)
+                    what += f" <- {item['existing_title']} ({item['shopify_id']})"
+                elif verdict == "conflict":
+                    what += f" (Shopify products {', '.join(item['existing'])}: a person decides)"
                 status = (
                     f" [{item.get('status_before') or '-'} -> {item['status']}]" if "status" in item else ""
                 )

@@ -16,7 +16,10 @@ Who retires a missing packaging: a plain sync (`catalog sync`, the scheduled pas
 product's own record changed since the skus watermark (it moved to another family: the skus pass
 reads all it still has) or the skus flow never ran; a packaging whose row was just deleted changes
 nothing an incremental read returns, so only the full sweep (or `catalog sync --full`) retires
-it. The verdicts (create, change, archive) are a plain sync's; `full_sweep` lists the rest:
+it. The verdicts (create, change, archive) are a plain sync's, but the products to create that
+Shopify holds already without their custom id (jobs.catalog_adopt), listed apart as the sync would
+take them: "adopt" (each entry's `shopify_id` and `existing_title` the product taken over) and
+"conflict" (held for a person: `reason`, and `existing` the products named); `full_sweep` lists the rest:
 {"counts": {retire, archive}, "retire": [{seq_produto, title, status, status_before, retired:
 [idSku...], shopify_id}], "schedule": its cron or None, "enabled", "next_run_at": ISO or None}.
 
@@ -48,6 +51,7 @@ from sqlalchemy import select
 
 import erp
 from jobs import (
+    catalog_adopt,
     catalog_cache,
     catalog_drift,
     catalog_malformed,
@@ -176,6 +180,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:
+        _existing(shop_id, client, planned, result)
         if drift:
             result["drift"] = _drift(ctx, sent, client, unchanged, skus_by_variant)
         result["prices"] = _prices(shop_id, erp_client, client)
@@ -187,6 +192,38 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
         if owned:
             client.close()  # its HTTP connections, not left to the garbage collector
     return result
+
+
+def _existing(shop_id: int, client: AdminClient, planned: list[cl.Planned], result: dict[str, Any]) -> None:
+    """The products to create that Shopify holds already without their custom id, as the sync
+    would find them (jobs.catalog_adopt, read only): moved from "create" to "adopt" (the Shopify
+    product taken over) or "conflict" (held for a person, the products named)."""
+    creates = [p.mapped for p in planned if p.verdict == "create" and p.mapped is not None]
+    with session_scope() as session:
+        found = catalog_adopt.look_up(client, session, shop_id, creates)
+    if not found.adopted and not found.conflicts:
+        return
+    kept: list[dict[str, Any]] = []
+    result.update(adopt=[], conflict=[])
+    for entry in result["create"]:
+        adoption, conflict = (
+            found.adopted.get(entry["seq_produto"]),
+            found.conflicts.get(entry["seq_produto"]),
+        )
+        if adoption is not None:
+            result["adopt"].append(
+                {**entry, "shopify_id": adoption.product_id, "existing_title": adoption.title}
+            )
+        elif conflict is not None:
+            result["conflict"].append(
+                {**entry, "reason": conflict.message, "existing": conflict.detail["products"]}
+            )
+        else:
+            kept.append(entry)
+    result["create"] = kept
+    counts = result["counts"]
+    counts["create"] -= len(found.adopted) + len(found.conflicts)
+    counts.update(adopt=len(found.adopted), conflict=len(found.conflicts))
 
 
 def _prices(shop_id: int, erp_client: Any, client: AdminClient) -> dict[str, Any]:

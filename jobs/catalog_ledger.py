@@ -453,10 +453,11 @@ def _recounted(bound: Mapping[str, Any], sku: Mapping[str, Any]) -> bool:
 
 def _reprice(session: Session, shop_id: int, skus: Sequence[str]) -> None:
     """The store price and the price-list prices of these SKUs are due again (their variant is new,
-    at R$ 0.00): no digest, due today, so the next prices pass sends them to the new variant; until
-    then the store price is `awaiting_price`, which the stock flow reads as not for sale. Today is
-    the ERP's day, the one the prices flow compares `recheck_on` with: the UTC date is already
-    tomorrow from 21:00 in Sao Paulo, which held the price back until the ERP's midnight."""
+    at R$ 0.00, or adopted with the price someone else gave it: jobs.catalog_adopt): no digest,
+    due today, so the next prices pass sends them to the variant; until then the store price is
+    `awaiting_price`, which the stock flow reads as not for sale. Today is the ERP's day, the one
+    the prices flow compares `recheck_on` with: the UTC date is already tomorrow from 21:00 in Sao
+    Paulo, which held the price back until the ERP's midnight."""
     today = erp_today(get_settings().erp_timezone, utcnow()).isoformat()
     price_lists = [Binding.erp_id.like(f"%:{sku}") for sku in skus]
     rows = session.scalars(

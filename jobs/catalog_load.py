@@ -62,7 +62,6 @@ from sqlalchemy.orm import Session
 from jobs import catalog_adopt, catalog_custom_id, catalog_messages, catalog_publish, variant_quota
 from jobs import catalog_ledger as cl
 from jobs.catalog_map import CUSTOM_ID_KEY, CUSTOM_ID_NAMESPACE, MappedProduct, custom_id
-from ledger import trace_bulk
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
 from ledger.models import Schedule, utcnow
@@ -89,8 +88,10 @@ Accepted = Callable[[Session, Sequence[int]], None]
 @dataclass
 class SyncResult:
     """What one pass did, by product: created / changed count what was sent (by verdict),
-    `failed` those Shopify refused among them (see their messages), `quota_held` those of them
-    that wait for Shopify's daily limit on new variants (jobs.variant_quota)."""
+    `failed` those Shopify refused among them or the app held for a person (see their messages:
+    a product Shopify holds already that the app cannot tell for sure, jobs.catalog_adopt),
+    `quota_held` those of them that wait for Shopify's daily limit on new variants
+    (jobs.variant_quota)."""
 
     created: int = 0
     changed: int = 0
@@ -743,10 +744,7 @@ def _existing_first(
             if item.seq_produto not in found.conflicts:
                 replanned.append(item)
         catalog_adopt.bind(session, ctx.shop_id, found.adopted)
-        ids = dict(message_ids or {})
-        if message_ids is not None:  # begun with the create's request: restated with the variant ids
-            changed = [p.mapped for p in replanned if p.seq_produto in found.adopted and p.mapped is not None]
-            trace_bulk.restate_many(session, [ids[m.seq_produto] for m in changed], cl.unit_starts(changed))
+        ids = dict(message_ids or {})  # (begun as creates: their request, the SKU facts, is the same)
         held = [p.mapped for p in planned if p.seq_produto in found.conflicts and p.mapped is not None]
         ids.update(cl.begin_many(session, ctx, flow, [m for m in held if m.seq_produto not in ids], job_id))
         for mapped in held:

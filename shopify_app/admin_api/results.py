@@ -104,6 +104,8 @@ class CatalogVariant:
     product_id: str
     product_title: str
     custom_id: str | None  # the product's custom-id metafield (None: it has none)
+    bundle: bool = False  # requiresComponents: a bundle's variant, made of other variants
+    channels: int | None = None  # how many sales channels the product is on (None: not read)
 
 
 def parse_catalog_variant(raw: dict[str, Any]) -> CatalogVariant:
@@ -115,6 +117,8 @@ def parse_catalog_variant(raw: dict[str, Any]) -> CatalogVariant:
         product_id=require(product, "id", "product"),
         product_title=product.get("title") or "",
         custom_id=(product.get("customId") or {}).get("value") or None,
+        bundle=bool(raw.get("requiresComponents")),
+        channels=(product.get("resourcePublicationsCount") or {}).get("count"),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from jobs import catalog_adopt, catalog_flow
+from jobs import catalog_adopt, catalog_diff, catalog_flow
 from jobs.catalog_ledger import PRODUCT_KIND, VARIANT_KIND
 from ledger.db import session_scope
 from ledger.errors import Transient
@@ -103,6 +103,29 @@ def test_a_catalog_already_in_shopify_without_the_erp_id_is_adopted_not_made_aga
     installed.mutations.calls.clear()
     again = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=bulk)
     assert again.unchanged == PRODUCTS and installed.mutations.count() == 0
+
+
+def test_the_dry_run_says_which_products_would_be_taken_over_and_which_held(installed: InstalledShop) -> None:
+    before = _as_the_middleware_left_it(installed)
+    seq, product = next(iter(sorted(before.items())))
+    installed.mutations.reject_seq = "-"
+    installed.client().product_set({"title": "Copy made by hand", "productOptions": [
+        {"name": "Title", "values": [{"name": "Default Title"}]}], "variants": [
+        {"optionValues": [{"optionName": "Title", "name": "Default Title"}],
+         "inventoryItem": {"sku": product["variants"][0]["sku"]}}]})  # fmt: skip
+    installed.mutations.calls.clear()
+
+    diff = catalog_diff.compute(installed.shop_id)
+
+    counts = diff["counts"]
+    assert (counts["create"], counts["adopt"], counts["conflict"]) == (0, PRODUCTS - 1, 1)
+    assert [c["seq_produto"] for c in diff["conflict"]] == [int(seq)]
+    assert product["id"] in diff["conflict"][0]["existing"]
+    taken = {a["seq_produto"]: a["shopify_id"] for a in diff["adopt"]}
+    assert all(taken[int(s)] == p["id"] for s, p in before.items() if s != seq and int(s) in taken)
+    assert installed.mutations.count() == 0  # a dry run: nothing written
+    with session_scope() as session:
+        assert session.scalars(select(Binding).where(Binding.shop_id == installed.shop_id)).first() is None
 
 
 def test_a_product_made_by_hand_with_an_erp_sku_and_its_own_option_is_adopted_whole(
@@ -214,6 +237,7 @@ def test_a_create_whose_answer_was_lost_is_not_sent_again_and_the_next_run_adopt
     result = catalog_flow.initial_load(installed.shop_id, client=installed.client(), bulk=False)
 
     assert result.adopted == 1 and result.failed == 0
+    assert installed.mutations.count("publishablePublish") >= 1  # the lost create's product was on no channel
     products = installed.state()["products"]
     ids = [p["metafields"].get("consinco.seq_produto") for p in products]
     assert len(products) == PRODUCTS and None not in ids and len(set(ids)) == PRODUCTS

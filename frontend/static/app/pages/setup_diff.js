@@ -18,7 +18,8 @@ import { banner, failureBanner, payload, technicalDetail } from "../widgets.js";
 const POLL_MS = pollEvery(2000);
 const SHOWN_ITEMS = 20;
 
-const VERDICTS = ["create", "change", "archive", "waiting", "unchanged"];
+// adopt / conflict: products to create that Shopify holds already without the ERP id (jobs.catalog_adopt)
+const VERDICTS = ["create", "adopt", "conflict", "change", "archive", "waiting", "unchanged"];
 const COUNTED = [...VERDICTS, "unreadable"];
 
 /** A Shopify product status in words (DRAFT and ARCHIVED as the setting names them). */
@@ -31,6 +32,13 @@ function statusChange(item) {
   if (!item.status) return "—";
   const before = item.status_before && item.status_before !== item.status ? `${statusWord(item.status_before)} → ` : "";
   return before + statusWord(item.status);
+}
+
+/** A listed product's last column: the Shopify product(s) it meets, its reason, or its SKUs. */
+function verdictDetail(verdict, item) {
+  if (verdict === "adopt") return t("diff.adopt_of", { title: item.existing_title || item.shopify_id });
+  if (verdict === "conflict") return t("diff.conflict_with", { products: (item.existing || []).join(", ") });
+  return item.reason || (item.skus || []).join(", ") || "—";
 }
 
 /** What the first publish would do: counts per verdict, then a sample of each list. */
@@ -46,7 +54,7 @@ function describe(result) {
       h("summary", {}, `${label("diff.", v)} (${fmtNumber(result[v].length)})`),
       table([t("diff.product"), t("diff.title"), t("diff.status"), t("diff.skus_or_reason")],
         result[v].slice(0, SHOWN_ITEMS).map((item) => [String(item.seq_produto ?? "—"), item.title || "—",
-          statusChange(item), item.reason || (item.skus || []).join(", ") || "—"])))),
+          statusChange(item), verdictDetail(v, item)])))),
     unreadable(result.unreadable),
     held(result.held),
     fullSweep(result.full_sweep),
