@@ -36,7 +36,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -53,6 +54,7 @@ from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.kv import get_redis
+from ledger.locks import LockBusy, record_lock
 from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import (
     AlertState,
@@ -85,7 +87,21 @@ TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 TRIED_AGAIN = (*TROUBLE, MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
 STUCK = "stuck"  # an interrupted unit's group and words (ledger.stuck)
+# what a message is first read by (`collect`): its fingerprint, its time, its flow (its rank)
+LIGHT = (
+    Message.id,
+    Message.status,
+    Message.error_class,
+    Message.error_text,
+    Message.updated_at,
+    Message.flow,
+)
 JOB = "jobs.alerts.run"
+# Shops told: active ones, and those whose grant Shopify refused (every flow stopped: the moment the
+# team most needs to know). Uninstalled and redacted ones are not.
+TOLD_SHOPS = (ShopStatus.ACTIVE.value, ShopStatus.NEEDS_REAUTH.value)
+ACCESS_KEY = "a"  # the item of a shop whose grant Shopify refused
+LOCK_WAIT = 2.0  # seconds a run waits for another run of the shop to end before leaving it the work
 
 WORDS: dict[str, dict[str, str]] = {
     "subject_one": {
@@ -144,6 +160,17 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "You get this e-mail because your address is in the app's Setup > Alert e-mails. "
         "An item is told once; it is told again if it fails anew for another reason.",
     },
+    "access": {"pt-BR": "Acesso à Shopify", "en": "Access to Shopify"},
+    "access_title": {
+        "pt-BR": "A Shopify recusou o acesso do app: todos os fluxos estão parados",
+        "en": "Shopify refused the app's access: every flow is stopped",
+    },
+    "access_why": {
+        "pt-BR": "abra o app no admin da Shopify (Apps) e aprove as permissões de novo; os fluxos voltam "
+        "sozinhos",
+        "en": "open the app in the Shopify admin (Apps) and approve its permissions again; the flows "
+        "resume by themselves",
+    },
     "order": {"pt-BR": "Pedido {name}", "en": "Order {name}"},
     "erp_order": {"pt-BR": "Pedido ERP {erp}", "en": "ERP order {erp}"},
     "product": {"pt-BR": "Produto {erp}", "en": "Product {erp}"},
@@ -191,9 +218,7 @@ def enqueue_due(now: datetime | None = None, settings: Settings | None = None) -
     now = now.astimezone(UTC)
     slot = now.replace(minute=now.minute - now.minute % EVERY_MINUTES, second=0, microsecond=0)
     with session_scope() as session:
-        shops = session.execute(
-            select(Shop.id, Shop.settings).where(Shop.status == ShopStatus.ACTIVE.value)
-        ).all()
+        shops = session.execute(select(Shop.id, Shop.settings).where(Shop.status.in_(TOLD_SHOPS))).all()
     enqueued = []
     for shop_id, saved in shops:
         if not shop_settings.effective_of(saved)["alert_emails"]:
@@ -214,11 +239,22 @@ def enqueue_due(now: datetime | None = None, settings: Settings | None = None) -
 
 def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Tell the shop's team what needs a person since the last alert; what it did (for RQ's record)."""
+    with ExitStack() as stack:  # one run of a shop at a time: two at once sent the same items twice
+        try:
+            stack.enter_context(record_lock(f"shop:{shop_id}:alerts", wait=LOCK_WAIT))
+        except LockBusy:
+            return {"skipped": "another alert run of this shop is under way"}
+        except RedisError as exc:  # no lock to be had (nor an RQ to run a second one): tell all the same
+            log.warning("alerts: the lock of shop %s could not be taken (%s)", shop_id, type(exc).__name__)
+        return _run(shop_id, now)
+
+
+def _run(shop_id: int, now: datetime | None) -> dict[str, Any]:
     settings = get_settings()
     now = now or utcnow()
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
-        if shop is None or shop.status != ShopStatus.ACTIVE.value:
+        if shop is None or shop.status not in TOLD_SHOPS:
             return {"skipped": "shop not active"}
         config = shop_settings.effective(shop)
         recipients, locale = list(config["alert_emails"]), str(config["alert_locale"])
@@ -228,7 +264,8 @@ def run(shop_id: int, now: datetime | None = None) -> dict[str, Any]:
         since = state.read_until - OVERLAP if state.read_until else now - FIRST_LOOK
         told_until = state.read_until or since  # what the e-mail says it covers
         interrupted = _interrupted(session, shop_id, now)
-        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale, interrupted)
+        access = _access_item(shop, locale, now)
+        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale, interrupted, access)
         counts = open_counts(session, shop_id, interrupted)
         domain, zone = shop.domain, shop.iana_timezone
     if not collected.count:
@@ -255,15 +292,17 @@ def collect(
     told: dict[str, str],
     locale: str,
     interrupted: stuck.Stuck | None = None,
+    access: Item | None = None,
 ) -> Collected:
     """The items changed in (since, now] not told as they are, and the units `interrupted` now
     (however long ago they stopped: that is what makes them interrupted) not told yet; the LISTED
-    oldest written out, and what stays told: the earlier told items still open, plus every new one.
+    first written out (the shop's access, then orders, then the rest, each oldest first: `_rank`), and
+    what stays told: the earlier told items still open, plus every new one.
     The messages are first read light (id, status, error: what their fingerprint is made of), so a
     flood of thousands is counted whole and only the listed ones are read in full."""
-    kept = still_open(session, shop_id, told)
+    kept = still_open(session, shop_id, told, interrupted)
     rows = session.execute(
-        select(Message.id, Message.status, Message.error_class, Message.error_text, Message.updated_at)
+        select(*LIGHT)
         .where(
             Message.shop_id == shop_id,
             Message.status.in_(TROUBLE),
@@ -272,30 +311,72 @@ def collect(
         )
         .order_by(Message.updated_at, Message.id)
     ).all()
-    fresh = {  # key: (when, message id, fingerprint)
-        f"m{row.id}": (row.updated_at, row.id, _digest(row.status, row.error_class, row.error_text))
+    fresh = {  # key: (when, message id, fingerprint, flow)
+        f"m{row.id}": (row.updated_at, row.id, _digest(row.status, row.error_class, row.error_text), row.flow)
         for row in rows
     }
     if interrupted is not None:  # told again only when it stops anew (a Retry moves its change time)
-        lost = session.execute(select(Message.id, Message.updated_at).where(*interrupted.where()))
-        fresh.update({f"i{row.id}": (row.updated_at, row.id, _digest(STUCK, row.updated_at)) for row in lost})
+        lost = session.execute(
+            select(Message.id, Message.updated_at, Message.flow).where(*interrupted.where())
+        )
+        fresh.update(
+            {f"i{row.id}": (row.updated_at, row.id, _digest(STUCK, row.updated_at), row.flow) for row in lost}
+        )
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
     hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
-    others = [  # the orders' notes, the schedules stopped, the webhooks failed: few, each read whole
+    others = [  # the shop's grant refused, the orders' notes, the schedules stopped, the webhooks failed
         item
-        for item in _note_items(links, locale) + _run_items(runs, locale) + hooks
+        for item in [
+            *([access] if access else []),
+            *_note_items(links, locale),
+            *_run_items(runs, locale),
+            *hooks,
+        ]
         if kept.get(item.key) != item.fingerprint
     ]
-    first = sorted([(seen[0], key) for key, seen in fresh.items()] + [(n.at, n.key) for n in others])
-    listed = {key for _at, key in first[:LISTED]}
+    # Listed first: the shop's access, then what concerns orders (money and customers), then the
+    # rest, each oldest first; a night of catalog failures never pushes an order out of the list.
+    first = sorted([(_rank(seen[3]), seen[0], key) for key, seen in fresh.items()]
+                   + [(_rank(n.group), n.at, n.key) for n in others])  # fmt: skip
+    listed = {key for _rank_, _at, key in first[:LISTED]}
     full = sorted({fresh[key][1] for key in listed if key in fresh})
     messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
-    items = _message_items(session, shop_id, messages, locale) + [n for n in others if n.key in listed]
+    stopped = {fresh[key][1] for key in listed if key.startswith("i")}
+    items = _message_items(session, shop_id, messages, locale, stopped) + [
+        n for n in others if n.key in listed
+    ]
     kept.update({key: seen[2] for key, seen in fresh.items()})
     kept.update({item.key: item.fingerprint for item in others})
-    return Collected(sorted(items, key=lambda item: (item.at, item.key)), len(fresh) + len(others), now, kept)
+    ordered = sorted(items, key=lambda item: (_rank(item.group), item.at, item.key))
+    return Collected(ordered, len(fresh) + len(others), now, kept)
+
+
+def _rank(group: str) -> int:
+    """An item's place in the list: the shop's access, then orders, then the rest."""
+    name = group.partition(":")[0]
+    if name == "access":
+        return 0
+    flow = flows.BY_NAME.get(name)
+    return 1 if name == "orders" or (flow is not None and flow.queue == queues.ORDERS) else 2
+
+
+def _access_item(shop: Shop, locale: str, now: datetime) -> Item | None:
+    """The shop's grant refused by Shopify (needs_reauth): every flow stopped until someone opens
+    the app in the Shopify admin and approves it again. Told once per refusal."""
+    if shop.status != ShopStatus.NEEDS_REAUTH.value:
+        return None
+    reason = shop.status_reason or ""
+    return Item(
+        key=ACCESS_KEY,
+        fingerprint=_digest(shop.status, reason),
+        group="access",
+        title=say("access_title", locale),
+        reason=_short(mask_text(say("access_why", locale) + (f" ({reason})" if reason else ""), False) or ""),
+        path="/app",
+        at=shop.updated_at or now,
+    )
 
 
 def _changed(session: Session, model: Any, shop_id: int, since: datetime, now: datetime, *where: Any) -> Any:
@@ -304,12 +385,16 @@ def _changed(session: Session, model: Any, shop_id: int, since: datetime, now: d
     return session.scalars(select(model).where(model.shop_id == shop_id, *where, *window))
 
 
-def _message_items(session: Session, shop_id: int, messages: list[Message], locale: str) -> list[Item]:
-    """A message failed or parked (`m`), or pending: one `collect` read as interrupted (`i`)."""
+def _message_items(
+    session: Session, shop_id: int, messages: list[Message], locale: str, stopped: Collection[int] = ()
+) -> list[Item]:
+    """A message failed or parked (`m`), or one `collect` read as interrupted (`i`, `stopped`):
+    pending, or retrying (a person's Retry whose job Redis lost: ledger.stuck), told as interrupted
+    whatever its status (a group "retrying" has no heading, and its e-mail failed on it)."""
     names = subject_names(session, shop_id, messages) if messages else {}
     items = []
     for message in messages:
-        if message.status == MessageStatus.PENDING.value:
+        if message.id in stopped or message.status == MessageStatus.PENDING.value:
             key, fingerprint = f"i{message.id}", _digest(STUCK, message.updated_at)
             group, reason = f"{message.flow}:{STUCK}", say("stuck_why", locale)
         else:
@@ -407,7 +492,9 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
     ]
 
 
-def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str, str]:
+def still_open(
+    session: Session, shop_id: int, told: dict[str, str], interrupted: stuck.Stuck | None = None
+) -> dict[str, str]:
     """The told items still open (a message still failed or parked, or tried again meanwhile: pending
     or retrying; an interrupted unit still pending, a note its order still holds, a schedule still
     stopped or its next run under way: enqueued or retrying; a webhook not requeued): one that closed
@@ -423,10 +510,13 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
             Message.shop_id == shop_id, Message.id.in_(chunk), Message.status.in_(TRIED_AGAIN)
         )
         open_keys |= {f"m{message_id}" for message_id in session.scalars(failing)}
-    for chunk in _chunks(pending_ids):
-        waiting = select(Message.id).where(
-            Message.shop_id == shop_id, Message.id.in_(chunk), Message.status == MessageStatus.PENDING.value
+    for chunk in _chunks(pending_ids):  # still interrupted, as `collect` reads it (or still pending)
+        still = (
+            interrupted.where()
+            if interrupted is not None
+            else (Message.status == MessageStatus.PENDING.value,)
         )
+        waiting = select(Message.id).where(Message.shop_id == shop_id, Message.id.in_(chunk), *still)
         open_keys |= {f"i{message_id}" for message_id in session.scalars(waiting)}
     for chunk in _chunks(sorted(link_ids)):
         for link in session.scalars(
@@ -443,6 +533,10 @@ def still_open(session: Session, shop_id: int, told: dict[str, str]) -> dict[str
             Schedule.last_status.in_((*STOPPED_RUNS, RUN_RETRYING, ENQUEUED)),
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
+    if ACCESS_KEY in told:  # the grant still refused
+        status = session.scalar(select(Shop.status).where(Shop.id == shop_id))
+        if status == ShopStatus.NEEDS_REAUTH.value:
+            open_keys.add(ACCESS_KEY)
     inbox_ids = [int(key[1:]) for key in told if key.startswith("w") and key[1:].isdigit()]
     domain = _domain(session, shop_id) if inbox_ids else ""
     for chunk in _chunks(inbox_ids):
@@ -536,6 +630,8 @@ def app_link(settings: Settings, domain: str, path: str) -> str:
 def _heading(group: str, locale: str) -> str:
     if group == "orders":
         return say("order_notes", locale)
+    if group == "access":
+        return say("access", locale)
     if group in ("runs", "webhooks"):
         return say(group, locale)
     name, _, status = group.partition(":")

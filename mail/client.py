@@ -18,7 +18,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, getaddresses, make_msgid
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from ledger.errors import Rejected, Transient
@@ -66,7 +66,10 @@ def email(settings: Settings, subject: str, to: list[str], text: str) -> EmailMe
     message["Subject"] = subject
     message["From"] = formataddr((SENDER_NAME, sender(settings)))
     message["To"] = ", ".join(address.strip() for address in to)
-    message["Message-ID"] = make_msgid(domain="consinco-shopify")
+    # RFC 5322 asks for both; a relay adds no Date for a remote client, and mail filters count
+    # its absence against the e-mail. The Message-ID's domain is the sender's.
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender(settings).rpartition("@")[2] or "localhost")
     message.set_content(text)
     return message
 

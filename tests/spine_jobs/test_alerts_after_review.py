@@ -1,0 +1,98 @@
+"""The alert e-mail where a review found it silent or wrong: a lost Retry crashed every alert of the
+shop, a shop whose grant Shopify refused was never told, an order drowned in a night of catalog
+failures, two runs at once sent the same items, and the e-mail had no Date."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from jobs import alerts
+from ledger import trace
+from ledger.db import session_scope
+from ledger.errors import MappingMissing, Rejected, Transient
+from ledger.models import AlertState, Shop, ShopStatus, utcnow
+
+from .test_alerts import ORDER, _fail, _no_lines, _shop, mail  # noqa: F401 (the fixture)
+
+
+def test_a_retry_whose_job_was_lost_is_told_as_interrupted_beside_the_rest(mail) -> None:  # noqa: F811
+    """A person's Retry left retrying, its job gone from Redis: ledger.stuck counts it interrupted.
+    Its group was "<flow>:retrying", which has no heading: the run failed on it, every 10 minutes,
+    and the failed order beside it was never told either."""
+    shop_id = _shop()
+    _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"))
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, "products", "product:10", "erp_to_shopify", erp_id="10",
+                              job_id=f"replay-{shop_id}-1-2")  # fmt: skip
+        trace.fail(session, message, Transient("Shopify answered HTTP 503"))
+        message.updated_at = utcnow() - timedelta(minutes=20)
+    assert alerts.run(shop_id)["items"] == 2
+    [sent] = mail.received
+    assert "#1001" in sent.text and "interrompida" in sent.text
+    assert alerts.run(shop_id) == {"items": 0}  # told once while it stays interrupted
+
+
+def test_a_shop_whose_grant_shopify_refused_is_told_once_first_in_the_email(mail) -> None:  # noqa: F811
+    shop_id = _shop()
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        shop.status, shop.status_reason = ShopStatus.NEEDS_REAUTH.value, "401: invalid access token"
+    _fail(shop_id, "orders", f"order:{ORDER}3001", _no_lines("#3001"))
+    assert alerts.enqueue_due(utcnow())  # the tick enqueues its run
+    assert alerts.run(shop_id)["items"] == 2
+    [sent] = mail.received
+    body = sent.text
+    assert body.index("A Shopify recusou o acesso do app") < body.index("#3001")
+    assert "aprove as permissões de novo" in body and "401: invalid access token" in body
+    assert alerts.run(shop_id) == {"items": 0}
+    with session_scope() as session:
+        session.get(Shop, shop_id).status = ShopStatus.ACTIVE.value
+    alerts.run(shop_id)
+    with session_scope() as session:
+        assert alerts.ACCESS_KEY not in session.get(AlertState, shop_id).told  # approved: forgotten
+
+
+def test_an_order_is_named_before_a_night_of_catalog_failures(mail) -> None:  # noqa: F811
+    shop_id = _shop()
+    for n in range(alerts.LISTED + 5):
+        refused = Rejected("Title can't be blank", system="shopify")
+        message_id = _fail(shop_id, "products", f"product:{n}", refused, erp_id=str(n))
+        with session_scope() as session:
+            from ledger.models import Message
+
+            session.get(Message, message_id).updated_at = utcnow() - timedelta(hours=5)
+    _fail(shop_id, "orders", f"order:{ORDER}7001", MappingMissing("payment_method", "pix"))
+    assert alerts.run(shop_id)["items"] == alerts.LISTED + 6
+    [sent] = mail.received
+    assert "/app/messages/" in sent.text and sent.text.index("Pedidos") < sent.text.index("Produtos")
+    assert "pix" in sent.text and "e mais 6" in sent.text
+
+
+def test_two_runs_of_one_shop_at_once_send_one_email(mail, monkeypatch) -> None:  # noqa: F811
+    shop_id = _shop()
+    _fail(shop_id, "orders", f"order:{ORDER}6001", _no_lines("#6001"))
+    real_send, started = alerts.mail.send, threading.Event()
+
+    def slow_send(settings, email):
+        started.set()
+        threading.Event().wait(3)  # the other run comes meanwhile
+        return real_send(settings, email)
+
+    monkeypatch.setattr(alerts.mail, "send", slow_send)
+    results: list[dict] = []
+    first = threading.Thread(target=lambda: results.append(alerts.run(shop_id)))
+    first.start()
+    started.wait(10)
+    results.append(alerts.run(shop_id))
+    first.join()
+    assert len(mail.received) == 1
+    assert {"skipped": "another alert run of this shop is under way"} in results
+
+
+def test_the_email_has_a_date_and_a_message_id_of_the_senders_domain(mail) -> None:  # noqa: F811
+    shop_id = _shop()
+    _fail(shop_id, "orders", f"order:{ORDER}5001", _no_lines("#5001"))
+    alerts.run(shop_id)
+    [sent] = mail.received
+    assert sent.message["Date"] and sent.message["Message-ID"].endswith("@integracao.com.br>")
