@@ -49,12 +49,12 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import flows, order_notes, queues, shop_settings, stuck
+from ledger import flows, order_notes, order_risk, queues, shop_settings, stuck
 from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.kv import get_redis
-from ledger.locks import LockBusy, record_lock
+from ledger.locks import LockBusy, is_locked, record_lock
 from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import (
     AlertState,
@@ -68,7 +68,7 @@ from ledger.models import (
     WebhookInbox,
     utcnow,
 )
-from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_RETRYING
+from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_RETRYING, is_overdue
 from mail import client as mail
 from settings import Settings, get_settings
 from shopify_app import fail_words, note_words
@@ -86,7 +86,10 @@ TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 # a told message still open: in trouble, or tried again meanwhile (`still_open`)
 TRIED_AGAIN = (*TROUBLE, MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
+OVERDUE_ALERT = timedelta(minutes=30)  # a schedule this late is told (`overdue`)
+FLOW_LOCKS = tuple(f.name for f in flows.FLOWS)
 STUCK = "stuck"  # an interrupted unit's group and words (ledger.stuck)
+RISK = "risk"  # an order held for its fraud risk: its group's words
 # what a message is first read by (`collect`): its fingerprint, its time, its flow (its rank)
 LIGHT = (
     Message.id,
@@ -123,6 +126,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "waiting for a mapping or a setting",
     },
     "stuck": {"pt-BR": "interrompida", "en": "interrupted"},
+    "risk": {
+        "pt-BR": "retido pela análise de fraude, à espera de uma pessoa",
+        "en": "held for its fraud risk, waiting for a person",
+    },
     "stuck_why": {
         "pt-BR": "o processo parou antes de terminar; abra-a e clique em Tentar de novo",
         "en": "the worker stopped before finishing; open it and click Retry",
@@ -170,6 +177,12 @@ WORDS: dict[str, dict[str, str]] = {
         "sozinhos",
         "en": "open the app in the Shopify admin (Apps) and approve its permissions again; the flows "
         "resume by themselves",
+    },
+    "overdue_why": {
+        "pt-BR": "as execuções agendadas pararam de sair (a última em {last}): um worker parado, ou o "
+        "agendador; veja a página Fluxos e quem opera o app",
+        "en": "its scheduled runs stopped coming (the last at {last}): a worker down, or the scheduler; "
+        "see the Flows page and whoever runs the app",
     },
     "order": {"pt-BR": "Pedido {name}", "en": "Order {name}"},
     "erp_order": {"pt-BR": "Pedido ERP {erp}", "en": "ERP order {erp}"},
@@ -305,7 +318,7 @@ def collect(
         select(*LIGHT)
         .where(
             Message.shop_id == shop_id,
-            Message.status.in_(TROUBLE),
+            Message.status.in_(TROUBLE) | _risk_held(),
             Message.updated_at > since,
             Message.updated_at <= now,
         )
@@ -325,6 +338,7 @@ def collect(
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
+    late = _late_items(overdue(session, shop_id, now), locale, now)
     hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
     others = [  # the shop's grant refused, the orders' notes, the schedules stopped, the webhooks failed
         item
@@ -332,6 +346,7 @@ def collect(
             *([access] if access else []),
             *_note_items(links, locale),
             *_run_items(runs, locale),
+            *late,
             *hooks,
         ]
         if kept.get(item.key) != item.fingerprint
@@ -351,6 +366,14 @@ def collect(
     kept.update({item.key: item.fingerprint for item in others})
     ordered = sorted(items, key=lambda item: (_rank(item.group), item.at, item.key))
     return Collected(ordered, len(fresh) + len(others), now, kept)
+
+
+def _risk_held() -> Any:
+    """An order held for its fraud risk: pending on purpose until a person reviews it or its verdict
+    clears (ledger.order_risk); the Orders page lists it as needing attention, so does the e-mail."""
+    return (Message.status == MessageStatus.PENDING.value) & (
+        Message.error_detail["waiting"].as_string() == order_risk.WAITING
+    )
 
 
 def _rank(group: str) -> int:
@@ -394,13 +417,14 @@ def _message_items(
     names = subject_names(session, shop_id, messages) if messages else {}
     items = []
     for message in messages:
-        if message.id in stopped or message.status == MessageStatus.PENDING.value:
+        risk = (message.error_detail or {}).get("waiting") == order_risk.WAITING
+        if message.id in stopped or (message.status == MessageStatus.PENDING.value and not risk):
             key, fingerprint = f"i{message.id}", _digest(STUCK, message.updated_at)
             group, reason = f"{message.flow}:{STUCK}", say("stuck_why", locale)
         else:
             key = f"m{message.id}"
             fingerprint = _digest(message.status, message.error_class, message.error_text)
-            group = f"{message.flow}:{message.status}"
+            group = f"{message.flow}:{RISK if risk and message.id not in stopped else message.status}"
             reason = fail_words.reason(message, locale) or message.error_text or message.error_class or ""
         items.append(
             Item(
@@ -455,6 +479,44 @@ def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
                 reason=_short(mask_text(reason, False) or ""),
                 path="/app/flows",
                 at=row.updated_at,
+            )
+        )
+    return items
+
+
+def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
+    """The shop's schedules whose runs stopped coming: due OVERDUE_ALERT ago or more and not
+    enqueued since (a worker down: the run sits queued and the tick enqueues no other; the
+    scheduler stopped), none of their flows running or waiting for the catalog. The Flows page
+    flags one after 3 minutes; the e-mail waits longer, past a busy hour's queue."""
+    rows = session.scalars(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.enabled.is_(True)))
+    late = [row for row in rows if is_overdue(row, now, OVERDUE_ALERT)]
+    if not late:
+        return []
+    try:
+        conn = get_redis()
+        busy = {name for name in {*FLOW_LOCKS, "catalog"} if is_locked(shop_id, name, conn)}
+    except RedisError:
+        return []  # which are running cannot be told: none said late
+    if "catalog" in busy:
+        busy |= {f.name for f in flows.FLOWS if f.queue == queues.CATALOG}
+    return [row for row in late if not any(f.name in busy for f in flows.FLOWS if f.schedule == row.flow)]
+
+
+def _late_items(schedules: Iterable[Schedule], locale: str, now: datetime) -> list[Item]:
+    items = []
+    for row in schedules:
+        labels = [flow.label_in(locale) for flow in flows.FLOWS if flow.schedule == row.flow]
+        last = row.last_run_at.astimezone(UTC).strftime("%d/%m %H:%M UTC") if row.last_run_at else "—"
+        items.append(
+            Item(
+                key=f"d{row.id}",
+                fingerprint=_digest("overdue", row.last_run_at),  # told once per stall
+                group="runs",
+                title=" / ".join(labels) or row.flow,
+                reason=say("overdue_why", locale, last=last),
+                path="/app/flows",
+                at=now,
             )
         )
     return items
@@ -533,6 +595,8 @@ def still_open(
             Schedule.last_status.in_((*STOPPED_RUNS, RUN_RETRYING, ENQUEUED)),
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
+    if any(key.startswith("d") for key in told):  # a schedule still late
+        open_keys |= {f"d{row.id}" for row in overdue(session, shop_id, utcnow())}
     if ACCESS_KEY in told:  # the grant still refused
         status = session.scalar(select(Shop.status).where(Shop.id == shop_id))
         if status == ShopStatus.NEEDS_REAUTH.value:

@@ -8,13 +8,14 @@ A shop installed before a schedule was added gets it from a migration (0007: `ca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Schedule
+from ledger.models import Schedule, as_utc
 
 # Named after jobs modules; each exposes run(shop_id). Cron in UTC; the daily ones (DAILY) are
 # times in Brasília, moved for a store in another zone (`daily_cron`).
@@ -109,3 +110,28 @@ def ensure_default_schedules(session: Session, shop_id: int, zone: str | None = 
             session.add(existing[flow])
     session.flush()
     return list(existing.values())
+
+
+# The tick of a due minute enqueues the run within that minute (`last_run_at`, the tick's time,
+# then at or after the due time). Not enqueued 3 minutes after its due time, a run missed that tick
+# and the two after: an every-minute schedule is enqueued by every tick and never that late while
+# the scheduler runs, unless its previous run has not started yet (queued behind a busy worker:
+# then it is late). Its lock held (running) or the catalog's (waiting), a flow is not overdue.
+OVERDUE_AFTER = timedelta(minutes=3)
+
+
+def is_overdue(row: Schedule, now: datetime, after: timedelta = OVERDUE_AFTER) -> bool:
+    """Whether a switched-on schedule missed its run: no tick enqueued it (`last_run_at`) since its
+    latest due time `after` (OVERDUE_AFTER: the Flows page's) or more ago. As the tick, a due time
+    before a person's edit of the cron is not run (a new start); nor, on a row no tick enqueued
+    yet, one before the row was last written (a fresh install's first due time is still ahead). A
+    cron that cannot be read is not overdue (the row says bad_cron)."""
+    if not row.enabled:
+        return False
+    limit = (now - after).astimezone(UTC).replace(second=0, microsecond=0)
+    try:
+        due = croniter(row.cron, limit + timedelta(seconds=1)).get_prev(datetime)
+    except (ValueError, KeyError):
+        return False
+    since = [row.last_run_at if row.last_run_at is not None else row.updated_at, row.cron_changed_at]
+    return all(as_utc(at) < due for at in since if at is not None)

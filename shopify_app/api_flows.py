@@ -46,6 +46,7 @@ from ledger.scheduler_beat import (  # noqa: F401 (HEARTBEAT_KEY, SCHEDULER_STOP
     is_stopped,
     last_tick,
 )
+from ledger.schedules import OVERDUE_AFTER, is_overdue  # noqa: F401 (OVERDUE_AFTER: the tests')
 from shopify_app.api_common import (
     ApiError,
     app_settings,
@@ -76,12 +77,6 @@ CATALOG_FLOWS = ("products", "skus")
 # link passes the list its start (`finished_since`), so the list holds what the count counts.
 FINISHED_HOURS = 24
 RECONCILE = "reconcile"  # its last report's drift is shown with its last run (ledger.drift)
-# The tick of a due minute enqueues the run within that minute (`last_run_at`, the tick's time,
-# then at or after the due time). Not enqueued 3 minutes after its due time, a run missed that tick
-# and the two after: an every-minute schedule is enqueued by every tick and never that late while
-# the scheduler runs, unless its previous run has not started yet (queued behind a busy worker:
-# then it is late). Its lock held (running) or the catalog's (waiting), a flow is not overdue.
-OVERDUE_AFTER = timedelta(minutes=3)
 
 
 def lock_key(shop_id: int, name: str) -> str:
@@ -132,23 +127,6 @@ def scheduler_state(session: Session, shop_id: int, now: datetime) -> dict[str, 
         return None
     last = max(known)
     return {"last_tick_at": iso(last), "stopped": is_stopped(last, now)}
-
-
-def is_overdue(row: Schedule, now: datetime) -> bool:
-    """Whether a switched-on schedule missed its run: no tick enqueued it (`last_run_at`) since its
-    latest due time OVERDUE_AFTER or more ago. As the tick, a due time before a person's edit of the
-    cron is not run (a new start); nor, on a row no tick enqueued yet, one before the row was last
-    written (a fresh install's first due time is still ahead). A cron that cannot be read is not
-    overdue (the row says bad_cron)."""
-    if not row.enabled:
-        return False
-    limit = (now - OVERDUE_AFTER).astimezone(UTC).replace(second=0, microsecond=0)
-    try:
-        due = croniter(row.cron, limit + timedelta(seconds=1)).get_prev(datetime)
-    except (ValueError, KeyError):
-        return False
-    since = [row.last_run_at if row.last_run_at is not None else row.updated_at, row.cron_changed_at]
-    return all(as_utc(at) < due for at in since if at is not None)
 
 
 def next_run(cron: str, enabled: bool, now: datetime) -> datetime | None:

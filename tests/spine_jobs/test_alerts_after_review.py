@@ -96,3 +96,38 @@ def test_the_email_has_a_date_and_a_message_id_of_the_senders_domain(mail) -> No
     alerts.run(shop_id)
     [sent] = mail.received
     assert sent.message["Date"] and sent.message["Message-ID"].endswith("@integracao.com.br>")
+
+
+def test_an_order_held_for_its_fraud_risk_is_told_once(mail) -> None:  # noqa: F811
+    """Pending on purpose (ledger.order_risk): the Orders page lists it as needing attention; the
+    e-mail said nothing of it."""
+    shop_id = _shop()
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, "orders", f"order:{ORDER}2001", "shopify_to_erp",
+                              shopify_id=f"{ORDER}2001")  # fmt: skip
+        message.error_text = "Shopify recommends cancelling this order (fraud risk HIGH): held for a person"
+        message.error_detail = {"waiting": "risk", "recommendation": "CANCEL"}
+    assert alerts.run(shop_id)["items"] == 1
+    [sent] = mail.received
+    assert "retido pela análise de fraude" in sent.text and f"/app/messages/{message.id}" in sent.text
+    assert alerts.run(shop_id) == {"items": 0}
+
+
+def test_a_schedule_whose_runs_stopped_coming_is_told_once_unless_its_flow_runs(mail, rconn) -> None:  # noqa: F811
+    """The catalog worker down: the stock run sits queued and the tick enqueues no other; the Flows
+    page flags it overdue, the e-mail said nothing. A flow still running (its lock held) is not late."""
+    from ledger.models import Schedule
+    from ledger.schedules import ENQUEUED
+
+    shop_id = _shop()
+    with session_scope() as session:
+        row = Schedule(shop_id=shop_id, flow="stock", cron="*/3 * * * *", last_status=ENQUEUED,
+                       last_run_at=utcnow() - timedelta(hours=3), last_job_id="stock-x")  # fmt: skip
+        session.add(row)
+    rconn.set(f"lock:flow:{shop_id}:stock", "token")  # running, three hours long: not late
+    assert alerts.run(shop_id) == {"items": 0}
+    rconn.delete(f"lock:flow:{shop_id}:stock")
+    assert alerts.run(shop_id)["items"] == 1
+    [sent] = mail.received
+    assert "pararam de sair" in sent.text and "/app/flows" in sent.text
+    assert alerts.run(shop_id) == {"items": 0}  # told once while it stays late
