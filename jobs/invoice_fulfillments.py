@@ -28,7 +28,8 @@ a person — the store shipped, or marked it fulfilled, by hand — and is left 
 the ERP's tracking was not sent for that reason and flags the order for a person. A local pickup
 (marked ready for pickup, no fulfillment) has nothing to carry tracking. Nothing fulfilled at all
 (a fulfillment order on hold, every fulfillment cancelled) is TRACKING_NO_FULFILLMENT, for a person:
-once the goods are fulfilled, Retry sends the tracking.
+once the hold is released, Retry fulfils the goods and sends the tracking (a fulfillment a person
+made meanwhile is theirs: the tracking goes on it by hand).
 """
 
 from __future__ import annotations
@@ -238,8 +239,9 @@ def unrecorded(
                          words=("tracking_pickup", {"key": key}))  # fmt: skip
     return Placement(why=(
         f"nothing of Shopify order {state.name} is fulfilled to carry it (no active fulfillment: a "
-        f"fulfillment order on hold, or every fulfillment cancelled); fulfil NF-e {key}'s goods in Shopify, "
-        "then Retry sends the tracking (or add it to the fulfillment yourself)"
+        f"fulfillment order on hold, or every fulfillment cancelled); release the hold, then Retry: the "
+        f"app fulfils NF-e {key}'s goods and sends the tracking (goods you fulfil yourself: add the "
+        "tracking to that fulfillment)"
     ), person=True, code="TRACKING_NO_FULFILLMENT",
        words=("tracking_no_fulfillment", {"name": state.name, "key": key}))  # fmt: skip
 

@@ -938,7 +938,8 @@ def _fulfil(
         said.append(("fulfilment_waiting", {"waits": WAITS_WORDS, "total": order_notes.money(total)}))
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
-                     "Shopify and were not fulfilled: release the hold and fulfil them")  # fmt: skip
+                     "Shopify and were not fulfilled: release the hold, then Retry this NF-e's message: the "
+                     "app fulfils them")  # fmt: skip
         said.append(("fulfilment_on_hold", {"held": ", ".join(plan.held)}))
     if plan.left and not final:
         log.info("invoices: order %s: %s wait for the next NF-e", unit.order_id, plan.left)

@@ -396,10 +396,10 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "in Shopify to carry it (a fulfillment order on hold, or the fulfillments cancelled).",
         ),
         (
-            "Atenda as mercadorias da nota na Shopify (libere a espera) e clique em Tentar de novo: o "
-            "app envia o rastreio; ou informe-o você mesmo no atendimento.",
-            "Fulfil the NF-e's goods in Shopify (release the hold) and click Retry: the app sends the "
-            "tracking; or add it to the fulfillment yourself.",
+            "Libere a espera na Shopify e clique em Tentar de novo: o app atende as mercadorias da nota e "
+            "envia o rastreio. Se você mesmo atendê-las, informe o rastreio nesse atendimento.",
+            "Release the hold in Shopify and click Retry: the app fulfils the NF-e's goods and sends the "
+            "tracking. If you fulfil them yourself, add the tracking to that fulfillment.",
         ),
     ),
     "STOCK_FIX_UNFINISHED": (

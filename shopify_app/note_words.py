@@ -1036,9 +1036,9 @@ WORDS: dict[str, Text] = {
     ),
     "fulfilment_on_hold": (
         "faturado, mas o(s) pedido(s) de processamento {held} estão retidos na Shopify e não foram "
-        "processados: libere a retenção e processe-os",
+        "processados: libere a retenção e clique em Tentar de novo na mensagem desta NF-e: o app os processa",
         "invoiced, but fulfillment order(s) {held} are on hold in Shopify and were not fulfilled: release "
-        "the hold and fulfil them",
+        "the hold, then Retry this NF-e's message: the app fulfils them",
     ),
     "fulfilment_left": (
         "fora da NF-e: {left} ficaram sem processar (incluídos na Shopify depois da separação, ou não "
@@ -1077,11 +1077,13 @@ WORDS: dict[str, Text] = {
     ),
     "tracking_no_fulfillment": (
         "nada do pedido {name} da Shopify está processado para levá-lo (nenhum processamento ativo: um "
-        "pedido de processamento retido, ou todos os processamentos cancelados); processe na Shopify as "
-        "mercadorias da NF-e {key}, e Tentar de novo envia o rastreio (ou inclua-o você no processamento)",
+        "pedido de processamento retido, ou todos os processamentos cancelados); libere a retenção e "
+        "clique em Tentar de novo: o app processa as mercadorias da NF-e {key} e envia o rastreio "
+        "(mercadorias que você mesmo processar: inclua o rastreio nesse processamento)",
         "nothing of Shopify order {name} is fulfilled to carry it (no active fulfillment: a fulfillment "
-        "order on hold, or every fulfillment cancelled); fulfil NF-e {key}'s goods in Shopify, then Retry "
-        "sends the tracking (or add it to the fulfillment yourself)",
+        "order on hold, or every fulfillment cancelled); release the hold, then Retry: the app fulfils "
+        "NF-e {key}'s goods and sends the tracking (goods you fulfil yourself: add the tracking to that "
+        "fulfillment)",
     ),
     "tracking_fulfillment_unknown": (
         "nenhum processamento está registrado para a NF-e {key}, e não dá para saber qual dos "
