@@ -15,7 +15,10 @@ from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Schedule, as_utc
+from ledger import audit
+from ledger.models import Schedule, Shop, as_utc, utcnow
+
+SYSTEM_ACTOR = "system"  # the audit's actor of a change no person made (shopify_app.shops's too)
 
 # Named after jobs modules; each exposes run(shop_id). Cron in UTC; the daily ones (DAILY) are
 # times in Brasília, moved for a store in another zone (`daily_cron`).
@@ -73,11 +76,19 @@ def follow_zone(session: Session, shop_id: int, zone: str | None, previous: str 
     each daily schedule still at its default for `previous` moves to its default for `zone`; one
     the merchant edited stays as they set it. The flows moved."""
     moved = []
+    domain = session.scalar(select(Shop.domain).where(Shop.id == shop_id)) or ""
     for schedule in session.scalars(
         select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow.in_(DAILY))
     ):
         if schedule.cron == daily_cron(schedule.flow, previous) != daily_cron(schedule.flow, zone):
+            before = {"cron": schedule.cron, "zone": previous}
             schedule.cron = daily_cron(schedule.flow, zone)
+            # a new start, as a person's edit (jobs.scheduler runs no due time from before it), and
+            # said on the audit page: nobody else is recorded as setting the time the page shows
+            schedule.cron_changed_at = utcnow()
+            after = {"cron": schedule.cron, "zone": zone}
+            audit.record(session, shop_id, domain, SYSTEM_ACTOR, "schedule.followed_zone",
+                         f"schedule:{schedule.flow}", before, after)  # fmt: skip
             moved.append(schedule.flow)
     session.flush()
     return moved

@@ -88,6 +88,14 @@ def test_the_daily_defaults_follow_the_zone_read_and_an_edited_one_stays(shop_id
     with session_scope() as session:  # the store moved to Rio Branco's time since
         follow_zone(session, shop_id, "America/Rio_Branco", "America/Cuiaba")
         assert session.scalar(select(Schedule.cron).where(Schedule.flow == "prices_full")) == "30 5 * * *"
+    with session_scope() as session:  # each move audited as the system's, and a new start
+        from ledger.models import AuditEvent
+
+        moved = session.scalars(select(AuditEvent).where(AuditEvent.action == "schedule.followed_zone")).all()
+        assert len(moved) == 6 and {e.actor for e in moved} == {"system"}
+        assert {"cron": "30 5 * * *", "zone": "America/Rio_Branco"} in [e.after for e in moved]
+        sweep = session.scalars(select(Schedule).where(Schedule.flow == "prices_full")).one()
+        assert sweep.cron_changed_at is not None
 
 
 def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
