@@ -72,6 +72,46 @@ WORDS: dict[str, Text] = {
         "NF-e cannot be undone silently: a person must cancel each NF-e in the ERP (within the legal "
         "deadline) or issue a return invoice, and settle the refund with the customer.",
     ),
+    # the same, with what Shopify did with the money ({money}: one of the cancel_money_* parts)
+    "cancel_after_invoicing_money": (
+        "O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP já está faturado{nfe}. Uma NF-e "
+        "não se desfaz sozinha: alguém precisa cancelar a NF-e no ERP (dentro do prazo legal) ou emitir uma "
+        "nota de devolução. {money}",
+        "Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced{nfe}. An NF-e cannot "
+        "be undone silently: a person must cancel the NF-e in the ERP (within the legal deadline) or issue a "
+        "return invoice. {money}",
+    ),
+    "cancel_after_invoicing_nfes_money": (
+        "O pedido {name} foi cancelado na Shopify, mas o pedido {nro} do ERP já está faturado (NF-e {keys}). "
+        "Uma NF-e não se desfaz sozinha: alguém precisa cancelar cada NF-e no ERP (dentro do prazo legal) ou "
+        "emitir uma nota de devolução. {money}",
+        "Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced (NF-e {keys}). An "
+        "NF-e cannot be undone silently: a person must cancel each NF-e in the ERP (within the legal "
+        "deadline) or issue a return invoice. {money}",
+    ),
+    "cancel_money_refunded": (
+        "A Shopify já reembolsou {refunded} (todo o pagamento): não reembolse de novo.",
+        "Shopify refunded {refunded} already (the whole payment): do not refund it again.",
+    ),
+    "cancel_money_part": (
+        "A Shopify reembolsou {refunded} e ainda guarda {kept}: reembolse o restante ao cliente, se for "
+        "devido.",
+        "Shopify refunded {refunded} and still keeps {kept}: refund the rest to the customer, if due.",
+    ),
+    "cancel_money_kept": (
+        "A Shopify guarda o pagamento ({kept}): reembolse o cliente depois de cancelar a NF-e ou emitir a "
+        "devolução.",
+        "Shopify keeps the payment ({kept}): refund it to the customer once the NF-e is cancelled or the "
+        "return invoiced.",
+    ),
+    "cancel_money_none": (
+        "Nada foi pago na Shopify: não há dinheiro a devolver.",
+        "Nothing was paid in Shopify: there is no money to give back.",
+    ),
+    "cancel_money_unknown": (
+        "Acerte o reembolso com o cliente (não foi possível ler na Shopify o que ela reembolsou).",
+        "Settle the refund with the customer (Shopify could not be read to say what it refunded).",
+    ),
     "cancel_erp_number_unknown": (
         "número do ERP desconhecido. O pedido {name} foi cancelado na Shopify. Ele foi enviado ao ERP uma "
         "vez e a resposta do ERP se perdeu, e o reenvio para descobrir o número falhou ({why}). O ERP pode "

@@ -86,7 +86,9 @@ from ledger import handled, handled_before, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
-from ledger.models import Message, MessageStatus, OrderLink, utcnow
+from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
+from shopify_app.admin_api import for_shop
+from shopify_app.admin_api.order_settlement import settlement
 
 log = logging.getLogger(__name__)
 
@@ -313,32 +315,72 @@ def _cancel(
     return _cancelled(session, shop_id, link, message, cancelled.situacao)
 
 
+def _money_settled(session: Session, link: OrderLink) -> tuple[str, trace.Words]:
+    """What Shopify did with the money of an order cancelled there after its NF-e, in a sentence
+    for the person who settles the NF-e: refunded already (do not refund again), in part, or kept
+    (refund it). Shopify unreadable: the words of before (settle the refund), saying so."""
+    state = None
+    try:
+        domain = session.scalar(select(Shop.domain).where(Shop.id == link.shop_id))
+        client = for_shop(str(domain))
+        try:
+            state = settlement(client, link.shopify_order_id)
+        finally:
+            client.close()
+    except Exception as exc:  # the words only: the note is written whatever Shopify answers
+        log.warning("cancellations: the money of %s could not be read: %s", link.shopify_order_id, exc)
+    if state is None:
+        return ("Settle the refund with the customer (Shopify could not be read to say what it refunded).",
+                ("cancel_money_unknown", {}))  # fmt: skip
+    refunded, kept = state.refunded, state.kept
+    back, keeps = order_notes.money(refunded), order_notes.money(kept)
+    if state.paid <= 0:
+        return "Nothing was paid in Shopify: there is no money to give back.", ("cancel_money_none", {})
+    if kept <= 0:
+        said = f"Shopify refunded {refunded} already (the whole payment): do not refund it again."
+        return said, ("cancel_money_refunded", {"refunded": back})
+    if refunded > 0:
+        said = f"Shopify refunded {refunded} and still keeps {kept}: refund the rest to the customer, if due."
+        return said, ("cancel_money_part", {"refunded": back, "kept": keeps})
+    said = (
+        f"Shopify keeps the payment ({kept}): refund it to the customer once the NF-e is cancelled or the "
+        "return invoiced."
+    )
+    return said, ("cancel_money_kept", {"kept": keeps})
+
+
 def _invoiced(session: Session, link: OrderLink, message: Message, nro: int, *, erp_code: str | None) -> str:
     """The ERP order is invoiced (the ERP refused the cancel so, or the link shows its NF-e and the
     ERP was not asked: `erp_code` None): an NF-e cannot be silently undone, so the link gets this
     flow's note and the message fails for a person."""
     keys = invoiced_keys(session, link)
     name = link.shopify_order_name or link.shopify_order_id
+    # What Shopify did with the money: the person settling the NF-e must not refund twice.
+    money, money_words = _money_settled(session, link)
     # This flow's note (ledger.order_notes): an invoice or edit that comes after notes beside it.
     words: trace.Words
     if len(keys) > 1:  # each NF-e is its own document to cancel: every key named
         explanation = (
             f"Order {name} was cancelled in Shopify, but ERP order {nro} is already invoiced (NF-e "
             f"{', '.join(keys)}). An NF-e cannot be undone silently: a person must cancel each NF-e in the "
-            "ERP (within the legal deadline) or issue a return invoice, and settle the refund with the "
-            "customer."
+            f"ERP (within the legal deadline) or issue a return invoice. {money}"
         )
-        words = ("cancel_after_invoicing_nfes", {"name": name, "nro": nro, "keys": keys})
+        words = (
+            "cancel_after_invoicing_nfes_money",
+            {"name": name, "nro": nro, "keys": keys, "money": money_words},
+        )
     else:
         nfe = f" (NF-e {keys[0]})" if keys else ""
         explanation = (
             f"Order {name} was cancelled in Shopify, but ERP "
             f"order {nro} is already invoiced{nfe}. An NF-e cannot be undone silently: a person must cancel "
-            "the NF-e in the ERP (within the legal deadline) or issue a return invoice, and settle the "
-            "refund with the customer."
+            f"the NF-e in the ERP (within the legal deadline) or issue a return invoice. {money}"
         )
         nfe_words = ("nfe_key", {"key": keys[0]}) if keys else ""
-        words = ("cancel_after_invoicing", {"name": name, "nro": nro, "nfe": nfe_words})
+        words = (
+            "cancel_after_invoicing_money",
+            {"name": name, "nro": nro, "nfe": nfe_words, "money": money_words},
+        )
     order_notes.put(link, FLOW, explanation, words=words)
     log.warning("cancellations: %s cancelled in Shopify after invoicing (ERP order %s)",
                 link.shopify_order_id, nro)  # fmt: skip

@@ -43,7 +43,7 @@ def test_an_order_the_link_shows_invoiced_is_flagged_without_asking_the_erp_to_c
     [message] = _messages(world, num)
     assert message.error_class == "rejected" and message.error_detail["code"] == "PEDIDO_FATURADO"
     assert "already invoiced" in message.error_text and link.nfe_key in message.error_text
-    assert message.error_detail["fail"]["key"] == "cancel_after_invoicing"
+    assert message.error_detail["fail"]["key"] == "cancel_after_invoicing_money"
     note = order_notes.note_of(world.link(order.gid), "cancellations") or ""
     assert "already invoiced" in note and "cancel the NF-e in the ERP" in note, note
 

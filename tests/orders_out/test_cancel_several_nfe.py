@@ -80,7 +80,7 @@ def test_a_shopify_cancellation_after_a_reissue_names_only_the_valid_nfe(world: 
     to_erp.cancel_in_erp(world.shop_id, order.gid, "customer", name=link.shopify_order_name)
     [message] = _messages(world, order.gid.rsplit("/", 1)[-1])
     assert reissued in message.error_text and first.response_payload["key"] not in message.error_text
-    assert message.error_detail["fail"]["key"] == "cancel_after_invoicing"
+    assert message.error_detail["fail"]["key"] == "cancel_after_invoicing_money"
     assert "must cancel the NF-e in the ERP" in message.error_text, message.error_text
 
 
