@@ -293,6 +293,12 @@ WORDS: dict[str, Text] = {
         "O pedido está cancelado: esta mudança retida não vai mais ao ERP",
         "The order is cancelled: this change held back no longer goes to the ERP",
     ),
+    "edit_flag_superseded": (
+        "Substituída pela mensagem #{id}, que mostra as linhas do pedido como estão na Shopify agora contra "
+        "o que o ERP atendeu, a alteração desta incluída",
+        "Superseded by message #{id}, which names the order's lines as Shopify holds them now against what "
+        "the ERP served, this one's change included",
+    ),
     "edit_flagged_already": (
         "A mesma alteração já foi sinalizada pela mensagem #{id}: nada de novo a avisar",
         "The same change is flagged already, by message #{id}: nothing new to tell",

@@ -115,6 +115,7 @@ TOO_LATE = {
 # (R grouped with L by some, W and P unexplained: the shared Consinco reference), and an edit the app
 # held back there would be flagged "is in state R" with picking advice; the ERP's refusal decides.
 NOT_EDITABLE = frozenset(TOO_LATE)
+FLAG_CODES = ("PEDIDO_EM_SEPARACAO", "PEDIDO_FATURADO")  # a flag for a person (`_flag`)
 STATE_WORDS = {"S": "state_separating", "F": "state_invoiced", "C": "state_cancelled"}  # TOO_LATE's, said
 NOT_BOUND, NOT_ERP = "its ERP product not bound to Shopify yet", "not an ERP product"  # LineChange.note
 NOTE_WORDS = {NOT_BOUND: "line_not_bound", NOT_ERP: "line_not_erp"}
@@ -846,15 +847,20 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
     Shopify could not split is rounded up per unit); a weighed substitute's is not compared (its
     price is Shopify's). A discount or a price changed in Shopify after separation keeps the
     quantities but not the money: not an echo, flagged for a person. Each line's value may differ
-    by a cent of rounding (Shopify and the ERP each prorate a cut line's discount)."""
+    by a cent of rounding (Shopify and the ERP each prorate a cut line's discount). A unit
+    substitute may show less than the ERP's charge (Shopify's lower price, as the picking adds it),
+    never more."""
     served: dict[tuple[int, Decimal], Decimal] = {}
     served_value: dict[tuple[int, Decimal], Decimal] = {}
     weighed: set[tuple[int, Decimal]] = set()
     uncompared: set[tuple[int, Decimal]] = set()
+    substitutes: set[tuple[int, Decimal]] = set()  # a unit substitute: Shopify's price when lower
     for line in current.lines:
         key = (line.seq_produto, Decimal(line.qtd_embalagem))
         qty, value = picked(line)
         served[key] = served.get(key, Decimal(0)) + qty
+        if line.is_substitute and not line.weighed:
+            substitutes.add(key)
         if line.weighed:
             weighed.add(key)
             shown = weighed_shown(line)
@@ -873,7 +879,14 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
     if not all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys):
         return False
     priced = keys - weighed
-    money = sum((abs(served_value.get(k, ZERO) - wanted_value.get(k, ZERO)) for k in priced), ZERO)
+
+    def off(k: tuple[int, Decimal]) -> Decimal:
+        # A unit substitute goes in at Shopify's price when it is below the ERP's charge, with no
+        # discount (jobs.order_edits.to_shopify): lower in Shopify is the picking's own echo.
+        gap = wanted_value.get(k, ZERO) - served_value.get(k, ZERO)
+        return max(gap, ZERO) if k in substitutes else abs(gap)
+
+    money = sum((off(k) for k in priced), ZERO)
     if money > CENT * max(len(priced), 1):
         return False
     return all(
@@ -960,6 +973,7 @@ def _flag(
         return "skipped"
     _note(link, explanation, words)
     held.supersede(session, link, message, sent=False)  # this flag names their changes too
+    _supersede_flags(session, link, message)
     record_changes(session, link, edit_id, changes, applied=False, reason=explanation)
     log.warning(
         "order_edits: edit %s of %s flagged: ERP order %s %s", edit_id, name, link.nro_pedvenda, state
@@ -989,6 +1003,29 @@ def _changed(refund: bool, lines: bool) -> tuple[str, str]:
     if lines:
         return "refunded (items taken back)", "changed_refunded_items"
     return "refunded", "changed_refunded"
+
+
+def _supersede_flags(session: Session, link: OrderLink, message: Message) -> None:
+    """The order's earlier flags (edits or refunds the ERP no longer took) are closed: this flag
+    names every line as Shopify holds it now against what the ERP served, theirs included. Each
+    left open named its own running total ("3 -> 2", then "3 -> 1"), and a person working the
+    queue one message at a time issued return invoices for 1 + 2 units when 2 were refunded."""
+    earlier = session.scalars(
+        select(Message).where(
+            Message.shop_id == link.shop_id,
+            Message.flow == FLOW,
+            Message.direction == SHOPIFY_TO_ERP,
+            Message.shopify_id == link.shopify_order_id,
+            Message.status == MessageStatus.FAILED.value,
+            Message.unit_key.like(unit_key("%")),  # an edit's or a refund's, not an address change's
+            Message.error_detail["code"].as_string().in_(FLAG_CODES),
+            Message.id != message.id,
+        )
+    ).all()
+    for flag in earlier:
+        trace.skip(session, flag, f"superseded by message #{message.id}, which names the order's lines as "
+                   "Shopify holds them now against what the ERP served, this one's change included",
+                   words=("edit_flag_superseded", {"id": message.id}))  # fmt: skip
 
 
 def flagged_already(session: Session, link: OrderLink, message: Message, explanation: str) -> Message | None:
