@@ -32,6 +32,9 @@ MAX_METAFIELDS_PER_CALL = 25
 MAX_PRICES_PER_CALL = 250
 MARKETS_PAGE_SIZE = 100
 MAX_NODES = 250  # ids per nodes(ids:) call
+# CatalogVariants asks 4 points a variant (itself, its product, the custom id, the channel count):
+# 250 a page would ask 1,002, over Shopify's ceiling of 1,000, and be halved to 125 a page.
+CATALOG_PAGE = 240
 ONLINE_STORE = "Online Store"
 
 
@@ -131,7 +134,10 @@ class CatalogOperations:
         """Variants matching a search query (None: every variant of the shop), with their product's
         title and custom id, page after page (jobs/catalog_adopt.py)."""
         variables = {"query": query} if query else {}
-        for raw in paginate(self.executor, "CatalogVariants", ("productVariants",), variables):
+        found = paginate(
+            self.executor, "CatalogVariants", ("productVariants",), variables, first=CATALOG_PAGE
+        )
+        for raw in found:
             yield parse_catalog_variant(raw)
 
     def product_by_custom_id(self, namespace: str, key: str, value: str) -> ProductRef | None:
