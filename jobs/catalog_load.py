@@ -744,12 +744,9 @@ def _existing_first(
             if item.seq_produto not in found.conflicts:
                 replanned.append(item)
         catalog_adopt.bind(session, ctx.shop_id, found.adopted)
-        ids = dict(message_ids or {})  # (begun as creates: their request, the SKU facts, is the same)
-        held = [p.mapped for p in planned if p.seq_produto in found.conflicts and p.mapped is not None]
-        ids.update(cl.begin_many(session, ctx, flow, [m for m in held if m.seq_produto not in ids], job_id))
-        for mapped in held:
-            _fail(session, result, mapped, ids[mapped.seq_produto], found.conflicts[mapped.seq_produto])
-    result.created -= len(found.adopted) + len(held)
+        # (messages begun as creates keep their request: the SKU facts, the same as a change's)
+        _fail_unsent(session, ctx, flow, planned, found.conflicts, result, job_id, message_ids)
+    result.created -= len(found.adopted) + len(found.conflicts)
     result.changed += len(found.adopted)
     result.adopted += len(found.adopted)
     return replanned
@@ -777,14 +774,29 @@ def _unmarked_first(
             catalog_custom_id.unbind(session, ctx.shop_id, gone)
         held = {seq: exc for seq, exc in held.items() if seq not in gone}
     if held:
-        mapped = {p.seq_produto: p.mapped for p in planned if p.seq_produto in held and p.mapped is not None}
         with session_scope() as session:
-            ids = dict(message_ids or {})
-            ids.update(cl.begin_many(session, ctx, flow, [mapped[s] for s in held if s not in ids], job_id))
             catalog_custom_id.ask_replan(session, ctx.shop_id, held)
-            for seq, exc in held.items():
-                _fail(session, result, mapped[seq], ids[seq], exc)
+            _fail_unsent(session, ctx, flow, planned, held, result, job_id, message_ids)
     return held
+
+
+def _fail_unsent(
+    session: Session,
+    ctx: cl.CatalogContext,
+    flow: str,
+    planned: Sequence[cl.Planned],
+    why: Mapping[int, IntegrationError],
+    result: SyncResult,
+    job_id: str | None,
+    message_ids: Mapping[int, int] | None,
+) -> None:
+    """The messages of these planned products, not sent (`why`: {seqProduto: the reason}), say why:
+    begun now when the pass had not begun them (`message_ids`: those it had)."""
+    mapped = {p.seq_produto: p.mapped for p in planned if p.seq_produto in why and p.mapped is not None}
+    ids = dict(message_ids or {})
+    ids.update(cl.begin_many(session, ctx, flow, [m for s, m in mapped.items() if s not in ids], job_id))
+    for seq, exc in why.items():
+        _fail(session, result, mapped[seq], ids[seq], exc)
 
 
 def _texts(errors: Sequence[Any]) -> str:
