@@ -313,7 +313,8 @@ def collect(
     what stays told: the earlier told items still open, plus every new one.
     The messages are first read light (id, status, error: what their fingerprint is made of), so a
     flood of thousands is counted whole and only the listed ones are read in full."""
-    kept = still_open(session, shop_id, told, interrupted)
+    late_rows = overdue(session, shop_id, now)  # read once: what is late now, told or still open
+    kept = still_open(session, shop_id, told, interrupted, late_rows)
     rows = session.execute(
         select(*LIGHT)
         .where(
@@ -338,7 +339,7 @@ def collect(
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
-    late = _late_items(overdue(session, shop_id, now), locale, now)
+    late = _late_items(late_rows, locale, now)
     hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
     others = [  # the shop's grant refused, the orders' notes, the schedules stopped, the webhooks failed
         item
@@ -555,7 +556,11 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
 
 
 def still_open(
-    session: Session, shop_id: int, told: dict[str, str], interrupted: stuck.Stuck | None = None
+    session: Session,
+    shop_id: int,
+    told: dict[str, str],
+    interrupted: stuck.Stuck | None = None,
+    late: Iterable[Schedule] = (),
 ) -> dict[str, str]:
     """The told items still open (a message still failed or parked, or tried again meanwhile: pending
     or retrying; an interrupted unit still pending, a note its order still holds, a schedule still
@@ -595,8 +600,7 @@ def still_open(
             Schedule.last_status.in_((*STOPPED_RUNS, RUN_RETRYING, ENQUEUED)),
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
-    if any(key.startswith("d") for key in told):  # a schedule still late
-        open_keys |= {f"d{row.id}" for row in overdue(session, shop_id, utcnow())}
+    open_keys |= {f"d{row.id}" for row in late}  # a schedule still late (`overdue`, read by the caller)
     if ACCESS_KEY in told:  # the grant still refused
         status = session.scalar(select(Shop.status).where(Shop.id == shop_id))
         if status == ShopStatus.NEEDS_REAUTH.value:
