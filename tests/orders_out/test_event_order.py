@@ -263,12 +263,14 @@ def test_an_event_of_an_unknown_kind_is_traced_skipped_and_the_others_are_applie
         "applied in Shopify; check whether the order in Shopify needs a change"
     )
 
+    known = world.traced_events()
     with session_scope() as session:
         watermarks.reset(session, world.shop_id, "order_events")  # re-read every event from the start
     again = world.poll()
-    # the order's three events found traced; the rest of the ERP's are other tests' shops' orders
-    assert again["ignored"] == 0 and again["enqueued"] == 0 and again["seen"] == 3
-    assert again["unknown"] == again["read"] - 3
+    # the order's three events found traced (and any other the shop traced: World.traced_events); the
+    # rest of the ERP's are other tests' shops' orders
+    assert again["ignored"] == 0 and again["enqueued"] == 0 and again["seen"] == known >= 3
+    assert again["unknown"] == again["read"] - known
     [still] = [m for m in world.messages("order_edits", order) if m.unit_key == f"event:{unknown}"]
     assert (still.id, still.status, still.attempts) == (traced.id, traced.status, traced.attempts)
 

@@ -74,11 +74,15 @@ def test_lighter_weighed_item_discounts_the_line_and_the_invoice_capture_pays_th
 
     # Again: the poller finds the events traced, a replay of the edit re-reads Shopify and sends nothing.
     snapshot, begun = copy.deepcopy(world.order_doc(order.gid)), _calculated_orders(world)
+    traced = world.traced_events()
+    assert len(world.messages("order_edits", order) + world.messages("invoices", order)) == 2
     with session_scope() as session:
         watermarks.reset(session, world.shop_id, "order_events")
     again = world.poll()
-    # the order's two events found traced; the rest of the ERP's are other tests' shops' orders
-    assert again["enqueued"] == 0 and again["seen"] == 2
+    # every event the shop traced is found traced: the order's two, and any of another test's order
+    # that a poll's overlap read just after the shop's install (traced skipped then); the rest of the
+    # ERP's are other tests' shops' orders, unknown to this shop
+    assert again["enqueued"] == 0 and again["seen"] == traced >= 2
     assert again["seen"] + again["ignored"] + again["unknown"] == again["read"]
     assert to_shopify.replay(edit.id) == MessageStatus.DONE.value
     assert world.order_doc(order.gid) == snapshot
