@@ -279,6 +279,12 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} already has these lines (an earlier attempt's answer was lost: {lost} line "
         "change(s) recorded)",
     ),
+    "edit_refund_money": (
+        "O reembolso {refund} devolveu {amount} sem nada devolvido em troca: nada a mudar no pedido {nro} do "
+        "ERP; o pedido foi sinalizado para que o valor seja registrado lá",
+        "refund {refund} gave back {amount} with nothing taken back: nothing to change in ERP order {nro}; "
+        "the order is flagged for the amount to be recorded there",
+    ),
     "edit_superseded_sent": (
         "Substituída pela mensagem #{id}: o pedido {nro} do ERP já tem os itens atuais do pedido, então "
         "nada desta mudança resta a enviar",

@@ -87,7 +87,7 @@ from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
 from jobs import card_payments, order_clients, order_generation, order_map, order_waits
 from jobs.inbox import Ignored, not_installed
-from jobs.order_edits import held, picking_state
+from jobs.order_edits import goodwill, held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
 from jobs.order_map import CENT, ZERO, cents
 from jobs.orders import FLOW as ORDERS_FLOW
@@ -184,7 +184,8 @@ def on_refund(event: Any) -> str | Ignored:
     it: the ERP order is changed the same way (unit "edit:refund-<refund id>"). A refund of
     shipping lowers the shipping line's current price (currentDiscountedPriceSet, "after applying
     refunds"), so the freight: sent to the ERP like an edit, flagged once the order is picked. A
-    refund of money only (a goodwill amount) changes nothing: it ends skipped, the ERP already matching."""
+    refund of money only (a goodwill amount) changes no ERP line: it ends skipped, the order flagged for
+    the amount to be recorded in the ERP (jobs.order_edits.goodwill)."""
     order_id, refund_id = event.payload.get("order_id"), event.payload.get("id")
     if not order_id or not refund_id:
         raise ValueError("refunds/create payload has no order_id / id")
@@ -273,7 +274,8 @@ def _apply(
     nro = link.nro_pedvenda
     assert nro is not None
     shop_domain = link_shop_domain(session, shop_id)
-    read = read_order_for_erp(order_clients.admin_client(shop_domain), link.shopify_order_id)
+    client = order_clients.admin_client(shop_domain)
+    read = read_order_for_erp(client, link.shopify_order_id)
     if read is None:
         raise Rejected(f"Shopify has no order {link.shopify_order_id}", system="shopify", code="NOT_FOUND")
     if read.order.cancelled_at:  # webhooks are not ordered: the cancellation may have run already
@@ -332,6 +334,9 @@ def _apply(
         if current.situacao != "C" and freight_change is None and undone:
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             held.supersede(session, link, message, sent=True)
+            if (money := goodwill.given_back(client, read, edit_id)) is not None:
+                goodwill.flag(session, link, message, money, read.order.name)
+                return "skipped"
             trace.skip(
                 session,
                 message,
@@ -352,7 +357,11 @@ def _apply(
             if lost
             else ("edit_lines_already", {"nro": nro})
         )
-        trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
+        money = None if lost else goodwill.given_back(client, read, edit_id)
+        if money is not None:  # a refund of money only: the ERP's receivable is a person's to mend
+            goodwill.flag(session, link, message, money, read.order.name)
+        else:
+            trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
         if _sent_before(link, earlier, lines):  # its card forms, as the lost answer would have followed
             _follow_cards(session, shop_id, link, read, _resent_payments(session, shop_id, read, mapped))
         return "skipped"

@@ -38,6 +38,7 @@ def _part_ids(order: dict[str, Any]) -> list[str]:
     ids = [line["id"] for line in order["_lines"]]
     ids += [t["id"] for t in order["_transactions"]]
     ids += [f["id"] for f in order["_fulfillments"]]
+    ids += [r["id"] for r in order.get("_refunds") or []]
     for fulfillment_order in order["_fulfillmentOrders"]:
         ids.append(fulfillment_order["id"])
         ids += [item["id"] for item in fulfillment_order["_lineItems"]]
@@ -111,7 +112,7 @@ def for_control(sandbox: Any, shop: str, order_id: str) -> Iterator[tuple[Ctx, d
 
 
 def owning(ctx: Ctx, part_id: str | None) -> dict[str, Any] | None:
-    """The order holding a line item / fulfillment order / transaction / fulfillment id."""
+    """The order holding a line item / fulfillment order / transaction / fulfillment / refund id."""
     if not part_id:
         return None
     return ctx.store.find_one(ctx.shop, "order.part", part_id)

@@ -8,8 +8,9 @@ stock (restockType CANCEL), one REFUND transaction of the money given back again
 first capture (else its first successful sale), and a Refund document (createdAt, processedAt,
 note, totalRefundedSet; refundLineItems with lineItem, quantity, priceSet, subtotalSet at the
 line's unit price after all discounts, totalTaxSet, restockType, restocked; transactions) listed by
-Order.refunds, oldest first. [not modelled:] refunds of shipping or duties, order adjustments, the
-refunds/create and orders/updated webhooks (a test hands the app the refund itself).
+Order.refunds, oldest first, and read alone by QueryRoot.refund. [not modelled:] refunds of shipping
+(refundShippingLines is always empty) or duties, order adjustments, the refunds/create and
+orders/updated webhooks (a test hands the app the refund itself).
 """
 
 from __future__ import annotations
@@ -23,13 +24,27 @@ from sandbox.shopify import order_store
 from sandbox.shopify.clock import iso
 from sandbox.shopify.connections import connection
 from sandbox.shopify.order_totals import ZERO, bag, bag_amount, cents, recompute
-from sandbox.shopify.registry import Ctx, field
+from sandbox.shopify.registry import Ctx, field, query
 
 
 @field("Order", "refunds")
 def order_refunds(order: dict, _info: GraphQLResolveInfo, first: int | None = None) -> list[dict]:
     found = order.get("_refunds") or []
     return found[:first] if first is not None else found
+
+
+@query("refund")
+def resolve_refund(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
+    """A refund by its id, as its order reads (None for an order the app may not read)."""
+    order = order_store.owning(info.context, id)
+    if order is None or not order_store.readable(info.context, order):
+        return None
+    return next((r for r in order.get("_refunds") or [] if r["id"] == id), None)
+
+
+@field("Refund", "refundShippingLines")
+def refund_shipping_lines(_refund: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection([], args)  # refunds of shipping are not modelled
 
 
 @field("Refund", "refundLineItems")

@@ -1,0 +1,101 @@
+"""A refund that gave money back with nothing taken back (flow `order_edits`, Shopify -> ERP).
+
+refunds/create runs the order's edit (jobs.order_edits.to_erp): a refund that takes items or
+shipping back changes the ERP order like an edit. One that gives money only (a goodwill amount: a
+bruised fruit, a late delivery; or more than the items' value typed over the calculated refund)
+changes no ERP line nor the freight: the ERP order keeps its total, its NF-e invoices the goods in
+full, and its receivable counts the payment Shopify no longer holds. Nothing the app can send
+fixes that (an NF-e lists goods at their price; what to book is the store's finance's call), so the
+order is flagged for a person (NOTE_TOPIC, a note of its own beside the flow's), naming the amount,
+the refunds and the ERP order's total: record it in the ERP, a discount on the order before it is
+invoiced, else against its receivable. The refund's message ends skipped saying so.
+
+What counts is the money given back beyond the items and shipping the refund took back
+(refund_money.RefundMoney.beyond: a tip or a gift card refunded is no ERP money), and no more than
+the order is now paid short of its total in Shopify: a refund handing back what the customer paid
+over the total (the balance an edit that removed items left owed to them) leaves the ERP, which got
+the edit, matching, and says nothing. Another goodwill refund while the note is open adds to it
+(the note names every refund still to record, once each: a replay adds nothing); a person who
+recorded them closes the note on the order (shopify_app.api_order_notes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from jobs import order_map
+from ledger import order_notes, trace
+from ledger.models import Message, OrderLink
+from shopify_app.admin_api.order_import_ops import ErpOrderRead
+from shopify_app.admin_api.refund_money import refund_money
+
+FLOW = "order_edits"
+NOTE_TOPIC = "money refunded"  # its note: "order_edits (money refunded): Order #1001 had ..."
+KEY = "edit_refund_money"
+PREFIX = "refund-"  # a refund's edit id (jobs.order_edits.to_erp.is_refund)
+
+
+@dataclass(frozen=True)
+class Goodwill:
+    refund_id: str
+    amount: Decimal  # given back with nothing taken back, as far as the order is now paid short
+
+
+def given_back(client: Any, read: ErpOrderRead, edit_id: str) -> Goodwill | None:
+    """The refund's money given back with nothing taken back (None: none, or not a refund's edit)."""
+    if not edit_id.startswith(PREFIX) or read.current_total is None:
+        return None
+    refund_id = edit_id.removeprefix(PREFIX)
+    refund = refund_money(client, refund_id)
+    if refund is None or refund.beyond <= 0:
+        return None
+    short = read.current_total.amount - order_map.money_kept(read.order)
+    amount = min(refund.beyond, short)
+    return Goodwill(refund_id, amount) if amount > 0 else None
+
+
+def flag(session: Any, link: OrderLink, message: Message, goodwill: Goodwill, name: str) -> None:
+    """Flag the order for the amount to be recorded in the ERP (added to a note still open for
+    earlier refunds), and end the refund's message skipped saying so."""
+    refunds, total = _open(link)
+    if goodwill.refund_id not in refunds:
+        refunds, total = [*refunds, goodwill.refund_id], total + goodwill.amount
+    nro, erp_total = link.nro_pedvenda, link.total
+    listed = ", ".join(refunds)
+    plural = "refunds" if len(refunds) > 1 else "refund"
+    text = (
+        f"Order {name} had {total} given back in Shopify with nothing taken back ({plural} {listed}): "
+        f"ERP order {nro} still totals {erp_total} and counts the payment in full. Record what was given "
+        "back in the ERP: a discount on the order before it is invoiced, else against its receivable."
+    )
+    ids = order_notes.joined(refunds, "comma")
+    words = (KEY, {
+        "name": name,
+        "amount": order_notes.money(total),
+        "refunds": ("refund_ids" if len(refunds) > 1 else "refund_id", {"ids": ids}),
+        "nro": nro,
+        "erp_total": order_notes.money(erp_total if erp_total is not None else "?"),
+    })  # fmt: skip
+    order_notes.put(link, FLOW, text, topic=NOTE_TOPIC, words=words)
+    refund, amount = goodwill.refund_id, order_notes.money(goodwill.amount)
+    trace.skip(
+        session,
+        message,
+        f"refund {refund} gave back {goodwill.amount} with nothing taken back: nothing to change in ERP "
+        f"order {nro}; the order is flagged for the amount to be recorded there",
+        words=("edit_refund_money", {"refund": refund, "amount": amount, "nro": nro}),
+    )
+
+
+def _open(link: OrderLink) -> tuple[list[str], Decimal]:
+    """The refunds and the amount the open note names (none: [], 0)."""
+    parts = order_notes.words_of_note(link, FLOW, topic=NOTE_TOPIC) or []
+    for key, params in parts:
+        if key == KEY:
+            part = params.get("refunds")  # ("refund_id" | "refund_ids", {"ids": joined})
+            said = part[1] if isinstance(part, tuple) and len(part) == 2 else None
+            listed = said.get("ids") if isinstance(said, dict) else None
+            amount = (params.get("amount") or {}).get(order_notes.MONEY) or "0"
+            return [str(r) for r in (listed or {}).get("parts") or []], Decimal(str(amount))
+    return [], Decimal("0")
