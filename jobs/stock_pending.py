@@ -29,6 +29,17 @@ order not skipped they explain a drop of the level (`sold_since`), but for an or
 time without the app (error_detail "before_install": an orders/updated or the reconciliation made its
 message now, its sale lowered the level long before): dated by its message, it would explain a drop
 it did not make, and a sale not known yet would be given back.
+
+An order already in the ERP that a person edits in Shopify to add units (orders/edited, flow
+`order_edits`) has those units committed in Shopify at once, and reserved in the ERP only when the
+edit reaches it: its job waits for the order's lock or the ERP, the edit is held while a line is
+not mapped, or it came too late (separated) and is flagged for a person. Meanwhile they are sold
+and not in the ERP's figure, like an order not posted yet: an edit's message while open (its
+`changes`, read from both sides: each line's ERP quantity and Shopify's) holds the units it adds
+(`edit_payloads`, at its order's company), and explains a drop of the level from when it came
+(`sold_since`); when it closes (applied, undone, handled) its products are computed again
+(`flag_order_changes`). Without it, the first write after the edit kept the drop out as one not
+explained, and the next (any ERP movement of the SKU) offered the units again.
 """
 
 from __future__ import annotations
@@ -58,6 +69,8 @@ from ledger.models import (
 )
 
 ORDERS_FLOW = "orders"
+EDITS_FLOW = "order_edits"  # a Shopify edit of an order in the ERP (jobs.order_edits.to_erp)
+ADDING = ("added", "qty")  # the kinds of an edit's change that may add units (to_erp.LineChange)
 CLOSED = (MessageStatus.DONE.value, MessageStatus.SKIPPED.value)
 # An orders message in one of these holds its order's stock, however old.
 PENDING_ORDER_STATUSES = tuple(s.value for s in MessageStatus if s.value not in CLOSED)
@@ -117,11 +130,94 @@ def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any
             ~_link_cancelled(),
         )
     )
-    return {
+    found = {
         message_id: p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
         for message_id, p, linked in session.execute(stmt)
         if p
     }
+    return {**found, **edit_payloads(session, shop_id)}
+
+
+def added_units(payload: dict[str, Any] | None) -> dict[str, Decimal]:
+    """idSku -> the units an order edit's changes add (its ERP quantity -> Shopify's, raised)."""
+    added: dict[str, Decimal] = {}
+    for change in (payload or {}).get("changes") or []:
+        if not isinstance(change, dict) or change.get("kind") not in ADDING or not change.get("sku"):
+            continue
+        try:
+            more = Decimal(str(change.get("after"))) - Decimal(str(change.get("before")))
+        except ArithmeticError:
+            continue
+        if more > 0:
+            added[str(change["sku"])] = added.get(str(change["sku"]), Decimal(0)) + more
+    return added
+
+
+def edit_payloads(
+    session: Any,
+    shop_id: int,
+    *,
+    open_only: bool = True,
+    own_only: bool = False,
+    since: datetime | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Payloads as `pending_orders` gives them, by order_edits message id, of the units Shopify edits
+    added to orders in the ERP (their orders message done) that the ERP does not hold yet: each
+    edit's message open (`open_only`; else any not skipped, for `sold_since`), its order link not
+    cancelled, in every shop on the same ERP (`own_only`: this shop's alone), begun after `since`
+    when given. Each payload's `sold_at` is its message's time (the edit came then); each line at
+    the company the order's payload names for its SKU (a line of an order shipping from several
+    companies names its own), else the order's, else the store link's."""
+    shops = [shop_id] if own_only else sorted(same_erp_shops(session, shop_id))
+    status = (
+        Message.status.in_(PENDING_ORDER_STATUSES)
+        if open_only
+        else Message.status != MessageStatus.SKIPPED.value
+    )
+    stmt = select(
+        Message.id, Message.shop_id, Message.shopify_id, Message.created_at, Message.request_payload
+    ).where(
+        Message.flow == EDITS_FLOW,
+        Message.unit_key.like("edit:%"),
+        status,
+        Message.shop_id.in_(shops),
+        ~_link_cancelled(),
+    )
+    if since is not None:
+        stmt = stmt.where(Message.created_at > since)
+    edits = session.execute(stmt).all()
+    wanted = [(e.id, e.shop_id, e.shopify_id, e.created_at, added_units(e.request_payload)) for e in edits]
+    wanted = [w for w in wanted if w[2] and w[4]]
+    if not wanted:
+        return {}
+    orders = session.execute(
+        select(Message.shop_id, Message.shopify_id, Message.request_payload, StoreLink.nro_empresa)
+        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
+        .where(
+            Message.flow == ORDERS_FLOW,
+            Message.status == MessageStatus.DONE.value,
+            Message.shop_id.in_(sorted({w[1] for w in wanted})),
+            Message.shopify_id.in_(sorted({w[2] for w in wanted})),
+        )
+    ).all()
+    placed = {(o.shop_id, o.shopify_id): (o.request_payload or {}, o.nro_empresa) for o in orders}
+    found: dict[int, dict[str, Any]] = {}
+    for message_id, shop, order_id, created_at, added in wanted:
+        if (shop, order_id) not in placed:
+            continue  # not in the ERP: its import sends Shopify's lines as they are then
+        order, linked = placed[(shop, order_id)]
+        company = order.get("nro_empresa", linked)
+        at_sku = {
+            str(line["sku"]): line["nro_empresa"]
+            for line in order.get("lines") or []
+            if line.get("sku") and line.get("nro_empresa") is not None
+        }
+        lines = [
+            {"sku": sku, "quantity": str(units), "nro_empresa": at_sku.get(sku, company)}
+            for sku, units in added.items()
+        ]
+        found[message_id] = {"nro_empresa": company, "lines": lines, "sold_at": _utc(created_at).isoformat()}
+    return found
 
 
 def _link_cancelled() -> Any:
@@ -161,14 +257,16 @@ def _place(address: str | None) -> tuple[str, str] | None:
 
 
 def flag_order_changes(session: Any, shop_id: int) -> int:
-    """Ask a stock recheck of every SKU of the products in orders of the shops on this shop's ERP
-    that opened, changed or closed since this shop last looked (whatever their status); the
+    """Ask a stock recheck of every SKU of the products in orders (and of the units Shopify edits of
+    orders in the ERP added) of the shops on this shop's ERP that opened, changed or closed since
+    this shop last looked (whatever their status); the
     cursor moves in the same transaction. This shop's orders skipped since are Shopify-side
     movements too (jobs.stock_reread). Returns the SKUs flagged."""
     started = utcnow()
     since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
     stmt = select(
         Message.shop_id,
+        Message.flow,
         Message.status,
         Message.unit_key,
         Message.created_at,
@@ -179,11 +277,16 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
     ).where(
         Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),  # uses ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
-        Message.flow == ORDERS_FLOW,
+        Message.flow.in_((ORDERS_FLOW, EDITS_FLOW)),
     )
     skus: set[str] = set()
     skipped: list[_Skipped] = []
-    for shop, status, unit_key, created_at, finished_at, updated_at, payload, detail in session.execute(stmt):
+    for shop, flow, status, unit_key, created_at, finished_at, updated_at, payload, detail in session.execute(
+        stmt
+    ):
+        if flow == EDITS_FLOW:  # an edit's units: counted while it was open (edit_payloads)
+            skus.update(added_units(payload))
+            continue
         lines = [line for line in (payload or {}).get("lines") or [] if line.get("sku")]
         skus.update(str(line["sku"]) for line in lines)
         if shop == shop_id and status == MessageStatus.SKIPPED.value and not _sale_stands(detail):
@@ -300,6 +403,11 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
                     continue  # a line of an order shipping from several companies names its own
                 if line.get("sku") and line.get("quantity") is not None:
                     found.setdefault(str(line["sku"]), []).append((at, Decimal(str(line["quantity"]))))
+        for payload in edit_payloads(session, shop_id, open_only=False, own_only=True, since=since).values():
+            at = _sold_at(payload) or _utc(since)
+            for line in payload["lines"]:
+                if line["nro_empresa"] == company:
+                    found.setdefault(line["sku"], []).append((at, Decimal(line["quantity"])))
     return found
 
 
