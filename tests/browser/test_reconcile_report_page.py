@@ -507,3 +507,24 @@ def test_an_operator_sets_the_listed_stock_to_the_erps_figure_from_the_report(op
     page.wait_for_url(f"**/app/messages/{asked_id}*")
     expect(page.get_by_test_id("detail-subject")).to_be_visible()
     assert page.errors == []
+
+
+def test_an_earlier_attempts_report_is_said_so_never_nothing_out_of_place(open_page, fresh) -> None:
+    """The day's report found drift; a run again failed part-way (a bug, a killed worker): the
+    message is failed and still holds the earlier attempt's report. The page says so and does not
+    read it as "nothing out of place" above its drift rows (the API counts a done report's alone)."""
+    from ledger.errors import Rejected
+
+    page = open_page("/app/messages", locale="en")
+    url = fresh.settings.database_url
+    message_id = _report(url, shop_id(url, SHOP_DOMAIN))
+    with session_scope(url) as db:
+        message = trace.get_message(db, message_id)
+        trace.begin(db, message.shop_id, "reconcile", message.unit_key, "both")  # the run again
+        trace.fail(db, message, Rejected("boom", system="app", code="BUG"))
+    page.goto(fresh.page_url(f"/app/messages/{message_id}", locale="en"))
+    report = page.get_by_test_id("reconcile-report")
+    expect(report.get_by_test_id("recon-earlier")).to_contain_text("An earlier attempt's report")
+    expect(report).to_contain_text("#1003")  # its rows still shown
+    expect(report.get_by_test_id("recon-nothing")).to_have_count(0)
+    assert page.errors == []

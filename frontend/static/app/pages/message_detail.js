@@ -161,7 +161,7 @@ function view(ctx, m, watch) {
     handledBanner(m), skippedBanner(m), explanation(m),
     h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing,
       technical),
-    report ? reconcileReport(m.response_payload, m.findings, { fixStock }) : null,
+    report ? reconcileReport(m.response_payload, m.findings, { fixStock, earlier: m.status !== "done" }) : null,
     h("s-section", { heading: t("detail.payloads") },
       m.pii_masked ? h("s-paragraph", {}, h("s-badge", { tone: "info" }, t("detail.masked"))) : null,
       h("s-heading", {}, t("detail.request")), payload(m.request_payload),

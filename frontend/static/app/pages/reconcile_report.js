@@ -211,15 +211,20 @@ function catalogSection(catalog) {
 
 /** The report in sections, its JSON closed below. `findings`: the drift the API counted in it
  * (ledger.drift, the message's `findings`), empty when it found none; `fixStock(company)`: asks the
- * ERP's figure for the levels listed differing at a company (operators; absent otherwise). */
-export function reconcileReport(report, findings, { fixStock = null } = {}) {
+ * ERP's figure for the levels listed differing at a company (operators; absent otherwise);
+ * `earlier`: the message is not done (a run again that failed, or is still running or retrying):
+ * the report is an earlier attempt's, said so, and never read as "nothing out of place" (the API
+ * counts findings of a done report only). */
+export function reconcileReport(report, findings, { fixStock = null, earlier = false } = {}) {
   const errors = Array.isArray(report.summary.errors) ? report.summary.errors : [];
   const drift = Object.keys(findings || {}).length > 0;
   return h("s-section", { heading: t("recon.heading"), "data-testid": "reconcile-report" },
+    earlier ? h("s-banner", { tone: "warning", "data-testid": "recon-earlier" }, t("recon.earlier")) : null,
     report.generated_at ? h("s-paragraph", {}, t("recon.generated", { when: fmtDate(report.generated_at),
       since: report.since ? fmtDate(report.since) : "—" })) : null,
     errors.length ? h("s-paragraph", {}, t("recon.incomplete")) : null,
-    !drift && !errors.length ? h("s-paragraph", { "data-testid": "recon-nothing" }, t("recon.nothing")) : null,
+    !earlier && !drift && !errors.length
+      ? h("s-paragraph", { "data-testid": "recon-nothing" }, t("recon.nothing")) : null,
     ordersSection(report.orders), stockSection(report.stock, fixStock), catalogSection(report.catalog),
     h("details", { "data-testid": "recon-json" }, h("summary", {}, t("recon.json")), payload(report)));
 }
