@@ -116,6 +116,7 @@ from ledger import (
     shop_settings,
     trace,
     variant_quota,
+    watermarks,
 )
 from ledger.db import session_scope
 from ledger.errors import IntegrationError, Rejected, Transient
@@ -156,6 +157,14 @@ NOT_SENT_AFTER = timedelta(hours=1)
 OVERLAP = timedelta(hours=1)  # a report window reaches this far back before the last report ran
 MAX_CATCH_UP = timedelta(days=30)
 IN_FLIGHT = timedelta(minutes=10)  # an order changed this recently may still be on its way in
+# An ERP order whose status changed at or after the events poll's cursor (the ERP's own clock, as
+# the poll reads: jobs.order_events) less this, when the report began, has an event the app had not
+# read then: its invoice or cancellation is on its way, not missed (the poll runs every minute; a
+# report run by hand during the day reads each ERP order minutes after its start).
+EVENT_MARGIN = timedelta(minutes=2)
+# ...but a cursor this far behind the report's start is a poll not keeping up (failing, its schedule
+# stopped): an event after it is not on its way, and its order is reported as drift.
+EVENTS_STALE = timedelta(minutes=30)
 IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
 SENT_AGAIN = "the ERP's values are sent again by the next products pass"
 # A row's texts a person reads keep their words beside them (ledger.words.beside: `why_words`...),
@@ -484,6 +493,10 @@ def _orders(
         too_old = frozenset() if all_orders else old_orders.seen_before(session, shop_id, unlisted)
     linked = {link.shopify_order_id for link in links}
     recent = (utcnow() - IN_FLIGHT).isoformat()
+    with session_scope() as session:  # where the ERP's events were read up to as the report begins
+        events_read_to = watermarks.read(session, shop_id, "order_events").last_changed_at
+    if events_read_to is not None and utcnow() - events_read_to > EVENTS_STALE:
+        events_read_to = None  # the poll is not keeping up: nothing is excused as on its way
     cancel_reached, working = reconcile_cancels.messages_of(shop_id, list(linked | set(listed)))
     # Cancelled in Shopify, its webhooks missed: the cancellation the app never ran is enqueued.
     cancelling, cancels_enqueued, in_flight = _missed_cancels(shop_id, listed, links, cancel_reached,
@@ -544,7 +557,10 @@ def _orders(
         if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
             in_flight.append(gid)  # a cancellation, edit, invoice (or a webhook) on its way: judged next time
             continue
-        _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old)
+        if _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old,
+                    events_read_to=events_read_to):  # fmt: skip
+            in_flight.append(gid)  # its ERP event not read yet when the report began: judged next time
+            continue
         compared.add(gid)
     looked_up.check()
     carried, dropped = _carry_over(findings["not_checked"], again or (), links, compared, of_erp_before)
@@ -899,8 +915,12 @@ def _compare(
     looked_up: _Lookups | None = None,
     *,
     too_old: frozenset[str] = frozenset(),
-) -> None:
-    """One linked order against both sides. An order Shopify answers null for is "missing in Shopify", but
+    events_read_to: datetime | None = None,
+) -> bool:
+    """One linked order against both sides; True when it is in flight instead: its status differs
+    (invoiced or cancelled in the ERP, not in Shopify) but its ERP status changed after the events
+    poll's cursor `events_read_to` (less EVENT_MARGIN) when the report began, so the event saying it
+    was not read then (`_event_unread`). An order Shopify answers null for is "missing in Shopify", but
     for one in `too_old` (older than Shopify lets the app read: jobs.old_orders.seen_before), which is
     not readable, not compared. A link without an ERP order is "missing in the ERP" unless Shopify shows
     the order cancelled: the ERP refused it (or it was never sent) and the store cancelled it since, so
@@ -918,13 +938,13 @@ def _compare(
             findings["not_readable_in_shopify"].append({**row, **beside("why", *NOT_READABLE)})
         else:
             findings["missing_in_shopify"].append(row)
-        return
+        return False
     if link.nro_pedvenda is None:
         if current.cancelled_at is not None:
-            return  # cancelled in Shopify before it reached the ERP: not missing there
+            return False  # cancelled in Shopify before it reached the ERP: not missing there
         if link.created_at and utcnow() - _utc(link.created_at) > NOT_SENT_AFTER:
             findings["missing_in_erp"].append({**row, **beside("why", *NEVER_SENT)})
-        return
+        return False
     if looked_up is not None:
         looked_up.asked += 1
     try:
@@ -934,25 +954,30 @@ def _compare(
             if looked_up is not None:
                 looked_up.missing += 1
             findings["missing_in_erp"].append({**row, "why": exc.mensagem})
-            return
+            return False
         if type(exc) is not erp.ErpRejected:  # the login or the address refused: every order's, the section's
             raise
         findings["not_checked"].append({**row, **_not_shown(link.nro_pedvenda, exc)})
-        return
+        return False
     except erp.ErpUnexpectedShape as exc:
         findings["not_checked"].append({**row, **_not_shown(link.nro_pedvenda, exc)})
-        return
+        return False
     if shopify is None:
-        return
+        return False
     erp_cancelled, shop_cancelled = erp_order.situacao == "C", shopify.cancelled_at is not None
+    invoiced_not_applied = erp_order.situacao == "F" and not getattr(link, "nfe_key", None)
+    if (erp_cancelled != shop_cancelled or invoiced_not_applied) and _event_unread(
+        link, erp_order, events_read_to
+    ):
+        return True
     if erp_cancelled != shop_cancelled:
         findings["status_differs"].append(
             {**row, "erp": erp_order.situacao, "shopify_cancelled": shop_cancelled}
         )
-        return
+        return False
     if erp_cancelled:
-        return
-    if erp_order.situacao == "F" and not getattr(link, "nfe_key", None):
+        return False
+    if invoiced_not_applied:
         numbers = ", ".join(str(i.number) for i in erp_order.invoices if not i.cancelled)
         why = (f"invoiced in the ERP{f' (NF-e {numbers})' if numbers else ''}, invoice not applied in "
                "Shopify: no NF-e on the order, not fulfilled, payment not captured (the ERP's invoice "
@@ -976,7 +1001,7 @@ def _compare(
         )  # fmt: skip
     erp_total = erp_order.total_served if erp_order.total_served is not None else erp_order.total
     if shopify.current_total is None:
-        return
+        return False
     # The ERP order carries goods and freight: Shopify's total less tips and gift cards sold (no
     # ERP line carries them). The gift cards are read only for an order the tips do not explain.
     cards, tips = Decimal(0), shopify.tips
@@ -998,6 +1023,30 @@ def _compare(
         shop |= {"gift_cards": _text(cards)} if cards else {}
         differ = {**row, **shop, "erp": _text(erp_total), "erp_basis": basis}
         findings["totals_differ"].append(differ | _heavier(erp_order, erp_total - expected))
+    return False
+
+
+def _event_unread(link: OrderLink, erp_order: Any, events_read_to: datetime | None) -> bool:
+    """Whether the ERP order's invoice or cancellation event was not read yet when the report began:
+    its status changed at or after the events cursor less EVENT_MARGIN (both the ERP's clock), and
+    the app traced no event of its flow for the order (an event read and failed, or closed by a
+    person, is judged as ever). False when either time is unknown."""
+    changed = getattr(erp_order, "status_changed_at", None)
+    if changed is None or events_read_to is None or _utc(changed) < _utc(events_read_to) - EVENT_MARGIN:
+        return False
+    flow = "cancellations" if erp_order.situacao == "C" else "invoices"
+    with session_scope() as session:
+        traced = session.scalar(
+            select(Message.id)
+            .where(
+                Message.shop_id == link.shop_id,
+                Message.erp_id == str(erp_order.nro_pedvenda),
+                Message.flow == flow,
+                Message.unit_key.like("event:%"),
+            )
+            .limit(1)
+        )
+    return traced is None
 
 
 def _not_shown(nro: int, exc: erp.ErpRejected | erp.ErpUnexpectedShape) -> dict[str, Any]:

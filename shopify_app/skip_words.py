@@ -279,7 +279,7 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} already has these lines (an earlier attempt's answer was lost: {lost} line "
         "change(s) recorded)",
     ),
-    "edit_refund_money": (
+    "edit_refund_money_skipped": (
         "O reembolso {refund} devolveu {amount} sem nada devolvido em troca: nada a mudar no pedido {nro} do "
         "ERP; o pedido foi sinalizado para que o valor seja registrado lá",
         "refund {refund} gave back {amount} with nothing taken back: nothing to change in ERP order {nro}; "

@@ -84,7 +84,7 @@ def flag(session: Any, link: OrderLink, message: Message, goodwill: Goodwill, na
         message,
         f"refund {refund} gave back {goodwill.amount} with nothing taken back: nothing to change in ERP "
         f"order {nro}; the order is flagged for the amount to be recorded there",
-        words=("edit_refund_money", {"refund": refund, "amount": amount, "nro": nro}),
+        words=("edit_refund_money_skipped", {"refund": refund, "amount": amount, "nro": nro}),
     )
 
 

@@ -12,9 +12,9 @@ import requests
 from sqlalchemy import select, update
 
 from jobs import reconcile, stock
-from ledger import bindings
+from ledger import bindings, watermarks
 from ledger.db import session_scope
-from ledger.models import Binding, OrderLink
+from ledger.models import Binding, OrderLink, utcnow
 from shopify_app.admin_api import for_shop
 
 from .conftest import World
@@ -176,6 +176,9 @@ def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: Worl
     order = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
     world.erp.separate(order.nro)
     [document] = world.erp.invoice(order.nro)["documentosFiscais"]
+    with session_scope() as session:  # the poll read past its event, never tracing it: missed
+        ahead = utcnow() + reconcile.EVENT_MARGIN + timedelta(minutes=1)
+        watermarks.advance(session, world.shop_id, "order_events", "", ahead, 0, ahead)
 
     orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
 
@@ -187,6 +190,8 @@ def test_an_order_invoiced_in_the_erp_but_not_in_shopify_is_reported(world: Worl
         {"key": "recon_invoiced_not_applied_nfe", "params": {"numbers": str(document["numeroDf"])}}
     ]
 
+    with session_scope() as session:  # read again from the start (as after an ERP move)
+        watermarks.reset(session, world.shop_id, "order_events")
     world.poll()  # the invoice event applied: NF-e key on the link, fulfilled, captured
     assert world.link(order.gid).nfe_key
     orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
