@@ -9,6 +9,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 _TERM = re.compile(
@@ -51,13 +52,18 @@ def matches(query: str | None, holds: Callable[[list[Term]], bool]) -> bool:
 
 
 def compare(actual: Any, op: str, wanted: str) -> bool:
-    """One comparison, numeric when both sides are numbers, case-insensitive text otherwise."""
+    """One comparison, numeric when both sides are numbers, as instants when both are ISO times
+    (a fraction or an offset on either side: "2026-12-06T19:00:00Z" is "...19:00:00+00:00"; a time
+    with no zone is UTC), case-insensitive text otherwise."""
     if actual is None:
         return False
     left: Any = str(actual).lower()
     right: Any = wanted.lower()
     with contextlib.suppress(ValueError):
         left, right = float(left), float(right)
+    if isinstance(left, str) and _TIME.match(left) and _TIME.match(right):
+        with contextlib.suppress(ValueError):
+            left, right = _instant(left), _instant(right)
     if op == "=":
         return left == right
     if op == ">":
@@ -67,3 +73,11 @@ def compare(actual: Any, op: str, wanted: str) -> bool:
     if op == ">=":
         return left >= right
     return left <= right
+
+
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}t\d{2}:\d{2}")
+
+
+def _instant(text: str) -> datetime:
+    found = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)

@@ -33,6 +33,7 @@ from shopify_app.admin_api.results import (
     parse_job,
     parse_webhook_subscription,
     require,
+    search_time,
 )
 
 LINES_PER_PAGE = 100
@@ -90,7 +91,7 @@ class OrderOperations:
 
     def orders_updated_since(self, since_iso: str, *, first: int = 100) -> Iterator[OrderSummary]:
         """Orders updated at or after `since_iso` (>=: the boundary is re-read, dedupe downstream)."""
-        query = f"updated_at:>='{since_iso}'"
+        query = f"updated_at:>='{search_time(since_iso)}'"
         for raw in paginate(self.executor, "OrdersUpdatedSince", ("orders",), {"query": query}, first=first):
             yield parse_order_summary(raw)
 

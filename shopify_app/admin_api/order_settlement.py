@@ -38,7 +38,7 @@ from shopify_app.admin_api import order_tips
 from shopify_app.admin_api.executor import Executor
 from shopify_app.admin_api.order_results import OrderLine
 from shopify_app.admin_api.pagination import paginate
-from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require
+from shopify_app.admin_api.results import Money, gid, nodes, parse_money_bag, require, search_time
 from shopify_app.admin_api.settlement_lists import every_listed
 
 ZERO = Decimal("0")
@@ -435,7 +435,7 @@ def orders_with_totals_since(
     client: HasExecutor, since_iso: str, *, first: int = 100
 ) -> Iterator[OrderTotal]:
     """Orders updated at or after `since_iso` (>=: the boundary is re-read; dedupe downstream)."""
-    query = f"updated_at:>='{since_iso}'"
+    query = f"updated_at:>='{search_time(since_iso)}'"
     for raw in paginate(client.executor, "OrdersTotalsSince", ("orders",), {"query": query}, first=first):
         total = parse_money_bag(raw.get("currentTotalPriceSet"))
         yield OrderTotal(

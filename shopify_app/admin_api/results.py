@@ -8,6 +8,7 @@ each parser reads exactly the fields its .graphql document selects and fails lou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,15 @@ def require(obj: dict[str, Any] | None, key: str, where: str) -> Any:
     if not isinstance(obj, dict) or obj.get(key) is None:
         raise UnexpectedResponse(f"Shopify's answer has no {where}.{key}")
     return obj[key]
+
+
+def search_time(moment: str) -> str:
+    """An ISO time as a search query's value (`updated_at:>='...'`): UTC, whole seconds, `Z`, as
+    Shopify's own examples write it; the fraction dropped (floored), so a >= still re-reads the
+    boundary. A time with no zone is taken as UTC."""
+    when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def nodes(connection: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -305,3 +305,27 @@ def test_idempotency_key_is_stable_and_content_sensitive():
     assert a != idempotency_key("shop", "stock", "batch-2", content)
     assert idempotency_key("a", "bc") != idempotency_key("ab", "c")
     assert len(a) == 64
+
+
+@pytest.mark.parametrize(
+    ("moment", "said"),
+    [
+        ("2026-12-06T19:00:00.987654+00:00", "2026-12-06T19:00:00Z"),  # floored: >= re-reads the boundary
+        ("2026-12-06T16:00:00-03:00", "2026-12-06T19:00:00Z"),
+        ("2026-12-06T19:00:00Z", "2026-12-06T19:00:00Z"),
+        ("2026-12-06T19:00:00", "2026-12-06T19:00:00Z"),  # no zone: UTC
+    ],
+)
+def test_a_search_time_is_written_as_shopify_writes_it(moment: str, said: str) -> None:
+    from shopify_app.admin_api.results import search_time
+
+    assert search_time(moment) == said
+
+
+def test_the_sandbox_compares_search_times_as_instants() -> None:
+    from sandbox.shopify.search_query import compare
+
+    assert compare("2026-12-06T19:00:00Z", ">=", "2026-12-06T19:00:00.5+00:00") is False
+    assert compare("2026-12-06T19:00:01Z", ">=", "2026-12-06T19:00:00.5+00:00") is True
+    assert compare("2026-12-06T19:00:00Z", ">=", "2026-12-06T16:00:00-03:00") is True
+    assert compare("2026-12-06T18:59:59Z", ">", "2026-12-06T16:00:00-03:00") is False
