@@ -46,7 +46,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import flows, order_notes, order_risk, queues, shop_settings, stuck
@@ -528,8 +528,12 @@ def _domain(session: Session, shop_id: int) -> str:
 
 
 def _failed_webhooks(domain: str) -> Any:
-    """The shop's failed webhook inbox rows (ix_inbox_failed: a few rows of its every delivery)."""
-    return WebhookInbox.shop_domain == domain, WebhookInbox.status == InboxStatus.FAILED.value
+    """The shop's failed webhook inbox rows, and its rejected ones (a body that could not be read,
+    listed until dismissed: shopify_app.api_jobs); ix_inbox_failed and ix_inbox_rejected, a few rows
+    of its every delivery."""
+    failed, rejected = InboxStatus.FAILED.value, InboxStatus.REJECTED.value  # OR: each arm its index
+    status = WebhookInbox.status
+    return WebhookInbox.shop_domain == domain, or_(status == failed, status == rejected)
 
 
 def _webhook_items(session: Session, domain: str, since: datetime, now: datetime, locale: str) -> list[Item]:

@@ -404,6 +404,15 @@ class WebhookInbox(Base):
             postgresql_where=text("status = 'failed'"),
             sqlite_where=text("status = 'failed'"),
         ),
+        # ...and its rejected rows (a body that could not be read), listed beside them until a
+        # person dismisses them (rare: Shopify signs what it sends as JSON).
+        Index(
+            "ix_inbox_rejected",
+            "shop_domain",
+            "id",
+            postgresql_where=text("status = 'rejected'"),
+            sqlite_where=text("status = 'rejected'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -64,6 +64,12 @@ def inbox_job_id(inbox_id: int) -> str:
     return f"{INBOX_JOB_PREFIX}{inbox_id}"
 
 
+def unreadable_words(topic: str) -> dict[str, Any]:
+    """The words (as stored: ledger.words) of a webhook inbox row kept `rejected`, its body unreadable:
+    the failed jobs page says them in its language (shopify_app.fail_words)."""
+    return stored(("webhook_unreadable", {"topic": topic}))
+
+
 def inbox_queue(topic: str) -> str:
     """Orders have their own queue so a burst of catalog/compliance work never delays them."""
     return ORDERS if topic.startswith("orders/") else WEBHOOKS

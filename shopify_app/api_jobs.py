@@ -13,6 +13,12 @@ too, so a failed one (a GDPR request, an uninstall) still shows, and runs again,
 its failed registry (restarted without persistence); one line per row when RQ still holds its job
 too, none for a row done since (the orders catch-up ran it under its own job id). Its retry marks
 the row enqueued and enqueues it anew, whether RQ holds an ended job for it or none.
+
+A delivery Shopify signed whose body could not be read (not JSON: `rejected`, answered 200, as a
+retry cannot read it either) is listed too, `unreadable`, saying so in the page's language, until
+an operator dismisses it (audited; the row is then done, and goes with the processed ones): a
+retry is refused (409 webhook_unreadable). What it concerned is not lost for good: an order's
+missed webhooks are imported by the reconciliation.
 """
 
 from __future__ import annotations
@@ -64,39 +70,52 @@ def _shops_jobs(
 
 
 def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = None) -> list[dict[str, Any]]:
-    """The shop's failed webhook inbox rows, newest first, shaped as failed jobs (`error`: the
-    reason the row keeps); only the row of `job_id` when given."""
-    query = (
-        select(
-            WebhookInbox.id,
-            WebhookInbox.topic,
-            WebhookInbox.reason,
-            WebhookInbox.received_at,
-            WebhookInbox.processed_at,
-        )
-        .where(WebhookInbox.shop_domain == shop_domain, WebhookInbox.status == InboxStatus.FAILED.value)
-        .order_by(WebhookInbox.id.desc())
-        .limit(LIMIT)
-    )
+    """The shop's failed webhook inbox rows, then its rejected ones (`unreadable`), each newest first
+    and shaped as failed jobs (`error`: the reason the row keeps); only the row of `job_id` when
+    given."""
     inbox_id = job_id.removeprefix(queues.INBOX_JOB_PREFIX) if job_id else None
-    if inbox_id is not None:
-        if not (inbox_id.isascii() and inbox_id.isdigit()) or int(inbox_id) > MAX_ID:
-            return []  # no row's id (the column is a bigint: a larger number failed the query)
-        query = query.where(WebhookInbox.id == int(inbox_id))
-    rows = session.execute(query).all()
-    return [
-        {
-            "id": queues.inbox_job_id(row.id),
-            "queue": queues.inbox_queue(row.topic),
-            "func": queues.INBOX_JOB,
-            "args": [repr(row.id)],
-            "topic": row.topic,
-            "error": row.reason or "",
-            "ended_at": iso(row.processed_at),
-            "enqueued_at": iso(row.received_at),
-        }
-        for row in rows
-    ]
+    if inbox_id is not None and (not (inbox_id.isascii() and inbox_id.isdigit()) or int(inbox_id) > MAX_ID):
+        return []  # no row's id (the column is a bigint: a larger number failed the query)
+    found: list[dict[str, Any]] = []
+    for status in (InboxStatus.FAILED.value, InboxStatus.REJECTED.value):  # each by its partial index
+        query = (
+            select(
+                WebhookInbox.id,
+                WebhookInbox.topic,
+                WebhookInbox.reason,
+                WebhookInbox.received_at,
+                WebhookInbox.processed_at,
+            )
+            .where(WebhookInbox.shop_domain == shop_domain, WebhookInbox.status == status)
+            .order_by(WebhookInbox.id.desc())
+            .limit(LIMIT)
+        )
+        if inbox_id is not None:
+            query = query.where(WebhookInbox.id == int(inbox_id))
+        said = {"unreadable": True} if status == InboxStatus.REJECTED.value else {}
+        found.extend(
+            {
+                "id": queues.inbox_job_id(row.id),
+                "queue": queues.inbox_queue(row.topic),
+                "func": queues.INBOX_JOB,
+                "args": [repr(row.id)],
+                "topic": row.topic,
+                "error": row.reason or "",
+                "ended_at": iso(row.processed_at),
+                "enqueued_at": iso(row.received_at),
+                **_said_of(said, row.topic),
+            }
+            for row in session.execute(query).all()
+        )
+    return found
+
+
+def _said_of(said: dict[str, Any], topic: str) -> dict[str, Any]:
+    """An unreadable row's `unreadable` and its words (said in the page's language: shopify_app.fail_words),
+    naming its topic; nothing for a failed row."""
+    if not said:
+        return {}
+    return {**said, "words": queues.unreadable_words(topic)}
 
 
 def _shop_failed_jobs(session: Session) -> tuple[list[dict[str, Any]], bool]:
@@ -165,6 +184,8 @@ def list_failed() -> ResponseReturnValue:
                     "ended_at": job.get("ended_at"),
                     "enqueued_at": job.get("enqueued_at"),
                     **({"topic": job["topic"]} if "topic" in job else {}),
+                    # a webhook whose body could not be read: dismissed, never requeued
+                    **({"unreadable": True} if job.get("unreadable") else {}),
                 }
                 for job in jobs
             ],
@@ -183,6 +204,9 @@ def requeue(job_id: str) -> ResponseReturnValue:
         job = _shop_failed_job(session, job_id)
         if job is None:
             raise not_found("failed job")
+        if job.get("unreadable"):
+            raise ApiError(409, "webhook_unreadable", f"webhook {job_id}'s body cannot be read: a retry "
+                           "would read the same; dismiss it")  # fmt: skip
         if job["func"] == queues.INBOX_JOB:
             _requeue_inbox(session, job_id, failed_job_shops.first_id(job) or 0)
         else:
@@ -194,6 +218,30 @@ def requeue(job_id: str) -> ResponseReturnValue:
                 raise _not_failed(job_id) from exc
         write_audit(session, "job.requeued", f"job:{job_id}", None, None)
     return jsonify({"job_id": job_id, "requeued": True}), 202
+
+
+@bp.post("/failed/<job_id>/dismiss")
+@require_role(Role.OPERATOR)
+def dismiss(job_id: str) -> ResponseReturnValue:
+    """Dismiss a webhook whose body could not be read (listed `unreadable`): its row is done, its
+    reason kept; audited. 409 job_not_unreadable for any other failed job (requeue it)."""
+    with db() as session:
+        job = _shop_failed_job(session, job_id)
+        if job is None:
+            raise not_found("failed job")
+        if not job.get("unreadable"):
+            raise ApiError(409, "job_not_unreadable", f"job {job_id} is no unreadable webhook: requeue it")
+        inbox_id = failed_job_shops.first_id(job) or 0
+        changed = session.execute(
+            update(WebhookInbox)
+            .where(WebhookInbox.id == inbox_id, WebhookInbox.status == InboxStatus.REJECTED.value)
+            .values(status=InboxStatus.PROCESSED.value)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            raise _not_failed(job_id)
+        write_audit(session, "job.dismissed", f"job:{job_id}", None, {"topic": job.get("topic")})
+    return jsonify({"job_id": job_id, "dismissed": True})
 
 
 def _requeue_inbox(session: Session, job_id: str, inbox_id: int) -> None:

@@ -22,6 +22,15 @@ from shopify_app import words as rendering
 from shopify_app.words import Text
 
 WORDS: dict[str, Text] = {
+    # a webhook delivery whose body could not be read (shopify_app.api_jobs: an inbox row `rejected`)
+    "webhook_unreadable": (
+        "A Shopify enviou um webhook {topic} cujo conteúdo não pôde ser lido (não é JSON): nada foi feito "
+        "com ele, e uma nova tentativa leria o mesmo. Um pedido de que ele tratava é importado pela "
+        "conciliação; descarte-o depois de conferir",
+        "Shopify sent a {topic} webhook whose body could not be read (not JSON): nothing was done with it, "
+        "and a retry would read the same. An order it was about is imported by the reconciliation; dismiss "
+        "it once checked",
+    ),
     # a replay RQ gave up on, the message still retrying (ledger.trace.retries_ran_out); {last}: the
     # last failure's line as it came (its own words would say it is tried again later)
     "retries_ran_out": (

@@ -247,3 +247,56 @@ def test_an_inbox_job_id_no_row_can_have_is_a_404_not_a_500(client, shops, rq) -
     for job_id in ("inbox-9223372036854775808", "inbox-99999999999999999999999", "inbox-١٢"):
         answer = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=headers(Role.OPERATOR))
         assert answer.status_code == 404, (job_id, answer.get_json())
+
+
+def test_a_webhook_whose_body_could_not_be_read_is_listed_until_dismissed(client, shops, rq, settings):
+    """Shopify signed it, its body is no JSON object (kept `rejected`, answered 200): not a silent drop
+    but a line of the Failed jobs page saying so in the page's language; a retry would read the same,
+    so it is refused, and an operator dismisses it (audited), after which it is gone from the page."""
+    from datetime import timedelta
+
+    from ledger.models import utcnow
+
+    with session_scope(settings.database_url) as session:
+        row = WebhookInbox(shop_domain=SHOP_A, topic="orders/paid", webhook_id="w-bad", raw_body=b"<html>",
+                           status=InboxStatus.REJECTED.value, processed_at=utcnow() - timedelta(minutes=1),
+                           reason="body is not valid JSON: Expecting value: line 1")  # fmt: skip
+        other = WebhookInbox(shop_domain=SHOP_B, topic="orders/paid", webhook_id="w-bad-b", raw_body=b"x",
+                             status=InboxStatus.REJECTED.value, reason="body is not valid JSON")  # fmt: skip
+        session.add_all([row, other])
+        session.flush()
+        job_id, other_id = queues.inbox_job_id(row.id), queues.inbox_job_id(other.id)
+    [pt] = client.get("/api/jobs/failed?locale=pt-BR", headers=headers()).get_json()["jobs"]
+    [en] = client.get("/api/jobs/failed?locale=en", headers=headers()).get_json()["jobs"]
+    assert pt["id"] == job_id and pt["unreadable"] is True and pt["topic"] == "orders/paid"
+    assert pt["reason"].startswith("A Shopify enviou um webhook orders/paid cujo conteúdo não pôde ser lido")
+    assert en["reason"].startswith("Shopify sent a orders/paid webhook whose body could not be read")
+    assert en["error"].startswith("body is not valid JSON")
+
+    operator = headers(Role.OPERATOR)
+    retry = client.post(f"/api/jobs/failed/{job_id}/requeue", headers=operator)
+    assert retry.status_code == 409 and retry.get_json()["error"]["code"] == "webhook_unreadable"
+    assert client.post(f"/api/jobs/failed/{other_id}/dismiss", headers=operator).status_code == 404  # B's
+    viewer = client.post(f"/api/jobs/failed/{job_id}/dismiss", headers=headers(Role.VIEWER))
+    assert viewer.status_code == 403
+    answer = client.post(f"/api/jobs/failed/{job_id}/dismiss", headers=operator)
+    assert answer.status_code == 200 and answer.get_json() == {"job_id": job_id, "dismissed": True}
+    assert client.get("/api/jobs/failed", headers=headers()).get_json()["jobs"] == []
+    again = client.post(f"/api/jobs/failed/{job_id}/dismiss", headers=operator)
+    assert again.status_code == 404
+    with session_scope(settings.database_url) as session:
+        kept = session.get(WebhookInbox, row.id)
+        assert kept.status == InboxStatus.PROCESSED.value and kept.reason.startswith("body is not valid JSON")
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "job.dismissed")).all()
+        assert audit.target == f"job:{job_id}"
+
+
+def test_only_an_unreadable_webhook_is_dismissed(client, shops, rq, settings):
+    with session_scope(settings.database_url) as session:
+        row = WebhookInbox(shop_domain=SHOP_A, topic="orders/create", webhook_id="w-2", raw_body=b"{}",
+                           status=InboxStatus.FAILED.value, reason="KeyError: 'id'")  # fmt: skip
+        session.add(row)
+        session.flush()
+        job_id = queues.inbox_job_id(row.id)
+    answer = client.post(f"/api/jobs/failed/{job_id}/dismiss", headers=headers(Role.OPERATOR))
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "job_not_unreadable"

@@ -349,3 +349,26 @@ def test_a_role_row_refusal_marks_nothing_in_the_add_role_box(open_page, fresh) 
     for field in add_box_fields.all():
         assert field.get_attribute("error") is None, field.get_attribute("name")
     assert page.errors == []  # the refusal was told in the toast, not left as an uncaught page error
+
+
+def test_a_webhook_whose_body_could_not_be_read_is_dismissed_from_the_page(open_page, fresh) -> None:
+    """A delivery kept `rejected` (its body no JSON object) is listed under the failed jobs saying so
+    in the page's language, with Dismiss instead of Try again (a retry would read the same)."""
+    from ledger.models import InboxStatus, WebhookInbox
+
+    page = open_page("/app/flows")
+    expect(page.get_by_test_id("failed-jobs-none")).to_be_visible()
+    with session_scope(fresh.settings.database_url) as db:
+        db.add(WebhookInbox(shop_domain=SHOP_DOMAIN, topic="orders/paid", webhook_id="w-unreadable",
+                            raw_body=b"<html>", status=InboxStatus.REJECTED.value, processed_at=utcnow(),
+                            reason="body is not valid JSON: Expecting value"))  # fmt: skip
+    page.reload()  # no job failed in RQ: the page's live refresh has nothing to notice
+    failed = page.get_by_test_id("failed-jobs")
+    expect(failed.get_by_test_id("failed-job-reason")).to_contain_text(
+        "A Shopify enviou um webhook orders/paid cujo conteúdo não pôde ser lido"
+    )
+    expect(failed.get_by_role("button", name=re.compile("^Tentar "))).to_have_count(0)
+    failed.get_by_role("button", name=re.compile("^Descartar ")).click()
+    expect(page.get_by_text("Descartado")).to_be_visible()
+    expect(page.get_by_test_id("failed-jobs-none")).to_be_visible()
+    assert page.errors == []

@@ -334,3 +334,17 @@ def test_the_same_failure_retried_meanwhile_is_told_once(mail) -> None:
     assert alerts.run(shop_id) == {"items": 0}  # (forgotten)
     run_outcome.record(shop_id, "order_events", RUN_FAILED, line)
     assert alerts.run(shop_id)["items"] == 1  # failing anew after it was done is news
+
+
+def test_a_webhook_whose_body_could_not_be_read_is_told_until_dismissed(mail) -> None:
+    """A delivery kept `rejected` (signed, its body no JSON object) is no silent drop: told like a
+    failed one, and no longer open once a person dismissed it (its row done)."""
+    shop_id = _shop()
+    rejected = _webhook(SHOP, "orders/paid", InboxStatus.REJECTED, "body is not valid JSON: Expecting value")
+    assert alerts.run(shop_id)["items"] == 1
+    assert f"Webhook orders/paid nº {rejected}: body is not valid JSON" in mail.received[-1].text
+    with session_scope() as session:  # dismissed on the Flows page
+        session.get(WebhookInbox, rejected).status = InboxStatus.PROCESSED.value
+    assert alerts.run(shop_id) == {"items": 0}
+    with session_scope() as session:
+        assert not any(key.startswith("w") for key in session.get(AlertState, shop_id).told)

@@ -206,13 +206,23 @@ function failedJobs(ctx, answer, reload) {
       answer.jobs.map((job) => [
         h("div", {}, jobName(job), jobName(job) !== job.func ? h("div", { class: "muted mono" }, job.func) : null),
         failedWhy(job), fmtDate(job.ended_at),
-        ctx.can("operate") ? h("s-button", { accessibilityLabel: t("flows.requeue_of", { job: jobName(job) }),
-          onclick: async () => {
-            await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/requeue`, { method: "POST" });
-            toast(t("flows.requeued"));
-            await reload();
-          } }, t("flows.requeue")) : "",
+        ctx.can("operate") ? failedAction(job, reload) : "",
       ]), { "data-testid": "failed-jobs" }));
+}
+
+/** Requeue a failed job; dismiss a webhook whose body could not be read (`unreadable`: a retry
+ * would read the same, api_jobs). */
+function failedAction(job, reload) {
+  const name = { job: jobName(job) };
+  const [verb, label, of, done] = job.unreadable
+    ? ["dismiss", t("flows.dismiss"), t("flows.dismiss_of", name), t("flows.dismissed")]
+    : ["requeue", t("flows.requeue"), t("flows.requeue_of", name), t("flows.requeued")];
+  return h("s-button", { accessibilityLabel: of,
+    onclick: async () => {
+      await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/${verb}`, { method: "POST" });
+      toast(done);
+      await reload();
+    } }, label);
 }
 
 /** Shopify's daily limit on new variants holding new products (the API's variant_quota): how many
