@@ -163,11 +163,12 @@ def edit_payloads(
 ) -> dict[int, dict[str, Any]]:
     """Payloads as `pending_orders` gives them, by order_edits message id, of the units Shopify edits
     added to orders in the ERP (their orders message done) that the ERP does not hold yet: each
-    edit's message open (`open_only`; else any not skipped, for `sold_since`), its order link not
-    cancelled, in every shop on the same ERP (`own_only`: this shop's alone), begun after `since`
-    when given. Each payload's `sold_at` is its message's time (the edit came then); each line at
-    the company the order's payload names for its SKU (a line of an order shipping from several
-    companies names its own), else the order's, else the store link's."""
+    edit's message open (`open_only`; else any not skipped, for `sold_since`), of an order's open
+    ones its newest read alone, its order link not cancelled, in every shop on the same ERP
+    (`own_only`: this shop's alone), begun after `since` when given. Each payload's `sold_at` is its
+    message's time (the edit came then); each line at the company the order's payload names for its
+    SKU (a line of an order shipping from several companies names its own), else the order's, else
+    the store link's."""
     shops = [shop_id] if own_only else sorted(same_erp_shops(session, shop_id))
     status = (
         Message.status.in_(PENDING_ORDER_STATUSES)
@@ -175,7 +176,12 @@ def edit_payloads(
         else Message.status != MessageStatus.SKIPPED.value
     )
     stmt = select(
-        Message.id, Message.shop_id, Message.shopify_id, Message.created_at, Message.request_payload
+        Message.id,
+        Message.shop_id,
+        Message.shopify_id,
+        Message.status,
+        Message.created_at,
+        Message.request_payload,
     ).where(
         Message.flow == EDITS_FLOW,
         Message.unit_key.like("edit:%"),
@@ -185,9 +191,20 @@ def edit_payloads(
     )
     if since is not None:
         stmt = stmt.where(Message.created_at > since)
-    edits = session.execute(stmt).all()
-    wanted = [(e.id, e.shop_id, e.shopify_id, e.created_at, added_units(e.request_payload)) for e in edits]
-    wanted = [w for w in wanted if w[2] and w[4]]
+    # Each edit's changes are read against the ERP order as it stands, every open edit before it
+    # included: of an order's open edits (the ERP refused or has not taken them), its newest read
+    # says what they add together; the older ones' units are in it (counted once, not 2 + 3).
+    read = [e for e in session.execute(stmt).all() if e.shopify_id and isinstance(e.request_payload, dict)]
+    read = [e for e in read if isinstance(e.request_payload.get("changes"), list)]
+    newest: dict[tuple[int, str], int] = {}
+    for e in read:
+        if e.status in PENDING_ORDER_STATUSES:
+            newest[(e.shop_id, e.shopify_id)] = max(e.id, newest.get((e.shop_id, e.shopify_id), 0))
+    current = [
+        e for e in read if e.status not in PENDING_ORDER_STATUSES or newest[(e.shop_id, e.shopify_id)] == e.id
+    ]
+    wanted = [(e.id, e.shop_id, e.shopify_id, e.created_at, added_units(e.request_payload)) for e in current]
+    wanted = [w for w in wanted if w[4]]
     if not wanted:
         return {}
     orders = session.execute(

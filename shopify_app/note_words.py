@@ -277,12 +277,13 @@ WORDS: dict[str, Text] = {
     # order edits (Shopify -> ERP: jobs.order_edits.to_erp)
     # a refund of money only, with nothing taken back (jobs.order_edits.goodwill)
     "edit_refund_money": (
-        "O pedido {name} teve {amount} devolvidos na Shopify sem nada devolvido em troca ({refunds}): o "
-        "pedido {nro} do ERP continua somando {erp_total} e conta o pagamento inteiro. Registre no ERP o que "
-        "foi devolvido: um desconto no pedido antes de faturá-lo, senão contra o seu contas a receber.",
-        "Order {name} had {amount} given back in Shopify with nothing taken back ({refunds}): ERP order "
-        "{nro} still totals {erp_total} and counts the payment in full. Record what was given back in the "
-        "ERP: a discount on the order before it is invoiced, else against its receivable.",
+        "O pedido {name} teve {amount} devolvidos na Shopify além de qualquer item ou frete devolvido "
+        "({refunds}): o pedido {nro} do ERP continua somando {erp_total} e conta o pagamento inteiro. "
+        "Registre no ERP o que foi devolvido: um desconto no pedido antes de faturá-lo, senão contra o seu "
+        "contas a receber.",
+        "Order {name} had {amount} given back in Shopify beyond any item or freight taken back ({refunds}): "
+        "ERP order {nro} still totals {erp_total} and counts the payment in full. Record what was given "
+        "back in the ERP: a discount on the order before it is invoiced, else against its receivable.",
     ),
     "refund_id": ("reembolso {ids}", "refund {ids}"),
     "refund_ids": ("reembolsos {ids}", "refunds {ids}"),

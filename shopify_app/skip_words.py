@@ -279,6 +279,10 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} already has these lines (an earlier attempt's answer was lost: {lost} line "
         "change(s) recorded)",
     ),
+    "edit_flag_settled": (
+        "Resolvida: a Shopify voltou a conferir com o pedido {nro} do ERP como separado (mensagem #{id})",
+        "settled: Shopify matches ERP order {nro} as picked again (message #{id})",
+    ),
     "edit_refund_money_skipped": (
         "O reembolso {refund} devolveu {amount} sem nada devolvido em troca: nada a mudar no pedido {nro} do "
         "ERP; o pedido foi sinalizado para que o valor seja registrado lá",

@@ -14,9 +14,11 @@ What counts is the money given back beyond the items and shipping the refund too
 (refund_money.RefundMoney.beyond: a tip or a gift card refunded is no ERP money), and no more than
 the order is now paid short of its total in Shopify: a refund handing back what the customer paid
 over the total (the balance an edit that removed items left owed to them) leaves the ERP, which got
-the edit, matching, and says nothing. Another goodwill refund while the note is open adds to it
-(the note names every refund still to record, once each: a replay adds nothing); a person who
-recorded them closes the note on the order (shopify_app.api_order_notes)."""
+the edit, matching, and says nothing. A refund that takes items back and gives more than their
+value (the merchant typing over the calculated amount) changes the ERP order for the items (or is
+flagged for them, too late) and notes the rest the same way. Another goodwill refund while the
+note is open adds to it (the note names every refund still to record, once each: a replay adds
+nothing); a person who recorded them closes the note on the order (shopify_app.api_order_notes)."""
 
 from __future__ import annotations
 
@@ -56,8 +58,24 @@ def given_back(client: Any, read: ErpOrderRead, edit_id: str) -> Goodwill | None
 
 
 def flag(session: Any, link: OrderLink, message: Message, goodwill: Goodwill, name: str) -> None:
-    """Flag the order for the amount to be recorded in the ERP (added to a note still open for
-    earlier refunds), and end the refund's message skipped saying so."""
+    """Flag the order for the amount to be recorded in the ERP (`note`), and end the refund's message
+    skipped saying so: it changed no ERP line."""
+    note(link, goodwill, name)
+    nro = link.nro_pedvenda
+    refund, amount = goodwill.refund_id, order_notes.money(goodwill.amount)
+    trace.skip(
+        session,
+        message,
+        f"refund {refund} gave back {goodwill.amount} with nothing taken back: nothing to change in ERP "
+        f"order {nro}; the order is flagged for the amount to be recorded there",
+        words=("edit_refund_money_skipped", {"refund": refund, "amount": amount, "nro": nro}),
+    )
+
+
+def note(link: OrderLink, goodwill: Goodwill, name: str) -> None:
+    """Flag the order for the amount to be recorded in the ERP, added to a note still open for
+    earlier refunds (once each): also for a refund whose items the ERP order took, or was flagged
+    for, that gave back more than their value."""
     refunds, total = _open(link)
     if goodwill.refund_id not in refunds:
         refunds, total = [*refunds, goodwill.refund_id], total + goodwill.amount
@@ -65,7 +83,8 @@ def flag(session: Any, link: OrderLink, message: Message, goodwill: Goodwill, na
     listed = ", ".join(refunds)
     plural = "refunds" if len(refunds) > 1 else "refund"
     text = (
-        f"Order {name} had {total} given back in Shopify with nothing taken back ({plural} {listed}): "
+        f"Order {name} had {total} given back in Shopify beyond any item or freight taken back ({plural} "
+        f"{listed}): "
         f"ERP order {nro} still totals {erp_total} and counts the payment in full. Record what was given "
         "back in the ERP: a discount on the order before it is invoiced, else against its receivable."
     )
@@ -78,14 +97,6 @@ def flag(session: Any, link: OrderLink, message: Message, goodwill: Goodwill, na
         "erp_total": order_notes.money(erp_total if erp_total is not None else "?"),
     })  # fmt: skip
     order_notes.put(link, FLOW, text, topic=NOTE_TOPIC, words=words)
-    refund, amount = goodwill.refund_id, order_notes.money(goodwill.amount)
-    trace.skip(
-        session,
-        message,
-        f"refund {refund} gave back {goodwill.amount} with nothing taken back: nothing to change in ERP "
-        f"order {nro}; the order is flagged for the amount to be recorded there",
-        words=("edit_refund_money_skipped", {"refund": refund, "amount": amount, "nro": nro}),
-    )
 
 
 def _open(link: OrderLink) -> tuple[list[str], Decimal]:

@@ -334,6 +334,7 @@ def _apply(
         if current.situacao != "C" and freight_change is None and undone:
             clear_note(link)  # an edit undone as the flag said, or the ERP's picking edit coming back
             held.supersede(session, link, message, sent=True)
+            _settle_flags(session, link, message)  # nothing is left for a person, nor held in stock
             if (money := goodwill.given_back(client, read, edit_id)) is not None:
                 goodwill.flag(session, link, message, money, read.order.name)
                 return "skipped"
@@ -344,8 +345,10 @@ def _apply(
                 words=("edit_matches_picked", {"nro": nro}),
             )
             return "skipped"
-        return _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name,
-                         freight_change)  # fmt: skip
+        status = _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name,
+                           freight_change)  # fmt: skip
+        _note_goodwill(client, link, read, edit_id)  # a refund giving more than what it took back
+        return status
     if not changes and freight == current.freight:
         clear_note(link)
         held.supersede(session, link, message, sent=True)
@@ -433,8 +436,17 @@ def _apply(
         search=[nro],
     )
     log.info("order_edits: edit %s applied to ERP order %s (%s changes)", edit_id, nro, len(changes))
+    _note_goodwill(client, link, read, edit_id)  # a refund giving more than what it took back
     _follow_cards(session, shop_id, link, read, payments)
     return "done"
+
+
+def _note_goodwill(client: Any, link: OrderLink, read: ErpOrderRead, edit_id: str) -> None:
+    """A refund whose items (or freight) the ERP order took, or was flagged for, that gave back more
+    than their value: the rest is noted for the ERP's receivable (jobs.order_edits.goodwill)."""
+    money = goodwill.given_back(client, read, edit_id) if is_refund(edit_id) else None
+    if money is not None:
+        goodwill.note(link, money, read.order.name)
 
 
 def _follow_cards(session: Session, shop_id: int, link: OrderLink, read: Any, payments: list[Any]) -> None:
@@ -1014,27 +1026,43 @@ def _changed(refund: bool, lines: bool) -> tuple[str, str]:
     return "refunded", "changed_refunded"
 
 
+def _open_flags(session: Session, link: OrderLink, message: Message) -> list[Message]:
+    """The order's flags still open but `message` (edits or refunds the ERP no longer took)."""
+    return list(
+        session.scalars(
+            select(Message).where(
+                Message.shop_id == link.shop_id,
+                Message.flow == FLOW,
+                Message.direction == SHOPIFY_TO_ERP,
+                Message.shopify_id == link.shopify_order_id,
+                Message.status == MessageStatus.FAILED.value,
+                Message.unit_key.like(unit_key("%")),  # an edit's or a refund's, not an address change's
+                Message.error_detail["code"].as_string().in_(FLAG_CODES),
+                Message.id != message.id,
+            )
+        ).all()
+    )
+
+
 def _supersede_flags(session: Session, link: OrderLink, message: Message) -> None:
     """The order's earlier flags (edits or refunds the ERP no longer took) are closed: this flag
     names every line as Shopify holds it now against what the ERP served, theirs included. Each
     left open named its own running total ("3 -> 2", then "3 -> 1"), and a person working the
     queue one message at a time issued return invoices for 1 + 2 units when 2 were refunded."""
-    earlier = session.scalars(
-        select(Message).where(
-            Message.shop_id == link.shop_id,
-            Message.flow == FLOW,
-            Message.direction == SHOPIFY_TO_ERP,
-            Message.shopify_id == link.shopify_order_id,
-            Message.status == MessageStatus.FAILED.value,
-            Message.unit_key.like(unit_key("%")),  # an edit's or a refund's, not an address change's
-            Message.error_detail["code"].as_string().in_(FLAG_CODES),
-            Message.id != message.id,
-        )
-    ).all()
-    for flag in earlier:
+    for flag in _open_flags(session, link, message):
         trace.skip(session, flag, f"superseded by message #{message.id}, which names the order's lines as "
                    "Shopify holds them now against what the ERP served, this one's change included",
                    words=("edit_flag_superseded", {"id": message.id}))  # fmt: skip
+
+
+def _settle_flags(session: Session, link: OrderLink, message: Message) -> None:
+    """Shopify matches the ERP order as picked again (the edit undone as its flag said, or the ERP's
+    picking reaching Shopify): the order's open flags are closed with its note, nothing left for a
+    person. Left failed, each still held its edit's added units out of stock (jobs.stock_pending)."""
+    for flag in _open_flags(session, link, message):
+        trace.skip(session, flag, f"settled: Shopify matches ERP order {link.nro_pedvenda} as picked again "
+                   f"(message #{message.id})",
+                   words=("edit_flag_settled", {"nro": link.nro_pedvenda, "id": message.id}))  # fmt: skip
 
 
 def flagged_already(session: Session, link: OrderLink, message: Message, explanation: str) -> Message | None:

@@ -19,6 +19,7 @@ from shopify_app import note_words, skip_words
 from tests.orders_in.test_edits_and_cancels import edit_in_shopify, imported
 
 TOPIC = goodwill.NOTE_TOPIC
+BEYOND = "given back in Shopify beyond any item or freight taken back"
 
 
 def refund_money(world, gid: str, amount: str) -> WebhookEvent:
@@ -56,10 +57,9 @@ def test_a_goodwill_refund_before_picking_flags_the_order_and_changes_no_erp_lin
     total = _erp_total(world, nro)
     note = order_notes.note_of(link, "order_edits", topic=TOPIC)
     assert note == (
-        f"order_edits (money refunded): Order {link.shopify_order_name} had 10.00 given back in Shopify "
-        f"with nothing taken back (refund {refund}): ERP order {nro} still totals {total} and counts the "
-        "payment in full. Record what was given back in the ERP: a discount on the order before it is "
-        "invoiced, else against its receivable."
+        f"order_edits (money refunded): Order {link.shopify_order_name} had 10.00 {BEYOND} (refund "
+        f"{refund}): ERP order {nro} still totals {total} and counts the payment in full. Record what was "
+        "given back in the ERP: a discount on the order before it is invoiced, else against its receivable."
     )
     [mine] = [n for n in order_notes.notes(link) if n.topic == TOPIC]
     said = note_words.note_text(mine, order_notes.words_of(link), "pt-BR")
@@ -77,7 +77,7 @@ def test_goodwill_refunds_add_up_on_one_note_once_each_and_survive_an_applied_ed
     assert edits_to_erp.replay(message.id) == MessageStatus.SKIPPED.value  # a replay adds nothing
     ids = f"{first.payload['id']}, {second.payload['id']}"
     note = order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) or ""
-    assert f"had 6.75 given back in Shopify with nothing taken back (refunds {ids})" in note, note
+    assert f"had 6.75 {BEYOND} (refunds {ids})" in note, note
 
     # An edit the ERP takes clears the flow's own note, not this one: the money is still to record.
     edit_in_shopify(world, gid, world.sku(0), 2)
@@ -92,7 +92,7 @@ def test_a_goodwill_refund_after_invoicing_is_flagged_too(world) -> None:
     event = refund_money(world, gid, "5.00")
     assert order_edits.on_refund(event) == MessageStatus.SKIPPED.value
     note = order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) or ""
-    assert f"had 5.00 given back in Shopify with nothing taken back (refund {event.payload['id']})" in note
+    assert f"had 5.00 {BEYOND} (refund {event.payload['id']})" in note
     assert order_notes.note_of(world.link(gid), "order_edits") is None  # nothing else to flag
 
 
@@ -111,3 +111,25 @@ def test_a_refund_of_what_an_edit_left_owed_to_the_customer_says_nothing(world) 
     message = world.message(gid, "order_edits", f"edit:refund-{event.payload['id']}")
     assert message.error_text == f"ERP order {nro} already has these lines"
     assert order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) is None
+
+
+def test_a_refund_of_an_item_giving_more_than_its_value_changes_the_erp_and_notes_the_rest(world) -> None:
+    """1 unit refunded, its value plus R$ 5,00 given back (typed over the calculated amount): the ERP
+    order loses the unit (the edit applied, done) and the 5,00 is noted for its receivable."""
+    from sandbox.shopify import order_store
+
+    gid, nro = imported(world, gateway="pix", skus=[(world.sku(0), 3), (world.sku(1), 1)])
+    with order_store.for_control(world.shopify.sandbox, world.name, gid) as (_ctx, order):
+        line = next(li for li in order["_lines"] if li.get("sku") == world.sku(0))
+    unit = Decimal(line["discountedUnitPriceAfterAllDiscountsSet"]["shopMoney"]["amount"])
+    more = unit + Decimal("5.00")
+    made = refund_order(world.shopify.sandbox, world.name, gid, {line["id"]: 1}, amount=more)
+    refund = int(made["id"].rsplit("/", 1)[-1])
+    payload = {"id": refund, "order_id": int(gid.rsplit("/", 1)[-1]), "refund_line_items": []}
+    event = WebhookEvent(refund, "refunds/create", world.domain, f"r-{refund}", f"re-{refund}", "2026-10",
+                         None, payload)  # fmt: skip
+    assert order_edits.on_refund(event) == MessageStatus.DONE.value
+    assert {i["idSku"]: i["qtdPedida"] for i in world.chain.order(nro)["itens"]}[world.sku(0)] == 2
+    note = order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) or ""
+    assert f"had 5.00 {BEYOND} (refund {refund})" in note
+    assert f"ERP order {nro} still totals {_erp_total(world, nro)}" in note, note
