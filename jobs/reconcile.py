@@ -966,9 +966,9 @@ def _compare(
         return False
     erp_cancelled, shop_cancelled = erp_order.situacao == "C", shopify.cancelled_at is not None
     invoiced_not_applied = erp_order.situacao == "F" and not getattr(link, "nfe_key", None)
-    if (erp_cancelled != shop_cancelled or invoiced_not_applied) and _event_unread(
-        link, erp_order, events_read_to
-    ):
+    # the ERP's change on its way to Shopify (its event unread); not a cancellation made in Shopify
+    erp_ahead = not shop_cancelled and (erp_cancelled or invoiced_not_applied)
+    if erp_ahead and _event_unread(link, erp_order, events_read_to):
         return True
     if erp_cancelled != shop_cancelled:
         findings["status_differs"].append(

@@ -39,3 +39,26 @@ def test_with_the_poll_far_behind_an_invoice_not_applied_is_drift(world, monkeyp
     report = reconcile.run(world.shop_id, stock_sample=10)
     [row] = [r for r in report["orders"]["status_differs"] if r["nro_pedvenda"] == order.nro]
     assert "the ERP's invoice event was missed or failed" in row["why"]
+
+
+def test_an_order_cancelled_in_shopify_and_picked_in_the_erp_just_now_is_still_drift() -> None:
+    """Only the ERP's change on its way is excused: an order Shopify cancelled whose ERP order is
+    live (its cancellation refused: picked) differs though the ERP's status moved a minute ago."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from shopify_app.admin_api.order_settlement import OrderTotal
+
+    now = utcnow()
+    link = SimpleNamespace(shop_id=1, shopify_order_id="gid://shopify/Order/1", shopify_order_name="#1001",
+                           nro_pedvenda=77, nfe_key=None, needs_attention=None)  # fmt: skip
+    erp_order = SimpleNamespace(situacao="S", status_changed_at=now, nro_pedvenda=77, invoices=(),
+                                total=Decimal("10.00"), total_served=None, lines=())  # fmt: skip
+    erp_client = SimpleNamespace(get_order=lambda nro: erp_order)
+    shopify = OrderTotal("gid://shopify/Order/1", "#1001", None, now.isoformat(), now.isoformat(), "PAID",
+                         Decimal("10.00"))  # fmt: skip
+    findings: dict = {"status_differs": [], "totals_differ": [], "missing_in_erp": [], "not_checked": []}
+    in_flight = reconcile._compare(link, shopify, None, erp_client, findings, events_read_to=now)
+    assert in_flight is False
+    [row] = findings["status_differs"]
+    assert row["erp"] == "S" and row["shopify_cancelled"] is True
