@@ -463,6 +463,8 @@ def _outcome(
                        "total": money(state.current_total or ZERO)}  # fmt: skip
         told.append((above, [("capture_above_total", above_words)]))
     told += [(text, [words]) for text, words in zip(closed, closed_words, strict=True)]
+    if final and not told and (below := _shopify_above(state, invoiced)) is not None:
+        told.append(below)
     if (waiting := _waiting(state, asked, answers, nfe) if not final else None) is not None:
         told.append((waiting[0], [waiting[1]]))
     attention = "; ".join(text for text, _ in told) or None
@@ -525,6 +527,26 @@ def _above_total(state: Settlement, nfe: str, invoiced: Decimal, held_back: Deci
         f"ordered, or a freight above Shopify's, is not charged there): {held_back} was not charged; "
         f"{then}"
     )
+
+
+def _shopify_above(state: Settlement, invoiced: Decimal) -> tuple[str, list[Words]] | None:
+    """The last NF-e charged, Shopify's order total still above what the NF-e invoiced (less what no
+    ERP line carries: tips, gift cards sold) by more than a split discount's cents: Shopify shows the
+    customer owing what the NF-e does not charge (a discount given at invoicing; a freight billed
+    apart; a picking's price the edit could not give the line: a substitute landing on a line of the
+    order's at its checkout price when the ERP's price fell since), the order left partly paid
+    there. None when it matches."""
+    if state.current_total is None:
+        return None
+    gap = state.current_total - state.beside_goods - invoiced
+    if gap <= CENTS_ABSORBED:
+        return None
+    text = (f"{FLOW}: the Shopify order's total {state.current_total} is {gap} above what the NF-e invoiced "
+            f"({invoiced}): Shopify shows the customer owing {gap} the NF-e does not charge (its "
+            "authorisation released); collect it another way, or take it off the order in Shopify (an "
+            "edit's discount) so it reads paid")  # fmt: skip
+    said = {"total": money(state.current_total), "gap": money(gap), "invoiced": money(invoiced)}
+    return text, [("capture_shopify_above_nfe", said)]
 
 
 def _captured(state: Settlement) -> Decimal | None:

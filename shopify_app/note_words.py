@@ -1209,6 +1209,14 @@ WORDS: dict[str, Text] = {
         "sees they owe: a weighed item picked heavier than ordered, or a freight above Shopify's, is not "
         "charged there): {held_back} was not charged; collect it or absorb it",
     ),
+    "capture_shopify_above_nfe": (
+        "o total do pedido na Shopify, {total}, passa {gap} do que a NF-e faturou ({invoiced}): a Shopify "
+        "mostra o cliente devendo {gap} que a NF-e não cobra (a autorização foi liberada); cobre de outro "
+        "jeito, ou retire-o do pedido na Shopify (um desconto numa edição) para que ele fique pago",
+        "the Shopify order's total {total} is {gap} above what the NF-e invoiced ({invoiced}): Shopify "
+        "shows the customer owing {gap} the NF-e does not charge (its authorisation released); collect it "
+        "another way, or take it off the order in Shopify (an edit's discount) so it reads paid",
+    ),
     "capture_one_only": (
         "a autorização {authorization} aceita uma só captura (o gateway não faz capturas parciais): {amount} "
         "foi capturado pela NF-e até aqui e os outros {rest} foram liberados; cobre à parte a NF-e que ainda "
