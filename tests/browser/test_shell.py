@@ -161,11 +161,14 @@ def test_every_run_status_the_app_writes_has_a_label_in_both_languages() -> None
 
 def test_the_flows_page_lists_the_failed_runs_and_requeues_them() -> None:
     """A run that failed for good writes no message: RQ's failed-job registry, read through
-    /api/jobs/failed, is the one list of it, and its requeue the way to run it again."""
+    /api/jobs/failed, is the one list of it, and its requeue the way to run it again (a webhook
+    whose body could not be read is dismissed instead)."""
     flows = (STATIC_DIR / "app" / "pages" / "flows.js").read_text(encoding="utf-8")
     assert (
         'api("/api/jobs/failed"' in flows
-        and "/api/jobs/failed/${encodeURIComponent(job.id)}/requeue" in flows
+        and "/api/jobs/failed/${encodeURIComponent(job.id)}/${verb}" in flows
+        and '["requeue", t("flows.requeue")' in flows
+        and '["dismiss", t("flows.dismiss")' in flows
     )
 
 
