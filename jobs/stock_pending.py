@@ -139,7 +139,18 @@ def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any
 
 
 def added_units(payload: dict[str, Any] | None) -> dict[str, Decimal]:
-    """idSku -> the units an order edit's changes add (its ERP quantity -> Shopify's, raised)."""
+    """idSku -> the Shopify units an order edit's changes add (its ERP quantity -> Shopify's, raised).
+    A change counts in the ERP's quantity (a weighed line's kilograms); the edit's `lines` give each
+    SKU's Shopify units beside it (`erp_qty`), which turn it into Shopify's (as an order's payload
+    counts them: jobs.stock_map multiplies by the binding's unit_kg); without them, as it came."""
+    ratio: dict[str, tuple[Decimal, Decimal]] = {}
+    for line in (payload or {}).get("lines") or []:
+        try:
+            units, erp = Decimal(str(line["quantity"])), Decimal(str(line["erp_qty"]))
+        except (ArithmeticError, KeyError, TypeError):
+            continue
+        was = ratio.get(str(line.get("sku")), (Decimal(0), Decimal(0)))
+        ratio[str(line.get("sku"))] = (was[0] + units, was[1] + erp)
     added: dict[str, Decimal] = {}
     for change in (payload or {}).get("changes") or []:
         if not isinstance(change, dict) or change.get("kind") not in ADDING or not change.get("sku"):
@@ -148,8 +159,12 @@ def added_units(payload: dict[str, Any] | None) -> dict[str, Decimal]:
             more = Decimal(str(change.get("after"))) - Decimal(str(change.get("before")))
         except ArithmeticError:
             continue
+        sku = str(change["sku"])
+        units, erp = ratio.get(sku, (Decimal(0), Decimal(0)))
+        if units > 0 and erp > 0:
+            more = more * units / erp
         if more > 0:
-            added[str(change["sku"])] = added.get(str(change["sku"]), Decimal(0)) + more
+            added[sku] = added.get(sku, Decimal(0)) + more
     return added
 
 
@@ -223,7 +238,7 @@ def edit_payloads(
         if (shop, order_id) not in placed:
             continue  # not in the ERP: its import sends Shopify's lines as they are then
         order, linked = placed[(shop, order_id)]
-        company = order.get("nro_empresa", linked)
+        company = linked if order.get("nro_empresa") is None else order["nro_empresa"]
         at_sku = {
             str(line["sku"]): line["nro_empresa"]
             for line in order.get("lines") or []

@@ -1317,8 +1317,11 @@ def clear_note(link: OrderLink) -> None:
 
 def settle_cancelled(session: Session, link: OrderLink) -> None:
     """The order is cancelled (in Shopify or in the ERP): an edit flagged earlier no longer matters
-    (this flow's note goes) and one held back no longer goes to the ERP (its message ends skipped)."""
+    (this flow's note goes), one held back no longer goes to the ERP (its message ends skipped), and
+    a goodwill amount noted for the ERP's receivable goes with the sale (its cancellation settles
+    the money: jobs.order_edits.goodwill)."""
     clear_note(link)
+    order_notes.clear(link, FLOW, topic=goodwill.NOTE_TOPIC)
     held.settle_cancelled(session, link)
 
 

@@ -88,3 +88,26 @@ def test_an_edit_closed_without_reaching_the_erp_gives_its_units_back(chain) -> 
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s) == level
+
+
+def test_a_weighed_lines_added_kilograms_count_in_shopify_units() -> None:
+    """A change counts in the ERP's quantity (kilograms of a weighed line): with the edit's lines
+    (Shopify units beside the ERP's), it is held in Shopify's units, as an order's payload is."""
+    from decimal import Decimal
+
+    from jobs.stock_pending import added_units
+
+    payload = {
+        "lines": [
+            {"sku": "P9E1", "quantity": 6, "erp_qty": "3.0"},
+            {"sku": "P1E1", "quantity": 2, "erp_qty": "2"},
+        ],
+        "changes": [
+            {"kind": "qty", "sku": "P9E1", "before": "1.0", "after": "3.0"},  # 2 kg more: 4 units of 0.5 kg
+            {"kind": "qty", "sku": "P1E1", "before": "1", "after": "2"},
+            {"kind": "removed", "sku": "P5E1", "before": "1", "after": "0"},
+        ],
+    }
+    assert added_units(payload) == {"P9E1": Decimal(4), "P1E1": Decimal(1)}
+    held_back = {"changes": payload["changes"]}  # a held edit keeps no lines: as the changes count
+    assert added_units(held_back) == {"P9E1": Decimal(2), "P1E1": Decimal(1)}

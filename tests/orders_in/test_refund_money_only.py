@@ -133,3 +133,17 @@ def test_a_refund_of_an_item_giving_more_than_its_value_changes_the_erp_and_note
     note = order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) or ""
     assert f"had 5.00 {BEYOND} (refund {refund})" in note
     assert f"ERP order {nro} still totals {_erp_total(world, nro)}" in note, note
+
+
+def test_a_goodwill_note_goes_with_the_order_cancelled(world) -> None:
+    """Cancelled after a goodwill refund: the ERP order is cancelled, its receivable with it; the
+    note asking to record the amount given back goes (the cancellation settles the money)."""
+    from tests.orders_in.test_edits_and_cancels import cancel_in_shopify
+
+    gid, nro = imported(world, gateway="pix")
+    order_edits.on_refund(refund_money(world, gid, "3.00"))
+    assert order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    assert world.chain.order(nro)["situacaoPed"] == "C"
+    assert order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) is None
