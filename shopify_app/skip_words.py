@@ -213,6 +213,12 @@ WORDS: dict[str, Text] = {
         "cancelled, nothing left to do",
     ),
     # invoices and picking (ERP -> Shopify)
+    "picking_cancelled_by_event": (
+        "O pedido {name} está cancelado na Shopify e o evento {seq} do ERP cancelou o pedido {nro} depois "
+        "desta separação: nada a aplicar",
+        "Shopify order {name} is cancelled and ERP event #{seq} cancelled ERP order {nro} after this "
+        "picking: nothing to apply",
+    ),
     "invoice_cancelled_by_event": (
         "O pedido {name} está cancelado na Shopify e o evento {seq} do ERP cancelou o pedido {nro} depois "
         "desta nota: nada a faturar",

@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 FLOW = "cancellations"
 INVOICES = "invoices"  # jobs.invoices.FLOW: an invoice the ERP's cancellation settles
+PICKINGS = "order_edits"  # jobs.order_edits.to_shopify.FLOW: a picking the ERP's cancellation settles
+PICKING_TOPICS = ("fulfilled lines", "lowered lines")  # a picking's notes on lines (jobs.order_edits)
 NFE_CANCELLED_TAG = "NF-e cancelada"
 POLL_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # ~6 s in the job, then RQ's own backoff
 # What a rerun keeps of the stored outcome: the job to poll, the fulfillments already cancelled,
@@ -495,6 +497,7 @@ def _update_link(
         link.cancelled_at = link.cancelled_at or utcnow()
         _cancelled_as_asked(session, unit, link)
         _invoices_settled(session, unit, link, state.name)
+        _pickings_settled(session, unit, link, state.name)
         edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
         address_change.settle_cancelled(session, unit.shop_id, link)  # nothing left to deliver
         if invoiced:  # replaces this flow's "cancel the NF-e" (done now); other flows' notes stay
@@ -583,6 +586,36 @@ def _invoices_settled(session: Session, unit: order_events.EventUnit, link: Orde
         words = ("invoice_cancelled_by_event", {"name": name, "seq": seq, "nro": nro})
         trace.skip(session, row, f"Shopify order {name} is cancelled and {why}: nothing to invoice",
                    words=words)  # fmt: skip
+
+
+def _pickings_settled(session: Session, unit: order_events.EventUnit, link: OrderLink, name: str) -> None:
+    """The ERP cancelled the order: a picking of it Shopify could not take (its event failed: lines
+    a person had fulfilled, a refusal) has nothing left to apply. Its message is closed as skipped
+    saying which event cancelled the order and its note goes, as an invoice's (`_invoices_settled`),
+    and so do the picking's notes on lines (fulfilled or lowered in Shopify). Only the same ERP's
+    events before this one."""
+    seq, generation, nro = unit.event.seq_evento, unit.generation, unit.event.nro_pedvenda
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == unit.shop_id,
+            Message.flow == PICKINGS,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(nro),
+            Message.unit_key.like("event:%"),
+            Message.status.in_(to_erp.STUCK),
+        )
+    )
+    for row in rows:
+        event = order_notes.event_of(row.unit_key)
+        if event is None or event[1] != generation or event[0] >= seq:
+            continue  # another ERP's order of the same number, or a picking after the cancellation
+        order_notes.clear(link, PICKINGS, event=event[0], generation=generation)
+        why = f"ERP event #{seq} cancelled ERP order {nro} after this picking"
+        words = ("picking_cancelled_by_event", {"name": name, "seq": seq, "nro": nro})
+        trace.skip(session, row, f"Shopify order {name} is cancelled and {why}: nothing to apply",
+                   words=words)  # fmt: skip
+    for topic in PICKING_TOPICS:
+        order_notes.clear(link, PICKINGS, topic=topic)
 
 
 def _status_shown(state: Settlement) -> str:

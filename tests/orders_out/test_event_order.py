@@ -96,8 +96,8 @@ def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(wo
     NF-e, and the cancellation applies (and flags the order). When the edit resumes (skipped: the
     order is cancelled), the freed invoice must not fail as "cancelled but the ERP invoiced it"
     nor replace the cancellation's note: its NF-e is cancelled, so it is skipped saying so (by the
-    cancellation, which settles the invoice events before it). The notes the parked edit and the
-    held invoice left go as each is settled; the cancellation's stays."""
+    cancellation, which settles the invoice and picking events before it). The notes the parked
+    edit and the held invoice left go as each is settled; the cancellation's stays."""
     from jobs import orders
 
     _original, order, unbound = _substituted_by_an_unpublished_sku(world)
@@ -107,10 +107,16 @@ def test_a_held_invoice_whose_nfe_was_cancelled_later_is_skipped_not_reported(wo
     [cancel] = world.messages("cancellations", order)
     assert cancel.status == MessageStatus.DONE.value, cancel.error_text
     flag = world.link(order.gid).needs_attention
-    assert flag and flag.startswith("cancellations"), flag  # read first, beside the events' notes
-    assert "order_edits (ERP event #" in flag, flag
-    # The held invoice is settled by the cancellation at once (its Retry would skip it the same way).
-    assert "invoices (ERP event #" not in flag, flag
+    assert flag and flag.startswith("cancellations"), flag  # read first
+    # The parked picking and the held invoice are settled by the cancellation at once, their notes
+    # with them (each one's Retry would skip it the same way): nothing of them is left to apply.
+    assert "order_edits (ERP event #" not in flag and "invoices (ERP event #" not in flag, flag
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.SKIPPED.value, edit.error_text
+    assert (
+        f"ERP event #{cancel.unit_key.split(':')[1]} cancelled ERP order {order.nro} after this picking"
+        in (edit.error_text or "")
+    )
     [invoice] = world.messages("invoices", order)
     assert invoice.status == MessageStatus.SKIPPED.value and "cancelled" in (invoice.error_text or "")
     cancelled = flag.splitlines()[0]
