@@ -565,22 +565,8 @@ def _invoices_settled(session: Session, unit: order_events.EventUnit, link: Orde
     its note goes, as jobs.cancellations.to_erp.settle_erp_side does the other way; in the words its
     own Retry would skip it with (jobs.invoices._cancelled_after). Only the same ERP's events before
     this one: a later invoice is another story (the ERP invoiced again)."""
-    seq, generation, nro = unit.event.seq_evento, unit.generation, unit.event.nro_pedvenda
-    rows = session.scalars(
-        select(Message).where(
-            Message.shop_id == unit.shop_id,
-            Message.flow == INVOICES,
-            Message.direction == ERP_TO_SHOPIFY,
-            Message.erp_id == str(nro),
-            Message.unit_key.like("event:%"),
-            Message.status.in_(to_erp.STUCK),
-        )
-    )
-    for row in rows:
-        event = order_notes.event_of(row.unit_key)
-        if event is None or event[1] != generation or event[0] >= seq:
-            continue  # another ERP's order of the same number, or an invoice after the cancellation
-        order_notes.clear(link, INVOICES, event=event[0], generation=generation)
+    seq, nro = unit.event.seq_evento, unit.event.nro_pedvenda
+    for row in _events_before(session, unit, link, INVOICES):
         row.response_payload = {**(row.response_payload or {}), "cancelled_by_event": seq}
         why = f"ERP event #{seq} cancelled ERP order {nro} after this invoice"
         words = ("invoice_cancelled_by_event", {"name": name, "seq": seq, "nro": nro})
@@ -592,30 +578,42 @@ def _pickings_settled(session: Session, unit: order_events.EventUnit, link: Orde
     """The ERP cancelled the order: a picking of it Shopify could not take (its event failed: lines
     a person had fulfilled, a refusal) has nothing left to apply. Its message is closed as skipped
     saying which event cancelled the order and its note goes, as an invoice's (`_invoices_settled`),
-    and so do the picking's notes on lines (fulfilled or lowered in Shopify). Only the same ERP's
-    events before this one."""
-    seq, generation, nro = unit.event.seq_evento, unit.generation, unit.event.nro_pedvenda
-    rows = session.scalars(
-        select(Message).where(
-            Message.shop_id == unit.shop_id,
-            Message.flow == PICKINGS,
-            Message.direction == ERP_TO_SHOPIFY,
-            Message.erp_id == str(nro),
-            Message.unit_key.like("event:%"),
-            Message.status.in_(to_erp.STUCK),
-        )
-    )
-    for row in rows:
-        event = order_notes.event_of(row.unit_key)
-        if event is None or event[1] != generation or event[0] >= seq:
-            continue  # another ERP's order of the same number, or a picking after the cancellation
-        order_notes.clear(link, PICKINGS, event=event[0], generation=generation)
+    and so do the picking's notes on lines (fulfilled or lowered in Shopify)."""
+    seq, nro = unit.event.seq_evento, unit.event.nro_pedvenda
+    for row in _events_before(session, unit, link, PICKINGS):
         why = f"ERP event #{seq} cancelled ERP order {nro} after this picking"
         words = ("picking_cancelled_by_event", {"name": name, "seq": seq, "nro": nro})
         trace.skip(session, row, f"Shopify order {name} is cancelled and {why}: nothing to apply",
                    words=words)  # fmt: skip
     for topic in PICKING_TOPICS:
         order_notes.clear(link, PICKINGS, topic=topic)
+
+
+def _events_before(
+    session: Session, unit: order_events.EventUnit, link: OrderLink, flow: str
+) -> list[Message]:
+    """The order's `flow` event messages left failed or parked, of the same ERP's events before this
+    C event (another ERP's order of the same number, or an event after the cancellation, is another
+    story), each one's note cleared from the link: the caller closes them."""
+    seq, generation, nro = unit.event.seq_evento, unit.generation, unit.event.nro_pedvenda
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == unit.shop_id,
+            Message.flow == flow,
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.erp_id == str(nro),
+            Message.unit_key.like("event:%"),
+            Message.status.in_(to_erp.STUCK),
+        )
+    )
+    settled = []
+    for row in rows:
+        event = order_notes.event_of(row.unit_key)
+        if event is None or event[1] != generation or event[0] >= seq:
+            continue
+        order_notes.clear(link, flow, event=event[0], generation=generation)
+        settled.append(row)
+    return settled
 
 
 def _status_shown(state: Settlement) -> str:
