@@ -4,6 +4,7 @@ handled, linking an order to an ERP order), and an ERP order typed in the ERP by
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -83,3 +84,22 @@ def typed_in_the_erp(
         return client.insert_order(body).nro_pedvenda
     finally:
         client.close()
+
+
+def cancel_in_shopify(domain: str, gid: str, *, refund: bool | None = None) -> None:
+    """A person cancels the order in Shopify's admin (reason CUSTOMER, restocked; `refund`: to the
+    original payment, None: Shopify's default). orderCancel is asynchronous: this waits for
+    Shopify's job (orders/cancelled is sent when it ends)."""
+    from shopify_app.admin_api import for_shop
+
+    client = for_shop(domain)
+    try:
+        job = client.order_cancel(gid, reason="CUSTOMER", restock=True, refund_to_original=refund)
+        for _ in range(100):
+            if job.done:
+                return
+            time.sleep(0.05)
+            job = client.job(job.id)
+    finally:
+        client.close()
+    raise AssertionError(f"Shopify's cancel job {job.id} never finished")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from decimal import Decimal
 
+import by_hand
 import pytest
 from sqlalchemy import select
 
@@ -75,14 +75,7 @@ def edit_in_shopify(world, gid: str, sku: str, quantity: int) -> None:
 
 def cancel_in_shopify(world, gid: str) -> None:
     """orderCancel is asynchronous: wait for Shopify's job (orders/cancelled is sent when it ends)."""
-    client = for_shop(world.domain)
-    job = client.order_cancel(gid, reason="CUSTOMER", restock=True)
-    for _ in range(100):
-        if job.done:
-            return
-        time.sleep(0.05)
-        job = client.job(job.id)
-    raise AssertionError(f"Shopify's cancel job {job.id} never finished")
+    by_hand.cancel_in_shopify(world.domain, gid)
 
 
 def edit_message(world, gid: str):
