@@ -540,8 +540,9 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
     """A webhook delivery whose handling failed for good in (since, now]: nothing runs it again until
     a person requeues it (Flows page, Failed jobs), and an uninstall or a GDPR request has no message
     that would tell of it."""
+    columns = (WebhookInbox.id, WebhookInbox.topic, WebhookInbox.status, WebhookInbox.reason)
     rows = session.execute(
-        select(WebhookInbox.id, WebhookInbox.topic, WebhookInbox.reason, WebhookInbox.processed_at).where(
+        select(*columns, WebhookInbox.processed_at).where(
             *_failed_webhooks(domain), WebhookInbox.processed_at > since, WebhookInbox.processed_at <= now
         )
     ).all()
@@ -551,12 +552,21 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
             fingerprint=_digest(row.reason),
             group="webhooks",
             title=say("webhook", locale, topic=row.topic, id=row.id),
-            reason=_short(mask_text(row.reason or "", False) or ""),
+            reason=_short(mask_text(_webhook_why(row.topic, row.status, row.reason, locale), False) or ""),
             path="/app/flows",
             at=row.processed_at,
         )
         for row in rows
     ]
+
+
+def _webhook_why(topic: str, status: str, reason: str | None, locale: str) -> str:
+    """Why a webhook delivery is told: an unreadable one (`rejected`) in the team's language, what
+    the body failed on after it; a failed one as its handling failed (an error's own text)."""
+    if status != InboxStatus.REJECTED.value:
+        return reason or ""
+    said = fail_words.said(queues.unreadable_words(topic), locale) or ""
+    return f"{said} ({reason})" if reason else said
 
 
 def still_open(

@@ -342,7 +342,9 @@ def test_a_webhook_whose_body_could_not_be_read_is_told_until_dismissed(mail) ->
     shop_id = _shop()
     rejected = _webhook(SHOP, "orders/paid", InboxStatus.REJECTED, "body is not valid JSON: Expecting value")
     assert alerts.run(shop_id)["items"] == 1
-    assert f"Webhook orders/paid nº {rejected}: body is not valid JSON" in mail.received[-1].text
+    said = "A Shopify enviou um webhook orders/paid cujo conteúdo não pôde ser lido (não é JSON)"
+    assert f"Webhook orders/paid nº {rejected}: {said}" in mail.received[-1].text  # the team's language
+    assert "(body is not valid JSON: Expecting value)" in mail.received[-1].text
     with session_scope() as session:  # dismissed on the Flows page
         session.get(WebhookInbox, rejected).status = InboxStatus.PROCESSED.value
     assert alerts.run(shop_id) == {"items": 0}
