@@ -86,15 +86,19 @@ def typed_in_the_erp(
         client.close()
 
 
-def cancel_in_shopify(domain: str, gid: str, *, refund: bool | None = None) -> None:
+def cancel_in_shopify(
+    domain: str, gid: str, *, refund: bool | None = None, staff_note: str | None = None
+) -> None:
     """A person cancels the order in Shopify's admin (reason CUSTOMER, restocked; `refund`: to the
-    original payment, None: Shopify's default). orderCancel is asynchronous: this waits for
-    Shopify's job (orders/cancelled is sent when it ends)."""
+    original payment, None: Shopify's default; `staff_note`: theirs). orderCancel is asynchronous:
+    this waits for Shopify's job (orders/cancelled is sent when it ends)."""
     from shopify_app.admin_api import for_shop
 
     client = for_shop(domain)
     try:
-        job = client.order_cancel(gid, reason="CUSTOMER", restock=True, refund_to_original=refund)
+        job = client.order_cancel(
+            gid, reason="CUSTOMER", restock=True, refund_to_original=refund, staff_note=staff_note
+        )
         for _ in range(100):
             if job.done:
                 return

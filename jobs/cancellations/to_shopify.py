@@ -161,7 +161,10 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     keys = nfe_keys(state, nfe_key)
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
-    if state.cancelled_at and not previous.get("cancel_job") and not _asked_before(previous, state, event):
+    # Cancelled, and not by this message's orderCancel: none sent, or another's staff note on it (a
+    # person cancelled by hand after the app's cancel job failed, that job still remembered).
+    ours = previous.get("cancel_job") and _ours(state, event)
+    if state.cancelled_at and not ours and not _asked_before(previous, state, event):
         _update_link(unit, state, invoiced, keys, _as_found(previous))
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled",

@@ -435,6 +435,41 @@ def test_a_cancellation_that_failed_in_shopify_is_sent_again_on_retry(world: Wor
     assert message.response_payload["done"] is True and message.response_payload["cancel_job"]
 
 
+def test_a_person_cancelling_after_the_apps_cancel_job_failed_is_theirs_not_the_apps(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's cancel job was still running when its attempt ended (the job remembered), then
+    ended without cancelling (the refund declined), and a person cancelled the order by hand with
+    a note of their own, keeping the money: the retry finds it cancelled by them (skipped "already
+    cancelled"), not done as the app asked (its refund was never made)."""
+    from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
+    from shopify_app.admin_api import for_shop
+    from tests.by_hand import cancel_in_shopify
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    with monkeypatch.context() as patched:  # the attempt ends while Shopify's job still runs
+        patched.setattr(cancel_side, "_wait", lambda *a, **k: False)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload["cancel_job"]
+    client = for_shop(world.domain)
+    for _ in range(100):  # Shopify's job ends without cancelling
+        if client.job(message.response_payload["cancel_job"]).done:
+            break
+        time.sleep(0.05)
+    client.close()
+    assert world.order_doc(order.gid)["cancelledAt"] is None
+    cancel_in_shopify(world.domain, order.gid, refund=False, staff_note="Cancelado pelo SAC, sem estorno")
+
+    assert cancel_side.replay(message.id) == MessageStatus.SKIPPED.value
+    [message] = world.messages("cancellations", order)
+    assert "already cancelled" in (message.error_text or "")
+    assert not message.response_payload.get("done")
+    assert world.order_doc(order.gid)["displayFinancialStatus"] != "REFUNDED"
+
+
 @pytest.mark.parametrize("answer", ["answered", "answer-lost"])
 def test_a_fulfillment_made_before_invoicing_is_cancelled_and_named_for_a_person(
     world: World, monkeypatch: Any, answer: str
