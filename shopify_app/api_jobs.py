@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from ledger import failed_job_shops, queues
 from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import InboxStatus, Role, WebhookInbox
+from ledger.models import InboxStatus, Role, WebhookInbox, utcnow
 from shopify_app.api_common import (
     MAX_ID,
     ApiError,
@@ -235,7 +235,7 @@ def dismiss(job_id: str) -> ResponseReturnValue:
         changed = session.execute(
             update(WebhookInbox)
             .where(WebhookInbox.id == inbox_id, WebhookInbox.status == InboxStatus.REJECTED.value)
-            .values(status=InboxStatus.PROCESSED.value)
+            .values(status=InboxStatus.PROCESSED.value, processed_at=utcnow())  # kept its retention time
             .execution_options(synchronize_session=False)
         ).rowcount
         if not changed:

@@ -119,6 +119,9 @@ def insert_statement(dialect: str, *, with_event: bool, accepted: bool) -> Inser
     columns.update({name: bindparam(name, type_=_INBOX.c[name].type) for name in _VALUE_COLUMNS})
     job_id = literal(queues.INBOX_JOB_PREFIX) + cast(next_id.c.id, String)
     columns["job_id"] = job_id if accepted else null()
+    # A row kept `rejected` is done when received: retention and the alert e-mails go by processed_at.
+    received = bindparam("received_at", type_=_INBOX.c.received_at.type)
+    columns["processed_at"] = null() if accepted else received
     rows = select(*columns.values()).select_from(next_id)
     if with_event:
         rows = rows.where(

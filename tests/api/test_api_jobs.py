@@ -300,3 +300,52 @@ def test_only_an_unreadable_webhook_is_dismissed(client, shops, rq, settings):
         job_id = queues.inbox_job_id(row.id)
     answer = client.post(f"/api/jobs/failed/{job_id}/dismiss", headers=headers(Role.OPERATOR))
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "job_not_unreadable"
+
+
+def test_an_unreadable_delivery_is_done_when_received_and_forgotten_by_the_retention_once_dismissed(
+    shops, rq, settings
+):
+    """The receiver keeps an unreadable body `rejected` with the time it came as processed_at: the
+    alert e-mails tell it by that time, and once dismissed the retention deletes it (its body may
+    name a customer) like any processed delivery, instead of keeping it for ever."""
+    from datetime import timedelta
+
+    from spine_auth.factories import API_SECRET
+
+    from app import create_app
+    from jobs import alerts, retention
+    from ledger import kv
+    from ledger.models import utcnow
+    from shopify_app.webhook_verify import compute_hmac
+
+    kv.reset_clients()
+    app = create_app(settings, blueprints=("shopify_app.webhooks", "shopify_app.api"), cli_modules=())
+    client = app.test_client()
+    body = b'{"email": "ana@example.com", "cpf": "52998224725"'  # cut short: no JSON
+    signed = {
+        "X-Shopify-Hmac-Sha256": compute_hmac(body, API_SECRET),
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Shop-Domain": SHOP_A,
+        "X-Shopify-Webhook-Id": "w-cut",
+        "Content-Type": "application/json",
+    }
+    answer = client.post("/webhooks", data=body, headers=signed)
+    assert answer.status_code == 200 and answer.get_json()["status"] == "rejected"
+    inbox_id = answer.get_json()["inbox_id"]
+    with session_scope(settings.database_url) as session:
+        row = session.get(WebhookInbox, inbox_id)
+        assert row.processed_at is not None and row.processed_at == row.received_at
+        since, now = utcnow() - timedelta(minutes=5), utcnow()
+        told = alerts._webhook_items(session, SHOP_A, since, now, "pt-BR")  # the e-mails' webhook items
+    assert [item.key for item in told] == [f"w{inbox_id}"]
+
+    dismissed = client.post(
+        f"/api/jobs/failed/{queues.inbox_job_id(inbox_id)}/dismiss", headers=headers(Role.OPERATOR)
+    )
+    assert dismissed.status_code == 200, dismissed.get_json()
+    retention.forget_processed_deliveries(30, now=utcnow() + timedelta(days=29))
+    with session_scope(settings.database_url) as session:
+        assert session.get(WebhookInbox, inbox_id) is not None  # within the retention: kept
+    retention.forget_processed_deliveries(30, now=utcnow() + timedelta(days=31))
+    with session_scope(settings.database_url) as session:
+        assert session.get(WebhookInbox, inbox_id) is None
