@@ -62,6 +62,7 @@ from shopify_app.api_common import (
 )
 from shopify_app.enqueue import enqueue_run
 from shopify_app.fail_words import FAILURES
+from shopify_app.failed_mark import failed_mark
 from shopify_app.roles import require_role
 from shopify_app.run_words import last_error
 
@@ -323,18 +324,18 @@ def _variant_quota(session: Session, shop_id: int, now: datetime) -> dict[str, A
 def changes() -> ResponseReturnValue:
     since = request.args.get("since") or ""
     seen = {name for name in (request.args.get("running") or "").split(",") if name}
-    failed_seen = request.args.get("failed") or ""  # GET /api/jobs/failed's registry_total, as shown
+    failed_seen = request.args.get("failed") or ""  # GET /api/jobs/failed's failed_mark, as shown
     if len(since) > 100 or len(request.args.get("running") or "") > 500 or len(failed_seen) > 20:
         raise invalid({"since": "too long"})
     running = running_flows(g.shop.id)
-    failed = _failed_total()
+    failed = failed_mark(g.shop.id, _failed_total())
     with db() as session:
         cursor = change_cursor(session, g.shop.id)
     # A run's failure is written on its row (the cursor) before RQ moves its job to the failed
     # registry: the page's list of failed jobs is stale while the registries' size differs.
-    failed_moved = bool(failed_seen) and failed is not None and failed_seen != str(failed)
+    failed_moved = bool(failed_seen) and failed is not None and failed_seen != failed
     changed = cursor != since or set(running) != seen or failed_moved
-    return jsonify({"changed": changed, "cursor": cursor, "running": running, "failed": failed})
+    return jsonify({"changed": changed, "cursor": cursor, "running": running, "failed_mark": failed})
 
 
 def _failed_total() -> int | None:

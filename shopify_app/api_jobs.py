@@ -48,6 +48,7 @@ from shopify_app.api_common import (
     write_audit,
 )
 from shopify_app.fail_words import job_reason
+from shopify_app.failed_mark import failed_mark
 from shopify_app.roles import require_role
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/jobs")
@@ -170,8 +171,9 @@ def list_failed() -> ResponseReturnValue:
         jobs, more = _shop_failed_jobs(session)
     return jsonify(
         {
-            # every shop's failed jobs in RQ when this was read: GET /api/flows/changes?failed= compares it
-            "registry_total": total,
+            # RQ's failed registries when this was read (shopify_app.failed_mark: not their size, which
+            # counts every shop's): GET /api/flows/changes?failed= compares it
+            "failed_mark": failed_mark(g.shop.id, total),
             "more": more,  # more of the shop's failed jobs may exist than were read (SCAN, LIMIT)
             "jobs": [
                 {

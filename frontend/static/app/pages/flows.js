@@ -271,7 +271,7 @@ export async function render(ctx) {
   let timer = null;
   let stopped = false;
   let readAt = 0;
-  let failedTotal = null;  // RQ's failed registries' size when the failed jobs were last read
+  let failedMark = null;  // RQ's failed registries' mark when the failed jobs were last read
 
   const reload = async () => {
     const started = Date.now();
@@ -279,7 +279,7 @@ export async function render(ctx) {
       api("/api/flows/metrics", { quiet: true, query: { hours: 24 } }),
       api("/api/jobs/failed", { quiet: true }).catch((error) => error)]);
     readAt = started;
-    failedTotal = failed instanceof Error ? null : failed.registry_total ?? null;
+    failedMark = failed instanceof Error ? null : failed.failed_mark ?? null;
     const flows = named(answer.flows);
     const next = answer.cursor;
     cursor = next;
@@ -295,7 +295,7 @@ export async function render(ctx) {
     if (stopped) return;
     try {
       // failed: a run's failure reaches its row before RQ's failed registry; the list follows that
-      const query = { since: cursor, running: running.join(","), failed: failedTotal ?? "" };
+      const query = { since: cursor, running: running.join(","), failed: failedMark ?? "" };
       const change = await api("/api/flows/changes", { quiet: true, query });
       if (change.changed || Date.now() - readAt >= FULL_MS) await reload();
     } catch (error) {
