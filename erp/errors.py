@@ -70,7 +70,12 @@ class ErpAddressRefused(ErpRejected):
 
 
 class ErpTransient(Transient):
-    """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After)."""
+    """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After).
+
+    `maybe_taken`: a write the failure cut off may be in the ERP all the same (its answer lost: a
+    read timeout, the connection dropped once the request may have gone out, a 5xx); False only when
+    the transport knows no attempt of it reached the ERP (the connection never made, the login
+    before it failing, a 429), so jobs.orders may map the order afresh next time. Unknown: True."""
 
     def __init__(
         self,
@@ -80,12 +85,14 @@ class ErpTransient(Transient):
         codigo: str | None = None,
         endpoint: str | None = None,
         retry_after: float | None = None,
+        maybe_taken: bool = True,
     ) -> None:
         super().__init__(message, retry_after=retry_after, system=SYSTEM, status=status, code=codigo,
                          endpoint=endpoint)  # fmt: skip
         self.status = status
         self.codigo = codigo
         self.endpoint = endpoint
+        self.maybe_taken = maybe_taken
 
 
 class ErpUnexpectedShape(IntegrationError):

@@ -140,8 +140,8 @@ class Transport:
         while True:
             try:
                 token = self.token()
-            except ErpRejected as exc:
-                exc.maybe_taken = exc.maybe_taken or taken
+            except (ErpRejected, ErpTransient) as exc:  # the login: only an earlier attempt may be taken
+                exc.maybe_taken = taken
                 raise
             try:
                 return self._send(
@@ -193,6 +193,7 @@ class Transport:
             except ErpTransient as exc:
                 taken = taken or (writes and (exc.status or 0) >= 500)
                 if not self.retry.should_retry(attempt, exc.retry_after):
+                    exc.maybe_taken = taken
                     raise
                 wait = self.retry.delay(attempt, exc.retry_after)
                 logger.warning("consinco: %s %s failed (%s); retry %s in %.2fs", method, endpoint, exc,
@@ -202,7 +203,7 @@ class Transport:
                 taken = taken or (writes and _may_have_arrived(exc))
                 if not self.retry.should_retry(attempt):
                     raise ErpTransient(f"Consinco unreachable at {endpoint}: {type(exc).__name__}",
-                                       endpoint=endpoint).worded(
+                                       endpoint=endpoint, maybe_taken=taken).worded(
                         "erp_unreachable", endpoint=endpoint, error=type(exc).__name__) from exc  # fmt: skip
                 wait = self.retry.delay(attempt)
                 logger.warning("consinco: %s %s: %s; retry %s in %.2fs", method, endpoint, type(exc).__name__,

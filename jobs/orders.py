@@ -60,7 +60,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from erp.errors import ErpRejected
+from erp.errors import ErpRejected, ErpTransient
 from jobs import (
     card_payments,
     old_orders,
@@ -725,17 +725,19 @@ def _mark_posting(message_id: int) -> bool:
 
 def _record_failure(message_id: int, exc: BaseException, earlier: bool | None = None) -> str:
     """Classify the failure on the message. The ERP refusing the POST (`earlier` is not None once
-    it is under way) holds nothing from it: the order is maybe taken as the earlier POSTs left it,
-    and with none of them maybe taken the kept input is dropped, so the next attempt maps the order
-    as it is then. Any other failure of the POST leaves it maybe taken, and so does a refusal of an
-    attempt the transport sent again after one that may have been taken (ErpRejected.maybe_taken)."""
+    it is under way), or the POST never reaching it (the connection never made, the login before it
+    failing: ErpTransient.maybe_taken False), holds nothing from it: the order is maybe taken as the
+    earlier POSTs left it, and with none of them maybe taken the kept input is dropped, so the next
+    attempt maps the order as it is then (an order cancelled or edited in Shopify while the ERP was
+    unreachable is not created there as it was). Any other failure of the POST leaves it maybe taken,
+    and so does a refusal of an attempt the transport sent again after one that may have been taken
+    (ErpRejected.maybe_taken)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         assert message is not None
-        if earlier is not None and isinstance(exc, ErpRejected):
-            message.request_payload = order_posted.refused(
-                message.request_payload, earlier or exc.maybe_taken
-            )
+        taken = exc.maybe_taken if isinstance(exc, (ErpRejected, ErpTransient)) else True
+        if earlier is not None and (isinstance(exc, ErpRejected) or not taken):
+            message.request_payload = order_posted.refused(message.request_payload, earlier or taken)
         return trace.fail(session, message, exc).value
 
 

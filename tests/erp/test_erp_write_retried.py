@@ -11,9 +11,10 @@ import requests
 from erp_samples import LOGIN
 from erp_test_urls import API, BASE
 from test_erp_orders import ORDER_IN
+from urllib3.exceptions import NewConnectionError
 
 from erp.client import ErpClient
-from erp.errors import ErpAuthError, ErpRejected
+from erp.errors import ErpAuthError, ErpRejected, ErpTransient
 from erp.retry import RetryPolicy
 
 REFUSED = {
@@ -86,3 +87,50 @@ def test_the_mark_survives_a_re_login_between_the_attempts(requests_mock) -> Non
     with pytest.raises(ErpAuthError) as refused:
         _client().insert_order(ORDER_IN)
     assert refused.value.maybe_taken is True
+
+
+@pytest.mark.parametrize("first", TAKEN)
+def test_a_write_that_failed_after_it_may_have_arrived_is_maybe_taken(requests_mock, first) -> None:
+    """Every attempt failed, one of them after the request may have reached the ERP: the ERP may
+    hold the order whatever it answered (jobs.orders keeps it maybe taken)."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    never = {"exc": requests.exceptions.ConnectTimeout}
+    requests_mock.post(API + "PedidoVenda", [never, first, never])
+    with pytest.raises(ErpTransient) as caught:
+        _client().insert_order(ORDER_IN)
+    assert caught.value.maybe_taken is True
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        *NOT_SENT,
+        pytest.param(
+            {"exc": requests.ConnectionError(NewConnectionError(None, "Connection refused"))}, id="refused"
+        ),
+    ],
+)
+def test_a_write_that_never_reached_the_erp_is_not_taken(requests_mock, attempt) -> None:
+    """No attempt reached the ERP (the connection never made, a 429 turning it away): jobs.orders may
+    map the order afresh next time (a cancellation or an edit in Shopify meanwhile is not lost)."""
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    posts = requests_mock.post(API + "PedidoVenda", [attempt])
+    with pytest.raises(ErpTransient) as caught:
+        _client().insert_order(ORDER_IN)
+    assert posts.call_count > 1 and caught.value.maybe_taken is False
+
+
+def test_a_login_failing_before_the_write_is_not_taken_but_an_earlier_attempt_counts(requests_mock) -> None:
+    """The login before the POST fails (the ERP unreachable): nothing was sent. After an attempt that
+    timed out and a 401, the login failing leaves that first attempt maybe taken."""
+    requests_mock.post(API + "Auth/Login", [{"exc": requests.exceptions.ConnectTimeout}])
+    posts = requests_mock.post(API + "PedidoVenda", [REFUSED])
+    with pytest.raises(ErpTransient) as caught:
+        _client().insert_order(ORDER_IN)
+    assert posts.call_count == 0 and caught.value.maybe_taken is False
+    requests_mock.post(API + "Auth/Login", [{"json": LOGIN}, {"exc": requests.exceptions.ConnectTimeout}])
+    expired = {"status_code": 401, "json": {"codigo": "TOKEN_EXPIRADO", "mensagem": "Token expirado."}}
+    requests_mock.post(API + "PedidoVenda", [{"exc": requests.exceptions.ReadTimeout}, expired])
+    with pytest.raises(ErpTransient) as caught:
+        _client().insert_order(ORDER_IN)
+    assert caught.value.maybe_taken is True
