@@ -411,12 +411,26 @@ def _cep(zip_code: str | None) -> str | None:
     return digits.zfill(8)
 
 
+# A district named after a date ("Parque 10 de Novembro", "Vila 1º de Maio", "Conjunto 31 de Março"):
+# its digits make no complement of it, unless it begins with a unit ("Apto 12 de ...": no district).
+_DATE_NAMED = re.compile(
+    r"\b\d{1,2}\s*[º°o]?\s+de\s+(janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembro|"
+    r"outubro|novembro|dezembro)\b",
+    re.IGNORECASE,
+)
+_UNIT_WORDS = frozenset({
+    "ap", "apt", "apto", "apartamento", "bl", "bloco", "cs", "casa", "sl", "sala", "lt", "lote", "lj", "loja",
+    "torre", "box",
+})  # fmt: skip
+
+
 def _complement_and_district(address2: str | None) -> tuple[str | None, str | None]:
     """address2 as (complement, district): "Apto 52, Bela Vista" both, the district last. One part
     alone is the district ("Bela Vista"), unless it reads as a complement: Shopify's address2 is
     "typically the number of the apartment, suite, or unit" ("Apto 52", "Bloco B", "Casa 2", "52"),
     which sent as the bairro overwrote the customer's real district in the ERP's register (updated
-    by CPF) and lost the apartment."""
+    by CPF) and lost the apartment. A district named after a date is the district (`_DATE_NAMED`):
+    sent as the complement, its bairro went blank, wiping the register's (the NF-e needs one)."""
     if not address2:
         return None, None
     parts = [p.strip() for p in address2.split(",") if p.strip()]
@@ -425,6 +439,8 @@ def _complement_and_district(address2: str | None) -> tuple[str | None, str | No
     if len(parts) == 1:
         alone = parts[0]
         words = alone.split()
+        if _DATE_NAMED.search(alone) and _word(words[0]) not in _UNIT_WORDS:
+            return None, alone
         if _word(words[0]) in _COMPLEMENT_WORDS or any(ch.isdigit() for ch in alone):
             return alone, None
         return None, alone

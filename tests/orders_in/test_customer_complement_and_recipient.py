@@ -69,8 +69,22 @@ def test_a_returning_customers_apartment_line_is_their_complement_not_their_dist
     assert got == {"cmpltologradouro": "Apto 52", "bairro": None}, got
 
 
-def test_a_district_alone_in_address2_is_still_the_bairro():
+@pytest.mark.parametrize(
+    "district",
+    ["Bela Vista", "Parque 10 de Novembro", "Conjunto 31 de Março", "Vila 1º de Maio", "Jardim 13 De Maio"],
+)
+def test_a_district_alone_in_address2_is_still_the_bairro(district):
+    """Named after a date too: its digits made it the complement, and the bairro went blank (the ERP's
+    register wiped by the upsert, the NF-e without its district)."""
     raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
-    raw["shippingAddress"].update(address1="Av. Paulista, 1000", address2="Bela Vista")
+    raw["shippingAddress"].update(address1="Av. Paulista, 1000", address2=district)
     body = _body(raw)
-    assert (body["complementoLogradouro"], body["bairro"]) == ("", "Bela Vista"), body
+    assert (body["complementoLogradouro"], body["bairro"]) == ("", district), body
+
+
+@pytest.mark.parametrize("typed", ["Apto 12 de frente", "Casa 2 do fundo", "Bloco 7 de Setembro"])
+def test_a_unit_whose_words_read_like_a_date_is_still_the_complement(typed):
+    raw = raw_order([(Decimal("10.00"), 1, 1, Decimal(0))])
+    raw["shippingAddress"].update(address1="Av. Paulista, 1000", address2=typed)
+    body = _body(raw)
+    assert (body["complementoLogradouro"], body["bairro"]) == (typed, ""), body
