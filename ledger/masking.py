@@ -16,10 +16,36 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-DOCUMENT_KEYS = frozenset({"cpfcnpj", "cpf", "cnpj", "nrocgccpf", "taxid", "document", "inscestadualrg"})
-EMAIL_KEYS = frozenset({"email", "emailnfe", "contactemail", "customeremail"})
+DOCUMENT_KEYS = frozenset(
+    {
+        "cpfcnpj",
+        "cpf",
+        "cnpj",
+        "nrocgccpf",
+        "taxid",
+        "taxnumber",
+        "document",
+        "documento",
+        "documentnumber",
+        "inscestadualrg",
+        "rg",
+    }
+)
+# emailAddress, phoneNumber: Shopify's Customer.defaultEmailAddress / defaultPhoneNumber
+EMAIL_KEYS = frozenset({"email", "emailnfe", "contactemail", "customeremail", "emailaddress"})
 PHONE_KEYS = frozenset(
-    {"phone", "fonenro1", "fonenro2", "fonenro3", "foneddd1", "foneddd2", "foneddd3", "celular", "mobile"}
+    {
+        "phone",
+        "phonenumber",
+        "fonenro1",
+        "fonenro2",
+        "fonenro3",
+        "foneddd1",
+        "foneddd2",
+        "foneddd3",
+        "celular",
+        "mobile",
+    }
 )
 PERSON_KEYS = frozenset(
     {
@@ -37,7 +63,9 @@ STREET_KEYS = frozenset(
     {"address1", "address2", "logradouro", "nrologradouro", "complementologradouro", "bairro", "street"}
 )
 ZIP_KEYS = frozenset({"zip", "cep", "postalcode"})
-HIDDEN_KEYS = frozenset({"dtanascfund", "birthdate", "latitude", "longitude"})
+HIDDEN_KEYS = frozenset(
+    {"dtanascfund", "birthdate", "birthday", "dateofbirth", "latitude", "longitude", "browserip", "clientip"}
+)
 # `name` is PII only about a person: a product or carrier name stays readable.
 PERSON_CONTEXT_KEYS = frozenset(
     {"customer", "shippingaddress", "billingaddress", "address", "defaultaddress", "clientedto", "cliente"}

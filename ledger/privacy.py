@@ -49,8 +49,9 @@ EXPORT_TABLES = ("order_links", "messages", "webhooks", "audit_events", "binding
 # Keys whose values are personal wherever they appear (compared lower-case, letters and digits only):
 # Shopify's REST/GraphQL spellings and Consinco's (clienteDto, GE_PESSOA).
 PII_KEYS = frozenset({
-    "firstname", "lastname", "email", "contactemail", "customeremail", "emailnfe", "phone", "phonenumber",
-    "mobile", "fone", "fonenro1", "foneddd1", "fonenro2", "foneddd2", "celular", "address1", "address2",
+    "firstname", "lastname", "displayname", "email", "contactemail", "customeremail", "emailnfe",
+    "emailaddress", "phone", "phonenumber", "mobile", "fone", "fonenro1", "foneddd1", "fonenro2",
+    "foneddd2", "fonenro3", "foneddd3", "celular", "address1", "address2",
     "street", "logradouro", "nrologradouro", "complementologradouro", "bairro", "zip", "cep", "postalcode",
     "company", "cpf", "cnpj", "cpfcnpj", "nrocgccpf", "digcgccpf", "document", "documentnumber",
     "documento", "taxid", "taxnumber", "inscestadualrg", "rg", "nomerazao", "nomerazaosocial",

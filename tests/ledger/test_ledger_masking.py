@@ -183,3 +183,46 @@ def test_mask_text_leaves_an_ordinary_delivery_phrase_alone():
     ]
     for text in texts:
         assert mask_text(text, reveal=False) == text
+
+
+def test_shopifys_newer_contact_fields_and_other_documents_are_masked_for_a_viewer() -> None:
+    """Customer.defaultEmailAddress.emailAddress and defaultPhoneNumber.phoneNumber (2026-10), an RG or
+    a document number, a birthday and the buyer's IP: masked as their kind, as customers/redact
+    erases them (ledger.privacy.PII_KEYS)."""
+    payload = {
+        "customer": {
+            "defaultEmailAddress": {"emailAddress": "ana.souza@example.com"},
+            "defaultPhoneNumber": {"phoneNumber": "+5511987654321"},
+        },
+        "holder": {"rg": "123456789", "documentNumber": "52998224725", "taxNumber": "11222333000181"},
+        "birthday": "1990-05-01",
+        "browser_ip": "200.100.50.25",
+    }
+    masked = mask_pii(payload, reveal=False)
+    text = str(masked)
+    for kept in (
+        "ana.souza",
+        "987654321",
+        "123456789",
+        "52998224725",
+        "11222333000181",
+        "1990-05-01",
+        "200.100",
+    ):
+        assert kept not in text, (kept, masked)
+    assert mask_pii(payload, reveal=True) == payload
+
+
+def test_every_key_masked_for_a_viewer_is_erased_by_a_redaction() -> None:
+    from ledger import masking, privacy
+
+    masked = (
+        masking.DOCUMENT_KEYS
+        | masking.EMAIL_KEYS
+        | masking.PHONE_KEYS
+        | masking.PERSON_KEYS
+        | masking.STREET_KEYS
+        | masking.ZIP_KEYS
+        | masking.HIDDEN_KEYS
+    )
+    assert masked - privacy.PII_KEYS == set()
