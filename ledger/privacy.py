@@ -556,6 +556,7 @@ def redact_customer(
         link.attention_words = scrub_words(link.attention_words, known)
         for change in _line_changes(session, link):
             change.reason = scrub_text(change.reason, known) if change.reason else change.reason
+            change.reason_words = _scrub_param(change.reason_words, known)  # the same said in words
     for binding in rows.bindings:
         binding.data = scrub(binding.data, known)
     schedules = _schedules_naming(session, shop, ref)

@@ -249,6 +249,24 @@ def test_customer_redact_removes_pii_from_every_table(ledger_with_customer, deli
     assert EMAIL not in json.dumps(exported(request)) and exported(request)["counts"]["messages"] == 1
 
 
+def test_customer_redact_scrubs_a_line_changes_words_as_its_text(ledger_with_customer, deliver, rconn):
+    """A line change's reason is kept twice: its English text and its words (for the page's
+    language); the words' params may quote what the ERP or a person wrote, so both are scrubbed."""
+    from ledger.models import OrderLineChange
+
+    with session_scope() as session:
+        link = session.scalar(select(OrderLink))
+        words = [{"key": "line_cut_by", "params": {"by": f"pedido por {EMAIL}", "phone": PHONE}}]
+        session.add(OrderLineChange(order_link_id=link.id, change_key="e1:1", direction="erp_to_shopify",
+                                    kind="cut", sku="789", reason=f"pedido por {EMAIL} ({PHONE})",
+                                    reason_words=words))  # fmt: skip
+    deliver("customers/redact", {"shop_domain": SHOP, "customer": CUSTOMER, "orders_to_redact": [9001]})
+    work(rconn)
+    after = every_value()
+    for secret in (EMAIL, PHONE):
+        assert secret not in after, secret
+
+
 def test_customer_redact_removes_the_mistyped_cpf_from_the_error_text_and_detail(shop_id, deliver, rconn):
     """The order flow's InvalidTaxId names the CPF the buyer typed (one digit wrong) in the
     message's error_text and error_detail; customers/redact removes it from both."""
