@@ -295,12 +295,14 @@ def record_sent(
     *,
     flow: str,
     unmarked: Collection[int] = (),
+    incomplete: Collection[int] = (),
 ) -> list[int]:
     """Shopify accepted these products (sent by `flow`): bindings (product + variants) and
     messages done, this flow's and the other catalog flow's open ones for the same products
     (jobs.catalog_messages). `unmarked`: products Shopify has without their custom id (it could
     not be set: jobs.catalog_custom_id), bound with no digest and MISSING; their messages are the
-    caller's to fail.
+    caller's to fail. `incomplete`: products whose answer lacks a packaging sent (jobs.catalog_load:
+    unanswered), bound as far as Shopify answered with no digest, their messages the caller's to fail.
 
     Returns the products to publish to the sales channels: those this pass created (no product
     binding before, or one to a Shopify product since deleted: made anew) and those whose
@@ -373,11 +375,12 @@ def record_sent(
         if pending:
             to_publish.append(mapped.seq_produto)
         held = mapped.seq_produto in unmarked
+        short = held or mapped.seq_produto in incomplete
         product_rows.append(
             BindingRow(
                 str(mapped.seq_produto),
                 product.id,
-                None if held else mapped.digest,
+                None if short else mapped.digest,
                 {
                     "handle": product.handle,
                     "status": mapped.status,
@@ -387,7 +390,7 @@ def record_sent(
                 },
             )
         )
-        if message_id is not None and not held:
+        if message_id is not None and not short:
             done.append(
                 {
                     "id": message_id,
@@ -416,7 +419,9 @@ def record_sent(
     if done:
         session.execute(update(Message), done)
     digests = {
-        mapped.seq_produto: mapped.digest for mapped, _, _ in outcomes if mapped.seq_produto not in unmarked
+        mapped.seq_produto: mapped.digest
+        for mapped, _, _ in outcomes
+        if mapped.seq_produto not in unmarked and mapped.seq_produto not in incomplete
     }
     catalog_messages.close_settled(
         session,

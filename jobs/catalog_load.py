@@ -360,9 +360,13 @@ def _push_direct(
             outcomes.append((sent, product, ids.get(mapped.seq_produto)))
         marks = _set_custom_ids(client, outcomes)
         kept = catalog_custom_id.still_there(outcomes, marks)
+        short = unanswered(kept)
         quota.sent([m for m, _, _ in outcomes])
         with session_scope() as session:
-            new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
+            new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks, incomplete=short)
+            failures += [
+                (mapped, short[mapped.seq_produto]) for mapped, _, _ in kept if mapped.seq_produto in short
+            ]
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
             _wait_for_quota(ctx, flow, result, quota, waiting, ids, job_id, session=session)
@@ -408,6 +412,32 @@ def _send(
     return plain, client.product_set(
         plain.input, custom_id=custom_id(plain.seq_produto), resend=not create
     ).product
+
+
+def unanswered(outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]]) -> dict[int, Rejected]:
+    """{seqProduto: why} of the products whose productSet answer lacks a packaging sent: Shopify
+    took the call but made no variant of it (merged it into another by option value, or dropped it).
+    Recorded as done, that packaging would go unbound, unpriced and unstocked, and its digest would
+    have every later pass skip the product; it fails instead, naming the SKUs (its digest not
+    recorded: the daily full sync and its Retry send it again)."""
+    found: dict[int, Rejected] = {}
+    for mapped, product, _ in outcomes:
+        answered = {variant.sku for variant in product.variants if variant.sku}
+        lost = [sku["id_sku"] for sku in mapped.skus if sku["id_sku"] not in answered]
+        if not lost:
+            continue
+        named = ", ".join(lost)
+        found[mapped.seq_produto] = Rejected(
+            f"Shopify took product {mapped.seq_produto} ({product.id}) but its answer has no variant for "
+            f"packaging(s) {named}: no variant was made for them (one may have been merged into another "
+            "by its option value). Check the product's variants in the Shopify admin, then retry this "
+            "message",
+            system="shopify",
+            code="VARIANTS_NOT_MADE",
+            detail={"seq_produto": mapped.seq_produto, "product_id": product.id, "skus": lost},
+            words=("catalog_variants_not_made", {"product": mapped.seq_produto, "skus": named}),
+        )
+    return found
 
 
 def _stale_ids(mapped: MappedProduct, exc: BaseException) -> bool:
@@ -647,6 +677,8 @@ def _record_part(
             outcomes.append((sent, product, ids[mapped.seq_produto]))
     marks = _set_custom_ids(client, outcomes)
     kept = catalog_custom_id.still_there(outcomes, marks)
+    short = unanswered(kept)
+    failures += [(mapped, short[mapped.seq_produto]) for mapped, _, _ in kept if mapped.seq_produto in short]
     quota.sent([m for m, _, _ in outcomes])
     if waiting:
         quota.refuse()
@@ -654,7 +686,7 @@ def _record_part(
         for mapped, exc in failures:
             _fail(session, result, mapped, ids[mapped.seq_produto], exc)
         _wait_for_quota(ctx, flow, result, quota, waiting, ids, None, session=session)
-        new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks)
+        new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks, incomplete=short)
         unknown = unknown or _hold_unmarked(session, ctx, result, outcomes, marks, ids)
     # Recorded: the operation is forgotten. The publish after it owes itself (publish_pending).
     client.bulk.forget(bulk_identifier(ctx.shop_id), operation_id)

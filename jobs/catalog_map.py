@@ -461,14 +461,15 @@ def map_product(
     variants: list[dict[str, Any]] = []
     wrong: list[tuple[str, str]] = []  # (idSku, code) of the wrong codes, not sent: in the digest
     weighed = bool(product.get("weighed"))
-    for qty, _, sku, text in keyed:
+    # Two packagings with one label are kept apart, each by its own SKU: a label never depends on
+    # which packagings come before it, so a new one never takes a bound variant's label (sent
+    # without an id, it would be matched by that option value to the bound variant, and lost).
+    plain = [("KG" if s.get("weighed") else _box_label(s.get("packaging"), text)) for _, _, s, text in keyed]
+    shared = {label for label in plain if plain.count(label) > 1}
+    for (qty, _, sku, text), label in zip(keyed, plain, strict=True):
         sku_weighed = bool(sku.get("weighed"))
-        if sku_weighed:
-            label = "KG"
-            weighed = True
-        else:  # option_label, with the quantity at hand
-            label = _box_label(sku.get("packaging"), text)
-        if label in labels:  # two packagings with one label: keep both apart
+        weighed = weighed or sku_weighed
+        if label in shared:
             label = f"{label} ({sku['id_sku']})"
         labels.append(label)
         sellable = bool(active and sku.get("active"))

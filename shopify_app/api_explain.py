@@ -648,6 +648,21 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Shorten what the ERP has for it (its description, its packagings) and click Retry.",
         ),
     ),
+    "VARIANTS_NOT_MADE": (
+        (
+            "A Shopify aceitou o produto, mas não criou uma variante para uma ou mais embalagens (acima): "
+            "elas não têm vínculo, preço nem estoque na loja.",
+            "Shopify took the product but made no variant for one or more packagings (above): they have "
+            "no binding, price or stock in the store.",
+        ),
+        (
+            "Confira as variantes do produto no admin da Shopify (uma pode ter sido juntada a outra pelo "
+            "valor da opção) e clique em Tentar de novo; a sincronização completa diária também o envia "
+            "de novo.",
+            "Check the product's variants in the Shopify admin (one may have been merged into another by "
+            "its option value) and click Retry; the daily full sync sends it again too.",
+        ),
+    ),
     "PUBLISH_RETRYING": (
         (
             "O produto foi criado na Shopify, mas a publicação nos canais de venda (Loja virtual ou os "

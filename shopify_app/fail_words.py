@@ -31,6 +31,13 @@ WORDS: dict[str, Text] = {
         "and a retry would read the same. An order it was about is imported by the reconciliation; dismiss "
         "it once checked",
     ),
+    # a product whose productSet answer lacks packagings sent (jobs.catalog_load.unanswered)
+    "catalog_variants_not_made": (
+        "A Shopify aceitou o produto {product}, mas não criou variante para a(s) embalagem(ns) {skus}: "
+        "confira as variantes do produto no admin da Shopify e tente de novo",
+        "Shopify took product {product} but made no variant for packaging(s) {skus}: check the product's "
+        "variants in the Shopify admin, then retry",
+    ),
     # a replay RQ gave up on, the message still retrying (ledger.trace.retries_ran_out); {last}: the
     # last failure's line as it came (its own words would say it is tried again later)
     "retries_ran_out": (

@@ -166,7 +166,19 @@ def test_labels_and_refusals() -> None:
     assert option_label({"qtd_embalagem": "6", "packaging": "cx"}) == "CX-6"
     assert option_label({"qtd_embalagem": "1", "packaging": "PT"}) == "PT"
     twin = map_product(product(), [sku(1, "UN"), {**sku(1, "UN"), "id_sku": "P919E1B"}])
-    assert [s["label"] for s in twin.skus] == ["UN", "UN (P919E1B)"]
+    assert [s["label"] for s in twin.skus] == ["UN (P919E1)", "UN (P919E1B)"]
+
+
+def test_a_new_packaging_never_takes_the_label_a_bound_one_has() -> None:
+    """Two weighed packagings are both "KG": each is kept apart by its own SKU, whichever comes
+    first. A label given by position let a new, smaller packaging take the bound one's plain "KG":
+    sent without an id, Shopify matched it by that value to the bound variant (lost)."""
+    one = map_product(product(weighed=True), [sku(5, "KG", weighed=True)])
+    two = map_product(product(weighed=True), [sku(5, "KG", weighed=True), sku(2, "KG", weighed=True)])
+    assert [s["label"] for s in one.skus] == ["KG"]
+    labels = {s["id_sku"]: s["label"] for s in two.skus}
+    assert labels == {"P919E2": "KG (P919E2)", "P919E5": "KG (P919E5)"}
+    assert "KG" not in labels.values()
     with pytest.raises(ValueError):
         map_product(product(), [])
     with pytest.raises(ValueError):

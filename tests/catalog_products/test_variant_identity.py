@@ -186,7 +186,8 @@ def test_a_family_turned_weighed_keeps_its_variants_and_has_their_stock_rechecke
 
     after = _variants(installed, 1)
     assert after == before
-    assert [o["value"] for o in doc(installed, after["P1E1"])["selectedOptions"]] == ["KG"]
+    # every packaging is KG now: each kept apart by its SKU (catalog_map: never by its position)
+    assert [o["value"] for o in doc(installed, after["P1E1"])["selectedOptions"]] == ["KG (P1E1)"]
     with session_scope() as session:
         rechecks = bindings.get_many(session, installed.shop_id, "stock_recheck", list(before))
         variants = bindings.get_many(session, installed.shop_id, VARIANT_KIND, list(before))

@@ -316,13 +316,14 @@ def _set_variants(ctx: Ctx, product: dict, inputs: list[dict[str, Any]]) -> dict
     by_id = {v["id"]: v for v in existing}
     by_options = {_selected_key(v): v for v in existing}
     kept: set[str] = set()
+    named = {data["id"] for data in inputs if data.get("id")}  # the input's own by id, never matched
     for position, data in enumerate(inputs, start=1):
         if data.get("id"):
             variant = by_id[data["id"]]  # one of the product's (_unknown_variant)
         else:
             key = _option_key(data.get("optionValues") or []) or (("title", "default title"),)
             variant = by_options.get(key)
-            if variant is not None and variant["id"] in kept:
+            if variant is not None and (variant["id"] in kept or variant["id"] in named):
                 variant = None
         created = variant is None
         variant = variant or catalog.new_variant(ctx, product["id"])
