@@ -108,9 +108,8 @@ def resolve_item(
             f"{campo}.seqProduto",
         )
     promo = price["precovalidpromoc"] or 0.0
-    running = bool(
-        promo and price["dtainicioprom"] and price["dtainicioprom"] <= today <= price["dtafimprom"]
-    )
+    start, end = price["dtainicioprom"], price["dtafimprom"]
+    running = bool(promo and start and end and start <= today <= end)  # both dates, as the catalogue's
     return {
         "seqproduto": seq,
         "qtdembalagem": qtd,

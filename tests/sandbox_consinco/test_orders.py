@@ -379,3 +379,26 @@ def test_a_channel_order_id_past_its_60_characters_is_refused_never_cut(served, 
         assert refused.json()["campo"] == "idPedidoCanalVenda"
         assert "60" in refused.json()["mensagem"]
     assert _orders(served.erp) == 1
+
+
+@pytest.mark.parametrize("dates", [("start", None), (None, "end")])
+def test_a_promotion_with_only_one_of_its_dates_prices_an_order_line_at_the_normal_price(erp, dates) -> None:
+    """As the catalogue reads it (both dates or no promotion running): an order line was priced
+    with a comparison of a date to a missing one (a 500 from the ERP)."""
+    import datetime as dt
+
+    from sandbox.consinco.orders import resolve_item
+
+    ps = t.mrl_prodempseg
+    seq, today = _sellable_product(erp), erp.store.clock.today()
+    day = {"start": today - dt.timedelta(days=1), "end": today + dt.timedelta(days=1), None: None}
+    where = (ps.c.nroempresa == 1, ps.c.nrosegmento == 2, ps.c.seqproduto == seq, ps.c.qtdembalagem == 1)
+    with erp.store.write() as (conn, _now):
+        conn.execute(
+            ps.update()
+            .where(*where)
+            .values(precovalidpromoc=1.0, dtainicioprom=day[dates[0]], dtafimprom=day[dates[1]])
+        )
+        normal = conn.execute(select(ps.c.precovalidnormal).where(*where)).scalar_one()
+        found = resolve_item(conn, {"seqProduto": seq, "qtdEmbalagem": 1}, "itemDto[0]", 1, 2, today)
+    assert found["vigente"] == normal and found["vlrembtabpromoc"] == 0.0
