@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "prices"
 LIST_KIND = "price_list"
+RETIRING = "retiring"  # a removal message's request: a retired list's (True) or a live list's (False)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def _close_unneeded(session: Any, shop_id: int, retiring: set[str]) -> None:
         )
     ).all()
     for message in open_removals:
-        if message.unit_key.split(":")[1] not in retiring:
+        live = (message.request_payload or {}).get(RETIRING) is False  # a live list's: its pass retries it
+        if not live and message.unit_key.split(":")[1] not in retiring:
             trace.skip(session, message, "nothing to remove any more: the market's pair is mapped again, "
                                          "or its price list was already emptied",
                        words=("price_list_nothing_to_remove", {}))  # fmt: skip
@@ -150,15 +152,18 @@ def _retire_one(shop_id: int, client: AdminClient, list_: Stale, current: dict[s
     return removed
 
 
-def delete_fixed_prices(shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str]) -> int:
+def delete_fixed_prices(
+    shop_id: int, client: AdminClient, list_: Stale, batch: dict[str, str], *, retiring: bool = True
+) -> int:
     """One priceListFixedPricesDelete call (`batch`: variant gid -> idSku) as one message; fixed
     prices Shopify does not hold are left out and the rest sent again (none left: the call is
     done, nothing was there to remove). A list Shopify no longer has: done, and ListGone raised
     (jobs.price_list_gone). Raises on anything else (the bindings stay for the next pass). Also
-    used by jobs.price_lists for the fixed prices of SKUs whose pair lost its price."""
+    used by jobs.price_lists for the fixed prices of SKUs whose pair lost its price (`retiring`
+    False: a live list's, its message never settled by `_close_unneeded`)."""
     skus = sorted(batch.values())
     unit = f"pricelist:{list_.market}:remove:{digest(skus)[:16]}"
-    request = {"price_list_id": list_.list_id, "key": list_.key, "skus": skus}
+    request = {"price_list_id": list_.list_id, "key": list_.key, "skus": skus, RETIRING: retiring}
     with session_scope() as session:
         message = trace.begin(session, shop_id, FLOW, unit, ERP_TO_SHOPIFY, shopify_id=list_.list_id,
                               search=skus[:40], request=request)  # fmt: skip

@@ -577,7 +577,11 @@ def _remove_fixed(
         batch = rows[start : start + MAX_PRICES_PER_CALL]
         try:
             price_list_retire.delete_fixed_prices(
-                shop_id, client, list_, {str(r.shopify_id): r.erp_id.removeprefix(prefix) for r in batch}
+                shop_id,
+                client,
+                list_,
+                {str(r.shopify_id): r.erp_id.removeprefix(prefix) for r in batch},
+                retiring=False,
             )
         except IntegrationError as exc:  # said on the call's message
             if isinstance(exc, Transient):

@@ -126,6 +126,10 @@ def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
                 return _run(shop_id, _today(), whole=True, list_confirmed={market: confirmed})
             if unit_key == price_never_listed.UNIT:  # SKUs never priced: the pair read whole again
                 return _run(shop_id, _today(), whole=True)
+            if unit_key.startswith("pricelist:") and ":remove:" in unit_key:
+                # fixed prices a list still holds: a whole read finds them again (a pair that no
+                # longer lists a SKU, or has no price for it) and removes them
+                return _run(shop_id, _today(), whole=True)
             if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             parts = unit_key.split(":")  # "price:<seq>" or a SKU's "price:<seq>:<sku>"

@@ -426,6 +426,41 @@ def test_a_fixed_price_of_a_sku_the_pair_no_longer_lists_is_removed_by_the_whole
     assert [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":unlisted")] == []
 
 
+def test_a_refused_removal_of_a_live_lists_fixed_price_stays_failed_and_its_retry_removes_it(
+    chain, monkeypatch
+):
+    """Shopify refused removing the fixed price of a SKU the pair no longer lists: its message is
+    no retirement's (the market's pair is mapped), so the next pass does not settle it as "nothing
+    to remove"; its Retry reads the pair whole, finds the SKU again and removes its price."""
+    from shopify_app.admin_api.client import AdminClient
+    from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
+
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-remocao-recusada", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    _list_market(shop)
+    prices.run(shop.shop_id)
+    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
+    _drop_from_pair(chain, [data["seq_produto"]])
+    real = AdminClient.price_list_fixed_prices_delete
+
+    def refused(self, list_id, variant_ids):
+        raise ShopifyUserErrors("priceListFixedPricesDelete", [UserError(("priceListId",), "busy", "BLANK")])
+
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", refused)
+    prices.sweep(shop.shop_id)
+    monkeypatch.setattr(AdminClient, "price_list_fixed_prices_delete", real)
+    prices.run(shop.shop_id)  # the next scheduled pass
+    (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert removal.status == MessageStatus.FAILED.value, removal.error_text
+    assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+
+    prices.replay(removal.id)  # a person's Retry
+    (removal,) = [m for m in messages(shop.shop_id, "prices") if ":remove:" in m.unit_key]
+    assert removal.status == MessageStatus.DONE.value, removal.error_text
+    assert data["variant_id"] not in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+
+
 def test_a_removed_fixed_price_does_not_come_back_on_its_old_promotions_dates(chain, monkeypatch):
     """Its binding kept the promotion's start to recheck on: that day's pass rebuilt the old state
     and sent the fixed price (promotional, with compare-at) of a SKU the pair no longer sells."""
