@@ -106,6 +106,37 @@ def planned(shop_id: int, client: AdminClient, target: ListTarget) -> tuple[str 
     return None, CREATED
 
 
+def reattach(shop_id: int, client: AdminClient, target: ListTarget) -> tuple[str, str] | None:
+    """The pair's remembered list given a catalog on its market again when none of the market's
+    catalogs holds it any more (the catalog deleted in the admin, which leaves its list on no market:
+    prices sent there reach no one, every call still taken): (the list, its new catalog), else None.
+    Asked by a whole read only (once a day: the list is not asked about on every pass). Shopify
+    keeps a price list's name unique, so the list is attached, not made again beside it.
+
+    Raises MappingMissing when the market itself is gone from Shopify."""
+    with session_scope() as session:
+        found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)
+    if found is None or not found.shopify_id:
+        return None
+    market = next((m for m in client.markets() if m.id == target.market_id), None)
+    if market is None:
+        raise MappingMissing(
+            MappingKind.SEGMENT_MARKET.value,
+            target.market_id,
+            f"market {target.market_id} does not exist in Shopify (deleted?): its price list "
+            f"{found.shopify_id} gets no more prices; map the pair to another market, or remove the mapping",
+        )
+    held = {catalog.price_list_id for catalog in client.market_catalogs(market.id) if catalog.price_list_id}
+    if found.shopify_id in held:
+        return None
+    title = _title(target, market)
+    log.warning("prices: price list %s of %s is on no catalog of its market; attached to a new one",
+                found.shopify_id, target.key)  # fmt: skip
+    made = client.catalog_create(title, [market.id], price_list_id=found.shopify_id)
+    _remember(shop_id, target, found.shopify_id, {**(found.data or {}), CATALOG: made.id})
+    return found.shopify_id, made.id
+
+
 def _look(shop_id: int, client: AdminClient, target: ListTarget) -> _Look:
     with session_scope() as session:
         found = bindings.get_many(session, shop_id, LIST_KIND, [target.key]).get(target.key)

@@ -189,6 +189,30 @@ def _sync_or_renew(
         ) from gone
 
 
+def _reattach(shop_id: int, client: AdminClient, target: ListTarget) -> None:
+    """The pair's list given a catalog on its market again when none holds it any more (its catalog
+    deleted in the admin: the prices sent to it reached no one, every call taken), said once on a
+    message of its own; its fixed prices stay as they are. Raises MappingMissing for a market gone."""
+    reattached = price_list_setup.reattach(shop_id, client, target)
+    if reattached is None:
+        return
+    list_id, catalog_id = reattached
+    market = target.market_id.rsplit("/", 1)[-1]
+    with session_scope() as session:
+        unit = f"pricelist:{market}:catalog:{catalog_id.rsplit('/', 1)[-1]}"
+        request = {"price_list_id": list_id, "company": target.company, "segment": target.segment}
+        message = trace.begin(session, shop_id, FLOW, unit, ERP_TO_SHOPIFY, shopify_id=catalog_id,
+                              search=[target.market_id, list_id], request=request)  # fmt: skip
+        trace.skip(
+            session,
+            message,
+            f"the price list {list_id} of company {target.company} segment {target.segment} was on no "
+            f"catalog of market {target.market_id} (its catalog deleted in Shopify): catalog {catalog_id} "
+            "holds it again, its prices as they were",
+            words=("price_list_reattached", {"company": target.company, "segment": target.segment}),
+        )
+
+
 def _settle_setups(shop_id: int, mapped: set[str], failed: set[str]) -> None:
     """A list's setup message left failed or parked (the market missing, Shopify down) is closed
     once its list synced on a later pass, or once its market is no longer mapped: not left open
@@ -229,6 +253,8 @@ def _sync_list(
     scope = target.scope
     with session_scope() as session:
         since = None if whole else watermarks.read(session, shop_id, FLOW, scope).last_changed_at
+    if whole:  # once a day: the list still on a catalog of its market (a deleted catalog leaves it on none)
+        _reattach(shop_id, client, target)
     list_id = price_list_setup.price_list(shop_id, client, target)
     read = erp.price_items(since, target.company, target.segment)
     read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)

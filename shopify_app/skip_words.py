@@ -431,6 +431,13 @@ WORDS: dict[str, Text] = {
         "The price list of market {market} (company {company}, segment {segment}) was deleted in Shopify; "
         "made again and every price sent again",
     ),
+    "price_list_reattached": (
+        "A lista de preços da empresa {company}, segmento {segment}, não estava em nenhum catálogo do "
+        "mercado (o catálogo foi apagado na Shopify): um novo catálogo a tem de novo, com os preços como "
+        "estavam",
+        "The price list of company {company}, segment {segment}, was on no catalog of the market (its "
+        "catalog was deleted in Shopify): a new catalog holds it again, its prices as they were",
+    ),
     "price_list_gone_batch": (
         "A lista de preços deste lote foi apagada na Shopify: os preços vão para a lista recriada",
         "This batch's price list was deleted in Shopify: its prices go to the list made again",

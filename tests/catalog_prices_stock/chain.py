@@ -59,7 +59,15 @@ class ShopifyCalls:
         return [n for n in self.names(mark, shop) if n not in READS]
 
 
-READS = {"InventoryItemsAt", "InventoryLevel", "InventoryLevels", "Locations", "ProductByIdentifier"}
+READS = {
+    "InventoryItemsAt",
+    "InventoryLevel",
+    "InventoryLevels",
+    "Locations",
+    "ProductByIdentifier",
+    "Markets",
+    "MarketCatalogs",
+}
 
 
 @contextmanager

@@ -513,3 +513,47 @@ def test_fixed_prices_missing_from_a_whole_read_in_numbers_are_held_for_a_person
     assert len(after) < len(before) and set(after) <= set(before)
     [closed] = [m for m in messages(shop.shop_id, "prices") if m.id == held.id]
     assert closed.status == MessageStatus.DONE.value
+
+
+def test_a_list_whose_catalog_was_deleted_is_given_to_the_market_again_by_the_whole_read(chain, monkeypatch):
+    """catalogDelete leaves the catalog's price list on no market: prices sent to it were taken and
+    reached no one, every message done. The daily whole read asks the market's catalogs: the list on
+    none, a new catalog of the market holds it again (its prices as they were; Shopify keeps a list's
+    name unique, so it is not made again beside it), said once."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-sem-catalogo", 1, 1, [1])
+    chain.load_catalog(shop)
+    market_id = _list_market(shop)
+    prices.run(shop.shop_id)
+    client = for_shop(shop.domain)
+    [catalog] = client.market_catalogs(market_id)
+    held = dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
+    chain.shopify.sandbox.store.delete(shop.name, catalog.id)  # deleted in the admin, its list kept
+    assert client.market_catalogs(market_id) == []
+
+    prices.sweep(shop.shop_id)
+
+    [again] = client.market_catalogs(market_id)
+    client.close()
+    assert again.id != catalog.id and again.price_list_id == catalog.price_list_id
+    [kept] = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert kept["prices"] == held and len(held) > 1
+    [said] = [m for m in messages(shop.shop_id, "prices") if ":catalog:" in m.unit_key]
+    assert said.status == MessageStatus.SKIPPED.value and "holds it again" in said.error_text
+    assert [m for m in messages(shop.shop_id, "prices") if m.status == MessageStatus.FAILED.value] == []
+    prices.sweep(shop.shop_id)  # held now: nothing more
+    assert len([m for m in messages(shop.shop_id, "prices") if ":catalog:" in m.unit_key]) == 1
+
+
+def test_a_list_whose_market_was_deleted_is_said_on_its_setup_message(chain, monkeypatch):
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-sem-mercado", 1, 1, [1])
+    chain.load_catalog(shop)
+    market_id = _list_market(shop)
+    prices.run(shop.shop_id)
+    chain.shopify.sandbox.store.delete(shop.name, market_id)  # the market deleted in the admin
+
+    prices.sweep(shop.shop_id)
+
+    [setup] = [m for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":setup")]
+    assert setup.status == MessageStatus.PARKED.value and "does not exist in Shopify" in setup.error_text
