@@ -53,6 +53,7 @@ TOPIC_HANDLERS: dict[str, str] = {
     "customers/redact": "jobs.compliance.customers_redact",
     "shop/redact": "jobs.compliance.shop_redact",
     "bulk_operations/finish": "jobs.bulk.on_finish",
+    "products/delete": "jobs.catalog_deleted.on_delete",
     "orders/create": "jobs.orders.on_webhook",
     "orders/updated": "jobs.orders.on_webhook",
     "orders/paid": "jobs.orders.on_webhook",

@@ -420,6 +420,13 @@ WORDS: dict[str, Text] = {
         "set the same stock control for both companies in the ERP if company {company}'s store should stop "
         "at its stock",
     ),
+    # a product the ERP sells online, deleted in Shopify by a person (jobs.catalog_deleted)
+    "product_deleted_in_shopify": (
+        "O produto {product} foi apagado na Shopify, mas o ERP ainda o vende on-line: a próxima execução "
+        "do fluxo de produtos o cria de novo. Para parar de vendê-lo, tire-o do e-commerce no ERP",
+        "Product {product} was deleted in Shopify while the ERP still sells it online: the next products "
+        "pass creates it again. To stop selling it, take it off the e-commerce in the ERP",
+    ),
     # price lists
     "price_list_market_unmapped": (
         "O mercado não está mais mapeado a um par do ERP: nada a configurar",

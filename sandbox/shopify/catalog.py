@@ -277,3 +277,14 @@ def delete_variant(ctx: Ctx, variant: dict[str, Any]) -> None:
     inventory_store.delete_item(ctx, variant["inventoryItemId"])
     metafield_store.delete_owner(ctx, variant["id"])
     ctx.store.delete(ctx.shop, variant["id"])
+
+
+def delete_product_by_hand(ctx: Ctx, product_id: str) -> list[str]:
+    """Control (not Shopify's API: the app never deletes a product): a person deletes the product in
+    the Shopify admin. It goes with its variants, their inventory items and its metafields, and
+    Shopify sends products/delete ({"id": <number>}) to the apps subscribed; the deliveries' ids."""
+    for variant in variants_of(ctx, product_id):
+        delete_variant(ctx, variant)
+    metafield_store.delete_owner(ctx, product_id)
+    ctx.store.delete(ctx.shop, product_id)
+    return ctx.sandbox.emit(ctx.shop, "products/delete", {"id": num_of(product_id)})

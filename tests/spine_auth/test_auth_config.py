@@ -266,6 +266,7 @@ def test_app_toml_subscribes_to_every_topic_at_the_one_receiver(app_toml):
             "app/uninstalled",
             "app/scopes_update",
             "bulk_operations/finish",
+            "products/delete",
         ]
     )
     assert sorted(compliance) == ["customers/data_request", "customers/redact", "shop/redact"]
