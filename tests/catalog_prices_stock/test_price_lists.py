@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -405,17 +406,24 @@ def _drop_from_pair(chain, seqs) -> None:
             conn.execute(rows.delete().where(mine))
 
 
-def test_a_fixed_price_of_a_sku_the_pair_no_longer_lists_is_removed_by_the_whole_read(chain, monkeypatch):
-    """A product's row deleted from the market's pair: no change of the pair's ever names it again,
-    so the daily whole read removes its fixed prices (the market falls back to the base price)."""
+def _listed_then_dropped(chain, monkeypatch, name: str) -> tuple[Any, dict]:
+    """A shop whose market's list holds a unit SKU's fixed price, then the pair's row of that
+    product deleted in the ERP: (the shop, the SKU's catalog data)."""
     _beyond_the_overlap(monkeypatch)
-    shop = chain.install("lista-sumiu", 1, 1, [1])
+    shop = chain.install(name, 1, 1, [1])
     catalog = chain.load_catalog(shop)
     _list_market(shop)
     prices.run(shop.shop_id)
     data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
     assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
     _drop_from_pair(chain, [data["seq_produto"]])
+    return shop, data
+
+
+def test_a_fixed_price_of_a_sku_the_pair_no_longer_lists_is_removed_by_the_whole_read(chain, monkeypatch):
+    """A product's row deleted from the market's pair: no change of the pair's ever names it again,
+    so the daily whole read removes its fixed prices (the market falls back to the base price)."""
+    shop, data = _listed_then_dropped(chain, monkeypatch, "lista-sumiu")
 
     prices.run(shop.shop_id)  # an incremental pass: nothing names it
     assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
@@ -435,13 +443,7 @@ def test_a_refused_removal_of_a_live_lists_fixed_price_stays_failed_and_its_retr
     from shopify_app.admin_api.client import AdminClient
     from shopify_app.admin_api.errors import ShopifyUserErrors, UserError
 
-    _beyond_the_overlap(monkeypatch)
-    shop = chain.install("lista-remocao-recusada", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
-    _list_market(shop)
-    prices.run(shop.shop_id)
-    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
-    _drop_from_pair(chain, [data["seq_produto"]])
+    shop, data = _listed_then_dropped(chain, monkeypatch, "lista-remocao-recusada")
     real = AdminClient.price_list_fixed_prices_delete
 
     def refused(self, list_id, variant_ids):
