@@ -120,12 +120,8 @@ def reattach(shop_id: int, client: AdminClient, target: ListTarget) -> tuple[str
         return None
     market = next((m for m in client.markets() if m.id == target.market_id), None)
     if market is None:
-        raise MappingMissing(
-            MappingKind.SEGMENT_MARKET.value,
-            target.market_id,
-            f"market {target.market_id} does not exist in Shopify (deleted?): its price list "
-            f"{found.shopify_id} gets no more prices; map the pair to another market, or remove the mapping",
-        )
+        raise _no_market(target, f" (deleted?): its price list {found.shopify_id} gets no more prices; map "
+                                 "the pair to another market, or remove the mapping")  # fmt: skip
     held = {catalog.price_list_id for catalog in client.market_catalogs(market.id) if catalog.price_list_id}
     if found.shopify_id in held:
         return None
@@ -147,15 +143,17 @@ def _look(shop_id: int, client: AdminClient, target: ListTarget) -> _Look:
     if market is None and look.bound:  # bound before its currency was checked: kept as it was
         return look
     if market is None:
-        raise MappingMissing(
-            MappingKind.SEGMENT_MARKET.value,
-            target.market_id,
-            f"market {target.market_id} does not exist in Shopify",
-        )
+        raise _no_market(target)
     look.market, look.catalogs, look.title = market, client.market_catalogs(market.id), _title(target, market)
     look.listed = _market_list(look.catalogs, look.title)
     _check_currency(target, market, look.listed)
     return look
+
+
+def _no_market(target: ListTarget, more: str = "") -> MappingMissing:
+    """The pair's market is not in Shopify (never was, or deleted): its setup waits for a mapping."""
+    text = f"market {target.market_id} does not exist in Shopify{more}"
+    return MappingMissing(MappingKind.SEGMENT_MARKET.value, target.market_id, text)
 
 
 def _title(target: ListTarget, market: Market) -> str:
