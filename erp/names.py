@@ -103,7 +103,17 @@ ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "c
 # weighed items), as every VLREMB* column of MAD_PEDVENDAITEM is priced (public Consinco schema:
 # VLREMBDESCONTO NUMERIC(17,6)), so R$ 3.00 off 3 packagings is vlrEmbDesconto 1; sent to six
 # decimals, read back times the packagings. The app holds the line's discount either way.
-FORMATS: dict[str, str] = {"datetime_zone": "UTC", "quantity_unit": "packaging", "discount_per": "line"}
+# `nfe_valid` / `nfe_cancelled`: the codes of statusDf (MFL_DOCTOFISCAL.STATUSDF) that mean an
+# authorised / a cancelled fiscal document, each a comma-separated list ([guess]: 'V' and 'C'); read
+# as the app's own V / C (erp/parse_orders.py), any other code is kept as the ERP wrote it and a
+# document of it is applied to no order (jobs.invoices: NFE_STATUS_UNKNOWN), never taken for valid.
+FORMATS: dict[str, str] = {
+    "datetime_zone": "UTC",
+    "quantity_unit": "packaging",
+    "discount_per": "line",
+    "nfe_valid": "V",
+    "nfe_cancelled": "C",
+}
 QUANTITY_UNITS = ("packaging", "base")
 DISCOUNTS_PER = ("line", "packaging")
 
@@ -256,6 +266,26 @@ class Names:
             raise FieldMapError(
                 f"{ENV_VAR}: formats.discount_per {per!r} is not one of {', '.join(DISCOUNTS_PER)}"
             )
+        valid, cancelled = self.nfe_codes("nfe_valid"), self.nfe_codes("nfe_cancelled")
+        if not valid or not cancelled or valid & cancelled:
+            raise FieldMapError(
+                f"{ENV_VAR}: formats.nfe_valid {self.formats['nfe_valid']!r} and formats.nfe_cancelled "
+                f"{self.formats['nfe_cancelled']!r} must each name a code, and no code both"
+            )
+
+    def nfe_codes(self, name: str) -> frozenset[str]:
+        """The statusDf codes of formats `name` (nfe_valid, nfe_cancelled), upper-cased."""
+        return frozenset(code.strip().upper() for code in self.formats[name].split(",") if code.strip())
+
+    def nfe_status(self, code: str) -> str:
+        """The app's status of a fiscal document's statusDf: "V" valid, "C" cancelled, else the code
+        as the ERP wrote it (stripped): a document neither valid nor cancelled."""
+        said = code.strip().upper()
+        if said in self.nfe_codes("nfe_valid"):
+            return "V"
+        if said in self.nfe_codes("nfe_cancelled"):
+            return "C"
+        return code.strip()
 
     @property
     def base_units(self) -> bool:

@@ -228,7 +228,9 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
-    """MFL_DOCTOFISCAL: an NF-e (model 55) or NFC-e (65); status 'V' valid, 'C' cancelled."""
+    """MFL_DOCTOFISCAL: an NF-e (model 55) or NFC-e (65); status 'V' valid, 'C' cancelled (the
+    installation's codes read as these: erp.names formats nfe_valid / nfe_cancelled), else the code
+    the ERP wrote: neither."""
 
     seq_nf: int | None
     key: str
@@ -245,6 +247,10 @@ class Invoice:
     @property
     def cancelled(self) -> bool:
         return self.status == "C"
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "V"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,7 @@ from typing import NamedTuple
 from erp.records import Invoice, OrderEvent, OrderLine
 from jobs import old_orders, order_events
 from jobs.invoice_capture import ASKED, Asked, not_asked
+from jobs.invoice_keys import same_document
 from jobs.invoice_lines import carries_all_served, issued_for_every_unit
 from jobs.invoice_record import CAPTURING, CAPTURING_AT, CHARGED_AT, KEY, SETTLED, WRITTEN
 from jobs.nfe import normalise
@@ -140,6 +141,17 @@ class Applied(NamedTuple):
     lines: tuple[OrderLine, ...]  # what its event lists (empty: the event lists none)
 
 
+def not_of_order(invoice: Invoice | None, documents: Sequence[Invoice]) -> str | None:
+    """The key of an event's document the ERP order does not list (another order's), None when it
+    lists it (by key, or as the same document under another key: jobs.invoice_keys.same_document),
+    the event carries none, or the order lists no document at all (a layout without them)."""
+    if invoice is None or not documents:
+        return None
+    if normalise(invoice.key) in {normalise(d.key) for d in documents}:
+        return None
+    return None if same_document(invoice, documents) is not None else normalise(invoice.key)
+
+
 def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> Invoice | None:
     """The valid NF-e an event that names no fiscal document applies, from the ERP order's
     `documents` (None: none valid): the one this message applied before (a replay), else the
@@ -150,7 +162,7 @@ def document_of(unit: order_events.EventUnit, documents: Sequence[Invoice]) -> I
     NF-e's goods the carrier's code is for cannot be told, and the latest's fulfillments would get
     another NF-e's code (the customer told a wrong one). Rejected (TRACKING_NFE_UNKNOWN) naming the
     tracking and the keys, for a person to add it in Shopify to the right fulfillment."""
-    valid = sorted((d for d in documents if not d.cancelled), key=lambda d: (d.issued_at, d.number))
+    valid = sorted((d for d in documents if d.valid), key=lambda d: (d.issued_at, d.number))
     if not valid:
         return None
     before = _applied_before(unit)
@@ -518,7 +530,7 @@ def _document_of_message(
         event = None
     named = event.invoice if event is not None else None
     document = named if named is not None and normalise(named.key) == key else next(
-        (d for d in documents if normalise(d.key) == key and not d.cancelled), None
+        (d for d in documents if normalise(d.key) == key and d.valid), None
     )  # fmt: skip
     if document is None:
         log.warning("invoices: message %s names NF-e %s with no total", message.id, key)

@@ -243,6 +243,15 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     # its NF-e was cancelled (its stored status still says V) must not count or charge it again.
     erp_order = order_clients.erp_client(unit.shop_id).get_order(event.nro_pedvenda)
     erp_documents = list(erp_order.invoices)
+    # An event carrying a document the ERP order does not list (another order's NF-e: a valid key of
+    # the same company) is read as one carrying none: the ERP order's own document applies, never the
+    # other's (its key written on two orders, its goods fulfilled here).
+    foreign = invoice_documents.not_of_order(event.invoice, erp_documents)
+    if foreign is not None:
+        log.warning("invoices: order %s: ERP event %s carries NF-e %s, which ERP order %s does not list; "
+                    "the order's own NF-e applies", unit.order_id, event.seq_evento, foreign,
+                    event.nro_pedvenda)  # fmt: skip
+        event = replace(event, invoice=None)
     if event.invoice is None:  # the event does not carry it (its layout is [assumed]): the order does
         document = invoice_documents.document_of(unit, erp_documents)
         if document is None:
@@ -264,6 +273,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     refused = event.invoice.key if normalise(event.invoice.key) != invoice.key else None
     event = replace(event, invoice=invoice)
     _skip_if_cancelled(event, erp_documents)  # the ERP's copy may say it is cancelled
+    _refuse_unknown_status(event, erp_documents)
     with session_scope() as session:
         order_events.wait_for_earlier(
             session, unit.shop_id, event, must_apply=("order_edits",), generation=unit.generation
@@ -282,6 +292,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if refused:
         done["key_from_erp_order"] = (
             f"the event's key {refused} was refused; the ERP order's document gives {key.key}"
+        )
+    if foreign is not None:
+        done["event_document_not_of_order"] = (
+            f"the event carried NF-e {foreign}, which the ERP order does not list; its own {key.key} applied"
         )
     if event.altered and not picked_by_nfe:
         # "Faturado com alteração": the invoice's own lines say what was cut, substituted or
@@ -643,6 +657,30 @@ def _remember(message_id: int, done: dict[str, Any]) -> None:
         message = session.get(Message, message_id)
         if message is not None:
             message.response_payload = dict(done)
+
+
+def _refuse_unknown_status(event: OrderEvent, erp_documents: list[Invoice]) -> None:
+    """Refuse (nothing written, charged or fulfilled) an NF-e whose status is neither valid nor
+    cancelled as the installation writes them (erp.names formats nfe_valid / nfe_cancelled): a
+    denied or voided document, or a code the app does not know, is never taken for valid. The ERP
+    order's copy of the document says its status now (a Retry after it was corrected there)."""
+    assert event.invoice is not None
+    invoice = event.invoice
+    now = next((d for d in erp_documents if normalise(d.key) == normalise(invoice.key)), invoice)
+    if now.valid:
+        return
+    invoice = replace(invoice, status=now.status)
+    raise Rejected(
+        f"ERP event {event.seq_evento} names NF-e {invoice.key} (number {invoice.number}) with status "
+        f"'{invoice.status}', neither valid nor cancelled: nothing of it is written, charged or fulfilled. "
+        "If the ERP writes an authorised NF-e so, name that code in CONSINCO_FIELD_MAP (formats.nfe_valid), "
+        "then retry this message",
+        system="consinco",
+        code="NFE_STATUS_UNKNOWN",
+        detail={"status": invoice.status, "key": invoice.key, "number": invoice.number},
+        words=("invoice_nfe_status_unknown", {"seq": event.seq_evento, "key": invoice.key,
+                                              "number": invoice.number, "status": invoice.status}),
+    )  # fmt: skip
 
 
 def _skip_if_cancelled(event: OrderEvent, erp_documents: list[Invoice]) -> None:

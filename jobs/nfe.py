@@ -157,7 +157,8 @@ def _issuer_valid(issuer: str) -> bool:
     000 (a person's NF-e: a rural producer's), each by its own check digits (python-stdnum)."""
     if stdnum_cnpj.is_valid(issuer):
         return True
-    return issuer.startswith("000") and stdnum_cpf.is_valid(issuer[3:])
+    cpf = issuer[3:]  # one digit eleven times passes the check digits, and is no CPF (brazil.md)
+    return issuer.startswith("000") and len(set(cpf)) > 1 and stdnum_cpf.is_valid(cpf)
 
 
 def year_month_at(moment: datetime, zone: tzinfo) -> str:

@@ -763,7 +763,7 @@ def _missed_invoices(link: Any, erp_order: Any) -> list[str]:
     an invoices message of the ERP order applied (its response) or received (its event). Asked of
     the ledger only for an order with a valid NF-e other than the link's."""
     have = nfe.normalise(link.nfe_key or "")
-    valid = {nfe.normalise(i.key): i for i in getattr(erp_order, "invoices", ()) if i.key and not i.cancelled}
+    valid = {nfe.normalise(i.key): i for i in getattr(erp_order, "invoices", ()) if i.key and i.valid}
     unseen = set(valid) - {have}
     if not unseen:
         return []
@@ -978,7 +978,7 @@ def _compare(
     if erp_cancelled:
         return False
     if invoiced_not_applied:
-        numbers = ", ".join(str(i.number) for i in erp_order.invoices if not i.cancelled)
+        numbers = ", ".join(str(i.number) for i in erp_order.invoices if i.valid)
         why = (f"invoiced in the ERP{f' (NF-e {numbers})' if numbers else ''}, invoice not applied in "
                "Shopify: no NF-e on the order, not fulfilled, payment not captured (the ERP's invoice "
                "event was missed or failed; see the order's invoices message)")  # fmt: skip

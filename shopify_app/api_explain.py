@@ -648,6 +648,23 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "Shorten what the ERP has for it (its description, its packagings) and click Retry.",
         ),
     ),
+    "NFE_STATUS_UNKNOWN": (
+        (
+            "O ERP lista a NF-e com uma situação que não é nem válida nem cancelada (acima): uma NF-e "
+            "denegada ou inutilizada, ou um código que o app não conhece. Nada foi gravado, cobrado ou "
+            "atendido na Shopify.",
+            "The ERP lists the NF-e with a status that is neither valid nor cancelled (above): a denied "
+            "or voided NF-e, or a code the app does not know. Nothing was written, charged or fulfilled "
+            "in Shopify.",
+        ),
+        (
+            "Confira a NF-e no ERP. Se ela está autorizada e o ERP grava esse código para isso, peça ao "
+            "integrador para incluí-lo em CONSINCO_FIELD_MAP (formats.nfe_valid) e clique em Tentar de "
+            "novo.",
+            "Check the NF-e in the ERP. If it is authorised and the ERP writes that code for it, ask the "
+            "integrator to add it to CONSINCO_FIELD_MAP (formats.nfe_valid) and click Retry.",
+        ),
+    ),
     "VARIANTS_NOT_MADE": (
         (
             "A Shopify aceitou o produto, mas não criou uma variante para uma ou mais embalagens (acima): "

@@ -852,6 +852,14 @@ WORDS: dict[str, Text] = {
         "nenhum válido",
         "ERP event {seq} (invoiced) carries no fiscal document, and ERP order {nro} lists none valid",
     ),
+    "invoice_nfe_status_unknown": (
+        "O evento {seq} do ERP traz a NF-e {key} (número {number}) com a situação '{status}', nem válida nem "
+        "cancelada: nada dela é gravado, cobrado ou atendido. Se o ERP grava assim uma NF-e autorizada, "
+        "informe esse código em CONSINCO_FIELD_MAP (formats.nfe_valid) e tente esta mensagem de novo",
+        "ERP event {seq} names NF-e {key} (number {number}) with status '{status}', neither valid nor "
+        "cancelled: nothing of it is written, charged or fulfilled. If the ERP writes an authorised NF-e so, "
+        "name that code in CONSINCO_FIELD_MAP (formats.nfe_valid), then retry this message",
+    ),
     "invoice_order_cancelled": (
         "O pedido {name} está cancelado na Shopify, mas o ERP o faturou (NF-e {key})",
         "Shopify order {name} is cancelled but the ERP invoiced it (NF-e {key})",

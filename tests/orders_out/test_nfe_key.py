@@ -99,6 +99,8 @@ def test_the_issuer_is_a_cnpj_or_a_cpf_by_its_own_check_digits() -> None:
     with pytest.raises(InvalidNfeKey):
         validate_key(_signed("352611" + "20695448000185" + tail))
     assert validate_key(_signed("352611" + "00052998224725" + tail)).issuer == "00052998224725"  # a CPF
+    with pytest.raises(InvalidNfeKey):  # one digit eleven times: its check digits hold, no CPF is so
+        validate_key(_signed("352611" + "00011111111111" + tail))
     assert validate_key(_signed("352611" + "12ABC34501DE35" + tail)).issuer == "12ABC34501DE35"
 
 
