@@ -93,6 +93,15 @@ ERP_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
 }
 
 
+# What the flows read a Shopify code as, where it is an id (a location's rule: `location_problem`).
+SHOPIFY_CODE_RULES: dict[MappingKind, tuple[str, str]] = {
+    MappingKind.SEGMENT_MARKET: (
+        r"gid://shopify/Market/[1-9][0-9]{0,18}",
+        "the Shopify side must be one of the shop's markets (gid://shopify/Market/<number>)",
+    ),
+}
+
+
 def gateway_key(name: str) -> str:
     """A payment gateway's name as it is compared: case-folded, whitespace collapsed, NFC (canonical
     caseless: a "Cartão" written decomposed, "a" + a combining tilde, by a CSV saved on a Mac, is
@@ -296,6 +305,10 @@ def erp_code(session: Session, shop_id: int, kind: str, shopify_code: str) -> st
     return row.erp_code
 
 
+class ShopifyCodeError(ValueError):
+    """A De:Para line's Shopify side is not what its kind takes (SHOPIFY_CODE_RULES)."""
+
+
 def upsert_mapping(
     session: Session, shop_id: int, kind: str, shopify_code: str, erp_code: str, label: str | None = None
 ) -> tuple[Mapping | LocationMapping, bool]:
@@ -318,6 +331,9 @@ def upsert_mapping(
     rule = ERP_CODE_RULES.get(mapping_kind)
     if rule is not None and not re.fullmatch(rule[0], erp_code):
         raise ValueError(f"{rule[1]}, got {erp_code!r}")
+    shopify_rule = SHOPIFY_CODE_RULES.get(mapping_kind)  # a market line to a name parked its pair for good
+    if shopify_rule is not None and not re.fullmatch(shopify_rule[0], shopify_code):
+        raise ShopifyCodeError(f"{shopify_rule[1]}, got {shopify_code!r}")
     row = find_mapping(session, shop_id, kind, shopify_code)
     created = row is None
     if row is None:

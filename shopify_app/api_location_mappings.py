@@ -139,6 +139,18 @@ def _location_input(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]], bo
             clean.append({"nro_empresa": nro, "location_id": location_id, "location_name": name})
     if errors:
         raise invalid(errors)
+    # A company the ERP does not list is never written by the stock flow (it goes by the ERP's list):
+    # asked of the companies the set adds (one mapped before stays, whatever the ERP lists now).
+    with db() as session:
+        mapped = set(
+            session.scalars(select(LocationMapping.nro_empresa).where(LocationMapping.shop_id == g.shop.id))
+        )
+    added = {f"mappings[{i}].nro_empresa": item["nro_empresa"] for i, item in enumerate(clean)}
+    added = {key: nro for key, nro in added.items() if nro not in mapped}
+    if added:
+        _checked, unlisted = api_upstream.erp_unlisted(g.shop.id, app_settings(), added)
+        if unlisted:
+            raise invalid(unlisted)
     checked, names = refuse_unknown_locations(
         {f"mappings[{i}].location_id": item["location_id"] for i, item in enumerate(clean)}
     )

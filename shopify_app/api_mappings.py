@@ -16,6 +16,7 @@ company number, the ERP side, which the page fills in there.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
@@ -27,9 +28,11 @@ from ledger import mappings
 from ledger.mappings import MappingConflict, MappingKind, company_number
 from ledger.models import LocationMapping, Mapping, Role
 from ledger.shop_row_lock import lock_shop_row
+from shopify_app import api_upstream
 from shopify_app.api_common import (
     MAX_INT,
     ApiError,
+    app_settings,
     body_limit,
     db,
     invalid,
@@ -141,12 +144,43 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
         errors["shopify_code"] = "a location id has at most 100 characters"
     if errors:
         raise invalid(errors)
+    _refuse_unlisted(str(kind), codes["erp_code"])
     checked = None
     label = (label or "").strip() or None
     if kind == MappingKind.LOCATION:
         checked, names = refuse_unknown_locations({"shopify_code": codes["shopify_code"]})
         label = label or names.get(codes["shopify_code"])  # no label typed: Shopify's name for it
     return str(kind), codes["shopify_code"], codes["erp_code"], label, checked
+
+
+def _refuse_unlisted(kind: str, erp_code: str) -> None:
+    """400 for a location or segment <-> market line naming a company or segment the shop's ERP does
+    not list, unless the line is already so (a change of its Shopify side or label keeps it); saved
+    on its numbers alone when the ERP cannot be asked (as the store link is)."""
+    companies: dict[str, int] = {}
+    segments: dict[str, int] = {}
+    if kind == MappingKind.LOCATION:
+        companies["company"] = company_number(erp_code) or 0
+    elif kind == MappingKind.SEGMENT_MARKET and re.fullmatch(r"[0-9]{1,9}:[0-9]{1,9}", erp_code):
+        company, segment = erp_code.split(":")
+        companies["company"], segments["segment"] = int(company), int(segment)
+    if not companies:
+        return
+    with db() as session:
+        if any(_same_erp_code(kind, row, erp_code) for row in _rows(session, kind)):
+            return
+    _checked, unlisted = api_upstream.erp_unlisted(g.shop.id, app_settings(), companies, segments)
+    company, nro_segmento = companies["company"], segments.get("segment")
+    if "company" in unlisted:
+        raise invalid({"erp_code": f"the ERP lists no company {company}"})
+    if "segment" in unlisted:
+        raise invalid({"erp_code": f"the ERP lists no segment {nro_segmento}"})
+
+
+def _same_erp_code(kind: str, row: Mapping | LocationMapping, erp_code: str) -> bool:
+    if isinstance(row, LocationMapping):
+        return row.nro_empresa == company_number(erp_code)
+    return row.erp_code == erp_code
 
 
 @bp.put("")
@@ -167,6 +201,8 @@ def upsert_mapping() -> ResponseReturnValue:
             row, created = mappings.upsert_mapping(session, g.shop.id, kind, shopify_code, erp_code, label)
         except MappingConflict as exc:
             raise ApiError(409, "mapping_conflict", str(exc)) from exc
+        except mappings.ShopifyCodeError as exc:
+            raise invalid({"shopify_code": str(exc)}) from exc
         except ValueError as exc:
             raise invalid({"erp_code": str(exc)}) from exc
         after = _row_json(row, kind)

@@ -238,6 +238,13 @@ def locations() -> ResponseReturnValue:
     return jsonify({"locations": api_upstream.shopify_locations(g.shop.domain, app_settings())})
 
 
+@bp.get("/markets")
+@require_role(Role.VIEWER)
+def markets() -> ResponseReturnValue:
+    """The shop's markets (the Shopify side of a segment <-> market De:Para line)."""
+    return jsonify({"markets": api_upstream.shopify_markets(g.shop.domain, app_settings())})
+
+
 @bp.get("/publications")
 @require_role(Role.VIEWER)
 def publications() -> ResponseReturnValue:
@@ -306,16 +313,11 @@ def _erp_lists(nro_empresa: int, nro_segmento: int, errors: dict[str, str]) -> b
     yet, the ERP down): the link is saved on its numbers alone and the answer says so
     (`erp_checked`), as a location set Shopify could not check is. A mistyped segment saved would
     have the prices flow read a pair the ERP does not sell in, from the start."""
-    try:  # what the Setup page offers (GET /erp-choices)
-        choices = api_upstream.erp_choices(api_upstream.erp_client(g.shop.id, app_settings()))
-    except ApiError as exc:
-        log.info("store link of shop %s saved unchecked: %s", g.shop.id, exc.message)
-        return False
-    if nro_empresa not in {c["nro_empresa"] for c in choices["companies"]}:
-        errors["nro_empresa"] = f"the ERP lists no company {nro_empresa}"
-    if nro_segmento not in {s["nro_segmento"] for s in choices["segments"]}:
-        errors["nro_segmento"] = f"the ERP lists no segment {nro_segmento}"
-    return True
+    checked, unlisted = api_upstream.erp_unlisted(
+        g.shop.id, app_settings(), {"nro_empresa": nro_empresa}, {"nro_segmento": nro_segmento}
+    )
+    errors.update(unlisted)
+    return checked
 
 
 @bp.get("/status")

@@ -8,7 +8,7 @@ system's own message. The long retries belong to the jobs, not to a page load.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
@@ -144,6 +144,31 @@ def failed_test(code: str, message: str, upstream: str | None = None) -> dict[st
     return answer
 
 
+def erp_unlisted(
+    shop_id: int, settings: Settings, companies: Mapping[str, int], segments: Mapping[str, int] | None = None
+) -> tuple[bool, dict[str, str]]:
+    """Whether the shop's ERP could be asked (its saved connection: none saved, the ERP down, and
+    the caller saves on the numbers alone, saying so), and {field: why} of the `companies` and
+    `segments` (field -> number) it does not list: a mistyped company mapped to a location was
+    never written by the stock flow, nor said."""
+    try:
+        choices = erp_choices(erp_client(shop_id, settings))
+    except ApiError as exc:
+        log.info("shop %s: ERP numbers saved unchecked: %s", shop_id, exc.message)
+        return False, {}
+    listed = {c["nro_empresa"] for c in choices["companies"]}
+    sold_in = {s["nro_segmento"] for s in choices["segments"]}
+    errors = {key: f"the ERP lists no company {nro}" for key, nro in companies.items() if nro not in listed}
+    errors.update(
+        {
+            key: f"the ERP lists no segment {nro}"
+            for key, nro in (segments or {}).items()
+            if nro not in sold_in
+        }
+    )
+    return True, errors
+
+
 def erp_choices(client: erp.ErpClient) -> dict[str, list[dict[str, Any]]]:
     """Companies, segments and payment methods as the setup page offers them."""
     try:
@@ -230,6 +255,18 @@ def shop_location_names(shop_domain: str, settings: Settings) -> dict[str, str |
     except ApiError as exc:
         log.info("the locations of %s could not be read to check a location line: %s", shop_domain, exc)
         return None
+
+
+def shopify_markets(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:
+    """The shop's markets: the Shopify side of a segment <-> market De:Para line."""
+    return shopify_read(
+        shop_domain,
+        settings,
+        lambda client: [
+            {"id": m.id, "name": m.name, "handle": m.handle, "status": m.status, "currency": m.currency}
+            for m in client.markets()
+        ],
+    )
 
 
 def shopify_publications(shop_domain: str, settings: Settings) -> list[dict[str, Any]]:

@@ -73,6 +73,7 @@ RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
             for m, e in _sources("ledger/mappings.py", _raised("ValueError"))
             if ast.unparse(e) != "problem"
         ]
+        + _sources("ledger/mappings.py", _raised("ShopifyCodeError"))
         + _returns("ledger/mappings.py", "location_problem")
     ),
     # api_location_mappings: ApiError(422, "unknown_location", ..., fields=problems)
@@ -192,6 +193,8 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         return sorted({r.noun for r in _setting_rules("SourcesSetting")})
     if source == "rule[1]":  # ledger.mappings.ERP_CODE_RULES: every rule's sentence
         return [rule[1] for rule in importlib.import_module("ledger.mappings").ERP_CODE_RULES.values()]
+    if source == "shopify_rule[1]":  # ledger.mappings.SHOPIFY_CODE_RULES: every rule's sentence
+        return [rule[1] for rule in importlib.import_module("ledger.mappings").SHOPIFY_CODE_RULES.values()]
     samples = {
         "rule.prefix": ["gid://shopify/Publication/"],
         "', '.join(choices)": ["paid, authorized"],
@@ -203,6 +206,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "cron": ["*/15 * * *"],
         "location_id": ["gid://shopify/Location/3"],
         "erp_code": ["A1"],
+        "shopify_code": ["Brasil"],
         "kind": ["cor"],
         "', '.join(missing)": ["erp_code", "shopify_code, erp_code"],
         "code_max": [100, 255],

@@ -697,3 +697,46 @@ def test_a_location_set_saved_from_a_stale_page_is_refused_not_dropping_another_
     unversioned = client.put("/api/setup/location-mappings", json={"mappings": a}, headers=headers())
     assert unversioned.status_code == 400
     assert unversioned.get_json()["error"]["fields"] == {"version": "is required"}
+
+
+def test_a_company_or_segment_the_erp_does_not_list_is_refused_on_a_location_or_market_line(
+    client, monkeypatch
+):
+    """The stock flow goes by the companies the ERP lists: a location mapped to a mistyped company
+    (77 for 7) was never written, nor said. The location set and the De:Para location and segment
+    <-> market lines ask the ERP as the store link does (a company mapped before stays, whatever the
+    ERP lists now); a market line's Shopify side must be a market."""
+    from shopify_app import api_upstream
+
+    listed = {"companies": [{"nro_empresa": 1}], "segments": [{"nro_segmento": 2}], "payment_methods": []}
+    monkeypatch.setattr(api_upstream, "erp_client", lambda *a, **k: object())
+    monkeypatch.setattr(api_upstream, "erp_choices", lambda erp: listed)
+    location = "gid://shopify/Location/9"
+    typo = save_location_set(client, [{"nro_empresa": 77, "location_id": location}])
+    assert typo.status_code == 400
+    assert typo.get_json()["error"]["fields"] == {"mappings[0].nro_empresa": "the ERP lists no company 77"}
+    line = {"kind": "location", "shopify_code": location, "erp_code": "77"}
+    refused = client.put("/api/mappings", json=line, headers=headers())
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["fields"] == {"erp_code": "the ERP lists no company 77"}
+    market = {"kind": "segment_market", "shopify_code": "gid://shopify/Market/5", "erp_code": "1:99"}
+    refused = client.put("/api/mappings", json=market, headers=headers())
+    assert refused.get_json()["error"]["fields"] == {"erp_code": "the ERP lists no segment 99"}
+    named = client.put(
+        "/api/mappings", json={**market, "shopify_code": "Brasil", "erp_code": "1:2"}, headers=headers()
+    )
+    assert (
+        named.status_code == 400
+        and "one of the shop's markets" in named.get_json()["error"]["fields"]["shopify_code"]
+    )
+    assert (
+        client.put("/api/mappings", json={**market, "erp_code": "1:2"}, headers=headers()).status_code == 200
+    )
+
+    assert save_location_set(client, [{"nro_empresa": 1, "location_id": location}]).status_code == 200
+    listed["companies"] = [{"nro_empresa": 3}]  # company 1 closed in the ERP since: its line stays
+    other = "gid://shopify/Location/10"
+    kept = save_location_set(
+        client, [{"nro_empresa": 1, "location_id": location}, {"nro_empresa": 3, "location_id": other}]
+    )
+    assert kept.status_code == 200, kept.get_json()

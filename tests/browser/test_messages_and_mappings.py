@@ -241,6 +241,35 @@ def test_a_company_waiting_for_its_location_is_filled_in_on_the_company_side(ope
         assert [(r.shopify_code, r.erp_code) for r in rows] == [(locations[0]["id"], str(company))]
 
 
+def test_a_segment_market_line_is_picked_pair_and_market_from_the_lists(open_page, fresh) -> None:
+    """The ERP side offers the (company, segment) pairs the ERP lists ("<empresa>:<segmento>", what
+    the line takes: a segment alone was refused), the Shopify side the shop's markets by name;
+    a market typed by its name is refused on its field (a line to it parked its pair for good)."""
+    page = open_page("/app/messages")
+    _ready(page)
+    connect_erp(page, fresh)
+    choices = json.loads(api_call(page, "GET", "/api/setup/erp-choices")["body"])
+    company, segment = choices["companies"][0]["nro_empresa"], choices["segments"][0]["nro_segmento"]
+    [market, *_] = json.loads(api_call(page, "GET", "/api/setup/markets")["body"])["markets"]
+    page.goto(fresh.page_url("/app/mappings", kind="segment_market"))
+    shopify_side = page.get_by_label("Mercado / catálogo (Shopify)")
+    erp_side = page.get_by_label("Segmento (ERP)")
+    pairs = len(choices["companies"]) * len(choices["segments"])
+    expect(erp_side.locator("option")).to_have_count(pairs + 1)
+    shopify_side.select_option(market["id"])
+    erp_side.select_option(f"{company}:{segment}")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_test_id("mappings-table")).to_contain_text(market["name"])
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        rows = list_mappings(db, shop, "segment_market")
+        assert [(r.shopify_code, r.erp_code) for r in rows] == [(market["id"], f"{company}:{segment}")]
+    typed = api_call(page, "PUT", "/api/mappings", {"kind": "segment_market", "shopify_code": "Brasil",
+                                                    "erp_code": f"{company}:{segment}"})  # fmt: skip
+    assert typed["status"] == 400 and "shopify_code" in typed["body"]
+    assert page.errors == []
+
+
 def test_save_double_clicked_sends_one_request(open_page, fresh) -> None:
     """The Save button is disabled while its request runs: a double-click saves once."""
     page = open_page("/app/mappings", kind="carrier")

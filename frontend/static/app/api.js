@@ -202,6 +202,7 @@ const FIELD_WORDS = [
   [/^the ERP card network \(codRede\) must be a number/, "card_network_number"],
   [/^the ERP carrier \(SEQTRANSPORTADOR\) must be a number/, "carrier_number"],
   [/^the ERP code must be '<empresa>:<segmento>'/, "segment_market_code"],
+  [/^the Shopify side must be one of the shop's markets/, "segment_market_shopify"],
   [/^the ERP host '(?<host>.*)' was not found/, "address_unknown_host"],
   [/^the ERP payment method \(NROFORMAPAGTO\) must be a number/, "payment_method_number"],
   [/^too long$/, "too_long"],

@@ -32,8 +32,16 @@ async function choicesFor(kind) {
     if (erp) side.erp = erp.companies.map((c) => ({ value: String(c.nro_empresa), label: `${c.nro_empresa} — ${c.name}` }));
   } else if (kind === "payment_method" && erp) {
     side.erp = erp.payment_methods.map((p) => ({ value: String(p.nro_forma_pagto), label: `${p.nro_forma_pagto} — ${p.name}` }));
-  } else if (kind === "segment_market" && erp) {
-    side.erp = erp.segments.map((s) => ({ value: String(s.nro_segmento), label: `${s.nro_segmento} — ${s.description}` }));
+  } else if (kind === "segment_market") {
+    // the ERP side is a (company, segment) pair, "<empresa>:<segmento>"; the Shopify side a market
+    const found = await quietly("/api/setup/markets");
+    if (found) side.shopify = found.markets.map((m) => ({ value: m.id, label: m.currency ? `${m.name} (${m.currency})` : m.name }));
+    if (erp) {
+      side.erp = erp.companies.flatMap((c) => erp.segments.map((s) => ({
+        value: `${c.nro_empresa}:${s.nro_segmento}`,
+        label: `${c.nro_empresa} — ${c.name} / ${s.nro_segmento} — ${s.description}`,
+      })));
+    }
   }
   return side;
 }
