@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from erp.address import policy_for
 from erp.errors import ErpAddressRefused
-from erp.factory import same_erp
+from erp.factory import erp_address, same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
@@ -168,6 +168,9 @@ def put_erp_connection() -> ResponseReturnValue:
         if errors:
             raise invalid(errors)
         before = None if row is None else {"base_url": row.base_url, "username": row.username}
+        # The ERP the shop reached so far: its row's, else the environment fallback's (the demo's
+        # and a non-production embedded app's: erp.factory), whose cursors are not the new ERP's.
+        reached = erp_address(row.base_url if row is not None else None)
         if row is None:
             row = ErpConnection(shop_id=g.shop.id, base_url=base_url, username=username, password_enc=b"")
             session.add(row)
@@ -178,9 +181,9 @@ def put_erp_connection() -> ResponseReturnValue:
             row.password_enc = encrypt(password, app_settings().encryption_keys)
         session.flush()
         after: dict[str, Any] = {"base_url": base_url, "username": username}
-        if moved and not same_erp(before["base_url"] if before else "", base_url):
+        if reached is not None and not same_erp(reached, base_url):
             # another ERP: its change stream, its event and order numbers are its own
-            after.update(setup_moves.erp_moved(session, row, before["base_url"] if before else None))
+            after.update(setup_moves.erp_moved(session, row, before["base_url"] if before else reached))
         if password is not None:
             after["password"] = "changed"  # noqa: S105 (stored as "***" by the audit scrubber)
         write_audit(session, "erp_connection.saved", "erp_connection", before, after)

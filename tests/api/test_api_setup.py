@@ -740,3 +740,29 @@ def test_a_company_or_segment_the_erp_does_not_list_is_refused_on_a_location_or_
         client, [{"nro_empresa": 1, "location_id": location}, {"nro_empresa": 3, "location_id": other}]
     )
     assert kept.status_code == 200, kept.get_json()
+
+
+def test_the_first_connection_saved_to_another_erp_than_the_fallback_it_ran_on_is_a_move(
+    client, settings, shops, monkeypatch
+):
+    """A shop with no saved connection runs on the environment's ERP (the demo's, a non-production
+    embedded app's: erp.factory). Saving a connection to another ERP kept every cursor of the first:
+    the new ERP was read from the old one's change times, missing what changed before them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from erp.factory import erp_address
+    from ledger.models import Watermark
+
+    monkeypatch.setenv("CONSINCO_USER", "demo")
+    monkeypatch.setenv("CONSINCO_PASSWORD", "demo")
+    assert erp_address(None) is not None  # the fallback the flows ran on
+    with session_scope(settings.database_url) as session:
+        for flow, scope in (("stock", "1"), ("prices", "1:2"), ("products", "")):
+            when = datetime(2026, 11, 1, tzinfo=UTC)
+            session.add(Watermark(shop_id=shops.a, flow=flow, scope=scope, last_changed_at=when, page=0))
+    body = {"base_url": "https://erp-producao.example.com.br/api", "username": "u", "password": "p"}
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
+    with session_scope(settings.database_url) as session:
+        assert session.scalars(select(Watermark).where(Watermark.shop_id == shops.a)).all() == []
