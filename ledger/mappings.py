@@ -156,6 +156,9 @@ def by_name(rows: Iterable[Any], shopify_code: str) -> Any:
     return next(exact, alike[0] if alike else None)
 
 
+MAX_COMPANY = 999_999_999  # a NROEMPRESA's 9 digits (company_number)
+
+
 def company_number(text: str) -> int | None:
     """A NROEMPRESA typed as text: 1 to 9 ASCII digits (what the column holds), not 0 (no ERP
     company is 0: the Setup page's location set refuses it, which a line saved so would block),

@@ -124,6 +124,8 @@ def _location_input(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]], bo
             continue
         item_errors: dict[str, str] = {}
         nro = field_int(item, "nro_empresa", item_errors)
+        if not item_errors and nro > mappings.MAX_COMPANY:  # what a De:Para line and its CSV take
+            item_errors["nro_empresa"] = f"must be between 1 and {mappings.MAX_COMPANY}"
         location_id = field_text(item, "location_id", 100, item_errors)
         name = item.get("location_name")
         if name is not None and (not isinstance(name, str) or len(name) > 255):

@@ -51,7 +51,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 
 from ledger import shop_settings
-from ledger.mappings import gateway_key
+from ledger.mappings import MAX_COMPANY, gateway_key
 from ledger.models import Role, Shop
 from ledger.shop_row_lock import lock_shop_row
 from ledger.shop_settings import slot_key
@@ -100,7 +100,8 @@ class PublicationsSetting:
 
 @dataclass(frozen=True)
 class CompaniesSetting:
-    """A list of ERP company numbers (NROEMPRESA), each 1..999999."""
+    """A list of ERP company numbers (NROEMPRESA), each 1..999999999 (ledger.mappings.company_number's,
+    as a location line takes them)."""
 
     maximum: int = 500  # as many as the location mappings table takes
 
@@ -194,8 +195,8 @@ def _problem(key: str, value: Any) -> str | None:
     if isinstance(rule, CompaniesSetting):
         if not isinstance(value, list) or len(value) > rule.maximum:
             return f"must be a list of at most {rule.maximum} ERP company numbers"
-        bad = [v for v in value if (number := as_int(v)) is None or not 1 <= number <= 999_999]
-        return "must be ERP company numbers (integers from 1 to 999999)" if bad else None
+        bad = [v for v in value if (number := as_int(v)) is None or not 1 <= number <= MAX_COMPANY]
+        return f"must be ERP company numbers (integers from 1 to {MAX_COMPANY})" if bad else None
     if isinstance(rule, SourcesSetting):
         if not isinstance(value, list) or len(value) > rule.maximum:
             return f"must be a list of at most {rule.maximum} {rule.noun}"

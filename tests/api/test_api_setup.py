@@ -302,7 +302,7 @@ def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_
     """ignored_companies: ERP company numbers the stock flow leaves out while they have no location
     (instead of a parked refusal each, for ever). Their parked refusals are replayed at once, and
     the replay closes them (jobs.stock); another company's refusal and other flows stay parked."""
-    for wrong in (4, "4", [0], [1_000_000], ["4"], [True], [4.5], [None], list(range(1, 502))):
+    for wrong in (4, "4", [0], [1_000_000_000], ["4"], [True], [4.5], [None], list(range(1, 502))):
         refused = client.put("/api/setup/settings", json={"ignored_companies": wrong}, headers=headers())
         assert refused.status_code == 400, wrong
         assert set(refused.get_json()["error"]["fields"]) == {"ignored_companies"}, wrong
@@ -733,6 +733,10 @@ def test_a_company_or_segment_the_erp_does_not_list_is_refused_on_a_location_or_
         client.put("/api/mappings", json={**market, "erp_code": "1:2"}, headers=headers()).status_code == 200
     )
 
+    ten_digits = save_location_set(client, [{"nro_empresa": 1_234_567_890, "location_id": location}])
+    assert ten_digits.get_json()["error"]["fields"] == {
+        "mappings[0].nro_empresa": "must be between 1 and 999999999"
+    }
     assert save_location_set(client, [{"nro_empresa": 1, "location_id": location}]).status_code == 200
     listed["companies"] = [{"nro_empresa": 3}]  # company 1 closed in the ERP since: its line stays
     other = "gid://shopify/Location/10"
