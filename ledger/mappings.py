@@ -78,6 +78,9 @@ class ImportResult:
     # Shopify code -> (ERP code before or None when created, ERP code after or None when the line is
     # gone: a location whose company moved to another location): what the audit keeps.
     changed: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # Shopify code -> ((label, spelling) before, (label, spelling) after) of the lines kept whose
+    # label or Shopify spelling ("PIX" for "Pix") the import changed: the audit keeps them too.
+    relabelled: dict[str, tuple[tuple[str | None, str], tuple[str | None, str]]] = field(default_factory=dict)
 
 
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")
@@ -481,7 +484,9 @@ def import_csv(
     # strict: a quote never closed is an error, not the rest of the file read as one value
     reader = csv.reader(io.StringIO(text), delimiter=_separator(text), strict=True)
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
-    before = {code_key(kind, row.shopify_code): row.erp_code for row in list_mappings(session, shop_id, kind)}
+    rows_before = list_mappings(session, shop_id, kind)
+    before = {code_key(kind, row.shopify_code): row.erp_code for row in rows_before}
+    named = {code_key(kind, row.shopify_code): (row.label, row.shopify_code) for row in rows_before}
     landed: dict[tuple[str, object], int] = {}  # what the lines that landed mapped -> their line
     read = 0  # the last line of the last record read whole (a quoted value may span lines)
     try:
@@ -533,11 +538,16 @@ def import_csv(
                 continue
             if isinstance(row, LocationMapping):  # its `changed` is read after the loop
                 landed[("company", row.nro_empresa)] = landed[("location", row.location_id)] = line
+                now = (row.location_name, row.location_id)
             else:
                 landed[("code", code_key(kind, shopify_code))] = line
                 was = before.get(code_key(kind, shopify_code))
                 if was != row.erp_code:
                     result.changed[row.shopify_code] = (was, row.erp_code)
+                now = (row.label, row.shopify_code)
+            had = named.get(code_key(kind, _code_of(row)))
+            if had is not None and had != now:
+                result.relabelled[_code_of(row)] = (had, now)
             result.created += int(created)
             result.updated += int(not created)
     except csv.Error as exc:  # nothing after it can be read: the lines before it landed
@@ -550,6 +560,10 @@ def import_csv(
             if before.get(code) != after.get(code)
         }
     return result
+
+
+def _code_of(row: Mapping | LocationMapping) -> str:
+    return row.location_id if isinstance(row, LocationMapping) else row.shopify_code
 
 
 def _unreadable(exc: csv.Error) -> str:

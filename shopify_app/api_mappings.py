@@ -306,12 +306,21 @@ def import_csv() -> ResponseReturnValue:
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
         if result.created or result.updated:
             counts = {"created": result.created, "updated": result.updated, "errors": len(result.errors)}
+            # a line's label or Shopify spelling changed: before and after, as a single save audits it
+            relabelled = {
+                code: {"label": [was[0], now[0]], "shopify_code": [was[1], now[1]]}
+                for code, (was, now) in result.relabelled.items()
+            }
             write_audit(
                 session,
                 "mapping.imported",
                 f"mapping:{kind}",
                 {code: was for code, (was, _) in result.changed.items()},
-                {**counts, "lines": {code: now for code, (_, now) in result.changed.items()}},
+                {
+                    **counts,
+                    "lines": {code: now for code, (_, now) in result.changed.items()},
+                    **({"relabelled": relabelled} if relabelled else {}),
+                },
             )
         resumed = resume_parked(session, g.shop.id, kind, [code for code in waiting if code not in still])
     answer: dict[str, Any] = {

@@ -553,3 +553,32 @@ def test_a_code_as_long_as_allowed_is_saved_changed_and_deleted_its_audit_target
     assert [e.action for e in events] == ["mapping.deleted", "mapping.changed", "mapping.created"]
     assert all(len(e.target) == 255 and e.target.startswith("mapping:payment_method:GGG") for e in events)
     assert code in json.dumps(events[0].before)  # the snapshot keeps the whole code
+
+
+def test_an_import_changing_a_lines_label_or_spelling_audits_it(client, settings, shops):
+    """A single save audits a line's label before and after; an import that only renamed lines
+    (a label, the Shopify spelling "LOGGI" for "Loggi", a location's name) left an audit row that
+    said nothing of them."""
+    line = {"kind": "carrier", "shopify_code": "Loggi", "erp_code": "12", "label": "Motoboy"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    csv_text = "shopify_code,erp_code,label\nLOGGI,12,Transportadora X\n"
+    reply = client.post("/api/mappings/import", json={"kind": "carrier", "csv": csv_text}, headers=headers())
+    assert reply.get_json()["updated"] == 1 and reply.get_json()["errors"] == []
+    action, before, after = _last_audit(settings, shops.a)
+    assert action == "mapping.imported" and before == {} and after["lines"] == {}
+    assert after["relabelled"] == {
+        "LOGGI": {"label": ["Motoboy", "Transportadora X"], "shopify_code": ["Loggi", "LOGGI"]}
+    }
+
+    location = {
+        "kind": "location",
+        "shopify_code": "gid://shopify/Location/1",
+        "erp_code": "5",
+        "label": "CD",
+    }
+    assert client.put("/api/mappings", json=location, headers=headers()).status_code == 200
+    csv_text = "shopify_code,erp_code,label\ngid://shopify/Location/1,5,Centro de distribuição\n"
+    reply = client.post("/api/mappings/import", json={"kind": "location", "csv": csv_text}, headers=headers())
+    assert reply.get_json()["updated"] == 1, reply.get_json()
+    _action, _before, after = _last_audit(settings, shops.a)
+    assert after["relabelled"]["gid://shopify/Location/1"]["label"] == ["CD", "Centro de distribuição"]
