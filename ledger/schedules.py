@@ -115,9 +115,17 @@ def ensure_default_schedules(session: Session, shop_id: int, zone: str | None = 
     for schedule in existing.values():
         if not schedule.enabled and schedule.last_status == STOPPED_BY_UNINSTALL:
             schedule.enabled, schedule.last_status = True, None
+            if schedule.flow in DAILY:  # back on: a new start, as below
+                schedule.cron_changed_at = utcnow()
     for flow in DEFAULT_SCHEDULES:
         if flow not in existing:
-            existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=daily_cron(flow, zone), enabled=True)
+            # A daily sweep starts anew (as at a person's edit, jobs.scheduler._before_edit): its due
+            # time before the install is not run, or the install ran every daily sweep at once (a
+            # whole catalog read on top of the initial load, before the ERP connection is even saved).
+            # The others are due within minutes anyway.
+            start = utcnow() if flow in DAILY else None
+            existing[flow] = Schedule(shop_id=shop_id, flow=flow, cron=daily_cron(flow, zone), enabled=True,
+                                      cron_changed_at=start)  # fmt: skip
             session.add(existing[flow])
     session.flush()
     return list(existing.values())

@@ -457,7 +457,9 @@ def put_schedule(flow: str) -> ResponseReturnValue:
         if row is None:
             row = Schedule(shop_id=g.shop.id, flow=spec.schedule, cron=cron, enabled=enabled is not False)
             session.add(row)
-        elif row.cron != cron:  # a new start: the tick runs no due time from before the edit
+        elif row.cron != cron or (enabled is True and not row.enabled):
+            # a new start (another cron, or switched back on): the tick runs no due time from before
+            # it (one missed while it was off would run at once, not at the time the page shows)
             row.cron_changed_at = utcnow()
         row.cron = cron
         if enabled is not None:

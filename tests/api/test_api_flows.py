@@ -257,6 +257,7 @@ def test_editing_a_schedules_time_runs_nothing_until_its_next_due_time(client, s
     with session_scope(settings.database_url) as session:
         for row in session.query(Schedule).all():
             row.enabled = row.shop_id == shops.a and row.flow == "catalog_full"
+            row.cron_changed_at = None  # installed days ago
     [ran] = scheduler.tick(now - timedelta(hours=2))  # the sweep's run two hours ago
     Job.fetch(ran, connection=rq).set_status(JobStatus.FINISHED)
     past = now - timedelta(minutes=2)
@@ -273,6 +274,42 @@ def test_editing_a_schedules_time_runs_nothing_until_its_next_due_time(client, s
     with session_scope(settings.database_url) as session:
         row = session.query(Schedule).filter_by(shop_id=shops.a, flow="catalog_full").one()
         assert row.cron_changed_at == edited  # stopping it is no change of time
+
+
+def test_switching_a_schedule_back_on_runs_nothing_it_missed_while_off(client, settings, shops, rq):
+    """A daily sweep paused for days and switched back on: its due time missed while it was off
+    ran at once (not at the time the page shows next); switching it on is a new start."""
+    now = utcnow()
+    with session_scope(settings.database_url) as session:
+        for row in session.query(Schedule).all():
+            row.enabled = row.shop_id == shops.a and row.flow == "reconcile"
+            row.cron_changed_at = None
+    past = now - timedelta(minutes=30)
+    cron = f"{past.minute} {past.hour} * * *"
+    client.put("/api/flows/reconcile/schedule", json={"cron": cron, "enabled": False}, headers=headers())
+    with session_scope(settings.database_url) as session:  # off since before today's due time
+        row = session.query(Schedule).filter_by(shop_id=shops.a, flow="reconcile").one()
+        row.cron_changed_at = now - timedelta(days=3)
+    back = client.put("/api/flows/reconcile/schedule", json={"enabled": True}, headers=headers())
+    assert back.status_code == 200
+    assert scheduler.tick(now) == [], "switching the schedule back on ran the missed sweep at once"
+    assert len(scheduler.tick(past + timedelta(days=1))) == 1  # its next time
+
+
+def test_a_fresh_install_runs_no_daily_sweep_at_once(client, settings, shops, rq):
+    """The install creates the schedules: a daily sweep's due time before it is not run (the
+    install ran the four daily sweeps at once, a whole catalog read on top of the initial load,
+    before the ERP connection was saved); the incremental flows start at their next minutes."""
+    from ledger.schedules import DAILY, ensure_default_schedules
+
+    with session_scope(settings.database_url) as session:
+        session.query(Schedule).filter_by(shop_id=shops.a).delete()
+        ensure_default_schedules(session, shops.a)
+        for row in session.query(Schedule).filter(Schedule.shop_id != shops.a).all():
+            row.enabled = False
+    ran = scheduler.tick(utcnow() + timedelta(minutes=1))
+    flows = {job_id.split("-")[2] for job_id in ran}
+    assert flows and not flows & set(DAILY), ran
 
 
 def _rows(client, locale: str = "pt-BR") -> dict[str, dict]:
