@@ -335,6 +335,27 @@ FailedFilter = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 FAILED_CHUNK = 200  # registry entries read (one pipelined fetch) per step of a scan
 
 
+NOT_STARTED = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def cancel_waiting(job_id: str, conn: Redis | None = None) -> bool:
+    """Cancel the job when it has not started (queued, waiting for a retry, deferred): whether it
+    was. A job that started runs to its end.
+
+    Raises:
+        redis.exceptions.RedisError: Redis is unreachable.
+    """
+    conn = conn or connection()
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        return False
+    if job.get_status(refresh=False) not in NOT_STARTED:
+        return False
+    job.cancel()
+    return True
+
+
 def failed_total(conn: Redis | None = None) -> int:
     """How many jobs RQ's failed registries hold, all queues and shops together (one round trip:
     each registry's size): what the Flows page compares to know its list of failed jobs is stale.

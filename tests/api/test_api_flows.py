@@ -17,7 +17,7 @@ from ledger.crypto import encrypt
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.kv import reset_clients
-from ledger.models import ErpConnection, Message, Role, Schedule, Watermark, utcnow
+from ledger.models import AuditEvent, ErpConnection, Message, Role, Schedule, Watermark, utcnow
 
 from .conftest import SHOP_B, headers, queued
 
@@ -441,3 +441,22 @@ def test_shopifys_daily_limit_on_new_variants_is_said_above_the_flows(client, se
     with session_scope(settings.database_url) as session:  # the hour over: the next products run tries
         ledger_quota.hold(session, shops.a, refused - ledger_quota.HOLD)
     assert client.get("/api/flows", headers=headers(Role.VIEWER)).get_json()["variant_quota"]["held"] is False
+
+
+def test_switching_a_schedule_off_cancels_its_run_still_waiting(client, settings, shops, rq):
+    """The tick's run queued behind a busy worker (or waiting for a retry) still ran, retries and
+    all, after the merchant switched the flow off; now it is cancelled, and the audit names it. A
+    "run now" is no schedule's and stays."""
+    with session_scope(settings.database_url) as session:
+        for row in session.query(Schedule).all():
+            row.enabled = row.shop_id == shops.a and row.flow == "stock"
+    [waiting] = scheduler.tick(utcnow())
+    assert any(args == (shops.a,) for func, args in queued(rq, "catalog") if func == "jobs.stock.run")
+    off = client.put("/api/flows/stock/schedule", json={"enabled": False}, headers=headers())
+    assert off.status_code == 200, off.get_json()
+    assert [job for job in queued(rq, "catalog") if job[0] == "jobs.stock.run"] == []
+    assert Job.fetch(waiting, connection=rq).get_status() == JobStatus.CANCELED
+    with session_scope(settings.database_url) as session:
+        [audit] = session.query(AuditEvent).filter_by(action="schedule.changed").all()
+        assert audit.after["cancelled_run"] == waiting
+    assert scheduler.tick(utcnow()) == []  # off: nothing more
