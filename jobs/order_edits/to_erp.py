@@ -869,8 +869,8 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
     price is Shopify's). A discount or a price changed in Shopify after separation keeps the
     quantities but not the money: not an echo, flagged for a person. Each line's value may differ
     by a cent of rounding (Shopify and the ERP each prorate a cut line's discount). A unit
-    substitute may show less than the ERP's charge (Shopify's lower price, as the picking adds it),
-    never more."""
+    substitute may show less than the ERP's charge (Shopify's lower price, as the picking adds it,
+    with no discount), never more."""
     served: dict[tuple[int, Decimal], Decimal] = {}
     served_value: dict[tuple[int, Decimal], Decimal] = {}
     weighed: set[tuple[int, Decimal]] = set()
@@ -892,10 +892,13 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
         served_value[key] = served_value.get(key, ZERO) + value
     wanted: dict[tuple[int, Decimal], Decimal] = {}
     wanted_value: dict[tuple[int, Decimal], Decimal] = {}
+    discounted: set[tuple[int, Decimal]] = set()  # a line of it carries a discount in Shopify
     for m in mapped:
         key = (m.line.seq_produto, Decimal(m.line.qtd_embalagem or 1))
         wanted[key] = wanted.get(key, Decimal(0)) + m.line.qty
         wanted_value[key] = wanted_value.get(key, ZERO) + m.net
+        if m.line.discount > 0:
+            discounted.add(key)
     keys = set(served) | set(wanted)
     if not all(served.get(k, Decimal(0)) == wanted.get(k, Decimal(0)) for k in keys):
         return False
@@ -903,9 +906,11 @@ def matches_served(current: ErpOrder, mapped: list[order_map.MappedLine]) -> boo
 
     def off(k: tuple[int, Decimal]) -> Decimal:
         # A unit substitute goes in at Shopify's price when it is below the ERP's charge, with no
-        # discount (jobs.order_edits.to_shopify): lower in Shopify is the picking's own echo.
+        # discount (jobs.order_edits.to_shopify): lower in Shopify is the picking's own echo, but not
+        # with a discount on it (the app's own takes it down to the ERP's charge, not below: a
+        # person's courtesy discount after picking, which the ERP must hear of).
         gap = wanted_value.get(k, ZERO) - served_value.get(k, ZERO)
-        return max(gap, ZERO) if k in substitutes else abs(gap)
+        return max(gap, ZERO) if k in substitutes and k not in discounted else abs(gap)
 
     money = sum((off(k) for k in priced), ZERO)
     if money > CENT * max(len(priced), 1):
