@@ -393,6 +393,7 @@ def _apply(
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     response: dict[str, Any] = {"nro_pedvenda": nro}
     ensure_held(lock, order_map.numeric_id(link.shopify_order_id))  # or another job may be writing it
+    moved = None if freight == current.freight else (current.freight, freight)  # a late refusal names it
     try:
         updated = erp.edit_order(nro, [m.line for m in mapped], freight=freight, payments=payments or None)
     except ErpRejected as exc:
@@ -400,7 +401,7 @@ def _apply(
         if taken is None:
             if exc.codigo in {code for code, _ in TOO_LATE.values()}:
                 status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
-                return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+                return _too_late(session, link, message, edit_id, changes, status, read.order.name, moved)
             refusal = exc
             if exc.status == 409:  # another wording of "too late": the order's status, read again, says
                 try:  # the ERP down for that read: Transient, retried; gone, or the login refused: said so
@@ -409,7 +410,8 @@ def _apply(
                     refusal = reread
                 else:
                     if status in NOT_EDITABLE:
-                        return _too_late(session, link, message, edit_id, changes, status, read.order.name)
+                        return _too_late(session, link, message, edit_id, changes, status, read.order.name,
+                                         moved)  # fmt: skip
             # final: a person acts
             _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), refusal))
             if refusal is exc:
