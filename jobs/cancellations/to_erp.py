@@ -284,6 +284,14 @@ def _cancel(
         return _invoiced(session, link, message, nro, erp_code=None)
     motive = f"Cancelado na Shopify {link.shopify_order_name or ''} ({reason or 'sem motivo'})".strip()
     erp = order_clients.erp_client(shop_id)
+    # Invoiced in the ERP before its F event reached the app (the link still says L): read first, for
+    # the same reason as above (the ERP's refusal of an invoiced order is not counted on).
+    try:
+        now = erp.get_order(nro)
+    except ErpRejected:  # gone, or refused: the cancel says what it says
+        now = None
+    if now is not None and (now.situacao == "F" or any(doc.valid for doc in now.invoices)):
+        return _invoiced(session, link, message, nro, erp_code=None)
     ensure_held(lock, order_map.numeric_id(link.shopify_order_id))  # or another job may be writing it
     try:
         cancelled = erp.cancel_order(nro, reason=motive[:200])

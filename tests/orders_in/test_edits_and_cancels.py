@@ -216,14 +216,17 @@ def test_an_erp_that_words_its_conflicts_otherwise_is_read_by_the_orders_status(
         world.chain.handle.erp.separate(nro, weights={})
         conflict(self)
 
-    monkeypatch.setattr(ErpClient, "cancel_order", conflict)
+    def invoiced_meanwhile(self, nro, *args, **kwargs):  # invoiced between the state read and the cancel
+        world.chain.handle.erp.invoice(nro)
+        conflict(self)
+
+    monkeypatch.setattr(ErpClient, "cancel_order", invoiced_meanwhile)
     monkeypatch.setattr(ErpClient, "edit_order", separated_meanwhile)
-    gid, nro = imported(world)
+    gid, _nro = imported(world)
     edit_in_shopify(world, gid, world.sku(1), 0)
     world.drain()
     edited = edit_message(world, gid)
     assert edited.status == MessageStatus.FAILED.value and "NOT applied in the ERP" in edited.error_text
-    world.chain.handle.erp.invoice(nro)
     cancel_in_shopify(world, gid)
     world.drain()
     message = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
