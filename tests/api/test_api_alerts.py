@@ -90,7 +90,8 @@ def test_a_test_email_goes_now_and_a_refusal_is_an_answer(mailbox, client, setti
     with session_scope(
         settings.database_url
     ) as session:  # each test e-mail tried is audited, with how it went
-        tried = session.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.test_sent")).all()
+        test_sent = select(AuditEvent).where(AuditEvent.action == "alerts.test_sent")
+        tried = session.scalars(test_sent.order_by(AuditEvent.id)).all()  # no order without one
         assert [(e.after["to"], e.after["ok"], e.after["code"]) for e in tried] == [
             (["equipe@loja.com.br"], True, None),
             (["nao-existe@loja.com.br"], False, "mail_refused"),
