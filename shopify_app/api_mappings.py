@@ -161,7 +161,9 @@ def _refuse_unlisted(kind: str, erp_code: str) -> None:
     segments: dict[str, int] = {}
     if kind == MappingKind.LOCATION:
         companies["company"] = company_number(erp_code) or 0
-    elif kind == MappingKind.SEGMENT_MARKET and re.fullmatch(r"[0-9]{1,9}:[0-9]{1,9}", erp_code):
+    elif kind == MappingKind.SEGMENT_MARKET and re.fullmatch(
+        mappings.ERP_CODE_RULES[MappingKind.SEGMENT_MARKET][0], erp_code
+    ):
         company, segment = erp_code.split(":")
         companies["company"], segments["segment"] = int(company), int(segment)
     if not companies:
