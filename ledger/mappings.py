@@ -461,6 +461,7 @@ def import_csv(
     kind: str,
     text: str,
     known_locations: MappingOf[str, str | None] | None = None,
+    erp_lists: tuple[Collection[int], Collection[int]] | None = None,
 ) -> ImportResult:
     """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
     (each line in a savepoint, values checked against the columns first: a database error would
@@ -485,6 +486,7 @@ def import_csv(
     reader = csv.reader(io.StringIO(text), delimiter=_separator(text), strict=True)
     code_max = 100 if mapping_kind is MappingKind.LOCATION else 255
     rows_before = list_mappings(session, shop_id, kind)
+    mapped_before = {row.erp_code for row in rows_before}  # a line kept as it was is not asked again
     before = {code_key(kind, row.shopify_code): row.erp_code for row in rows_before}
     named = {code_key(kind, row.shopify_code): (row.label, row.shopify_code) for row in rows_before}
     landed: dict[tuple[str, object], int] = {}  # what the lines that landed mapped -> their line
@@ -528,6 +530,10 @@ def import_csv(
             if twice:
                 result.errors.append((line, twice))
                 continue
+            unlisted = _unlisted(mapping_kind, erp_code, erp_lists, mapped_before)
+            if unlisted:
+                result.errors.append((line, unlisted))
+                continue
             if location and label is None and known_locations is not None:
                 label = known_locations.get(shopify_code)  # Shopify's name for it
             try:
@@ -560,6 +566,32 @@ def import_csv(
             if before.get(code) != after.get(code)
         }
     return result
+
+
+def _unlisted(
+    kind: MappingKind,
+    erp_code: str,
+    erp_lists: tuple[Collection[int], Collection[int]] | None,
+    mapped_before: Collection[str],
+) -> str | None:
+    """Why a location or segment <-> market line of an import names what the ERP does not list
+    (`erp_lists`: its companies and segments, None when it could not be asked), as the form says it
+    (shopify_app.api_mappings); None for any other line, one whose ERP code is mapped already, or a
+    code its own rule refuses (upsert_mapping says why)."""
+    if erp_lists is None or erp_code in mapped_before:
+        return None
+    companies, segments = erp_lists
+    if kind is MappingKind.LOCATION:
+        company = company_number(erp_code)
+        if company is not None and str(company) not in mapped_before and company not in companies:
+            return f"the ERP lists no company {company}"
+    elif kind is MappingKind.SEGMENT_MARKET and re.fullmatch(ERP_CODE_RULES[kind][0], erp_code):
+        company, nro_segmento = (int(part) for part in erp_code.split(":"))
+        if company not in companies:
+            return f"the ERP lists no company {company}"
+        if nro_segmento not in segments:
+            return f"the ERP lists no segment {nro_segmento}"
+    return None
 
 
 def _code_of(row: Mapping | LocationMapping) -> str:

@@ -301,10 +301,13 @@ def import_csv() -> ResponseReturnValue:
     assert isinstance(kind, str) and isinstance(text, str)
     # Read from Shopify before the transaction opens: no database lock waits on an outside call.
     known = known_locations() if kind == MappingKind.LOCATION else None
+    # what the ERP lists, asked as a single line asks it (a company it does not list never synced)
+    by_erp = (MappingKind.LOCATION, MappingKind.SEGMENT_MARKET)
+    listed = api_upstream.erp_lists(g.shop.id, app_settings()) if kind in by_erp else None
     with db() as session:
         lock_shop_row(session, g.shop.id)  # an import and a save of the same line at once
         waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]
-        result = mappings.import_csv(session, g.shop.id, kind, text, known)
+        result = mappings.import_csv(session, g.shop.id, kind, text, known, listed)
         still = {code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)}
         if result.created or result.updated:
             counts = {"created": result.created, "updated": result.updated, "errors": len(result.errors)}

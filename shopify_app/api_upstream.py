@@ -144,6 +144,17 @@ def failed_test(code: str, message: str, upstream: str | None = None) -> dict[st
     return answer
 
 
+def erp_lists(shop_id: int, settings: Settings) -> tuple[set[int], set[int]] | None:
+    """The companies and segments the shop's ERP lists; None when it cannot be asked (no connection
+    saved, the ERP down): the caller saves on the numbers alone."""
+    try:
+        choices = erp_choices(erp_client(shop_id, settings))
+    except ApiError as exc:
+        log.info("shop %s: ERP numbers saved unchecked: %s", shop_id, exc.message)
+        return None
+    return {c["nro_empresa"] for c in choices["companies"]}, {s["nro_segmento"] for s in choices["segments"]}
+
+
 def erp_unlisted(
     shop_id: int, settings: Settings, companies: Mapping[str, int], segments: Mapping[str, int] | None = None
 ) -> tuple[bool, dict[str, str]]:
@@ -151,13 +162,10 @@ def erp_unlisted(
     the caller saves on the numbers alone, saying so), and {field: why} of the `companies` and
     `segments` (field -> number) it does not list: a mistyped company mapped to a location was
     never written by the stock flow, nor said."""
-    try:
-        choices = erp_choices(erp_client(shop_id, settings))
-    except ApiError as exc:
-        log.info("shop %s: ERP numbers saved unchecked: %s", shop_id, exc.message)
+    found = erp_lists(shop_id, settings)
+    if found is None:
         return False, {}
-    listed = {c["nro_empresa"] for c in choices["companies"]}
-    sold_in = {s["nro_segmento"] for s in choices["segments"]}
+    listed, sold_in = found
     errors = {key: f"the ERP lists no company {nro}" for key, nro in companies.items() if nro not in listed}
     errors.update(
         {

@@ -133,6 +133,7 @@ def written_messages() -> list[tuple[str, ast.expr]]:
 IMPORT_RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
     "problem": lambda: _returns("ledger/mappings.py", "location_problem"),
     "twice": lambda: _returns("ledger/mappings.py", "_twice"),
+    "unlisted": lambda: _returns("ledger/mappings.py", "_unlisted"),
     "_unreadable(exc)": lambda: _returns("ledger/mappings.py", "_unreadable"),
     # upsert_mapping's ValueError (MappingConflict included), location_problem's via `problem`
     "str(exc)": lambda: (
@@ -140,6 +141,7 @@ IMPORT_RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
             (m, e)
             for m, e in _sources("ledger/mappings.py", _raised("ValueError"))
             + _sources("ledger/mappings.py", _raised("MappingConflict"))
+            + _sources("ledger/mappings.py", _raised("ShopifyCodeError"))
             if ast.unparse(e) != "problem"
         ]
         + _returns("ledger/mappings.py", "location_problem")

@@ -737,6 +737,17 @@ def test_a_company_or_segment_the_erp_does_not_list_is_refused_on_a_location_or_
     assert ten_digits.get_json()["error"]["fields"] == {
         "mappings[0].nro_empresa": "must be between 1 and 999999999"
     }
+    csv_text = f"shopify_code,erp_code,label\n{location},77,\ngid://shopify/Market/6,1:99,\n"
+    imported = client.post(
+        "/api/mappings/import", json={"kind": "location", "csv": csv_text}, headers=headers()
+    )
+    assert imported.get_json()["errors"][0] == {"line": 2, "message": "the ERP lists no company 77"}
+    markets = client.post(
+        "/api/mappings/import",
+        json={"kind": "segment_market", "csv": "shopify_code,erp_code,label\ngid://shopify/Market/6,1:99,\n"},
+        headers=headers(),
+    )
+    assert markets.get_json()["errors"] == [{"line": 2, "message": "the ERP lists no segment 99"}]
     assert save_location_set(client, [{"nro_empresa": 1, "location_id": location}]).status_code == 200
     listed["companies"] = [{"nro_empresa": 3}]  # company 1 closed in the ERP since: its line stays
     other = "gid://shopify/Location/10"
