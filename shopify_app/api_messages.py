@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ledger import drift, handled, queues, trace
@@ -356,18 +357,24 @@ def retry_failed() -> ResponseReturnValue:
     flow = query_choice("flow", FLOW_NAMES, required=True)
     conn = get_redis(app_settings().redis_url)
     ids: list[int] = []
+    down: RedisError | None = None  # Redis lost midway: those enqueued before are audited all the same
     mine = (Message.shop_id == g.shop.id, Message.flow == flow, Message.status == MessageStatus.FAILED.value)
     with db() as session:
         after, read = 0, 0
-        while len(ids) < RETRY_FAILED_MAX and read < RETRY_FAILED_READ_MAX:
+        while len(ids) < RETRY_FAILED_MAX and read < RETRY_FAILED_READ_MAX and down is None:
             page = session.scalars(
                 select(Message).where(*mine, Message.id > after).order_by(Message.id).limit(RETRY_FAILED_MAX)
             ).all()
             for message in page:
-                after, read = message.id, read + 1
                 if trace.retried_alone(message):  # a person's confirmation: only its own Retry
+                    after, read = message.id, read + 1
                     continue
-                _, enqueued = enqueue_replay(message, conn)
+                try:
+                    _, enqueued = enqueue_replay(message, conn)
+                except RedisError as exc:
+                    down = exc
+                    break
+                after, read = message.id, read + 1
                 if enqueued:
                     ids.append(message.id)
                     if len(ids) >= RETRY_FAILED_MAX:
@@ -375,9 +382,14 @@ def retry_failed() -> ResponseReturnValue:
             if len(page) < RETRY_FAILED_MAX:
                 break
         remaining = session.scalar(select(func.count()).select_from(Message).where(*mine, Message.id > after))
-        write_audit(
-            session, "message.retry_failed", f"flow:{flow}", None, {"enqueued": len(ids), "message_ids": ids}
-        )
+        done = {
+            "enqueued": len(ids),
+            "message_ids": ids,
+            **({"stopped": "Redis unreachable"} if down else {}),
+        }
+        write_audit(session, "message.retry_failed", f"flow:{flow}", None, done)
+    if down is not None:  # answered as Redis unreachable, after the audit of what went
+        raise down
     return jsonify({"flow": flow, "enqueued": len(ids), "message_ids": ids, "remaining": remaining}), 202
 
 

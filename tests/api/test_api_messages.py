@@ -593,3 +593,32 @@ def test_only_the_replay_of_a_done_prices_message_asks_for_the_erp_price_back(cl
     jobs = {j.args[0]: j for name in ("prices", "catalog") for j in Queue(name, connection=rq).get_jobs()}
     assert jobs[done].func_name == "jobs.prices.replay" and jobs[done].kwargs == {"erp_price_back": True}
     assert jobs[failed].kwargs == {} and jobs[other].kwargs == {}
+
+
+def test_retry_failed_stopped_by_redis_midway_audits_what_it_enqueued(
+    client, settings, shops, message, rq, monkeypatch
+):
+    """Redis lost on the third enqueue: the two replays enqueued before stay queued, and the audit
+    says so (the 503 rolled it back), with where it stopped; the answer is Redis unreachable."""
+    import redis
+
+    from shopify_app import api_messages
+
+    ids = [
+        message(shops.a, "prices", f"price:{n}", error=Rejected("no", system="consinco")) for n in range(5)
+    ]
+    real, calls = api_messages.enqueue_replay, []
+
+    def flaky(msg, conn, **kwargs):
+        calls.append(msg.id)
+        if len(calls) == 3:
+            raise redis.exceptions.ConnectionError("Redis went away")
+        return real(msg, conn, **kwargs)
+
+    monkeypatch.setattr(api_messages, "enqueue_replay", flaky)
+    answer = client.post("/api/messages/retry-failed?flow=prices", headers=headers(Role.OPERATOR))
+    assert answer.status_code == 503
+    assert len([job for job in queued(rq, "catalog") if job[0] == "jobs.prices.replay"]) == 2
+    with session_scope(settings.database_url) as session:
+        [audit] = session.query(AuditEvent).filter(AuditEvent.action == "message.retry_failed").all()
+        assert audit.after == {"enqueued": 2, "message_ids": ids[:2], "stopped": "Redis unreachable"}
