@@ -289,6 +289,10 @@ WORDS: dict[str, Text] = {
         "Resolvida: a Shopify voltou a conferir com o pedido {nro} do ERP como separado (mensagem #{id})",
         "settled: Shopify matches ERP order {nro} as picked again (message #{id})",
     ),
+    "edit_empty_settled": (
+        "Resolvida: uma alteração seguinte (mensagem #{id}) chegou ao pedido {nro} do ERP com itens",
+        "settled: a later change (message #{id}) reached ERP order {nro} with items",
+    ),
     "edit_refund_money_skipped": (
         "O reembolso {refund} devolveu {amount} sem nada devolvido em troca: nada a mudar no pedido {nro} do "
         "ERP; o pedido foi sinalizado para que o valor seja registrado lá",

@@ -430,6 +430,7 @@ def _apply(
     link.total, link.erp_status = updated.total, updated.situacao
     clear_note(link)
     held.supersede(session, link, message, sent=True)
+    _settle_left_empty(session, link, message)
     trace.succeed(
         session,
         message,
@@ -1070,6 +1071,29 @@ def _settle_flags(session: Session, link: OrderLink, message: Message) -> None:
         trace.skip(session, flag, f"settled: Shopify matches ERP order {link.nro_pedvenda} as picked again "
                    f"(message #{message.id})",
                    words=("edit_flag_settled", {"nro": link.nro_pedvenda, "id": message.id}))  # fmt: skip
+
+
+EMPTY_CODES = ("EDIT_LEFT_NO_ITEM", "ERP_CUT_EVERY_ITEM")  # an order left with no item (failed)
+
+
+def _settle_left_empty(session: Session, link: OrderLink, message: Message) -> None:
+    """A later change of the order applied (`message`): its earlier failures for an order left with
+    no item are closed with the note they wrote (cleared with it), not left in the failed queue
+    for a person to find the task done already."""
+    earlier = session.scalars(
+        select(Message).where(
+            Message.shop_id == link.shop_id,
+            Message.flow == FLOW,
+            Message.shopify_id == link.shopify_order_id,
+            Message.status == MessageStatus.FAILED.value,
+            Message.error_detail["code"].as_string().in_(EMPTY_CODES),
+            Message.id < message.id,
+        )
+    ).all()
+    nro = link.nro_pedvenda
+    for failed in earlier:
+        said = f"settled: a later change (message #{message.id}) reached ERP order {nro} with items"
+        trace.skip(session, failed, said, words=("edit_empty_settled", {"nro": nro, "id": message.id}))
 
 
 def flagged_already(session: Session, link: OrderLink, message: Message, explanation: str) -> Message | None:
