@@ -6,19 +6,13 @@ from __future__ import annotations
 
 from shopify_app.admin_api import for_shop
 from tests.orders_in.test_edits_after_picking import edit_messages
-from tests.orders_in.test_edits_and_cancels import imported
+from tests.orders_in.test_edits_and_cancels import imported, remove_every_item
 
 
 def test_an_order_left_with_no_item_is_closed_once_a_later_edit_gives_it_items(world) -> None:
     gid, _ = imported(world)
+    remove_every_item(world, gid)
     client = for_shop(world.domain)
-    edit = client.order_edit_begin(gid)
-    for sku in (world.sku(0), world.sku(1)):
-        client.order_edit_set_quantity(
-            edit.calculated_order_id, edit.line_for_variant(world.variants[sku]).id, 0
-        )
-    client.order_edit_commit(edit.calculated_order_id)
-    world.drain()
     edit = client.order_edit_begin(gid)
     client.order_edit_add_variant(edit.calculated_order_id, world.variants[world.sku(0)], 1)
     client.order_edit_commit(edit.calculated_order_id)

@@ -161,8 +161,8 @@ def test_a_discount_added_after_separation_is_flagged_not_taken_for_the_erps_ech
     assert world.link(gid).needs_attention == f"order_edits: {message.error_text}"
 
 
-def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
-    gid, nro = imported(world)
+def remove_every_item(world, gid: str) -> None:
+    """A person's edit in Shopify setting both lines of `imported`'s order to 0, handled."""
     client = for_shop(world.domain)
     edit = client.order_edit_begin(gid)
     for sku in (world.sku(0), world.sku(1)):
@@ -170,7 +170,13 @@ def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
             edit.calculated_order_id, edit.line_for_variant(world.variants[sku]).id, 0
         )
     client.order_edit_commit(edit.calculated_order_id)
+    client.close()
     world.drain()
+
+
+def test_an_edit_that_removes_every_item_is_flagged_for_a_person(world):
+    gid, nro = imported(world)
+    remove_every_item(world, gid)
     message = edit_message(world, gid)
     assert message.status == MessageStatus.FAILED.value and "leave no item" in message.error_text
     assert world.link(gid).needs_attention == f"order_edits: {message.error_text}"
