@@ -530,7 +530,7 @@ def import_csv(
             if twice:
                 result.errors.append((line, twice))
                 continue
-            unlisted = _unlisted(mapping_kind, erp_code, erp_lists, mapped_before)
+            unlisted = unlisted_problem(mapping_kind, erp_code, erp_lists, mapped_before)
             if unlisted:
                 result.errors.append((line, unlisted))
                 continue
@@ -568,15 +568,15 @@ def import_csv(
     return result
 
 
-def _unlisted(
+def unlisted_problem(
     kind: MappingKind,
     erp_code: str,
     erp_lists: tuple[Collection[int], Collection[int]] | None,
     mapped_before: Collection[str],
 ) -> str | None:
-    """Why a location or segment <-> market line of an import names what the ERP does not list
-    (`erp_lists`: its companies and segments, None when it could not be asked), as the form says it
-    (shopify_app.api_mappings); None for any other line, one whose ERP code is mapped already, or a
+    """Why a location or segment <-> market line (of an import, or saved alone: shopify_app.api_mappings)
+    names what the ERP does not list (`erp_lists`: its companies and segments, None when it could not
+    be asked); None for any other line, one whose ERP code is mapped already (`mapped_before`), or a
     code its own rule refuses (upsert_mapping says why)."""
     if erp_lists is None or erp_code in mapped_before:
         return None

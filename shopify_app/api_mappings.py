@@ -16,7 +16,6 @@ company number, the ERP side, which the page fills in there.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
@@ -155,34 +154,20 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
 
 def _refuse_unlisted(kind: str, erp_code: str) -> None:
     """400 for a location or segment <-> market line naming a company or segment the shop's ERP does
-    not list, unless the line is already so (a change of its Shopify side or label keeps it); saved
-    on its numbers alone when the ERP cannot be asked (as the store link is)."""
-    companies: dict[str, int] = {}
-    segments: dict[str, int] = {}
-    if kind == MappingKind.LOCATION:
-        companies["company"] = company_number(erp_code) or 0
-    elif kind == MappingKind.SEGMENT_MARKET and re.fullmatch(
-        mappings.ERP_CODE_RULES[MappingKind.SEGMENT_MARKET][0], erp_code
-    ):
-        company, segment = erp_code.split(":")
-        companies["company"], segments["segment"] = int(company), int(segment)
-    if not companies:
+    not list (ledger.mappings.unlisted_problem, as an import says it), unless the line is already so
+    (a change of its Shopify side or label keeps it; the ERP not asked then); saved on its numbers
+    alone when the ERP cannot be asked (as the store link is)."""
+    if kind not in (MappingKind.LOCATION, MappingKind.SEGMENT_MARKET):
         return
     with db() as session:
-        if any(_same_erp_code(kind, row, erp_code) for row in _rows(session, kind)):
-            return
-    _checked, unlisted = api_upstream.erp_unlisted(g.shop.id, app_settings(), companies, segments)
-    company, nro_segmento = companies["company"], segments.get("segment")
-    if "company" in unlisted:
-        raise invalid({"erp_code": f"the ERP lists no company {company}"})
-    if "segment" in unlisted:
-        raise invalid({"erp_code": f"the ERP lists no segment {nro_segmento}"})
-
-
-def _same_erp_code(kind: str, row: Mapping | LocationMapping, erp_code: str) -> bool:
-    if isinstance(row, LocationMapping):
-        return row.nro_empresa == company_number(erp_code)
-    return row.erp_code == erp_code
+        mapped = {row.erp_code for row in mappings.list_mappings(session, g.shop.id, kind)}
+    company = company_number(erp_code) if kind == MappingKind.LOCATION else None
+    if erp_code in mapped or str(company) in mapped:
+        return
+    erp_lists = api_upstream.erp_lists(g.shop.id, app_settings())
+    unlisted = mappings.unlisted_problem(MappingKind(kind), erp_code, erp_lists, mapped)
+    if unlisted:
+        raise invalid({"erp_code": unlisted})
 
 
 @bp.put("")

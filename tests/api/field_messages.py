@@ -76,6 +76,8 @@ RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
         + _sources("ledger/mappings.py", _raised("ShopifyCodeError"))
         + _returns("ledger/mappings.py", "location_problem")
     ),
+    # api_mappings: invalid({"erp_code": unlisted}), a line the ERP does not list (as an import says it)
+    "unlisted": lambda: _returns("ledger/mappings.py", "unlisted_problem"),
     # api_location_mappings: ApiError(422, "unknown_location", ..., fields=problems)
     "problems": lambda: _returns("ledger/mappings.py", "location_problem"),
 }
@@ -133,7 +135,7 @@ def written_messages() -> list[tuple[str, ast.expr]]:
 IMPORT_RELAYED: dict[str, Callable[[], list[tuple[str, ast.expr]]]] = {
     "problem": lambda: _returns("ledger/mappings.py", "location_problem"),
     "twice": lambda: _returns("ledger/mappings.py", "_twice"),
-    "unlisted": lambda: _returns("ledger/mappings.py", "_unlisted"),
+    "unlisted": lambda: _returns("ledger/mappings.py", "unlisted_problem"),
     "_unreadable(exc)": lambda: _returns("ledger/mappings.py", "_unreadable"),
     # upsert_mapping's ValueError (MappingConflict included), location_problem's via `problem`
     "str(exc)": lambda: (
