@@ -200,13 +200,14 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "The order is already invoiced in the ERP and can no longer change.",
         ),
         (
-            "A NF-e não muda. Itens reembolsados ou devolvidos: emita a nota de devolução no ERP e acerte "
-            "a devolução com o cliente. Cancelamento: cancele a NF-e no ERP (dentro do prazo legal) ou "
-            "emita a nota de devolução. Uma edição pode, em vez disso, ser desfeita na Shopify.",
-            "The NF-e cannot change. Items refunded or returned: issue a return invoice (nota de "
-            "devolução) in the ERP and settle their return with the customer. A cancellation: cancel the "
-            "NF-e in the ERP (within the legal deadline) or issue a return invoice. An edit can instead "
-            "be undone in Shopify.",
+            "A NF-e não muda. Itens devolvidos: emita a nota de devolução no ERP e acerte a devolução com "
+            "o cliente. Itens reembolsados que ficaram com o cliente: lance o valor no contas a receber do "
+            "pedido. Cancelamento: cancele a NF-e no ERP (dentro do prazo legal) ou emita a nota de "
+            "devolução. Uma edição pode, em vez disso, ser desfeita na Shopify.",
+            "The NF-e cannot change. Items returned: issue a return invoice (nota de devolução) in the ERP "
+            "and settle their return with the customer. Items refunded that the customer kept: record the "
+            "amount against the order's receivable. A cancellation: cancel the NF-e in the ERP (within the "
+            "legal deadline) or issue a return invoice. An edit can instead be undone in Shopify.",
         ),
     ),
     "PEDIDO_EM_SEPARACAO": (

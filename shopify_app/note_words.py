@@ -401,6 +401,16 @@ WORDS: dict[str, Text] = {
         "A refund cannot be reversed: a person must issue a return invoice (nota de devolução) in the ERP "
         "for the refunded items and settle their return with the customer.",
     ),
+    "todo_invoiced_refund_kept": (
+        "Um reembolso não se desfaz. Os itens não voltaram ao estoque nem foram devolvidos na Shopify: se o "
+        "cliente ficou com eles (estragados, avariados), nenhuma mercadoria volta e não cabe nota de "
+        "devolução; alguém precisa lançar o valor reembolsado no contas a receber do pedido no ERP. Se "
+        "voltaram, emita no ERP uma nota de devolução deles.",
+        "A refund cannot be reversed. Its items were neither restocked nor returned in Shopify: if the "
+        "customer kept them (spoiled, damaged), no goods come back and no return invoice is due; a person "
+        "must record the amount refunded against the ERP order's receivable. If they did come back, issue "
+        "a return invoice (nota de devolução) in the ERP for them.",
+    ),
     "todo_invoiced_edit": (
         "Alguém precisa desfazer a edição na Shopify ou acertar a diferença no ERP (uma nota de devolução "
         "para itens retirados; um novo pedido para itens incluídos) e com o cliente.",
@@ -513,6 +523,20 @@ WORDS: dict[str, Text] = {
         "(faturado): its NF-e cannot change, so nothing was changed in the ERP. A refund cannot be "
         "reversed: a person must issue a return invoice (nota de devolução) in the ERP for its items and "
         "settle their return with the customer.",
+    ),
+    "refund_all_invoiced_kept": (
+        "O pedido {name} teve todos os itens reembolsados na Shopify, mas o pedido {nro} do ERP já está "
+        "faturado: a NF-e não pode mudar, então nada foi alterado no ERP. Um reembolso não se desfaz. Os "
+        "itens não voltaram ao estoque nem foram devolvidos na Shopify: se o cliente ficou com eles "
+        "(estragados, avariados), nenhuma mercadoria volta e não cabe nota de devolução; alguém precisa "
+        "lançar o valor reembolsado no contas a receber do pedido no ERP. Se voltaram, emita no ERP uma "
+        "nota de devolução deles.",
+        "Order {name} had every item refunded in Shopify, but ERP order {nro} is already invoiced "
+        "(faturado): its NF-e cannot change, so nothing was changed in the ERP. A refund cannot be "
+        "reversed. Its items were neither restocked nor returned in Shopify: if the customer kept them "
+        "(spoiled, damaged), no goods come back and no return invoice is due; a person must record the "
+        "amount refunded against the ERP order's receivable. If they did come back, issue a return invoice "
+        "(nota de devolução) in the ERP for them.",
     ),
     "refund_all_open": (
         "O pedido {name} teve todos os itens reembolsados na Shopify, mas o pedido {nro} do ERP ainda tem "

@@ -101,6 +101,7 @@ from ledger.models import Message, MessageStatus, OrderLineChange, OrderLink, Sh
 from ledger.words import Said, said, stored_for
 from shopify_app.admin_api.order_import_ops import ErpOrderRead, read_order_for_erp
 from shopify_app.admin_api.order_results import OrderLine as ShopifyLine
+from shopify_app.admin_api.refund_money import refund_money
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,8 @@ def _apply(
             detail = {"nro_pedvenda": nro}
             cut = Rejected(explanation, system="consinco", code="ERP_CUT_EVERY_ITEM", detail=detail)
             return trace.fail(session, message, cut).value
-        explanation, words = left_no_item(read.order.name, nro, is_refund(edit_id), current.situacao)
+        status, kept = current.situacao, refund_kept(client, edit_id, current.situacao)
+        explanation, words = left_no_item(read.order.name, nro, is_refund(edit_id), status, kept=kept)
         _note(link, explanation, words)
         return trace.fail(session, message, Rejected(explanation, system="app", code="EDIT_LEFT_NO_ITEM",
                                                      detail={"nro_pedvenda": nro})).value  # fmt: skip
@@ -315,7 +317,7 @@ def _apply(
     except MappingMissing as missing:  # a line the ERP cannot sell
         if editable:  # held back (jobs.order_edits.held): parked on a SKU not bound yet, else failed
             return _held(session, link, message, edit_id, read, variants, current, missing)
-        return _not_erp_products(session, link, message, edit_id, read, variants, current, served)
+        return _not_erp_products(session, link, message, edit_id, read, variants, current, served, client)
     freight = order_map.freight_of(read.order)
     changes = diff(current, mapped, served=served)
     earlier = message.request_payload  # an earlier attempt's, kept by trace.begin
@@ -346,7 +348,7 @@ def _apply(
             )
             return "skipped"
         status = _too_late(session, link, message, edit_id, changes, current.situacao, read.order.name,
-                           freight_change)  # fmt: skip
+                           freight_change, client=client)  # fmt: skip
         _note_goodwill(client, link, read, edit_id)  # a refund giving more than what it took back
         return status
     if not changes and freight == current.freight:
@@ -401,7 +403,8 @@ def _apply(
         if taken is None:
             if exc.codigo in {code for code, _ in TOO_LATE.values()}:
                 status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
-                return _too_late(session, link, message, edit_id, changes, status, read.order.name, moved)
+                return _too_late(session, link, message, edit_id, changes, status, read.order.name, moved,
+                                 client=client)  # fmt: skip
             refusal = exc
             if exc.status == 409:  # another wording of "too late": the order's status, read again, says
                 try:  # the ERP down for that read: Transient, retried; gone, or the login refused: said so
@@ -411,7 +414,7 @@ def _apply(
                 else:
                     if status in NOT_EDITABLE:
                         return _too_late(session, link, message, edit_id, changes, status, read.order.name,
-                                         moved)  # fmt: skip
+                                         moved, client=client)  # fmt: skip
             # final: a person acts
             _note(link, *not_applied(read.order.name, nro, is_refund(edit_id), refusal))
             if refusal is exc:
@@ -529,14 +532,14 @@ def _not_erp_products(
     variants: dict[str, order_map.VariantInfo],
     current: ErpOrder,
     served: bool,
+    client: Any,
 ) -> str:
     """An edit the ERP no longer takes that put on the order a line the ERP cannot sell (a product
     made in Shopify, a custom item, an ERP SKU not bound yet): too late like any other, so flagged
     naming that line, not parked waiting for a binding that would resume nothing."""
     changes, moved = _changes_beside_unsold(message, link, read, variants, current, served)
-    return _too_late(
-        session, link, message, edit_id, changes, current.situacao or "S", read.order.name, moved
-    )
+    status, name = current.situacao or "S", read.order.name
+    return _too_late(session, link, message, edit_id, changes, status, name, moved, client=client)
 
 
 def _changes_beside_unsold(
@@ -945,17 +948,21 @@ def _too_late(
     situacao: str,
     name: str,
     freight: tuple[Decimal, Decimal] | None = None,
+    *,
+    client: Any = None,
 ) -> str:
     """The ERP no longer takes the edit. Cancelled there (its C event not applied yet): skipped,
     nothing for a person to pick or undo, and the ERP's cancellation reaches Shopify by its event.
-    Separated or invoiced: flagged for a person. `freight`: the ERP's and Shopify's, when they differ."""
+    Separated or invoiced: flagged for a person. `freight`: the ERP's and Shopify's, when they differ.
+    `client` (Shopify's) reads an invoiced order's refund: whether its items came back (`refund_kept`)."""
     if situacao == "C":
         held.settle_cancelled(session, link, but=message.id)
         trace.skip(session, message, f"ERP order {link.nro_pedvenda} is cancelled in the ERP: nothing to "
                    "edit (its cancellation reaches Shopify with the ERP's events)",
                    words=("edit_erp_cancelled_events", {"nro": link.nro_pedvenda}))  # fmt: skip
         return "skipped"
-    return _flag(session, link, message, edit_id, changes, situacao, name, freight)
+    kept = client is not None and refund_kept(client, edit_id, situacao)
+    return _flag(session, link, message, edit_id, changes, situacao, name, freight, kept=kept)
 
 
 def _flag(
@@ -967,14 +974,16 @@ def _flag(
     situacao: str,
     name: str,
     freight: tuple[Decimal, Decimal] | None = None,
+    *,
+    kept: bool = False,
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
     summary, summed = summarise(changes, freight)
     refund = is_refund(edit_id)
     changed, changed_key = _changed(refund, bool(changes))
     lines = changes or not freight
-    advice = what_to_do(refund, situacao) if lines else freight_to_do(refund, situacao)
-    advice_key = _todo_key(refund, situacao, freight=not lines)
+    advice = what_to_do(refund, situacao, kept=kept) if lines else freight_to_do(refund, situacao)
+    advice_key = _todo_key(refund, situacao, freight=not lines, kept=kept and bool(lines))
     if changes and freight:
         advice += " The freight must match as well."
     explanation = (
@@ -1125,18 +1134,35 @@ def is_refund(edit_id: str) -> bool:
     return edit_id.startswith("refund-")
 
 
-def _todo_key(refund: bool, situacao: str, *, freight: bool) -> str:
+def refund_kept(client: Any, edit_id: str, situacao: str | None) -> bool:
+    """Whether the change is an invoiced order's refund whose items stayed with the customer (none
+    restocked nor returned in Shopify: RefundMoney.kept). Read only then: its words differ.
+
+    Raises:
+        Transient: Shopify unreachable (RQ retries).
+    """
+    if situacao != "F" or not is_refund(edit_id):
+        return False
+    refund = refund_money(client, edit_id.removeprefix(goodwill.PREFIX))
+    return refund is not None and refund.kept
+
+
+def _todo_key(refund: bool, situacao: str, *, freight: bool, kept: bool = False) -> str:
     """The words of `what_to_do` (or, `freight`, of `freight_to_do`) for the same case."""
     where = "invoiced" if situacao == "F" else "" if freight else "picking"
-    told = ("todo", "freight" if freight else "", where, "refund" if refund else "edit")
+    told = ("todo", "freight" if freight else "", where, "refund" if refund else "edit", "kept" * kept)
     return "_".join(w for w in told if w)
 
 
-def what_to_do(refund: bool, situacao: str) -> str:
+def what_to_do(refund: bool, situacao: str, *, kept: bool = False) -> str:
     """What a person does once the ERP no longer takes a change. Separated (S): the picking is
     changed to match Shopify; an edit may be undone in Shopify instead, a refund cannot be reversed.
     Invoiced (F): the NF-e stands, so items taken back need a return invoice (nota de devolução)
-    in the ERP, settled with the customer; there is no picking left to change."""
+    in the ERP, settled with the customer; there is no picking left to change. An invoiced order's
+    refund whose items were neither restocked nor returned (`kept`): the goods likely stayed with the
+    customer, so no return invoice unless they did come back; the money goes against its receivable."""
+    if situacao == "F" and refund and kept:
+        return KEPT_TODO
     if situacao == "F" and refund:
         return (
             "A refund cannot be reversed: a person must issue a return invoice (nota de devolução) in "
@@ -1268,20 +1294,37 @@ def refused(name: str, nro: int, refund: bool, why: str) -> tuple[str, trace.Wor
     ), words
 
 
-def left_no_item(name: str, nro: int, refund: bool, situacao: str | None) -> tuple[str, trace.Words]:
+KEPT_TODO = (
+    "A refund cannot be reversed. Its items were neither restocked nor returned in Shopify: if the "
+    "customer kept them (spoiled, damaged), no goods come back and no return invoice is due; a person "
+    "must record the amount refunded against the ERP order's receivable. If they did come back, issue a "
+    "return invoice (nota de devolução) in the ERP for them."
+)
+
+
+def left_no_item(
+    name: str, nro: int, refund: bool, situacao: str | None, *, kept: bool = False
+) -> tuple[str, trace.Words]:
     """The note of a change that leaves the Shopify order no item while the ERP order has its items
     (an ERP order cannot be emptied). Not invoiced: the sale is off, so the order is cancelled in
     Shopify (the ERP order with it); an edit may be undone instead. Invoiced: its NF-e stands, so
     the items need a return invoice (nota de devolução), or for an edit the NF-e cancelled. With
-    its words."""
+    its words. `kept`: an invoiced order's refund whose items stayed with the customer (`refund_kept`)."""
     invoiced = situacao == "F"
     key = f"{'refund_all' if refund else 'edit_no_item'}_{'invoiced' if invoiced else 'open'}"
-    return _no_item_text(name, nro, refund, invoiced), (key, {"name": name, "nro": nro})
+    kept = kept and refund and invoiced
+    return _no_item_text(name, nro, refund, invoiced, kept), (f"{key}_kept" if kept else key,
+                                                                {"name": name, "nro": nro})  # fmt: skip
 
 
-def _no_item_text(name: str, nro: int, refund: bool, invoiced: bool) -> str:
+def _no_item_text(name: str, nro: int, refund: bool, invoiced: bool, kept: bool) -> str:
     if refund:
         what = f"Order {name} had every item refunded in Shopify, but ERP order {nro}"
+        if kept:
+            return (
+                f"{what} is already invoiced (faturado): its NF-e cannot change, so nothing was changed in "
+                f"the ERP. {KEPT_TODO}"
+            )
         if invoiced:
             return (
                 f"{what} is already invoiced (faturado): its NF-e cannot change, so nothing was "

@@ -165,6 +165,11 @@ def unship_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: i
     _move(ctx, variant_id, location_id, {"committed": quantity, "on_hand": quantity})
 
 
+def return_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: int) -> None:
+    """Shipped units brought back and restocked (a refund's RETURN): on hand and available again."""
+    _move(ctx, variant_id, location_id, {"on_hand": quantity, "available": quantity})
+
+
 def release_stock(ctx: Ctx, variant_id: str | None, location_id: str, quantity: int, restock: bool) -> None:
     """Units no longer ordered: back to available when restocked, else written off."""
     if restock:

@@ -26,6 +26,14 @@ class RefundMoney:
     items: Decimal  # of it, the items' value taken back
     shipping: Decimal  # of it, the shipping's taken back
     note: str | None
+    restocks: tuple[str, ...] = ()  # each item's restockType (RefundLineItemRestockType)
+    returned: bool = False  # made by a return (Shopify's returns: the goods came back)
+
+    @property
+    def kept(self) -> bool:
+        """Whether it took items back in Shopify's books only: none restocked (NO_RESTOCK) nor
+        returned, so the goods stayed with the customer (spoiled, damaged, never delivered)."""
+        return bool(self.restocks) and not self.returned and all(t == "NO_RESTOCK" for t in self.restocks)
 
     @property
     def beyond(self) -> Decimal:
@@ -48,7 +56,9 @@ def refund_money(client: HasExecutor, refund_id: str | int) -> RefundMoney | Non
     raw = client.executor.query("RefundMoney", {"id": refund_gid(refund_id)}).get("refund")
     if not raw:
         return None
-    items = sum((_amount(n.get("subtotalSet")) for n in nodes(raw.get("refundLineItems"))), ZERO)
+    lines = nodes(raw.get("refundLineItems"))
+    items = sum((_amount(n.get("subtotalSet")) for n in lines), ZERO)
     shipping = sum((_amount(n.get("subtotalAmountSet")) for n in nodes(raw.get("refundShippingLines"))), ZERO)
+    restocks = tuple(str(n.get("restockType") or "") for n in lines)
     return RefundMoney(raw.get("id") or refund_gid(refund_id), _amount(raw.get("totalRefundedSet")), items,
-                       shipping, raw.get("note") or None)  # fmt: skip
+                       shipping, raw.get("note") or None, restocks, bool(raw.get("return")))  # fmt: skip

@@ -92,3 +92,84 @@ def test_a_refund_of_a_test_order_is_skipped_as_never_sent_not_as_waiting_for_it
     reason = edit_message(world, gid).error_text
     assert "never sent to the ERP" in reason and "test order" in reason, reason
     assert "import will send" not in reason, reason
+
+
+def refund_shipped(world, gid: str, *, restock: bool, every: bool = False):
+    """The order invoiced in the ERP and fulfilled in Shopify, then refunded in the admin: one unit of
+    the first SKU (`every`: every unit of every line), restocked (RETURN: the goods came back) or
+    not (NO_RESTOCK: the customer kept them). Returns its refunds/create as the inbox hands it over."""
+    from jobs.inbox import WebhookEvent
+    from sandbox.shopify.resolvers.order_refunds import refund_order
+    from shopify_app.admin_api.client import for_shop
+
+    client = for_shop(world.domain)
+    for fo in client.fulfillment_orders(gid):
+        if fo.status not in ("CLOSED", "CANCELLED"):
+            client.fulfillment_create({fo.id: None})
+    lines = world.order_doc(gid)["_lines"]
+    wanted = {li["id"]: li["currentQuantity"] for li in lines} if every else {
+        next(li["id"] for li in lines if li.get("sku") == world.sku(0)): 1
+    }
+    made = refund_order(world.shopify.sandbox, world.name, gid, wanted, restock=restock)
+    refund_id = int(made["id"].rsplit("/", 1)[-1])
+    payload = {"id": refund_id, "order_id": int(gid.rsplit("/", 1)[-1]), "restock": restock}
+    return WebhookEvent(9900 + refund_id, "refunds/create", world.domain, f"r-{refund_id}", f"re-{refund_id}",
+                        "2026-10", None, payload)  # fmt: skip
+
+
+def _note_said(world, gid: str, locale: str) -> str:
+    from jobs.order_edits.to_erp import FLOW
+    from ledger import order_notes
+    from shopify_app.note_words import say_note
+
+    parts = order_notes.words_of_note(world.link(gid), FLOW)
+    text = say_note([order_notes._stored(p) for p in parts or []], locale)
+    assert text is not None, parts
+    return text
+
+
+def test_an_invoiced_refund_the_customer_kept_asks_for_the_receivable_not_only_a_return_invoice(world):
+    """A shipped item refunded without restocking (a bruised melon the customer keeps): no goods come
+    back, so no return invoice is due unless they did; the amount goes against the ERP order's
+    receivable. The same refund restocked (RETURN) is a return: the return invoice, as before."""
+    from jobs import order_edits
+
+    gid, nro = imported(world)
+    world.chain.handle.erp.invoice(nro)
+    assert order_edits.on_refund(refund_shipped(world, gid, restock=False)) == MessageStatus.FAILED.value
+    note = world.link(gid).needs_attention
+    assert f"ERP order {nro} is already invoiced" in note, note
+    assert "neither restocked nor returned" in note and "against the ERP order's receivable" in note, note
+    assert "must issue a return invoice" not in note, note
+    pt = _note_said(world, gid, "pt-BR")
+    assert "contas a receber" in pt and "não voltaram ao estoque" in pt, pt
+    message = edit_message(world, gid)
+    assert message.error_detail["code"] == "PEDIDO_FATURADO"
+
+    other, nro2 = imported(world)
+    world.chain.handle.erp.invoice(nro2)
+    assert order_edits.on_refund(refund_shipped(world, other, restock=True)) == MessageStatus.FAILED.value
+    note = world.link(other).needs_attention
+    assert "must issue a return invoice (nota de devolução)" in note and "receivable" not in note, note
+
+
+def test_an_invoiced_order_refunded_whole_with_the_goods_kept_is_said_so(world):
+    """Every shipped item refunded, none restocked: the every-item note says the customer kept them
+    (the receivable), in both languages; restocked, it asks for the return invoice."""
+    from jobs import order_edits
+
+    gid, nro = imported(world)
+    world.chain.handle.erp.invoice(nro)
+    event = refund_shipped(world, gid, restock=False, every=True)
+    assert order_edits.on_refund(event) == MessageStatus.FAILED.value
+    note = world.link(gid).needs_attention
+    assert "every item refunded" in note and "against the ERP order's receivable" in note, note
+    assert edit_message(world, gid).error_detail["code"] == "EDIT_LEFT_NO_ITEM"
+    assert "contas a receber" in _note_said(world, gid, "pt-BR")
+
+    other, nro2 = imported(world)
+    world.chain.handle.erp.invoice(nro2)
+    assert order_edits.on_refund(refund_shipped(world, other, restock=True, every=True)) == "failed"
+    note = world.link(other).needs_attention
+    assert "every item refunded" in note and "must issue a return invoice" in note, note
+    assert "receivable" not in note, note

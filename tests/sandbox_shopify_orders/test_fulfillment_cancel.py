@@ -156,3 +156,33 @@ def test_unknown_fulfillment_is_a_user_error(shop: ShopClient) -> None:
         "fulfillment": None,
         "userErrors": [{"field": ["id"], "message": "Fulfillment does not exist."}],
     }
+
+
+REFUND = """
+query Refund($id: ID!) {
+  refund(id: $id) { return { id } refundLineItems(first: 5) { nodes { quantity restockType restocked } } }
+}"""
+
+
+def test_a_refund_of_shipped_units_leaves_them_with_the_customer_unless_restocked(
+    shop: ShopClient, catalogue: Catalogue
+) -> None:
+    """After fulfilment the admin's refund leaves the units with the customer (NO_RESTOCK: stock
+    unchanged); with "Restock items" they come back (RETURN: on hand and available again)."""
+    from sandbox.shopify.resolvers.order_refunds import refund_order
+
+    order_id = checkout.place_order(
+        shop.handle.sandbox, "acme", lines=[{"sku": "ARZ-5", "quantity": 3}], gateway="pix", seed=8
+    )
+    [fo] = order(shop, order_id)["fulfillmentOrders"]["nodes"]
+    _fulfill(shop, fo["id"])
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 2, "committed": 0, "on_hand": 2}
+    line_id = order(shop, order_id)["lineItems"]["nodes"][0]["id"]
+    kept = refund_order(shop.handle.sandbox, "acme", order_id, {line_id: 1})
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 2, "committed": 0, "on_hand": 2}
+    back = refund_order(shop.handle.sandbox, "acme", order_id, {line_id: 1}, restock=True)
+    assert stock(shop, catalogue, "ARZ-5") == {"available": 3, "committed": 0, "on_hand": 3}
+    said = [shop.data(REFUND, {"id": made["id"]})["refund"] for made in (kept, back)]
+    assert [r["refundLineItems"]["nodes"][0]["restockType"] for r in said] == ["NO_RESTOCK", "RETURN"]
+    assert [r["refundLineItems"]["nodes"][0]["restocked"] for r in said] == [False, True]
+    assert [r["return"] for r in said] == [None, None]

@@ -4,7 +4,8 @@ refundCreate is not emulated (the app never refunds: the merchant does, in the a
 the Python API tests and the demo refund with, as Shopify records a refund of line items: each
 line's currentQuantity goes down by the units refunded (a tip's line to 0: the current total drops
 by the tip, order_totals), the units not fulfilled yet leave their fulfillment order and go back to
-stock (restockType CANCEL), one REFUND transaction of the money given back against the order's
+stock (restockType CANCEL), the shipped ones with the customer (NO_RESTOCK) unless restocked (RETURN:
+on hand again), one REFUND transaction of the money given back against the order's
 first capture (else its first successful sale), and a Refund document (createdAt, processedAt,
 note, totalRefundedSet; refundLineItems with lineItem, quantity, priceSet, subtotalSet at the
 line's unit price after all discounts, totalTaxSet, restockType, restocked; transactions) listed by
@@ -74,11 +75,15 @@ def refund(
     amount: Decimal | None = None,
     at: str | None = None,
     note: str | None = None,
+    restock: bool = False,
 ) -> dict[str, Any]:
     """Refund `quantities` (line id -> units) of the order's lines, giving back `amount` (default:
-    the units' value after all discounts), at `at` (Shopify's DateTime; now by default). Changes
-    `order` in place (the caller saves it) and returns the Refund. ValueError for a line the order
-    does not have, more units than it has now, or money to give back with nothing paid."""
+    the units' value after all discounts), at `at` (Shopify's DateTime; now by default). Units not
+    shipped go back to stock (CANCEL); shipped ones stay with the customer (NO_RESTOCK) unless
+    `restock` (the admin's "Restock items" on fulfilled units: RETURN, back on hand at the line's
+    location). Changes `order` in place (the caller saves it) and returns the Refund. ValueError for
+    a line the order does not have, more units than it has now, or money to give back with nothing
+    paid."""
     recompute(order)  # every line's price after all discounts, as it stands
     when = at or iso(ctx.now())
     items, value = [], ZERO
@@ -94,6 +99,9 @@ def refund(
                 item["remainingQuantity"] = max(0, item["remainingQuantity"] - open_units)
             if line.get("_locationId"):
                 order_store.release_stock(ctx, line["_variantId"], line["_locationId"], open_units, True)
+        returned = units - open_units if restock else 0
+        if returned and line.get("_locationId"):  # shipped units brought back, on hand again
+            order_store.return_stock(ctx, line["_variantId"], line["_locationId"], returned)
         line["currentQuantity"] -= units
         value += unit * units
         items.append(
@@ -104,8 +112,8 @@ def refund(
                 "priceSet": bag(unit),
                 "subtotalSet": bag(cents(unit * units)),
                 "totalTaxSet": bag(ZERO),
-                "restockType": "CANCEL" if open_units else "NO_RESTOCK",
-                "restocked": bool(open_units and line.get("_locationId")),
+                "restockType": "CANCEL" if open_units else "RETURN" if returned else "NO_RESTOCK",
+                "restocked": bool((open_units or returned) and line.get("_locationId")),
                 "location": None,
                 "_lineItemId": line_id,
             }
@@ -150,9 +158,10 @@ def refund_order(
     amount: Decimal | None = None,
     at: str | None = None,
     note: str | None = None,
+    restock: bool = False,
 ) -> dict[str, Any]:
     """`refund` on the shop's order, saved (its updatedAt now). LookupError when it has no such order."""
     with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
-        made = refund(ctx, order, quantities, amount=amount, at=at, note=note)
+        made = refund(ctx, order, quantities, amount=amount, at=at, note=note, restock=restock)
         order_store.save(ctx, order)
     return made
