@@ -8,7 +8,11 @@ compare-and-swap on changeFromQuantity, @idempotent key derived from the batch c
 Once a day (schedule `stock_full`: jobs.stock_full) every mapped company is read whole (`sweep`):
 a row an ERP batch job committed later than the read overlap (ERP_READ_OVERLAP) behind its
 DTAALTERACAO is behind the watermark and no incremental read sees it; the sweep does, and an
-unchanged level costs it not one Shopify call (the "stock" binding's digest).
+unchanged level costs it not one Shopify call (the "stock" binding's digest). A whole read also
+proves a row gone: a product the company no longer carries has no row (MRL_PRODUTOEMPRESA holds one
+per product carried, at 0 without stock), and the level last sent for it at the company's location
+is set to 0, as a moved company's former levels are (`_rows_gone`: only a read proven whole, and not
+for a row that changed while it ran).
 
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
 yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
@@ -509,7 +513,9 @@ def _sync_levels(
     bases: dict[str, tuple[Decimal | None, Stock | None]] = {}
     by_product = _SkusByProduct(shop.shop_id)
     unsold: dict[int, Decimal | None] = {}  # records naming no SKU of the shop (jobs.stock_unsold)
+    listed: set[int] = set()  # the products the read has a row of
     for stock in read:
+        listed.add(stock.seq_produto)
         base = sellable_base(stock)
         ids = sku_ids(stock, by_product)
         if not ids:
@@ -518,6 +524,9 @@ def _sync_levels(
             if only is None or id_sku in only:
                 bases[id_sku] = (base, stock)
     unread = stock_records.set_aside(shop.shop_id, read, erp.names, since, company)
+    if only is None and since is None:
+        for id_sku in _rows_gone(shop.shop_id, erp, company, location, read, listed, bases, by_product):
+            bases[id_sku] = (Decimal(0), None)  # nothing to sell: 0, and the base remembered is 0
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
         if only is None:
@@ -601,6 +610,58 @@ def _sync_levels(
                     session, shop.shop_id, TRACKED_FROM_KIND, [BindingRow(scope, None, tracked_from)]
                 )
     return failure
+
+
+def _rows_gone(
+    shop_id: int,
+    erp: ErpClient,
+    company: int,
+    location: str,
+    read: Any,
+    listed: set[int],
+    bases: dict[str, tuple[Decimal | None, Stock | None]],
+    by_product: _SkusByProduct,
+) -> list[str]:
+    """The SKUs whose level the company last sent at `location` above 0 (under stock control) and
+    whose product the whole `read` has no ProdutoEstoque row of: the company does not carry it any
+    more (MRL_PRODUTOEMPRESA holds a row per product the company carries, one without stock at 0;
+    no row, nothing to sell there), so their level is set to 0, as a moved company's former
+    location's are (jobs.stock_vacate). Only a read proven whole proves a row gone: consumed to the
+    end, its end attested and its pages checked (`unsure` None), no unreadable record (any product
+    may be its), and a snapshot (a whole read that found no row at all leaves none: more likely a
+    read or setup problem than a store that sells nothing). A row that changed while the read ran
+    left its window: the changes since the snapshot, read right after it, keep those listed there
+    (the next incremental pass writes them)."""
+    if not read.complete or read.unsure is not None or read.malformed or read.snapshot is None:
+        return []
+    with session_scope() as session:
+        rows = session.execute(
+            select(Binding.erp_id, Binding.data).where(
+                Binding.shop_id == shop_id,
+                Binding.kind == STOCK_KIND,
+                Binding.erp_id.like(f"{company}:%"),
+                Binding.data["location"].as_string() == location,
+            )
+        )
+        sent_here = [
+            sku
+            for erp_id, data in rows
+            if (sku := erp_id.split(":", 1)[1]) not in bases
+            and (data or {}).get("base") is not None
+            and Decimal(str((data or {}).get("sent") or 0)) > 0
+        ]
+    if not sent_here:
+        return []
+    seq_of = {sku: seq for seq, skus in by_product().items() for sku in skus}
+    gone = [s for s in sent_here if s in seq_of and seq_of[s] not in listed]
+    if not gone:
+        return []
+    meanwhile = erp.stock(read.snapshot, company)
+    meanwhile.keep_malformed = True
+    changed = {stock.seq_produto for stock in meanwhile}
+    if meanwhile.malformed or not meanwhile.complete:
+        return []  # a record changed meanwhile that cannot be read may be any of theirs
+    return [s for s in gone if seq_of[s] not in changed]
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,14 @@ first. A level above the one we sent (raised by a person since) is left as it is
 at 0, not stocked there or not tracked costs no write. One message per record (unit
 "stock:vacate:<company>@<location>"); a transient failure keeps the record for the next pass.
 Levels Shopify refuses (a userError other than stale) fail the message naming them, the rest
-being written; the record keeps only those, left alone by the scheduled passes (a refusal does
-not repeat itself every few minutes) and tried again by the message's replay, so the message
-ends done once they are set to 0 or the record is settled otherwise. Any other failure no retry in
+being written (every one of a group refused, the next groups of 250 are still tried); the record
+keeps only those, left alone by the scheduled passes (a refusal does not repeat itself every few
+minutes) and tried again by the message's replay, so the message ends done once they are set to 0
+or the record is settled otherwise. A location deleted in Shopify (INVALID_LOCATION, "could not be
+found", and no longer listed, inactive ones included) sells nothing and has no level left to clear,
+nor anything a person could put right there: the message ends done saying so, the record dropped.
+A deactivated location's refusal ("not active") is named as any other: reactivated, it would sell
+those levels again. Any other failure no retry in
 minutes cures (a call refused as a whole, an answer the client cannot read, a bug) fails the
 message and keeps the whole record the same way, the pass going on: it never fails every pass.
 """
@@ -50,6 +55,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from jobs import absence
 from ledger import bindings, trace
 from ledger.bindings import STOCK_KIND, BindingRow
 from ledger.db import session_scope
@@ -71,6 +77,10 @@ log = logging.getLogger(__name__)
 
 VACATE_KIND = "stock_vacate"
 MAX_ROUNDS = 5
+NO_LOCATION = "INVALID_LOCATION"  # inventorySetQuantities: "The specified location could not be found."
+LOCATION_GONE = (
+    "location {location} no longer exists in Shopify: nothing is sold there, so no level is left to set to 0"
+)
 
 
 def note(session: Any, shop_id: int, company: int, location: str, *, others: bool) -> None:
@@ -283,7 +293,7 @@ def _vacate(
             request={"nro_empresa": company, "location_id": location, "vacate": True, "items": len(items)},
         )
         message_id, attempt = message.id, f"{message.id}:{message.attempts}"
-    zeroed, left, refused = 0, [], []
+    zeroed, left, refused, gone = 0, [], [], False
     failure: BaseException | None = None
     kept: dict[str, int | None] = {}
     try:
@@ -298,6 +308,11 @@ def _vacate(
                 {i: items[i] for i in ids[start : start + MAX_ITEMS_PER_CALL]},
             )
             zeroed, left, refused = zeroed + z, left + lf, refused + rf
+            if any(code == NO_LOCATION for _, _, code in rf) and not _location_exists(client, location):
+                # Deleted in Shopify: nothing is sold there any more, so nothing is left to clear
+                # (no person can put it right either: the message ends done, saying so).
+                gone, left, refused = True, [], []
+                break
     except Transient as exc:  # the record kept as it is: the next pass tries again
         failure = exc
     except Exception as exc:  # refused as a whole, or no retry in minutes cures it (an answer the
@@ -305,18 +320,26 @@ def _vacate(
         if not isinstance(exc, IntegrationError):
             log.exception("stock: levels company %s left at %s not set to 0", company, location)
     if failure is None and refused:
-        text = "; ".join(f"{item}: {why}" for item, why in refused)
+        by_reason: dict[str, list[str]] = {}
+        for item, why, _ in refused:  # one reason said once (a whole location refused: every level)
+            by_reason.setdefault(why, []).append(item)
+        text = "; ".join(f"{why} ({absence.named(named)})" for why, named in by_reason.items())
+        done = f"The other {zeroed} level(s) were set to 0; once" if zeroed else "Once"
         failure = Rejected(
-            f"levels company {company} left at {location} not set to 0: {text}. The other levels were "
-            "set to 0; once the cause is fixed in Shopify, retry this message to set these to 0",
+            f"{len(refused)} level(s) company {company} left at {location} not set to 0, Shopify "
+            f"refusing them: {text}. {done} the cause is fixed in Shopify, retry this message to set "
+            "these to 0",
             system="shopify",
-            detail={"user_errors": [{"item": item, "message": why} for item, why in refused]},
+            detail={"user_errors": [{"item": item, "message": why} for item, why, _ in refused]},
         )
-        kept = {item: items[item] for item, _ in refused}
+        kept = {item: items[item] for item, _, _ in refused}
     with session_scope() as session:
         message = session.get(Message, message_id)
         if failure is None:
-            trace.succeed(session, message, response={"zeroed": zeroed, "left_raised_by_a_person": left})
+            response: dict[str, Any] = {"zeroed": zeroed, "left_raised_by_a_person": left}
+            if gone:
+                response["settled"] = LOCATION_GONE.format(location=location)
+            trace.succeed(session, message, response=response)
         else:
             trace.fail(session, message, failure)
         if kept:  # the refused levels only, for the message's replay (scheduled passes leave them)
@@ -325,22 +348,32 @@ def _vacate(
     result.zeroed += zeroed
     result.left += left
     if failure is None:
-        _forget(shop_id, key, "done")
+        _forget(shop_id, key, LOCATION_GONE.format(location=location) if gone else "done")
     elif isinstance(failure, Transient):
         raise failure  # the record is kept: the next pass tries again
     log.info("stock: company %s left %s: %d level(s) set to 0, %d left (raised since)", company,
              location, zeroed, len(left), extra={"shop_id": shop_id, "flow": "stock"})  # fmt: skip
 
 
+def _location_exists(client: AdminClient, location: str) -> bool:
+    """Whether Shopify still has `location`, active or not (INVALID_LOCATION names both a location
+    deleted and, in some answers, one deactivated: only the first ends the record)."""
+    return any(loc.id == location for loc in client.locations(include_inactive=True))
+
+
 def _clear(
     client: AdminClient, domain: str, company: int, location: str, attempt: str, items: dict[str, int | None]
-) -> tuple[int, list[str], list[tuple[str, str]]]:
-    """Set the items' levels at `location` to 0 (compare-and-swap); (zeroed, left, refused). An
-    item's figure is the highest level that is ours to clear (None: any, `note_put_back`)."""
+) -> tuple[int, list[str], list[tuple[str, str, str | None]]]:
+    """Set the items' levels at `location` to 0 (compare-and-swap); (zeroed, left, refused: item,
+    Shopify's reason, its code). An item's figure is the highest level that is ours to clear (None:
+    any, `note_put_back`). Refused items leave the working set and the others are tried again (none
+    of a refused batch applied); once every one was refused the round ends on those refusals."""
     left: list[str] = []
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[str, str, str | None]] = []
     live = dict(items)
     for _ in range(MAX_ROUNDS):
+        if not live:  # Shopify refused every one left: the refusals are the outcome, nothing to read
+            return 0, left, refused
         seen = item_levels_at(client, sorted(live), location)
         order: list[tuple[str, int]] = []
         for item, sent in sorted(live.items()):
@@ -371,7 +404,7 @@ def _clear(
                 if index is None:
                     raise
                 if err.code != STALE:
-                    refused.append((order[index][0], err.message))
+                    refused.append((order[index][0], err.message, err.code))
                     live.pop(order[index][0], None)
             continue
         return len(order), left, refused

@@ -18,7 +18,8 @@ import pytest
 from erp.client import ErpClient
 from jobs import stock, stock_full
 from jobs.locks import flow_lock
-from ledger import flows, watermarks
+from ledger import bindings, flows, watermarks
+from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.schedules import DEFAULT_SCHEDULES
@@ -26,6 +27,7 @@ from sandbox.consinco import tables as t
 from settings import ConfigurationError, get_settings
 
 from .test_stock_flow import erp_stock, expected, pick
+from .test_stock_moves import _without_erp_row
 
 FULL = "stock_full"
 
@@ -131,3 +133,102 @@ def test_the_sweep_finding_the_stock_flow_running_is_retried_not_skipped(chain):
     with flow_lock(shop.shop_id, stock.FLOW), pytest.raises(Transient) as busy:
         stock_full.run(shop.shop_id)
     assert busy.value.words == ("stock_busy_full_sweep", {})
+
+
+def _skus_of(catalog, seq_produto):
+    return {sku: d for sku, d in catalog.items() if d["seq_produto"] == seq_produto}
+
+
+def test_a_stock_row_gone_from_the_erp_is_set_to_0_by_the_daily_sweep_and_stays_0(chain, calls):
+    """The store stops carrying a product: the ERP has no stock row of it at the company any more
+    (MRL_PRODUTOEMPRESA holds a row per product a company carries, one without stock at 0). An
+    incremental read cannot tell (it lists changes only); the daily whole read proves the row gone,
+    and every packaging's level is set to 0 at the company's location, its remembered figure 0 too,
+    so a recheck of the SKU later does not put the old figure back. The next sweep costs nothing."""
+    shop = chain.install("linha-saiu", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    packagings = _skus_of(catalog, data["seq_produto"])
+    levels = {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in catalog.items()}
+    others = {s: level for s, level in levels.items() if s not in packagings}
+    _without_erp_row(chain, 1, data["seq_produto"])
+    assert sku not in erp_stock(chain, 1)
+
+    stock_full.run(shop.shop_id)
+
+    assert {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in packagings.items()} == dict.fromkeys(
+        packagings, 0
+    )
+    assert {s: chain.level(shop, catalog[s]["inventory_item_id"], 1) for s in others} == others
+    with session_scope() as session:
+        remembered = bindings.get_many(session, shop.shop_id, "stock", [f"1:{sku}"])[f"1:{sku}"].data
+        assert remembered["base"] == "0" and remembered["sent"] == 0
+        bindings.upsert_many(session, shop.shop_id, bindings.STOCK_RECHECK_KIND, [BindingRow(sku, None)])
+    stock.run(shop.shop_id)  # a recheck (a price's flip, an order) re-evaluates it from what is remembered
+    assert chain.level(shop, data["inventory_item_id"], 1) == 0
+    mark = calls.mark()
+    stock_full.run(shop.shop_id)
+    assert calls.mutations(mark) == []
+
+
+class _Read:
+    """A whole ERP read as it came, but for the product's rows (and, `unsure`, unproven whole)."""
+
+    def __init__(self, read, seq_produto, unsure):
+        object.__setattr__(self, "_read", read)
+        object.__setattr__(self, "_seq", seq_produto)
+        object.__setattr__(self, "_unsure", unsure)
+
+    def __iter__(self):
+        return (row for row in self._read if row.seq_produto != self._seq)
+
+    def __getattr__(self, name):
+        if name == "unsure" and self._unsure:
+            return "pages asked by number went unchecked"
+        return getattr(self._read, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._read, name, value)
+
+
+@pytest.mark.parametrize("case", ["changed_meanwhile", "unsure", "no_row_at_all"])
+def test_a_whole_read_that_does_not_prove_a_row_gone_sets_no_level_to_0(chain, monkeypatch, case):
+    """Absence from a whole read is no proof when the row changed while the read ran (it left the
+    read's window: the read of the changes since the snapshot lists it), when the client cannot
+    prove the read whole (`unsure`), or when the read found no row of the company at all (more
+    likely a read or setup problem than a store selling nothing): no level is set to 0."""
+    shop = chain.install(f"linha-duvida-{case.replace('_', '-')}", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    _sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    before = chain.level(shop, data["inventory_item_id"], 1)
+    real = ErpClient.stock
+    if case == "changed_meanwhile":  # its row changed during the whole read: in the next read only
+        with chain.consinco.erp.store.write() as (conn, now):
+            table = t.mrl_produtoempresa
+            conn.execute(
+                table.update()
+                .where(table.c.nroempresa == 1, table.c.seqproduto == data["seq_produto"])
+                .values(dtaalteracao=now)
+            )
+
+        def read(self, since=None, nro_empresa=None, **kw):
+            found = real(self, since, nro_empresa, **kw)
+            return _Read(found, data["seq_produto"], False) if since is None else found
+
+        monkeypatch.setattr(ErpClient, "stock", read)
+    elif case == "unsure":
+        _without_erp_row(chain, 1, data["seq_produto"])
+
+        def read(self, since=None, nro_empresa=None, **kw):
+            return _Read(real(self, since, nro_empresa, **kw), None, True)
+
+        monkeypatch.setattr(ErpClient, "stock", read)
+    else:
+        with chain.consinco.erp.store.write() as (conn, _now):
+            conn.execute(t.mrl_produtoempresa.delete().where(t.mrl_produtoempresa.c.nroempresa == 1))
+
+    stock_full.run(shop.shop_id)
+
+    assert chain.level(shop, data["inventory_item_id"], 1) == before > 0

@@ -236,6 +236,78 @@ def test_a_level_shopify_refuses_to_set_to_0_is_named_kept_and_retried_by_replay
     assert _vacate_records(shop) == {}
 
 
+def test_every_level_of_a_group_refused_names_shopifys_reason_and_the_next_groups_are_still_set_to_0(
+    chain, monkeypatch
+):
+    """Shopify refuses every level of a group at the former location (deactivated there: "The
+    location is not active"): the vacate message fails naming Shopify's reason (rejected, not a
+    bug of the app's own), the later groups of levels are still set to 0, the record keeps the
+    refused ones alone, and the message's replay, the location active again, ends it done."""
+    shop = chain.install("saida-inativa", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    stocked = _stocked(catalog, chain, shop, 1)
+    assert len(stocked) > 4
+    chain.map_location(shop, 1, 1)
+    monkeypatch.setattr(stock_vacate, "MAX_ITEMS_PER_CALL", 4)  # groups of 4: the first one refused
+    real = stock_vacate.set_available
+    first_group: list[str] = []
+
+    def location_not_active(client, quantities, **kwargs):
+        if first_group and quantities[0]["inventoryItemId"] not in first_group:
+            return real(client, quantities, **kwargs)
+        first_group.extend(q["inventoryItemId"] for q in quantities)
+        raise ShopifyUserErrors(
+            "inventorySetQuantities",
+            [
+                UserError(("input", "quantities", str(i)), "The location is not active", "INVALID_LOCATION")
+                for i in range(len(quantities))
+            ],
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_vacate, "set_available", location_not_active)
+        stock.run(shop.shop_id)
+    [message] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert message.status == MessageStatus.FAILED and message.error_class == "rejected", message.error_text
+    assert len(first_group) == 4 and all(item in message.error_text for item in first_group)
+    assert message.error_text.count("The location is not active") == 1  # one reason, said once
+    assert all(_level_at(shop, item, former) > 0 for item in first_group)
+    later = [d["inventory_item_id"] for d in stocked.values() if d["inventory_item_id"] not in first_group]
+    assert later and all(_level_at(shop, item, former) == 0 for item in later)
+    assert [set(r["items"]) for r in _vacate_records(shop).values()] == [set(first_group)]
+
+    stock.replay(message.id)  # the location active again: the merchant's Retry
+    [done] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert done.status == MessageStatus.DONE
+    assert all(_level_at(shop, item, former) == 0 for item in first_group)
+    assert _vacate_records(shop) == {}
+
+
+def test_levels_left_at_a_location_deleted_in_shopify_end_done_nothing_being_sold_there(chain):
+    """The company's former location was deleted in Shopify and the company mapped to another one:
+    Shopify refuses every level there ("The specified location could not be found."). Nothing is
+    sold at a location that no longer exists and no person can put anything right there, so the
+    vacate message ends done saying so (not failed as a bug, nor left failing every Retry), and
+    the record is dropped."""
+    shop = chain.install("local-apagado", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    former = shop.locations[1]
+    assert _stocked(catalog, chain, shop, 1)
+    chain.shopify.sandbox.store.delete(shop.name, former)  # the location deleted in Shopify
+    now = chain.map_location(shop, 1, 1)  # the merchant maps company 1 to another location
+    assert now != former
+    run = stock.run(shop.shop_id)
+    assert run.bug is None
+    [message] = [m for m in messages(shop.shop_id, "stock") if m.unit_key.startswith("stock:vacate:")]
+    assert message.status == MessageStatus.DONE, message.error_text
+    assert "no longer exists in Shopify" in message.response_payload["settled"]
+    assert _vacate_records(shop) == {}
+    assert not [m for m in messages(shop.shop_id, "stock") if m.status == MessageStatus.FAILED]
+
+
 @pytest.mark.parametrize("failure", ["unexpected", "bug"])
 def test_levels_left_that_cannot_be_read_fail_their_message_once_not_every_pass(chain, monkeypatch, failure):
     """Reading the levels a company left at its former location fails for a reason no retry in
