@@ -81,8 +81,9 @@ def compare(
             for k, b in bindings.get_many(session, shop_id, "variant", list(variants)).items()
         }
     sale = _compare_prices(report, items, variants, data, today)
-    # Not for sale: an inactive packaging or product (catalog rule) or sale status 'I' (price rule).
-    sale = {sku: sale.get(sku, True) and active.get(sku, True) for sku in set(sale) | set(active)}
+    # Not for sale: an inactive packaging or product (catalog rule), sale status 'I' (price rule), or
+    # no price record at the store's (company, segment): never priced, held at 0 (jobs.stock_map.for_sale).
+    sale = {sku: sale.get(sku, False) and active.get(sku, True) for sku in set(sale) | set(active)}
     for company, location in sorted(locations.items()):
         _compare_stock(report, erp, company, location, variants, data, sale)
     return report

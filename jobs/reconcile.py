@@ -24,10 +24,12 @@ Sections:
   message) which reads null while the shop's grant lacks the scope is listed apart
   (`not_readable_in_shopify`, not compared, no drift), not as missing in Shopify; an order the
   ERP will not show (GET PedidoVenda/{nro} refused for that order, or answered unreadably) is
-  listed as not checked (`not_checked`, the refusal in words), the others still compared, and the
-  next report looks it up again (`not_checked_orders`), whether or not Shopify lists it then,
-  and each report after until one compares it (in flight then, it is carried on; past
-  CHECK_AGAIN_MAX the oldest carried are dropped, `not_checked_orders_dropped` says how many);
+  listed as not checked (`not_checked`, the refusal in words), the others still compared (so is
+  one Shopify will not give whole, its transactions or fulfillments past its largest page:
+  NOT_READ_WHOLE), and the next report looks it up again (`not_checked_orders`), whether or not
+  Shopify lists it then, and each report after until one compares it (in flight then, it is
+  carried on; past CHECK_AGAIN_MAX the oldest carried are dropped, `not_checked_orders_dropped`
+  says how many);
   orders the app holds open in the ERP (sent, no NF-e key, cancelled on neither side as it knows)
   that the window does not list are read from Shopify one by one and compared too, OPEN_SAMPLE a
   report in a daily turn (`open_in_erp_read` of `open_in_erp_count`): the ERP invoicing or
@@ -37,7 +39,9 @@ Sections:
   step counted either way, never twice nor in neither; whole Shopify units, 0 when not for sale)
   vs Shopify `available` for the bound SKUs: `stock_sample` of them per company, read 250 a call,
   a window that moves on by that many each day, so a catalog larger than the sample is covered
-  whole every ceil(SKUs / sample) days;
+  whole every ceil(SKUs / sample) days; a SKU not for sale whose item Shopify no longer has (its
+  product deleted by a person once the ERP stopped selling it: jobs.catalog_deleted keeps the
+  binding) has no level to set and is left out;
   A mapped company the ERP lists inactive (a store closed) is not compared: the stock flow sets
   its levels to 0 on purpose (jobs.stock_closed); its row says so and points to that message;
 - catalog: active ERP SKUs without a variant binding (those whose product waits for Shopify's daily
@@ -194,6 +198,21 @@ ALL_MISSING = 3  # this many ERP orders looked up, every one a 404: the ERP addr
 # Orders the ERP would not show that the next report looks up again (read from Shopify one by one):
 # more than this many refused is the connection's matter, not an order's, and they stay counted.
 CHECK_AGAIN_MAX = 250
+_NOT_READ_THEN = "not compared today, the next report reads it again"
+# Shopify's refusals to give one order whole (shopify_app.admin_api.settlement_lists): that order's,
+# not the shop's, so it is listed as not checked and the others are still compared. (English, words):
+NOT_READ_WHOLE = {
+    "ORDER_TRANSACTIONS_NOT_READ": (
+        "Shopify will not give the order's transactions whole (250 at most, and it has more: declined "
+        f"payment tries, captures, refunds), so what was paid cannot be counted: {_NOT_READ_THEN}",
+        ("recon_order_transactions_unread", {}),
+    ),
+    "ORDER_FULFILLMENTS_NOT_READ": (
+        "Shopify will not give the order's fulfillments whole (250 at most, and it has more, cancelled "
+        f"ones included), so its settlement cannot be read: {_NOT_READ_THEN}",
+        ("recon_order_fulfillments_unread", {}),
+    ),
+}
 # Orders still open in the ERP (sent, neither cancelled nor invoiced as the app knows it) older than
 # the window, read from Shopify one by one and compared every report, at most this many a report in
 # a daily turn (the stock sample's rule): an invoice or a cancellation made in the ERP days after the
@@ -477,8 +496,18 @@ def _orders(
     listed: dict[str, OrderTotal] = {o.id: o for o in orders_with_totals_since(client, since.isoformat())}
     with session_scope() as session:
         still_open, open_count = _open_in_erp(session, shop_id, set(listed), utcnow())
+    unread: dict[str, Rejected] = {}  # Shopify would not give the order whole: not compared today
     for gid in dict.fromkeys([*(again or ()), *still_open]):
-        if gid not in listed and (total := _order_total(client, gid)) is not None:
+        if gid in listed:
+            continue
+        try:
+            total = _order_total(client, gid)
+        except Rejected as exc:
+            if exc.code not in NOT_READ_WHOLE:
+                raise
+            unread[gid] = exc
+            continue
+        if total is not None:
             listed[gid] = total
     with session_scope() as session:
         shop = session.get(Shop, shop_id)
@@ -557,6 +586,9 @@ def _orders(
         if gid in working or (order is not None and _iso_utc(order.updated_at) >= recent):
             in_flight.append(gid)  # a cancellation, edit, invoice (or a webhook) on its way: judged next time
             continue
+        if gid in unread:
+            findings["not_checked"].append({**_order_row(link), **_not_read_whole(unread[gid])})
+            continue
         if _compare(link, order, client, erp_client, findings, looked_up, too_old=too_old,
                     events_read_to=events_read_to):  # fmt: skip
             in_flight.append(gid)  # its ERP event not read yet when the report began: judged next time
@@ -600,6 +632,7 @@ def _orders(
         "totals_differ_count": sum(1 for row in findings["totals_differ"] if not row.get("by_design")),
         "totals_differ_by_design_count": sum(1 for row in findings["totals_differ"] if row.get("by_design")),
         "unknown_in_erp": unknown[:LISTED],
+        "unknown_in_erp_count": len(unknown),
         # looked up again by the next report (_check_again), the window reaching them or not
         "not_checked_orders": carried,
         "not_checked_orders_dropped": dropped,
@@ -659,7 +692,12 @@ def _carry_over(
 
 def _order_total(client: AdminClient, gid: str) -> OrderTotal | None:
     """One order as the listing reads it, from its settlement (None: Shopify answers null for it).
-    Its change time is not read: the order is not taken as in flight."""
+    Its change time is not read: the order is not taken as in flight.
+
+    Raises:
+        Rejected (NOT_READ_WHOLE): Shopify will not give the order's transactions or fulfillments
+            whole (settlement_lists); the caller lists that one order as not checked.
+    """
     found = settlement(client, gid)
     if found is None:
         return None
@@ -928,10 +966,7 @@ def _compare(
     applied (no NF-e key on the link) differs in status: Shopify shows it unfulfilled, its payment not
     captured, no NF-e. A row of an order the app already flagged for a person carries the reasons
     (`attention`: every flow's note, one a line, as `ledger.order_notes` keeps them)."""
-    row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
-    attention = getattr(link, "needs_attention", None)
-    if attention:
-        row["attention"] = attention
+    row = _order_row(link)
     current = shopify if shopify is not None else client.order(link.shopify_order_id)
     if current is None:
         if link.shopify_order_id in too_old:
@@ -1006,13 +1041,20 @@ def _compare(
     # ERP line carries them). The gift cards are read only for an order the tips do not explain.
     cards, tips = Decimal(0), shopify.tips
     expected = erp_total_expected(shopify.current_total, tips, cards)
-    if expected - erp_total >= TOLERANCE:
-        cards = gift_cards_sold(client, link.shopify_order_id)
-        expected = erp_total_expected(shopify.current_total, tips, cards)
-    # The listing's tip total may still count a tip refunded since (its line at 0, the current total
-    # without it): the ERP then reads as above Shopify by it. What the tip lines charge now decides
-    # (order_settlement.tip_value).
-    found = settlement(client, link.shopify_order_id) if tips and erp_total - expected >= TOLERANCE else None
+    try:
+        if expected - erp_total >= TOLERANCE:
+            cards = gift_cards_sold(client, link.shopify_order_id)
+            expected = erp_total_expected(shopify.current_total, tips, cards)
+        # The listing's tip total may still count a tip refunded since (its line at 0, the current
+        # total without it): the ERP then reads as above Shopify by it. What the tip lines charge now
+        # decides (order_settlement.tip_value).
+        tip_in_doubt = tips and erp_total - expected >= TOLERANCE
+        found = settlement(client, link.shopify_order_id) if tip_in_doubt else None
+    except Rejected as exc:  # Shopify would not give this order whole: the others are still compared
+        if exc.code not in NOT_READ_WHOLE:
+            raise
+        findings["not_checked"].append({**row, **_not_read_whole(exc)})
+        return False
     if found is not None:
         tips, cards = found.tips, found.gift_cards
         expected = erp_total_expected(shopify.current_total, tips, cards)
@@ -1047,6 +1089,23 @@ def _event_unread(link: OrderLink, erp_order: Any, events_read_to: datetime | No
             .limit(1)
         )
     return traced is None
+
+
+def _order_row(link: OrderLink) -> dict[str, Any]:
+    """A linked order's row: its ids, and the app's notes for a person when it already flagged it."""
+    row = {"order": link.shopify_order_id, "name": link.shopify_order_name, "nro_pedvenda": link.nro_pedvenda}
+    attention = getattr(link, "needs_attention", None)
+    if attention:
+        row["attention"] = attention
+    return row
+
+
+def _not_read_whole(exc: Rejected) -> dict[str, Any]:
+    """The `why` of an order Shopify will not give whole (more transactions or fulfillments than its
+    largest page: many declined Pix or card tries, shipments made and cancelled again and again). The
+    read invoicing uses refuses it rather than count its money on part of it; so does the report,
+    for that order alone: not compared today (the others are), the next report reads it again."""
+    return beside("why", *NOT_READ_WHOLE[str(exc.code)])
 
 
 def _not_shown(nro: int, exc: erp.ErpRejected | erp.ErpUnexpectedShape) -> dict[str, Any]:
@@ -1210,6 +1269,11 @@ def _stock(
             seen = item_levels_at(client, [variants[s]["inventory_item_id"] for s in batch], location_id)
             for id_sku in batch:
                 item = seen.get(variants[id_sku]["inventory_item_id"])
+                if item is None and not bases[id_sku][2]:
+                    # Shopify no longer has the item (its product deleted by a person after the ERP
+                    # stopped selling it: jobs.catalog_deleted keeps the binding) and there is nothing
+                    # to sell: no level to set, no drift. One the ERP sells is the catalog check's.
+                    continue
                 shopify = None if item is None else item.available  # None: not stocked there
                 if shopify not in (expected[id_sku], also.get(id_sku, expected[id_sku])):
                     row = {"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify}

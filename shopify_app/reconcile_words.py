@@ -55,6 +55,23 @@ WORDS: dict[str, Text] = {
         "the ERP's answer for order {nro} could not be read (field {field} at {endpoint}): not compared "
         "today, the next report looks it up again",
     ),
+    # an order Shopify will not give whole (jobs.reconcile.NOT_READ_WHOLE: settlement_lists' refusals)
+    "recon_order_transactions_unread": (
+        "a Shopify não entrega inteiras as transações do pedido (no máximo 250, e ele tem mais: "
+        "tentativas de pagamento recusadas, capturas, reembolsos), então o que foi pago não pode ser "
+        "contado: não comparado hoje, o próximo relatório o lê de novo",
+        "Shopify will not give the order's transactions whole (250 at most, and it has more: declined "
+        "payment tries, captures, refunds), so what was paid cannot be counted: not compared today, the "
+        "next report reads it again",
+    ),
+    "recon_order_fulfillments_unread": (
+        "a Shopify não entrega inteiros os envios do pedido (no máximo 250, e ele tem mais, contando os "
+        "cancelados), então a situação dele não pode ser lida: não comparado hoje, o próximo relatório o "
+        "lê de novo",
+        "Shopify will not give the order's fulfillments whole (250 at most, and it has more, cancelled "
+        "ones included), so its settlement cannot be read: not compared today, the next report reads it "
+        "again",
+    ),
     # a SKU whose product waits for Shopify's daily limit on new variants (jobs.variant_quota)
     "recon_variant_quota": (
         "aguardando o limite diário de novas variantes da Shopify: o fluxo de produtos a envia de novo "

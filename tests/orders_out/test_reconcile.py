@@ -574,3 +574,21 @@ def test_a_later_nfe_of_an_order_invoiced_in_parts_whose_event_was_missed_is_rep
     assert [r["order"] for r in reconcile.run(world.shop_id, stock_sample=1)["orders"]["status_differs"]] == [
         order.gid
     ]
+
+
+def test_erp_orders_the_app_does_not_know_are_counted_whole_beyond_those_listed(world: World) -> None:
+    """Every list of the report is cut at LISTED and counted whole: the ERP orders whose events the
+    poller skipped as linked to no order of the shop were cut with no count, so a page read 50."""
+    from jobs.order_events import UNKNOWN_ORDER
+    from ledger.flows import ERP_TO_SHOPIFY
+
+    with session_scope() as session:
+        for nro in range(9001, 9001 + reconcile.LISTED + 2):
+            message = trace.begin(session, world.shop_id, "invoices", f"event:{nro}", ERP_TO_SHOPIFY,
+                                  erp_id=str(nro))  # fmt: skip
+            trace.skip(session, message, UNKNOWN_ORDER.format(nro=nro))
+
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+
+    assert len(orders["unknown_in_erp"]) == reconcile.LISTED
+    assert orders["unknown_in_erp_count"] == reconcile.LISTED + 2

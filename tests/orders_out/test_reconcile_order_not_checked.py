@@ -206,3 +206,82 @@ def test_the_orders_carried_are_capped_keeping_the_newest(world: World, monkeypa
     assert found["not_checked_orders_dropped"] == 1, found
     printed = reconcile_cli.render({"shop": world.domain, "generated_at": "", "since": "", "orders": found})
     assert "orders the ERP would not show, not looked up again: 1" in printed, printed
+
+
+def _declined(world: World, gid: str, count: int) -> None:
+    """`count` declined authorisations before the one that went through (Pix or card tried again and
+    again): more transactions than Shopify gives in one read."""
+    from decimal import Decimal
+
+    from sandbox.shopify import order_store
+    from sandbox.shopify.checkout import context
+
+    ctx = context(world.shopify.sandbox, world.name)
+    with ctx.store.transaction():
+        order = order_store.get(ctx, gid)
+        authorised = next(t for t in order["_transactions"] if t["kind"] == "AUTHORIZATION")
+        amount = Decimal(authorised["amountSet"]["shopMoney"]["amount"])
+        order["_transactions"][:0] = [
+            order_store.new_transaction(ctx, "AUTHORIZATION", "FAILURE", authorised["gateway"], amount)
+            for _ in range(count)
+        ]
+        order_store.save(ctx, order, touch=True)
+
+
+def test_an_open_order_shopify_will_not_give_whole_is_not_checked_the_others_compared(
+    world: World, monkeypatch
+) -> None:
+    """Every report reads the orders open in the ERP outside its window one by one (_open_in_erp), with
+    the read invoicing uses: Shopify refuses an order with more transactions than its largest page
+    (ORDER_TRANSACTIONS_NOT_READ). That refusal failed the whole orders section (the run refused, not
+    retried, the order not named) every day it stayed open; now that order alone is not checked."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    odd = world.linked_order([(world.plain(0), 1)], gateway="cartao", capture="manual")
+    other = world.linked_order([(world.plain(1), 1)], gateway="pix", seed=7)
+    _declined(world, odd.gid, 260)
+    world.erp.cancel(other.nro)  # a real drift: cancelled in the ERP, its event missed
+    days_on = utcnow() + timedelta(days=3)  # neither order in the window; both open in the ERP
+    monkeypatch.setattr(reconcile, "utcnow", lambda: days_on)
+
+    report = reconcile.run(world.shop_id, stock_sample=1)  # done: no section failed
+
+    orders = report["orders"]
+    assert "error" not in orders, orders
+    assert [(r["order"], r["erp"]) for r in orders["status_differs"]] == [(other.gid, "C")], orders
+    [row] = orders["not_checked"]
+    assert (row["order"], row["nro_pedvenda"]) == (odd.gid, odd.nro), row
+    assert "transactions whole" in row["why"] and _said(row, "en") == row["why"], row
+    assert _said(row, "pt-BR").startswith("a Shopify não entrega inteiras as transações do pedido"), row
+    assert orders["not_checked_orders"] == [odd.gid]  # read again by the next report
+
+
+def test_an_order_shopify_will_not_give_whole_at_the_tip_check_is_not_checked(monkeypatch) -> None:
+    """An order whose tips leave the ERP's total above Shopify's is read whole (settlement) to see what
+    its tip lines charge now: that read's refusal is that order's, listed as not checked."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from shopify_app.admin_api import settlement_lists
+    from shopify_app.admin_api.order_settlement import OrderTotal
+
+    def refused(client, gid):
+        raise settlement_lists._fulfillments_refused(250)
+
+    monkeypatch.setattr(reconcile, "gift_cards_sold", lambda client, gid: Decimal(0))
+    monkeypatch.setattr(reconcile, "settlement", refused)
+    gid = "gid://shopify/Order/1"
+    link = SimpleNamespace(shopify_order_id=gid, shopify_order_name="#1", nro_pedvenda=77, created_at=None)
+    shop = OrderTotal(id=gid, name="#1", created_at=None, updated_at="2026-11-28T00:00:00Z",
+                      cancelled_at=None, financial_status="PAID", current_total=Decimal("65.00"),
+                      tips=Decimal("5.00"))  # fmt: skip
+    erp_client = SimpleNamespace(get_order=lambda nro: SimpleNamespace(situacao="L", total=Decimal("65.00"),
+                                                                         total_served=None))  # fmt: skip
+    findings: dict = {kind: [] for kind in ("missing_in_shopify", "missing_in_erp", "status_differs",
+                                            "totals_differ", "not_checked")}  # fmt: skip
+
+    assert reconcile._compare(link, shop, None, erp_client, findings) is False  # type: ignore[arg-type]
+
+    [row] = findings["not_checked"]
+    assert (row["order"], row["nro_pedvenda"]) == (gid, 77) and "fulfillments whole" in row["why"], row
+    assert _said(row, "pt-BR").startswith("a Shopify não entrega inteiros os envios do pedido"), row
+    assert findings["totals_differ"] == []
