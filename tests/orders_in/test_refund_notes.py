@@ -107,9 +107,11 @@ def refund_shipped(world, gid: str, *, restock: bool, every: bool = False):
         if fo.status not in ("CLOSED", "CANCELLED"):
             client.fulfillment_create({fo.id: None})
     lines = world.order_doc(gid)["_lines"]
-    wanted = {li["id"]: li["currentQuantity"] for li in lines} if every else {
-        next(li["id"] for li in lines if li.get("sku") == world.sku(0)): 1
-    }
+    wanted = (
+        {li["id"]: li["currentQuantity"] for li in lines}
+        if every
+        else {next(li["id"] for li in lines if li.get("sku") == world.sku(0)): 1}
+    )
     made = refund_order(world.shopify.sandbox, world.name, gid, wanted, restock=restock)
     refund_id = int(made["id"].rsplit("/", 1)[-1])
     payload = {"id": refund_id, "order_id": int(gid.rsplit("/", 1)[-1]), "restock": restock}
