@@ -131,9 +131,13 @@ def unsplit(splits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[A
     return kept, whole
 
 
-def as_recorded(change: Any, unapplied: Unapplied | None) -> Any:
+def as_recorded(change: Any, unapplied: Unapplied | None, *, kept: bool = True) -> Any:
     """The change as the ledger keeps it: one not applied in full says so (and, left out, sets
-    nothing: its row stays not applied)."""
+    nothing: its row stays not applied). `kept`: the change is still staged for what Shopify takes
+    of it (a discount on fulfilled units); one held back whole (jobs.order_edits.lowered: a part of
+    a box served, on a line a person lowered) stages no discount either, so it keeps none: counted
+    as sent, its row said applied, and the same picking reported again took it for in Shopify
+    already (jobs.order_edits.repeats.applied_alike) and cleared the note naming it."""
     if unapplied is None:
         return change
     reason = f"{change.reason}; NOT applied in full: {unapplied.text}"
@@ -141,4 +145,5 @@ def as_recorded(change: Any, unapplied: Unapplied | None) -> Any:
     said = (
         (reason, (*words[1], ("line_not_applied_in_full", {"unapplied": unapplied.words}))) if words else None
     )
-    return replace(change, reason=reason, words=said, shopify_quantity=unapplied.sent)
+    left_out = {} if kept else {"discount_per_unit": None, "split_discount": None}
+    return replace(change, reason=reason, words=said, shopify_quantity=unapplied.sent, **left_out)

@@ -215,11 +215,21 @@ def _undone(change: Any, lines: Sequence[Any]) -> bool:
         return False
     if change.line_item_id is not None:
         line = next((s for s in lines if s.id == change.line_item_id), None)
-    else:  # the variant's first line, as to_shopify._pending_edits sets it
-        line = next((s for s in lines if s.variant_id == change.variant_id), None)
+    else:  # the substitute's line, as to_shopify._pending_edits finds it again
+        line = substitute_line(change.variant_id, change.shopify_quantity, lines)
         if line is None:
-            return True
+            return not any(s.variant_id == change.variant_id for s in lines)
     return line is not None and line.current_quantity > change.shopify_quantity
+
+
+def substitute_line(variant_id: str | None, units: int | None, lines: Sequence[Any]) -> Any | None:
+    """Pure: the Shopify line a substitute by a product with no ERP line of its own was added on, as
+    a change planned before finds it (`to_shopify._pending_edits`, `_undone`): among its variant's
+    lines holding units, one holding the substitute's (the edit added them on a line of their own,
+    beside a person's addition of the product), else the first; None when none holds any (a line a
+    person removed before the ERP had the order is not the substitute's, and takes no edit)."""
+    held = [s for s in lines if s.variant_id == variant_id and s.current_quantity > 0]
+    return next((s for s in held if s.current_quantity == units), held[0] if held else None)
 
 
 def left_by_picking(others: Iterable[Recorded]) -> dict[int, Decimal | None]:

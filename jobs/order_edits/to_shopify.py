@@ -79,16 +79,23 @@ then 3 of 3) gets back the units the app's own cut took off (`_picked_again`), n
 A substitute sold by the unit that the order lacks is added at the price Shopify gives it (the
 variant's price now, which may lag the ERP's) and, when that is above the ERP's charge, with a
 discount per unit down to it ("Preço do substituto: R$ 40,57 (item 3)"; below it, none, as a
-weighed substitute), so the echo of the edit is not a merchant's price change. A change Shopify
-cannot make on units a person fulfilled is left out, the rest applied, and named for a person
-(jobs.order_edits.fulfilled); one it refuses still fails the edit naming the SKU and ERP line. A
-cut never raises a line a person lowered in Shopify before the picking got there: left out and
-named for a person too (jobs.order_edits.lowered).
+weighed substitute), so the echo of the edit is not a merchant's price change. It goes on a line of
+its own on its first attempt, beside any line of the product Shopify shows (a person's addition
+after picking, a line removed before the ERP had the order): only a retry looks for it on the
+variant's lines (`_pending_edits`). A change Shopify cannot make on units a person fulfilled is
+left out, the rest applied, and named for a person (jobs.order_edits.fulfilled); one it refuses
+still fails the edit naming the SKU and ERP line. A cut never raises a line a person lowered in
+Shopify before the picking got there: left out and named for a person too
+(jobs.order_edits.lowered). Nor one lowered after the order was read, before the edit began: the
+edit's lines are compared with the read (`_as_read`), and a difference leaves it uncommitted and
+retries, planned again from the order as it is.
 
 Which Shopify line is an ERP line's (`own_lines`): the nth ERP line of a SKU is the nth line of
 its variant, passing a line at 0 units the ERP never had (a merchant removed it before picking:
-the import and the edits before picking send only lines holding units), but not one the app's
-own cut may have emptied (a replay, another event of the same picking, per the ledger).
+the import and the edits before picking send only lines holding units; no more of them than the
+variant has lines beyond the SKU's ERP lines: one a person emptied after picking is still its ERP
+line's), but not one the app's own cut may have emptied (a replay, another event of the same
+picking, per the ledger).
 """
 
 from __future__ import annotations
@@ -107,7 +114,7 @@ from jobs import old_orders, order_events, stock_reread
 from jobs.order_edits import fulfilled, lowered, repeats, weight_words
 from ledger import bindings, mappings, order_notes
 from ledger.db import session_scope
-from ledger.errors import MappingMissing, Rejected
+from ledger.errors import MappingMissing, Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import OrderLineChange, OrderLink
 from ledger.words import Said, Words, around, quantity, said, stored_for
@@ -574,7 +581,11 @@ def own_lines(
     take the variant's lines in order, passing a line at 0 units, unless the ERP line at hand was
     recorded already (`touched`: this event's change keys tried, another event's of the same
     picking): the app's own cut may have emptied it, and a replay must find it there, not the
-    next line. Lines added after picking (a weight split's unit, a weighed substitute, a
+    next line. Only as many as the variant has lines beyond the SKU's ERP lines are passed: with
+    as many of each, every line was the ERP's, and one at 0 units is a line a person removed after
+    the ERP had it (a "leve 3 pague 2" on two lines, the first removed after picking): its ERP line
+    meets it (its cut held back, named for a person: jobs.order_edits.lowered), not the next line,
+    whose units the ERP serves. Lines added after picking (a weight split's unit, a weighed substitute, a
     person's addition) come after the order's own. An ERP line with no line left in that order
     takes the nth of all the variant's lines, else its first (as before); no variant: by SKU."""
     found: dict[int, ShopifyLine | None] = {}
@@ -586,14 +597,19 @@ def own_lines(
     for sku, erp_lines in by_sku.items():
         variant = variant_of.get(sku or "")
         same = [s for s in lines if variant and s.variant_id == variant]
-        at = 0
+        at, passable = 0, len(same) - len(erp_lines)  # the lines the ERP cannot have had: at most these
         for nth, line in enumerate(erp_lines):
             nth_of[line.seq_item] = nth
             if not same:
                 found[line.seq_item] = next((s for s in lines if sku and s.sku == sku), None)
                 continue
-            while at < len(same) and same[at].current_quantity <= 0 and line.seq_item not in touched:
-                at += 1
+            while (
+                passable > 0
+                and at < len(same)
+                and same[at].current_quantity <= 0
+                and line.seq_item not in touched
+            ):
+                at, passable = at + 1, passable - 1
             if at < len(same):
                 found[line.seq_item], at = same[at], at + 1
             else:
@@ -969,12 +985,20 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
     )
     unsplit_of = {change.change_key: change for change in whole}
     pending = [unsplit_of.get(change.change_key, change) for change in pending]
+    # planned before: a substitute's commit may have added it (`_pending_edits` looks for it then)
+    again = {
+        c.change_key for c in pending if c.change_key in tried or repeats.item_of(c.change_key) in recorded
+    }
     edits, unapplied = fulfilled.hold_back(
-        _pending_edits([change for change in pending if change not in splits], order.lines), order.lines
+        _pending_edits([c for c in pending if c not in splits], order.lines, again), order.lines
     )
     left_out: dict[str, Any] = {**unapplied, **lowered_lines}
+    staged_keys = {c.change_key for c in pending}  # a change held back whole stages nothing
     changes = [
-        fulfilled.as_recorded(unsplit_of.get(c.change_key, c), left_out.get(c.change_key)) for c in changes
+        fulfilled.as_recorded(
+            unsplit_of.get(c.change_key, c), left_out.get(c.change_key), kept=c.change_key in staged_keys
+        )
+        for c in changes
     ]
     discounts = [c for c in pending if c.takes_discount and c.line_item_id is not None]
     removals = [c for c in pending if c.removes]
@@ -983,6 +1007,7 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
     taken: dict[str, list[dict[str, Any]]] = {}  # change key -> the app's discounts it took off
     if edits or discounts or weighed_adds or removals:
         edit, subtotal = order_edit_discounts.begin(client.executor, unit.order_id)
+        _as_read(edit, [*removals, *splits, *edits, *discounts], order.lines)
         on_lines = (
             order_edit_discounts.calculated_discounts(client.executor, edit.calculated_order_id)
             if removals
@@ -1077,6 +1102,29 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
             {"change_key": u.change_key, "sku": u.sku, "text": u.text} for u in left_out.values()
         ],
     }
+
+
+def _as_read(edit: Any, staged: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> None:
+    """Raises Transient, the edit left uncommitted (nothing of it in Shopify), when a line the edit
+    stages on holds in it (orderEditBegin's calculated order: the order as it is now) other units
+    than the read the picking was planned from (`lines`): a person edited the order in between (an
+    edit, a refund). Staged anyway, the plan would undo their edit (a cut set to 2 on a line they
+    lowered to 1 puts a unit they took off back, charged), past the rule that held it back
+    (jobs.order_edits.lowered) and unnamed. The retry reads the order again and plans from it."""
+    for line_id in dict.fromkeys(
+        line_id
+        for change in staged
+        for line_id in (change.line_item_id, *change.split_lines, *change.emptied, *change.removed_from)
+        if line_id is not None
+    ):
+        read = _current(lines, line_id)
+        calculated = edit.line_for_item(line_id) or _same_place(edit, line_id, lines)
+        if read is not None and calculated is not None and calculated.quantity != read:
+            raise Transient(
+                f"line {line_id} of the Shopify order holds {calculated.quantity} units, not the {read} the "
+                "picking was planned from (edited in Shopify meanwhile): the order is read again",
+                line_item_id=line_id,
+            )
 
 
 @contextmanager
@@ -1403,13 +1451,21 @@ def _staged(change: LineChange) -> list[dict[str, Any]]:
     return [_entry(description, amount) for amount in amounts if amount is not None and amount > 0]
 
 
-def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) -> list[LineChange]:
+def _pending_edits(
+    changes: Sequence[LineChange], lines: Sequence[ShopifyLine], again: Collection[str] = ()
+) -> list[LineChange]:
     """The changes Shopify does not show yet (absolute targets: a replay sends nothing twice).
 
-    A change without a line of its own (a substitute) sets its variant: two ERP lines replaced by
-    the same new SKU both carry the units they serve together (plan_changes), so the variant is
-    added or set once, not once per ERP line. A substitute by a SKU the order has carries that
-    SKU's receiving line, and so does a change of the line itself, with the same units
+    A change without a line of its own (a substitute by a product no ERP line has) adds its
+    variant: two ERP lines replaced by the same new SKU both carry the units they serve together
+    (plan_changes), so the variant is added once, not once per ERP line. On its first attempt it is
+    always added, on a line of its own: a line of the variant already on the order is not the
+    substitute's (a person added the product after picking: their units are theirs; one they removed
+    before the ERP had the order holds none, and Shopify edits no line at 0). Only a change planned
+    before (`again`: its key tried, its ERP line recorded by another event of the picking, whose
+    commit may have added it) looks for it on the variant's lines (repeats.substitute_line), as
+    repeats.applied_alike does, and sets the one it finds. A substitute by a SKU the order has
+    carries that SKU's receiving line, and so does a change of the line itself, with the same units
     (plan_changes): the line is set once (a second orderEditSetQuantity of one line is one change
     too many)."""
     pending = []
@@ -1438,9 +1494,12 @@ def _pending_edits(changes: Sequence[LineChange], lines: Sequence[ShopifyLine]) 
         if change.variant_id in by_variant:
             continue
         by_variant.add(change.variant_id)
-        existing = next((s for s in lines if s.variant_id == change.variant_id), None)
+        existing = None
+        if change.change_key in again:
+            existing = repeats.substitute_line(change.variant_id, change.shopify_quantity, lines)
         if existing is None:
-            pending.append(change)
+            if change.shopify_quantity:  # none served: nothing to add
+                pending.append(change)
         elif existing.current_quantity != change.shopify_quantity and existing.id not in set_lines:
             pending.append(LineChange(**{**asdict(change), "line_item_id": existing.id}))
     return pending

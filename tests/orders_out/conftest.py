@@ -102,8 +102,17 @@ class World:
     def weighed(self) -> str:
         return next(s.id_sku for s in self.chain.skus if s.id_sku in self.variants and s.weighed)
 
-    def linked_order(self, lines: list[tuple[str, int]], **checkout: Any) -> LinkedOrder:
-        """A Shopify order, the same order in the ERP, and the OrderLink between them."""
+    def linked_order(
+        self,
+        lines: list[tuple[str, int]],
+        *,
+        before_erp: Callable[[str], None] | None = None,
+        **checkout: Any,
+    ) -> LinkedOrder:
+        """A Shopify order, the same order in the ERP, and the OrderLink between them.
+        `before_erp(gid)`: a person's edit of the Shopify order before the ERP had it (the ERP order
+        then holds the lines as Shopify does after it, leaving out the lines at 0 units, as the
+        import sends them: jobs.order_map)."""
         from sandbox.shopify.checkout import place_order
 
         checkout.setdefault("discount_rate", 0.0)
@@ -111,6 +120,10 @@ class World:
         gid = place_order(
             self.shopify.sandbox, self.name, lines=[{"sku": s, "quantity": q} for s, q in lines], **checkout
         )
+        if before_erp is not None:
+            before_erp(gid)
+            held = [(line["sku"], line["currentQuantity"]) for line in self.order_doc(gid)["_lines"]]
+            lines = [(sku, units) for sku, units in held if units > 0]
         order = for_shop(self.domain).order(gid)
         assert order is not None and order.total is not None
         skus = {s.id_sku: s for s in self.chain.skus}

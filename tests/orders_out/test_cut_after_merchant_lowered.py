@@ -8,12 +8,18 @@ the picking names the line for a person, and the merchant's edit is flagged (the
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from erp.client import ErpClient
 from jobs.order_edits import to_erp
 from ledger.models import MessageStatus
 from shopify_app import line_words
 
 from .conftest import World, attention_notes, set_quantity
+from .test_picking_commit_answer_lost import _retried
+from .test_picking_reported_twice import _emit_again
 
 
 def test_a_cut_does_not_raise_a_line_the_merchant_lowered_meanwhile(world: World, orders_api) -> None:
@@ -113,3 +119,89 @@ def test_a_lighter_weighing_of_a_weighed_line_the_merchant_lowered_takes_off_onl
         [row] = [r for r in world.line_changes(order.gid) if r.sku == weighed and r.kind == "weight"]
         if not off:
             assert f"{lowered} of its {ordered} units left in Shopify" in (row.reason or ""), row.reason
+
+
+def test_a_cut_of_a_skus_first_line_meets_it_where_the_merchant_removed_it_meanwhile(world: World) -> None:
+    """A "leve 3 pague 2": A on two Shopify lines (2 and 3 units, one ERP line each). The ERP cuts its
+    first line 2 -> 1; before the picking reached Shopify the merchant removed A's first line there.
+    The ERP has as many lines of A as Shopify, so the line at 0 is the first ERP line's, not one the
+    ERP never had: its cut is held back and named for a person. Passed over, the cut landed on the
+    second line (3 -> 1), whose 3 units the ERP serves: the ERP invoicing 4, Shopify charging 1."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (a, 3), (b, 1)], gateway="cartao", capture="manual")
+    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
+    first, _second = sorted((s for s in client.get_order(order.nro).lines if s.id_sku == a),
+                            key=lambda s: s.seq_item)  # fmt: skip
+    client.close()
+    world.erp.separate(order.nro, cuts={str(first.seq_item): 1}, weights={})
+    set_quantity(world, order.gid, a, 0)  # the merchant removes A's first line, after the ERP picked
+    world.poll()
+
+    [picking] = world.messages("order_edits", order)
+    assert picking.status == MessageStatus.DONE.value, picking.error_text
+    lines = [(line["sku"], line["currentQuantity"]) for line in world.order_doc(order.gid)["_lines"]]
+    assert lines == [(a, 0), (a, 3), (b, 1)], lines
+    [cut] = [row for row in world.line_changes(order.gid) if row.sku == a]
+    assert not cut.applied and "a cut never puts units back" in (cut.reason or ""), cut.reason
+    said = f"SKU {a} (ERP line {first.seq_item}): 0 in Shopify, below the ERP's cut to 1"
+    assert said in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
+
+
+def test_a_cut_planned_before_the_merchant_lowered_its_line_is_not_staged_over_their_edit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race one step later: the picking job read the order (A at 3), then the merchant lowered A
+    to 1, then the job began its order edit. The cut planned from that read (3 -> 2, a lowering) would
+    set the line to 2 on an order holding 1: the unit the merchant took off put back and charged. The
+    edit's lines are checked against the read: they differ, so nothing is committed, the job retries,
+    reads A at 1 and holds the cut back for a person, as when the merchant's edit came first."""
+    from shopify_app.admin_api import order_edit_discounts
+
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 2)], gateway="cartao", capture="manual")
+    item = order.lines[a]
+    world.erp.separate(order.nro, cuts={str(item): 2, str(order.lines[b]): 1}, weights={})
+    real_begin = order_edit_discounts.begin
+    lowered = []
+
+    def begin_after_the_merchant(executor: Any, order_id: str) -> Any:
+        if not lowered:  # the merchant's edit lands between the job's read and its edit
+            set_quantity(world, order.gid, a, 1)
+            lowered.append(a)
+        return real_begin(executor, order_id)
+
+    monkeypatch.setattr(order_edit_discounts, "begin", begin_after_the_merchant)
+    world.poll()
+    picking = _retried(world, order)
+
+    assert lowered and picking.status == MessageStatus.DONE.value, picking.error_text
+    quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert (quantities[a], quantities[b]) == (1, 1), quantities  # A kept at the merchant's 1, B cut
+    said = f"SKU {a} (ERP line {item}): 1 in Shopify, below the ERP's cut to 2"
+    assert said in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
+
+
+def test_a_box_served_in_part_held_back_stays_named_when_the_picking_is_reported_again(world: World) -> None:
+    """The box served in part (2,5 of 3) on a line the merchant lowered to 1 is held back whole: nothing
+    sent, its discount neither, so its row is not applied. Recorded applied (for the discount it never
+    staged), the same separation reported again took it for in Shopify already and cleared the note
+    that names it, though Shopify still holds 1 box against the ERP's 3."""
+    box, b = _box(world), world.plain(1)
+    order = world.linked_order([(box, 3), (b, 2)], gateway="pix")
+    world.erp.separate(order.nro, cuts={str(order.lines[box]): 2.5, str(order.lines[b]): 1}, weights={})
+    set_quantity(world, order.gid, box, 1)
+    world.poll()
+    [row] = [r for r in world.line_changes(order.gid) if r.sku == box]
+    assert not row.applied, row.reason
+
+    _emit_again(world, order, "S")
+    world.poll()
+    statuses = [m.status for m in world.messages("order_edits", order)]
+    assert statuses == [MessageStatus.DONE.value] * 2, statuses
+    assert [r.applied for r in world.line_changes(order.gid) if r.sku == box] == [False, False]
+    said = f"SKU {box} (ERP line {order.lines[box]}): 1 in Shopify, below the ERP's cut to 3"
+    assert said in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
+    assert (
+        sum(line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"] if line["sku"] == box)
+        == 1
+    )

@@ -532,6 +532,17 @@ def test_a_line_removed_before_the_erp_had_the_order_takes_no_erp_line() -> None
         assert _pending_edits(changes, [first, second]) == []
 
 
+def test_a_line_a_person_removed_after_picking_is_still_its_erp_lines() -> None:
+    """Shopify A x2 (emptied by a person after the ERP picked) and A x3, two ERP lines of A: as many
+    lines of each, so every one was the ERP's. The first ERP line's cut to 1 is that emptied line's
+    (held back for a person, jobs.order_edits.lowered), never the second line's, served in full."""
+    emptied = dataclasses.replace(shopify_line("A", 2), current_quantity=0)
+    second = ShopifyLine("gid://shopify/LineItem/A2", "A", "A", 3, 3, emptied.variant_id, None, None, None)
+    picked = event(line(1, "A", "2", "1"), line(2, "A", "3", "3"))
+    [change] = plan_changes(picked, [emptied, second], VARIANTS)
+    assert (change.line_item_id, change.shopify_quantity, change.never_raises) == (emptied.id, 1, True)
+
+
 def test_a_weighed_sku_on_two_erp_lines_changes_each_its_own_line() -> None:
     """K x2 and K x3 (two ERP lines of a weighed SKU): the second cut to 0 sets the second line,
     and a lighter second line takes its discount on its own 3 units (split to the cent), not on
@@ -629,7 +640,7 @@ def test_a_weighing_whose_line_totals_round_to_the_same_cents_is_recorded_withou
 
 def test_two_lines_replaced_by_the_same_new_sku_set_it_once_to_their_units_together() -> None:
     """A x1 and B x1, both replaced by one S (not on the order): S is added once with 2 units, not
-    twice with 2 each; once Shopify has S x2 nothing is left to send."""
+    twice with 2 each; once Shopify has S x2 a retry (its keys tried) has nothing left to send."""
     from jobs.order_edits.to_shopify import _pending_edits
 
     picked = event(
@@ -644,7 +655,32 @@ def test_two_lines_replaced_by_the_same_new_sku_set_it_once_to_their_units_toget
         (VARIANTS["S"], "", 2),
     ]
     applied = [shopify_line("A", 0), shopify_line("B", 0), shopify_line("S", 2)]
-    assert _pending_edits(plan_changes(picked, applied, VARIANTS), applied) == []
+    replayed = plan_changes(picked, applied, VARIANTS)
+    assert _pending_edits(replayed, applied, {c.change_key for c in replayed}) == []
+
+
+def test_a_substitute_is_added_beside_the_lines_of_its_product_on_its_first_attempt() -> None:
+    """A x1 replaced by 1 S; Shopify has a line of S the ERP never had: one a person removed before
+    the ERP had the order (0 units: Shopify edits no line at 0) or added after picking (their 2
+    units are theirs). The substitute is added on a line of its own either way. A retry (its key
+    tried: its commit may have added it) looks for it among the lines holding units, the one at its
+    units first: found, nothing sent; none holding units, added."""
+    from jobs.order_edits.to_shopify import _pending_edits
+
+    picked = event(line(1, "A", "1", "0"), line(2, "S", "0", "1", replaces=1))
+    added = ShopifyLine("gid://shopify/LineItem/S2", "S", "S", 1, 1, VARIANTS["S"], None, None, None)
+    for found in (dataclasses.replace(shopify_line("S", 1), current_quantity=0), shopify_line("S", 2)):
+        shopify = [shopify_line("A", 1), found]
+        edits = _pending_edits(plan_changes(picked, shopify, VARIANTS), shopify)
+        assert sorted((c.line_item_id or "", c.shopify_quantity) for c in edits) == [
+            ("", 1), ("gid://shopify/LineItem/A", 0)
+        ], found  # fmt: skip
+        key = "event:9:item:2"
+        after = [shopify_line("A", 0), found, added]
+        assert _pending_edits(plan_changes(picked, after, VARIANTS), after, {key}) == []
+    lost = [shopify_line("A", 0), dataclasses.replace(shopify_line("S", 1), current_quantity=0)]
+    [again] = _pending_edits(plan_changes(picked, lost, VARIANTS), lost, {key})  # the commit never came
+    assert (again.line_item_id, again.shopify_quantity) == (None, 1)
 
 
 def test_money_taken_above_the_nfe_names_a_refund_owed_unless_it_was_refunded() -> None:
