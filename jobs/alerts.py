@@ -278,11 +278,19 @@ def _run(shop_id: int, now: datetime | None) -> dict[str, Any]:
         told_until = state.read_until or since  # what the e-mail says it covers
         interrupted = _interrupted(session, shop_id, now)
         access = _access_item(shop, locale, now)
-        collected = collect(session, shop_id, since, now, dict(state.told or {}), locale, interrupted, access)
-        counts = open_counts(session, shop_id, interrupted)
         domain, zone = shop.domain, shop.iana_timezone
+        late = overdue(session, shop_id, now)  # read once: listed and counted alike
+        told = dict(state.told or {})
+        collected = collect(
+            session, shop_id, since, now, told, locale, interrupted, access, late=late, zone=zone
+        )
+        counts = open_counts(session, shop_id, interrupted, late)
+        unsent = state.last_error is not None
     if not collected.count:
-        _record(shop_id, collected, now, sent=None)
+        # What an e-mail the server did not take held is collected again while open: nothing to
+        # tell, it is all settled. Its failure is said no more (the Flows banner, Setup's last one):
+        # an attempt of no item, which went to nobody.
+        _record(shop_id, collected, now, sent=None, items=0 if unsent else None)
         return {"items": 0}
     email = compose(settings, domain, zone, recipients, locale, collected, counts, told_until)
     try:
@@ -306,14 +314,18 @@ def collect(
     locale: str,
     interrupted: stuck.Stuck | None = None,
     access: Item | None = None,
+    *,
+    late: list[Schedule] | None = None,
+    zone: str | None = None,
 ) -> Collected:
     """The items changed in (since, now] not told as they are, and the units `interrupted` now
     (however long ago they stopped: that is what makes them interrupted) not told yet; the LISTED
     first written out (the shop's access, then orders, then the rest, each oldest first: `_rank`), and
     what stays told: the earlier told items still open, plus every new one.
     The messages are first read light (id, status, error: what their fingerprint is made of), so a
-    flood of thousands is counted whole and only the listed ones are read in full."""
-    late_rows = overdue(session, shop_id, now)  # read once: what is late now, told or still open
+    flood of thousands is counted whole and only the listed ones are read in full. `late`: the
+    schedules `overdue` now (read here when not given); `zone`: the store's, its times are said in."""
+    late_rows = overdue(session, shop_id, now) if late is None else late  # what is late now, told or not
     kept = still_open(session, shop_id, told, interrupted, late_rows)
     rows = session.execute(
         select(*LIGHT)
@@ -339,7 +351,7 @@ def collect(
     fresh = {key: seen for key, seen in fresh.items() if kept.get(key) != seen[2]}
     links = _changed(session, OrderLink, shop_id, since, now, OrderLink.needs_attention.is_not(None))
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
-    late = _late_items(late_rows, locale, now)
+    late_items = _late_items(late_rows, locale, now, zone)
     hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
     others = [  # the shop's grant refused, the orders' notes, the schedules stopped, the webhooks failed
         item
@@ -347,7 +359,7 @@ def collect(
             *([access] if access else []),
             *_note_items(links, locale),
             *_run_items(runs, locale),
-            *late,
+            *late_items,
             *hooks,
         ]
         if kept.get(item.key) != item.fingerprint
@@ -504,11 +516,13 @@ def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
     return [row for row in late if not any(f.name in busy for f in flows.FLOWS if f.schedule == row.flow)]
 
 
-def _late_items(schedules: Iterable[Schedule], locale: str, now: datetime) -> list[Item]:
+def _late_items(schedules: Iterable[Schedule], locale: str, now: datetime, zone: str | None) -> list[Item]:
+    """A schedule whose runs stopped coming, its last run in the store's time (`zone`), as the rest of
+    the e-mail says its times."""
     items = []
     for row in schedules:
         labels = [flow.label_in(locale) for flow in flows.FLOWS if flow.schedule == row.flow]
-        last = row.last_run_at.astimezone(UTC).strftime("%d/%m %H:%M UTC") if row.last_run_at else "—"
+        last = _when(row.last_run_at, zone) if row.last_run_at else "—"
         items.append(
             Item(
                 key=f"d{row.id}",
@@ -627,9 +641,12 @@ def still_open(
     return {key: value for key, value in told.items() if key in open_keys}
 
 
-def open_counts(session: Session, shop_id: int, interrupted: stuck.Stuck | None = None) -> dict[str, int]:
+def open_counts(
+    session: Session, shop_id: int, interrupted: stuck.Stuck | None = None, late: Iterable[Schedule] = ()
+) -> dict[str, int]:
     """The shop's open items in all: failed, parked and interrupted messages, orders flagged for a
-    person, schedules whose runs stopped, webhooks failed."""
+    person, schedules whose runs stopped (a run failed, a bad cron, or `late`: `overdue`, listed under
+    the same heading; each schedule once), webhooks failed."""
     by_status = dict(
         session.execute(
             select(Message.status, func.count())
@@ -640,12 +657,14 @@ def open_counts(session: Session, shop_id: int, interrupted: stuck.Stuck | None 
     orders = session.scalar(
         select(func.count()).where(OrderLink.shop_id == shop_id, OrderLink.needs_attention.is_not(None))
     )
-    runs = session.scalar(
-        select(func.count()).where(Schedule.shop_id == shop_id, Schedule.last_status.in_(STOPPED_RUNS))
-    )
+    runs = set(
+        session.scalars(
+            select(Schedule.id).where(Schedule.shop_id == shop_id, Schedule.last_status.in_(STOPPED_RUNS))
+        )
+    ) | {row.id for row in late}
     webhooks = session.scalar(select(func.count()).where(*_failed_webhooks(_domain(session, shop_id))))
     return {
-        "runs": int(runs or 0),
+        "runs": len(runs),
         "webhooks": int(webhooks or 0),
         "failed": int(by_status.get(MessageStatus.FAILED.value, 0)),
         "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import get_current_job
-from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -443,16 +443,19 @@ def failed_flagged(session: Session, shop_id: int, flag: str) -> list[Message]:
 
 def stale_jobs(
     session: Session, shop_id: int, now: datetime | None = None
-) -> dict[tuple[str, str | None], int]:
+) -> dict[tuple[str, str | None], tuple[int, int]]:
     """(flow, job id) -> how many units were left pending past STALE_AFTER_SECONDS under that job
-    (`is_stale`; those waiting on purpose excluded). A job RQ still holds is running (a catalog
-    load's bulk operation takes hours): the caller asks RQ (ledger.queues.held_ids) which are lost."""
+    (`is_stale`; those waiting on purpose excluded), and how many of those are replays left retrying
+    (the dashboard counts them among the retrying ones too: its open failures must not add them
+    twice). A job RQ still holds is running (a catalog load's bulk operation takes hours): the
+    caller asks RQ (ledger.queues.held_ids) which are lost."""
+    retrying = func.sum(case((Message.status == MessageStatus.RETRYING.value, 1), else_=0))
     stmt = (
-        select(Message.flow, Message.job_id, func.count())
+        select(Message.flow, Message.job_id, func.count(), retrying)
         .where(*stale_where(shop_id, now))
         .group_by(Message.flow, Message.job_id)
     )
-    return {(flow, job_id): n for flow, job_id, n in session.execute(stmt)}
+    return {(flow, job_id): (n, int(r or 0)) for flow, job_id, n, r in session.execute(stmt)}
 
 
 def stale_where(shop_id: int, now: datetime | None = None) -> list[ColumnElement[bool]]:

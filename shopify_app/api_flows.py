@@ -220,11 +220,13 @@ def _micros(value: datetime | None) -> int:
     return int(value.timestamp() * 1_000_000)
 
 
-def stuck_counts(session: Session, shop_id: int, now: datetime) -> dict[str, int]:
+def stuck_counts(session: Session, shop_id: int, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
     """{flow: units left pending whose job was lost} (ledger.stuck: the Messages list's `stuck`
     filter, which the count links to, reads them by the same test): counted among the open
-    failures, as nothing redoes them but a Retry."""
-    return stuck.read(session, shop_id, get_redis(app_settings().redis_url), now).counts()
+    failures, as nothing redoes them but a Retry; and {flow: how many of those are retrying} (a
+    Retry whose job was lost: its retrying count holds it too, and the page counts it once)."""
+    lost = stuck.read(session, shop_id, get_redis(app_settings().redis_url), now)
+    return lost.counts(), lost.retrying_counts()
 
 
 @bp.get("")
@@ -242,7 +244,7 @@ def list_flows() -> ResponseReturnValue:
         cursor = change_cursor(session, shop_id)
         schedules = _schedules(session, shop_id)
         counts = trace.dashboard_counts(session, shop_id, finished_since)
-        lost = stuck_counts(session, shop_id, now)
+        lost, lost_retrying = stuck_counts(session, shop_id, now)
         found = {RECONCILE: _last_findings(session, shop_id)}
         quota = _variant_quota(session, shop_id, now)
         alert = alert_state.last_attempt(session, shop_id)
@@ -284,6 +286,7 @@ def list_flows() -> ResponseReturnValue:
                     "counts_24h": {
                         **{status: int(flow_counts.get(status, 0)) for status in STATUSES},
                         "stuck": lost.get(flow.name, 0),
+                        "stuck_retrying": lost_retrying.get(flow.name, 0),
                     },
                 }
             )

@@ -115,3 +115,23 @@ def test_the_open_counts_open_lists_of_exactly_the_units_they_count(client, sett
     for status, ids in made.items():
         assert counted[status] == len(ids), status
         assert _listed(client, {"flow": "orders", "status": status}, 2) == ids[::-1], status
+
+
+def test_a_retry_whose_job_was_lost_is_one_open_failure_not_two(client, settings, shops, rq):
+    """A Replay left retrying, its job gone from Redis: retrying (its status) and interrupted (its job
+    lost), each count listing it. The page's open failures add failed, parked, retrying and stuck
+    (flows.js `openFailures`): `stuck_retrying` says how many are in both, taken off once."""
+    from ledger import trace
+    from ledger.errors import Transient
+
+    with session_scope(settings.database_url) as session:
+        lost = trace.begin(session, shops.a, "products", "product:10", "erp_to_shopify", erp_id="10",
+                           job_id=f"replay-{shops.a}-1-2")  # fmt: skip
+        trace.fail(session, lost, Transient("Shopify answered HTTP 503"))
+        lost.updated_at = utcnow() - timedelta(minutes=20)
+        lost_id = lost.id
+    c = _rows(client)["products"]["counts_24h"]
+    assert _listed(client, {"flow": "products", "status": "retrying"}, 50) == [lost_id]
+    assert _listed(client, {"flow": "products", "stuck": "true"}, 50) == [lost_id]
+    assert (c["retrying"], c["stuck"], c["stuck_retrying"]) == (1, 1, 1)  # each count its list's
+    assert c["failed"] + c["parked"] + c["retrying"] + c["stuck"] - c["stuck_retrying"] == 1

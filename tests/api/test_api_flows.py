@@ -387,7 +387,8 @@ def test_open_failures_count_whatever_their_age_done_the_last_24_hours(client, s
         session.execute(update(Message).where(Message.id.in_([failed, parked, retrying, stale, done]))
                         .values(created_at=old, updated_at=old))  # fmt: skip
     assert _rows(client)["orders"]["counts_24h"] == {
-        "done": 1, "failed": 1, "parked": 1, "retrying": 1, "pending": 1, "skipped": 0, "stuck": 1
+        "done": 1, "failed": 1, "parked": 1, "retrying": 1, "pending": 1, "skipped": 0, "stuck": 1,
+        "stuck_retrying": 0,
     }  # fmt: skip
     listed = client.get("/api/messages?flow=orders&status=failed", headers=headers(Role.VIEWER)).get_json()
     assert [m["id"] for m in listed["messages"]] == [failed]

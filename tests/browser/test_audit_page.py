@@ -169,3 +169,27 @@ def test_load_more_clicked_twice_lists_each_older_event_once(open_page, fresh):
     page.wait_for_load_state("networkidle")  # a second page read (the bug) has landed by now
     expect(rows).to_have_count(total)
     assert page.errors == []
+
+
+def test_the_alert_emails_audit_rows_read_in_words(open_page, fresh):
+    """A change of the alert e-mail settings and a test e-mail that failed (what api_settings.put_settings
+    and api_alerts._audited write) read "alert emails", "to: ", "code: mail_refused" on the pt-BR page."""
+    open_page("/app/setup").context.close()
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        audit.record(db, shop, SHOP_DOMAIN, "1", "settings.changed", "settings",
+                     {"alert_emails": [], "alert_locale": "pt-BR"},
+                     {"alert_emails": ["equipe@loja.com.br"], "alert_locale": "en"})  # fmt: skip
+        audit.record(db, shop, SHOP_DOMAIN, "1", "alerts.test_sent", "alerts", None,
+                     {"to": ["equipe@loja.com.br"], "ok": False, "code": "mail_refused"})  # fmt: skip
+    page = open_page("/app/audit")
+    box = page.get_by_test_id("audit")
+    expect(box).to_contain_text("Para: equipe@loja.com.br")
+    text = box.inner_text()
+    for words in ("Endereços dos alertas por e-mail", "Idioma dos alertas por e-mail", "Alertas por e-mail",
+                  "Enviado: não", "Motivo do não envio: O servidor de e-mail recusou o e-mail"):  # fmt: skip
+        assert words in text, (words, text)
+    codes = ("alert emails", "alert locale", "\talerts\t", "to: ", "ok: ", "code: ", "mail_refused")
+    raw = [code for code in codes if code in text]
+    assert raw == [], text
+    assert page.errors == []

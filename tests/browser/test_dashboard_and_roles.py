@@ -274,6 +274,27 @@ def test_a_unit_whose_worker_was_killed_counts_as_open_and_its_count_lists_it_al
     assert page.errors == [] and pt.errors == []
 
 
+def test_a_retry_whose_job_was_lost_is_one_open_failure(open_page, fresh) -> None:
+    """Left retrying, its replay's job lost: counted retrying and interrupted (each count lists it),
+    one open failure all the same, not two."""
+    from ledger.errors import Transient
+
+    page = open_page("/app/flows", locale="en")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as db:
+        lost = trace.begin(db, shop, "products", "product:10", "erp_to_shopify", erp_id="10",
+                           job_id=f"replay-{shop}-1-2")  # fmt: skip
+        trace.fail(db, lost, Transient("Shopify answered HTTP 503"))
+        lost.updated_at = utcnow() - timedelta(minutes=20)
+    page.reload()
+    counts = page.get_by_test_id("counts-products")
+    expect(counts.locator("[data-count=retrying]")).to_have_text("1")
+    expect(counts.locator("[data-count=stuck]")).to_have_text("1")
+    bars = page.get_by_test_id("open-failures").locator("svg text")
+    expect(bars).to_have_text(["Products", "1"])
+    assert page.errors == []
+
+
 def test_the_done_count_lists_the_units_done_in_the_hours_it_counts(open_page, fresh) -> None:
     """Done is counted over the last 24 hours: its link lists those, not every unit ever done."""
     page = open_page("/app/flows", locale="en")

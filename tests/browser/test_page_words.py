@@ -157,3 +157,40 @@ def test_the_flows_page_names_watermark_scopes_and_fits_a_tablet(open_page, fres
     )
     assert "7.275" in axis and "03:00: 7.275" in axis and "7275" not in axis, axis
     assert page.errors == []
+
+
+def test_a_refused_setting_is_marked_on_its_field_and_named_in_words(open_page, fresh) -> None:
+    """PUT /api/setup/settings names a refused setting by its key: its input had no name (the message
+    not placed) and the toast said "seq_canal_venda: deve estar entre 1 e 999999"."""
+    page = open_page("/app/setup")
+    rules = page.locator("s-section").filter(has_text="Canal de venda e regras")
+    field = rules.get_by_label("Canal de venda (seqCanalVenda)")
+    expect(field).to_be_visible()
+    field.fill("1000000")  # the API takes 1..999999
+    rules.get_by_role("button", name="Salvar").click()
+    toast = page.locator("#stand-in-toasts")
+    expect(toast).to_contain_text("Alguns campos não são válidos")
+    expect(rules.locator("[name=seq_canal_venda]")).to_have_attribute("error", "deve estar entre 1 e 999999")
+    assert "seq_canal_venda" not in toast.inner_text()
+    assert page.errors == []
+
+
+NAMES = """async (names) => {
+  const { fieldName } = await import("/static/app/api.js");
+  return names.map((name) => [name, fieldName(name)]);
+}"""
+
+
+def test_every_setting_and_location_line_field_is_named_in_words(open_page, fresh) -> None:
+    """A refusal's field with no input on the page is listed in the toast by its name in words: each
+    setting (PUT /api/setup/settings names them by key), a location line's fields by line."""
+    from shopify_app.api_settings import SETTINGS
+
+    page = open_page("/app/setup")
+    lines = ["mappings[1].nro_empresa", "mappings[0].location_id"]
+    said = dict(page.evaluate(NAMES, [*SETTINGS, *lines]))
+    assert [name for name, words in said.items() if words == name] == []
+    assert said["seq_canal_venda"] == "Canal de venda (seqCanalVenda)"
+    assert said["mappings[1].nro_empresa"] == "Empresa do ERP (linha 2)"
+    assert said["mappings[0].location_id"] == "Local da Shopify (linha 1)"
+    assert page.errors == []

@@ -3,6 +3,8 @@ server (a refusal shown in the page's words), saves them, and reads how the last
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from jobs import alerts
 from ledger import trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
-from ledger.models import Shop
+from ledger.models import Message, Shop, utcnow
 
 from .conftest import SHOP_DOMAIN, screenshot, settled
 
@@ -66,6 +68,7 @@ def test_the_team_sets_its_alert_emails_tests_them_and_sees_the_last_alert(open_
     with session_scope() as session:
         message = trace.begin(session, shop_id, "orders", "order:gid://shopify/Order/8", "shopify_to_erp")
         trace.fail(session, message, MappingMissing("payment_method", "boleto"))
+        boleto = message.id
     assert "421" in alerts.run(shop_id)["error"]
     fresh.mail.busy(False)
     flows = open_page("/app/flows", locale="en")
@@ -74,4 +77,18 @@ def test_the_team_sets_its_alert_emails_tests_them_and_sees_the_last_alert(open_
     expect(banner).to_contain_text("(1 item(s)): they go with the next one")
     expect(banner.get_by_role("link", name="Setup > Alert e-mails")).to_be_visible()
     screenshot(flows, "flows-alert-failed")
+
+    # What it held settled before the next alert (a person's Retry went through): nothing left to
+    # send, and neither page says "not sent" any more
+    with session_scope() as session:
+        trace.succeed(session, session.get(Message, boleto))
+    assert alerts.run(shop_id, now=utcnow() + timedelta(minutes=10)) == {"items": 0}
+    flows.reload()
+    expect(flows.get_by_test_id("flows-table")).to_be_visible()
+    expect(flows.get_by_test_id("alert-failed")).to_have_count(0)
+    page.reload()
+    settled(page)
+    expect(page.get_by_test_id("alerts-section").get_by_test_id("alerts-last")).to_contain_text(
+        "Nada a enviar"
+    )
     assert page.errors == [] and flows.errors == []  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ sales channel."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -385,4 +386,28 @@ def test_a_location_set_changed_since_the_page_opened_is_not_replaced(open_page,
         assert sorted((r.nro_empresa, r.location_id) for r in db.scalars(select(LocationMapping))) == sorted(
             [(companies[0], shop_locations[0]["id"]), (companies[-1], shop_locations[-1]["id"])]
         )
+    assert page.errors == []
+
+
+def test_a_company_given_two_locations_is_refused_on_its_picker_in_words(open_page, fresh) -> None:
+    """The API names a refused line's field "mappings[1].nro_empresa": the pickers had no name, so
+    the toast listed it raw."""
+    page = open_page("/app/setup")  # installs the shop
+    connect_erp(page, fresh)
+    page = open_page("/app/setup")
+    locations = page.locator("s-section").filter(has_text="Empresas do ERP ↔ locais da Shopify")
+    pickers = locations.locator("s-select")
+    expect(pickers.nth(1).locator("option").nth(1)).to_be_attached()  # two pickers, the companies listed
+    choices = json.loads(api_call(page, "GET", "/api/setup/erp-choices")["body"])
+    company = choices["companies"][0]["nro_empresa"]
+    pickers.nth(0).locator("select").select_option(str(company))
+    pickers.nth(1).locator("select").select_option(str(company))
+    locations.get_by_role("button", name="Salvar").click()
+    toast = page.locator("#stand-in-toasts")
+    expect(toast).to_contain_text("Alguns campos não são válidos")
+    expect(pickers.nth(1)).to_have_attribute("name", "mappings[1].nro_empresa")
+    expect(pickers.nth(1)).to_have_attribute("error", re.compile(str(company)))
+    assert "mappings[" not in toast.inner_text()
+    with session_scope(fresh.settings.database_url) as db:
+        assert list(db.scalars(select(LocationMapping))) == []
     assert page.errors == []

@@ -11,7 +11,7 @@ from jobs import alerts
 from ledger import trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient
-from ledger.models import AlertState, Shop, ShopStatus, utcnow
+from ledger.models import AlertState, Message, Shop, ShopStatus, utcnow
 
 from .test_alerts import ORDER, _fail, _no_lines, _shop, mail  # noqa: F401 (the fixture)
 
@@ -131,3 +131,47 @@ def test_a_schedule_whose_runs_stopped_coming_is_told_once_unless_its_flow_runs(
     [sent] = mail.received
     assert "pararam de sair" in sent.text and "/app/flows" in sent.text
     assert alerts.run(shop_id) == {"items": 0}  # told once while it stays late
+
+
+def test_a_stalled_schedule_is_said_in_the_stores_time_and_counted_among_the_stopped_runs(mail) -> None:  # noqa: F811
+    """Its last run was said in UTC (the rest of the e-mail in the store's time), and the open count
+    said "scheduled runs stopped 0" under the very heading that listed it."""
+    from datetime import UTC, datetime
+
+    from ledger.models import Schedule
+    from ledger.schedules import RUN_FAILED
+
+    shop_id = _shop()  # America/Sao_Paulo
+    now = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
+    with session_scope() as session:
+        session.add(Schedule(shop_id=shop_id, flow="stock", cron="*/15 * * * *", enabled=True,
+                             last_run_at=datetime(2026, 3, 10, 13, 0, tzinfo=UTC)))  # fmt: skip
+        session.add(Schedule(shop_id=shop_id, flow="prices", cron="*/15 * * * *", enabled=True,
+                             last_status=RUN_FAILED, last_error="ERP unreachable",
+                             last_run_at=datetime(2026, 3, 10, 13, 0, tzinfo=UTC),
+                             updated_at=now - timedelta(hours=2)))  # fmt: skip  # failed, and late since
+    assert alerts.run(shop_id, now=now)["items"] == 3
+    [sent] = mail.received
+    assert sent.text.count("a última em 10/03/2026 10:00") == 2 and "UTC" not in sent.text
+    assert "execuções agendadas paradas 2;" in sent.text  # the late one and the failed one, each once
+
+
+def test_the_failed_alert_is_said_no_more_once_what_it_held_was_settled(mail) -> None:  # noqa: F811
+    """The mail server busy for one run; the failed order it held was retried and went through before
+    the next. Nothing was left to tell, so nothing was tried, and the Flows banner and Setup's last
+    alert said "not sent" for good."""
+    from ledger import alert_state
+
+    shop_id = _shop()
+    message_id = _fail(shop_id, "orders", f"order:{ORDER}8001", _no_lines("#8001"))
+    mail.busy()
+    assert "error" in alerts.run(shop_id)
+    mail.busy(False)
+    with session_scope() as session:  # a person's Retry went through
+        trace.succeed(session, session.get(Message, message_id))
+    later = utcnow() + timedelta(minutes=10)
+    assert alerts.run(shop_id, now=later) == {"items": 0}
+    assert mail.received == []
+    with session_scope() as session:
+        last = alert_state.last_attempt(session, shop_id)
+    assert (last["ok"], last["error"], last["items"], last["to"]) == (True, None, 0, [])

@@ -44,6 +44,7 @@ def test_a_replay_left_retrying_with_its_job_lost_is_interrupted(jobs_env) -> No
     with session_scope() as session:
         found = stuck.read(session, shop_id, conn)
         assert found.counts() == {"products": 1}
+        assert found.retrying_counts() == {"products": 1}  # also retrying: the dashboard adds it once
         listed = session.query(Message).where(*found.where()).all()
         assert [m.id for m in listed] == [lost]
         stale = {m.unit_key for m in session.query(Message) if trace.is_stale(m)}

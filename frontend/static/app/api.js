@@ -261,9 +261,21 @@ export function refusalText(error) {
 export function failureParts(error) {
   const extra = (error.body && error.body.error) || {};
   const known = error.status === 403 ? t("error.forbidden") : knownRefusal(error);
-  const fields = Object.entries(extra.fields || {}).map(([name, text]) => `${label("field.", name)}: ${fieldText(text)}`);
+  const fields = Object.entries(extra.fields || {}).map(([name, text]) => `${fieldName(name)}: ${fieldText(text)}`);
   const detail = known === null ? error.message : extra.upstream_message;
   return { text: known === null ? t("error.unexpected") : known, fields, detail: detail || null };
+}
+
+/** A refused field in the page's words: `field.<name>`, else a setting's own label (PUT
+ * /api/setup/settings names its fields by their keys: `setup.settings.<key>`), else an item's field
+ * of a list by that field's label and the item's place ("mappings[1].nro_empresa": line 2), else the
+ * name as the API gave it. */
+export function fieldName(name) {
+  if (has(`field.${name}`)) return t(`field.${name}`);
+  if (has(`setup.settings.${name}`)) return t(`setup.settings.${name}`);
+  const item = /^[a-z_]+\[(\d+)\]\.([a-z_]+)$/.exec(String(name));
+  if (item && has(`field.${item[2]}`)) return t("field.item_of_line", { field: t(`field.${item[2]}`), line: Number(item[1]) + 1 });
+  return label("field.", name);
 }
 
 let marked = []; // the inputs the last refusal put an error on, cleared on the next request
@@ -278,7 +290,7 @@ function showFields(error, form) {
     if (input) {
       input.setAttribute("error", fieldText(text));
       marked.push(input);
-    } else unplaced.push(`${label("field.", name)}: ${fieldText(text)}`);
+    } else unplaced.push(`${fieldName(name)}: ${fieldText(text)}`);
   }
   return unplaced;
 }

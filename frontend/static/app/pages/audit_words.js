@@ -20,6 +20,8 @@ const VALUE_LABELS = {
   inactive_sku_status: "setup.settings.inactive.",
   status: "audit.status.",
   flow: "flow.",
+  code: "setup.alerts.code.", // a test alert e-mail's failure (alerts.test_sent)
+  error_class: "error_class.",
 };
 
 function has(key) {
@@ -51,7 +53,7 @@ export function targetCell(e) {
   }
   if (kind === "user") return e.target_name || t("audit.actor.user", { id: rest });
   if (kind === "flow" || kind === "schedule") return t(`audit.target.${kind}`, { flow: label("flow.", rest) });
-  if (["message", "job", "order"].includes(kind)) return t(`audit.target.${kind}`, { id: rest });
+  if (["message", "job", "order", "customer"].includes(kind)) return t(`audit.target.${kind}`, { id: rest });
   return target;
 }
 

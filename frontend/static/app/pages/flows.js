@@ -169,10 +169,12 @@ function charts(metrics) {
       h("div", { class: "muted", "data-testid": "messages-total" }, t("flows.chart_total", { total: fmtNumber(total) }))));
 }
 
-/** Open failures per flow (failed + parked + retrying + interrupted, however old): the rows' own counts. */
+/** Open failures per flow (failed + parked + retrying + interrupted, however old): the rows' own counts.
+ * A Retry whose job was lost is both retrying and interrupted (stuck_retrying): counted once. */
 function openFailures(flows) {
-  const open = flows.map((f) => ({ label: f.label,
-    value: f.counts_24h.failed + f.counts_24h.parked + f.counts_24h.retrying + (f.counts_24h.stuck || 0) }))
+  const open = flows.map((f) => { const c = f.counts_24h;
+    return { label: f.label,
+      value: c.failed + c.parked + c.retrying + (c.stuck || 0) - (c.stuck_retrying || 0) }; })
     .filter((row) => row.value);
   return h("div", { "data-testid": "open-failures" }, h("s-heading", {}, t("flows.chart_open_failures")),
     open.length ? barList(open, t("flows.chart_open_failures")) : h("s-text", { color: "subdued" }, t("flows.no_open_failures")));

@@ -152,8 +152,13 @@ function locationsSection(ctx, onSaved) {
         options, byLocation[loc.id] ?? ""),
     }));
     const save = async () => {
-      const body = { version, mappings: pickers.filter((p) => p.field.value).map((p) => ({
+      const chosen = pickers.filter((p) => p.field.value);
+      const body = { version, mappings: chosen.map((p) => ({
         nro_empresa: intValue(p.field), location_id: p.loc.id, location_name: p.loc.name })) };
+      // Each picker named by its line of this save: a company refused (twice, not in the ERP's list)
+      // shows the API's words on its own picker (api.js showFields).
+      for (const p of pickers) p.field.removeAttribute("name");
+      chosen.forEach((p, i) => p.field.setAttribute("name", `mappings[${i}].nro_empresa`));
       let done;
       try {
         done = await api("/api/setup/location-mappings", { method: "PUT", body });
@@ -213,43 +218,44 @@ function settingsSection(ctx, onSaved) {
     const [s, channels] = await Promise.all([api("/api/setup/settings"),
       api("/api/setup/publications", { quiet: true }).then((r) => ({ list: r.publications }), (error) => ({ error }))]);
     const publishTo = channelsField(s.publish_to, channels, locked);
-    const canal = h("s-number-field", { label: t("setup.settings.seq_canal_venda"), disabled: locked,
+    // Each input named by its setting: a refused one shows the API's words on itself (api.js showFields).
+    const canal = h("s-number-field", { label: t("setup.settings.seq_canal_venda"), name: "seq_canal_venda", disabled: locked,
       details: t("setup.settings.seq_canal_venda_help"), ".value": s.seq_canal_venda ?? "" });
-    const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), disabled: locked,
+    const oper = h("s-number-field", { label: t("setup.settings.cod_geral_oper"), name: "cod_geral_oper", disabled: locked,
       details: t("setup.settings.cod_geral_oper_help"), ".value": s.cod_geral_oper ?? "" });
     // The order header's representative and sale table: optional, so emptied means null (sent when
     // changed); what is no number goes as typed, for the API to refuse on the field (not as null).
     const optional = ["nro_representante", "nro_tab_venda"].map((key) => [key, h("s-number-field", {
-      label: t(`setup.settings.${key}`), disabled: locked, details: t(`setup.settings.${key}_help`),
+      label: t(`setup.settings.${key}`), name: key, disabled: locked, details: t(`setup.settings.${key}_help`),
       ".value": s[key] ?? "" })]);
     const optionalValue = (field) => {
       const typed = String(field.value ?? "").trim();
       return typed === "" ? null : Number.isFinite(Number(typed)) ? Number(typed) : typed;
     };
     // marketplace_sources: typed separated by commas, sent only when changed (none saved: []).
-    const sources = h("s-text-field", { label: t("setup.settings.marketplace_sources"), disabled: locked,
+    const sources = h("s-text-field", { label: t("setup.settings.marketplace_sources"), name: "marketplace_sources", disabled: locked,
       details: t("setup.settings.marketplace_sources_help"), ".value": (s.marketplace_sources || []).join(", ") });
     // pay_on_delivery_gateways: manual payment methods collected at delivery, typed as sources are.
-    const onDelivery = h("s-text-field", { label: t("setup.settings.pay_on_delivery_gateways"), disabled: locked,
+    const onDelivery = h("s-text-field", { label: t("setup.settings.pay_on_delivery_gateways"), name: "pay_on_delivery_gateways", disabled: locked,
       details: t("setup.settings.pay_on_delivery_gateways_help"),
       ".value": (s.pay_on_delivery_gateways || []).join(", ") });
     // delivery_slot_attributes: the order attributes a delivery-date app writes the slot in, typed as sources are.
-    const slots = h("s-text-field", { label: t("setup.settings.delivery_slot_attributes"), disabled: locked,
+    const slots = h("s-text-field", { label: t("setup.settings.delivery_slot_attributes"), name: "delivery_slot_attributes", disabled: locked,
       details: t("setup.settings.delivery_slot_attributes_help"),
       ".value": (s.delivery_slot_attributes || []).join(", ") });
-    const inactive = select({ label: t("setup.settings.inactive_sku_status"), disabled: locked },
+    const inactive = select({ label: t("setup.settings.inactive_sku_status"), name: "inactive_sku_status", disabled: locked },
       ["DRAFT", "ARCHIVED"].map((v) => ({ value: v, label: t(`setup.settings.inactive.${v}`) })), s.inactive_sku_status);
-    const payment = select({ label: t("setup.settings.payment_confirmation"), disabled: locked },
+    const payment = select({ label: t("setup.settings.payment_confirmation"), name: "payment_confirmation", disabled: locked },
       ["paid", "authorized"].map((v) => ({ value: v, label: t(`setup.settings.payment.${v}`) })), s.payment_confirmation);
-    const risk = select({ label: t("setup.settings.risk_hold"), disabled: locked, details: t("setup.settings.risk_hold_help") },
+    const risk = select({ label: t("setup.settings.risk_hold"), name: "risk_hold", disabled: locked, details: t("setup.settings.risk_hold_help") },
       ["cancel", "investigate", "off"].map((v) => ({ value: v, label: t(`setup.settings.risk.${v}`) })), s.risk_hold);
-    const appWait = h("s-number-field", { label: t("setup.settings.risk_app_wait_minutes"), disabled: locked,
+    const appWait = h("s-number-field", { label: t("setup.settings.risk_app_wait_minutes"), name: "risk_app_wait_minutes", disabled: locked,
       details: t("setup.settings.risk_app_wait_minutes_help"), ".value": s.risk_app_wait_minutes ?? 0 });
-    const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), disabled: locked,
+    const bulk = h("s-number-field", { label: t("setup.settings.bulk_threshold"), name: "bulk_threshold", disabled: locked,
       details: t("setup.settings.bulk_threshold_help"), ".value": s.bulk_threshold ?? "" });
-    const role = select({ label: t("setup.settings.default_role"), disabled: locked },
+    const role = select({ label: t("setup.settings.default_role"), name: "default_role", disabled: locked },
       ["viewer", "operator"].map((v) => ({ value: v, label: t(`role.${v}`) })), s.default_role, { fit: true });
-    const yesNo = (key) => select({ label: t(`setup.settings.${key}`), disabled: locked },
+    const yesNo = (key) => select({ label: t(`setup.settings.${key}`), name: key, disabled: locked },
       ["true", "false"].map((v) => ({ value: v, label: t(`common.${v === "true" ? "yes" : "no"}`) })), String(s[key]));
     const cancel = ["cancel_refund", "cancel_restock", "cancel_notify_customer"].map((key) => [key, yesNo(key)]);
     const invoice = [["fulfillment_notify_customer", yesNo("fulfillment_notify_customer")],
@@ -276,7 +282,7 @@ function settingsSection(ctx, onSaved) {
       const changed = Object.fromEntries(Object.entries(body)
         .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(s[key] ?? null)));
       if (!Object.keys(changed).length) { toast(t("common.saved")); return; }
-      const saved = await api("/api/setup/settings", { method: "PUT", body: changed });
+      const saved = await api("/api/setup/settings", { method: "PUT", body: changed, form });
       for (const [key, value] of Object.entries(saved)) if (key !== "resumed") s[key] = value;
       s.marketplace_sources = saved.marketplace_sources;  // as stored: trimmed, without repeats
       sources.value = s.marketplace_sources.join(", ");
@@ -288,10 +294,11 @@ function settingsSection(ctx, onSaved) {
       onSaved();
     };
     const header = h("s-grid", {}, canal, oper, ...optional.map(([, field]) => field));
-    return h("div", {}, header, sources, inactive, payment, risk, appWait, onDelivery, slots, bulk, role, publishTo.element,
+    const form = h("div", {}, header, sources, inactive, payment, risk, appWait, onDelivery, slots, bulk, role, publishTo.element,
       h("s-heading", {}, t("setup.settings.cancel_heading")), ...cancel.map(([, field]) => field),
       h("s-heading", {}, t("setup.settings.invoice_heading")), ...invoice.map(([, field]) => field),
       locked ? null : busyButton({ variant: "primary" }, t("common.save"), save));
+    return form;
   });
 }
 

@@ -16,9 +16,13 @@ function typedAddresses(field) {
   return String(field.value || "").split(/[\s,;]+/).map((a) => a.trim()).filter(Boolean);
 }
 
-/** How the last alert went, or nothing before the first. */
+/** How the last alert went, or nothing before the first. One of no item went to nobody: what an alert
+ * the mail server did not take held was settled before the next could send it (jobs/alerts.py). */
 function lastAttempt(last) {
   if (!last) return h("s-paragraph", { "data-testid": "alerts-last" }, t("setup.alerts.none_yet"));
+  if (last.ok && !last.items) {
+    return h("s-paragraph", { "data-testid": "alerts-last" }, t("setup.alerts.last_settled", { at: fmtDate(last.at) }));
+  }
   if (last.ok) {
     return h("s-paragraph", { "data-testid": "alerts-last" }, t("setup.alerts.last_ok",
       { at: fmtDate(last.at), count: last.items, to: last.to.join(", ") }));
@@ -34,7 +38,7 @@ export function alertsSection(ctx) {
     const [state, settings] = await Promise.all([api("/api/setup/alerts"), api("/api/setup/settings")]);
     const emails = h("s-text-field", { label: t("setup.alerts.emails"), name: "alert_emails", disabled: locked,
       details: t("setup.alerts.emails_help"), ".value": settings.alert_emails.join(", ") });
-    const language = select({ label: t("setup.alerts.locale"), disabled: locked },
+    const language = select({ label: t("setup.alerts.locale"), name: "alert_locale", disabled: locked },
       LOCALES.map((v) => ({ value: v, label: t(`setup.alerts.locale.${v}`) })), settings.alert_locale, { fit: true });
     const test = async () => {
       replace(result, h("s-spinner", { accessibilityLabel: t("app.loading") }));
