@@ -91,7 +91,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  orders open in the ERP, older than the window, compared: {read} of {count} "
                      "(the rest in the coming days' turns)")  # fmt: skip
     if dropped := orders.get("not_checked_orders_dropped"):  # past reconcile.CHECK_AGAIN_MAX
-        lines.append(f"  orders the ERP would not show, not looked up again: {dropped} (too many not "
+        lines.append(f"  orders not read whole, not looked up again: {dropped} (too many not "
                      "checked: the ERP connection's matter, not an order's)")  # fmt: skip
     for name in report.get("summary", {}).get("errors", []):
         lines.append(f"  {name}: could not be checked: {report[name]['error']}")
@@ -110,7 +110,8 @@ def render(report: dict[str, Any]) -> str:
         ("Order totals that differ (Shopify vs ERP)", "totals_differ"),
         ("Order status that differs", "status_differs"),
         (
-            "Orders the ERP would not show (not compared today; the next report looks them up again)",
+            "Orders the ERP or Shopify would not show whole (not compared today; the next report looks them "
+            "up again)",
             "not_checked",
         ),
         ("ERP orders the app does not know", "unknown_in_erp"),

@@ -4,8 +4,8 @@ without importing jobs).
 
 A report's `summary` holds its counts (jobs.reconcile.summary); the drift among them is
 `FINDINGS` (orders held in the app, waiting for payment or a mapping, are no drift: their own
-messages say so; an order the ERP would not show is, as `orders_not_checked`: not compared,
-so no page may say "nothing out of place" beside it). The findings are the non-zero ones, in
+messages say so; an order the ERP or Shopify would not show whole is, as `orders_not_checked`: not
+compared, so no page may say "nothing out of place" beside it). The findings are the non-zero ones, in
 that order; the pages name them in the merchant's language (frontend catalogues "drift.<key>"),
 the message's text in English as every other message's (searchable, what the CLI and logs read).
 """

@@ -421,7 +421,8 @@ def test_the_report_cells_read_in_the_page_language(open_page, fresh, locale: st
 
 LEFT_OUT = {
     "pt-BR": (
-        "Pedidos que o ERP não mostrou (não comparados hoje; o próximo relatório os consulta de novo): 1",
+        "Pedidos que o ERP ou a Shopify não mostraram inteiros (não comparados hoje; o próximo relatório os "
+        "consulta de novo): 1",
         "o ERP recusou a consulta do pedido 880021: Pedido bloqueado; não comparado hoje",
         "1 registro(s) de estoque da empresa 1 não puderam ser lidos",
         "2 vínculo(s) cujo SKU a leitura de SKUs do ERP não listou não são dados como fora do ERP",
@@ -429,7 +430,8 @@ LEFT_OUT = {
         "500 de 730 pedido(s) ainda abertos no ERP, mais antigos que a janela, conferidos hoje",
     ),
     "en": (
-        "Orders the ERP would not show (not compared today; the next report looks them up again): 1",
+        "Orders the ERP or Shopify would not show whole (not compared today; the next report looks them up "
+        "again): 1",
         "the ERP refused to show order 880021: Pedido bloqueado; not compared today",
         "1 stock record(s) of company 1 could not be read",
         "2 binding(s) whose SKU the ERP's SKU read did not list are not reported as not in the ERP",
