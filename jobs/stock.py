@@ -11,8 +11,8 @@ DTAALTERACAO is behind the watermark and no incremental read sees it; the sweep 
 unchanged level costs it not one Shopify call (the "stock" binding's digest). A whole read also
 proves a row gone: a product the company no longer carries has no row (MRL_PRODUTOEMPRESA holds one
 per product carried, at 0 without stock), and the level last sent for it at the company's location
-is set to 0, as a moved company's former levels are (`_rows_gone`: only a read proven whole, and not
-for a row that changed while it ran).
+is set to 0, as a moved company's former levels are (jobs.stock_gone: only a read proven whole, not
+for a row that changed while it ran, and many at once held for a person).
 
 Quantity = the ERP formula minus safety stock minus orders taken in Shopify and not in the ERP
 yet (orders messages still open, whatever their age, of every installed shop on the same ERP:
@@ -95,6 +95,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -106,10 +107,12 @@ from erp.client import ErpClient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import Stock
 from jobs import (
+    absence,
     catalog_tracking,
     stock_closed,
     stock_control,
     stock_fix,
+    stock_gone,
     stock_in_flight,
     stock_policy_settled,
     stock_records,
@@ -254,6 +257,7 @@ def replay(message_id: int) -> StockRun:
             raise LookupError(f"message {message_id} is not a stock message")
         shop_id, payload, unit_key = message.shop_id, dict(message.request_payload or {}), message.unit_key
         attempt = message.attempts
+        confirmed = absence.confirmed_by(message)  # a held stock_gone message's Retry: what it named
     company = payload.get("nro_empresa")
     only = set(payload.get("skus") or []) or None
     vacate = unit_key.removeprefix("stock:vacate:") if unit_key.startswith("stock:vacate:") else None
@@ -264,6 +268,8 @@ def replay(message_id: int) -> StockRun:
         with flow_lock(shop_id, FLOW):
             if vacate is not None:  # the levels Shopify refused to set to 0, tried again
                 return _run(shop_id, companies=[], retry_vacate=vacate)
+            if (gone := stock_gone.company_of(unit_key)) is not None:  # held: a whole read, confirmed
+                return _run(shop_id, companies=[gone], whole=True, confirmed=confirmed)
             if stray != unit_key:  # a write never answered, asked about again: a whole pass puts it right
                 return _run(shop_id, retry_stray=stray)
             if fix:  # a person's fix of levels a report found differing (jobs.stock_fix)
@@ -342,7 +348,9 @@ def _run(
     retry_vacate: str | None = None,
     retry_stray: str | None = None,
     whole: bool = False,
+    confirmed: Collection[str] = (),
 ) -> StockRun:
+    """`confirmed`: the SKUs a held stock_gone message's Retry confirms (jobs.stock_gone)."""
     result = StockRun()
     with session_scope() as session:
         shop = _load_shop(session, shop_id)
@@ -390,7 +398,8 @@ def _run(
                 continue
             result.companies.append(company)
             waiting = strays.held.get(location, set())
-            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole)
+            _sync_company(shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole,
+                          confirmed)  # fmt: skip
         if every_company and only is None:
             with session_scope() as session:  # companies not synced any more: their records unread
                 stock_records.forget_unread(session, shop_id, result.companies)
@@ -441,6 +450,7 @@ def _sync_company(
     result: StockRun,
     waiting: set[str],
     whole: bool = False,
+    confirmed: Collection[str] = (),
 ) -> None:
     """One company's pass (`whole`: its ERP rows read from no watermark, the daily sweep's). Its
     own failure alone (`failure`) keeps its watermark and markers: the pass's combined transient is
@@ -450,7 +460,7 @@ def _sync_company(
     for RQ to retry the pass."""
     try:
         failure = _sync_levels(
-            shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole
+            shop, erp, client, company, location, rechecks, moves, only, result, waiting, whole, confirmed
         )
     except Transient:
         raise
@@ -482,6 +492,7 @@ def _sync_levels(
     result: StockRun,
     waiting: set[str],
     every_row: bool = False,
+    confirmed: Collection[str] = (),
 ) -> BaseException | None:
     """`_sync_company`'s work: the failure that ends the company's pass unfinished, if any."""
     started = utcnow()
@@ -524,8 +535,10 @@ def _sync_levels(
             if only is None or id_sku in only:
                 bases[id_sku] = (base, stock)
     unread = stock_records.set_aside(shop.shop_id, read, erp.names, since, company)
-    if only is None and since is None:
-        for id_sku in _rows_gone(shop.shop_id, erp, company, location, read, listed, bases, by_product):
+    if only is None and since is None:  # a product the company stopped carrying (jobs.stock_gone)
+        gone = stock_gone.levels(shop.shop_id, erp, company, location, read, listed, set(bases), by_product,
+                                 confirmed)  # fmt: skip
+        for id_sku in gone:
             bases[id_sku] = (Decimal(0), None)  # nothing to sell: 0, and the base remembered is 0
     reread = moves.at(company)  # Shopify moved these levels itself: what it shows is not known
     with session_scope() as session:
@@ -610,58 +623,6 @@ def _sync_levels(
                     session, shop.shop_id, TRACKED_FROM_KIND, [BindingRow(scope, None, tracked_from)]
                 )
     return failure
-
-
-def _rows_gone(
-    shop_id: int,
-    erp: ErpClient,
-    company: int,
-    location: str,
-    read: Any,
-    listed: set[int],
-    bases: dict[str, tuple[Decimal | None, Stock | None]],
-    by_product: _SkusByProduct,
-) -> list[str]:
-    """The SKUs whose level the company last sent at `location` above 0 (under stock control) and
-    whose product the whole `read` has no ProdutoEstoque row of: the company does not carry it any
-    more (MRL_PRODUTOEMPRESA holds a row per product the company carries, one without stock at 0;
-    no row, nothing to sell there), so their level is set to 0, as a moved company's former
-    location's are (jobs.stock_vacate). Only a read proven whole proves a row gone: consumed to the
-    end, its end attested and its pages checked (`unsure` None), no unreadable record (any product
-    may be its), and a snapshot (a whole read that found no row at all leaves none: more likely a
-    read or setup problem than a store that sells nothing). A row that changed while the read ran
-    left its window: the changes since the snapshot, read right after it, keep those listed there
-    (the next incremental pass writes them)."""
-    if not read.complete or read.unsure is not None or read.malformed or read.snapshot is None:
-        return []
-    with session_scope() as session:
-        rows = session.execute(
-            select(Binding.erp_id, Binding.data).where(
-                Binding.shop_id == shop_id,
-                Binding.kind == STOCK_KIND,
-                Binding.erp_id.like(f"{company}:%"),
-                Binding.data["location"].as_string() == location,
-            )
-        )
-        sent_here = [
-            sku
-            for erp_id, data in rows
-            if (sku := erp_id.split(":", 1)[1]) not in bases
-            and (data or {}).get("base") is not None
-            and Decimal(str((data or {}).get("sent") or 0)) > 0
-        ]
-    if not sent_here:
-        return []
-    seq_of = {sku: seq for seq, skus in by_product().items() for sku in skus}
-    gone = [s for s in sent_here if s in seq_of and seq_of[s] not in listed]
-    if not gone:
-        return []
-    meanwhile = erp.stock(read.snapshot, company)
-    meanwhile.keep_malformed = True
-    changed = {stock.seq_produto for stock in meanwhile}
-    if meanwhile.malformed or not meanwhile.complete:
-        return []  # a record changed meanwhile that cannot be read may be any of theirs
-    return [s for s in gone if seq_of[s] not in changed]
 
 
 @dataclass(frozen=True)

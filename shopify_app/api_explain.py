@@ -1431,6 +1431,28 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "message names them for you to check).",
         ),
     ),
+    "STOCK_GONE_HELD": (
+        (
+            "A leitura completa do estoque de uma empresa (a varredura diária) não listou produtos que "
+            "estavam à venda no local dela. Nenhum nível foi zerado: são muitos de uma vez, mais "
+            "provável uma leitura incompleta ou uma mudança de configuração no ERP do que produtos com "
+            "que a loja deixou de trabalhar. Eles mantêm o nível de antes.",
+            "The whole read of a company's stock (the daily sweep) did not list products on sale at its "
+            "location. No level was set to 0: they are many at once, more likely a read cut short or a "
+            "setup change in the ERP than products the store stopped carrying. They keep their level.",
+        ),
+        (
+            "Confira no ERP se a empresa ainda trabalha com os produtos dos SKUs da mensagem (registros "
+            "de estoque em ProdutoEstoque) e se o local da empresa em Configuração está certo. Se a loja "
+            "de fato deixou de trabalhar com eles, clique em Tentar de novo: uma nova leitura completa "
+            "zera os SKUs desta mensagem que ela ainda não listar; outros que faltarem seguem a regra de "
+            "sempre.",
+            "Check in the ERP that the company still carries the products of the SKUs the message names "
+            "(stock records in ProdutoEstoque) and that the company's location under Setup is right. If "
+            "the store indeed stopped carrying them, click Retry: a new whole read sets to 0 the SKUs this "
+            "message names that it still does not list; any others missing follow the usual rule.",
+        ),
+    ),
     "LIST_UNLISTED_HELD": (
         (
             "A leitura completa dos preços do par (empresa e segmento) ligado a um mercado não listou "

@@ -375,6 +375,26 @@ WORDS: dict[str, Text] = {
         "that the store's company and segment (Setup) are right. If these SKUs are indeed not sold there, "
         "Retry: a new full read takes off sale those it still does not list.{retired}",
     ),
+    # the stock flow's held message (jobs.stock_gone): levels on sale whose product a whole read of the
+    # company's stock did not list, left as they are; {why}: held_too_many_levels
+    "stock_gone_held": (
+        "A leitura completa do estoque da empresa {company} não listou os produtos de {count} SKU(s) à "
+        "venda no local {location} ({named}{more}); nenhum foi zerado, eles mantêm o nível: {why}. Confira "
+        "no ERP se a empresa {company} ainda trabalha com eles (seus registros em ProdutoEstoque), e se o "
+        "local da empresa (Configuração) está certo. Se a loja de fato deixou de trabalhar com eles, use "
+        "Tentar de novo: uma nova leitura completa zera os que ela ainda não listar.",
+        "The whole read of company {company}'s stock did not list the products of {count} SKU(s) on sale "
+        "at location {location} ({named}{more}); none was set to 0, they keep their level: {why}. Check in "
+        "the ERP that company {company} still carries them (their ProdutoEstoque rows), and that the "
+        "company's location (Setup) is right. If the store indeed stopped carrying them, Retry: a new "
+        "whole read sets to 0 those it still does not list.",
+    ),
+    "held_too_many_levels": (
+        "isso é {share}% dos {known} níveis à venda: mais provável um problema de leitura ou de "
+        "configuração do que produtos com que a loja deixou de trabalhar",
+        "that is {share}% of the {known} levels on sale: more likely a read or setup problem than products "
+        "the store stopped carrying",
+    ),
     "prices_unlisted_held_retired": (
         " Além disso, os {count} SKU(s) confirmado(s) pelo Tentar de novo saíram de venda; os acima não "
         "tinham sido listados então.",

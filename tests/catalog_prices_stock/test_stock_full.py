@@ -232,3 +232,52 @@ def test_a_whole_read_that_does_not_prove_a_row_gone_sets_no_level_to_0(chain, m
     stock_full.run(shop.shop_id)
 
     assert chain.level(shop, data["inventory_item_id"], 1) == before > 0
+
+
+def test_many_stock_rows_gone_at_once_are_held_for_a_person_and_set_to_0_on_their_retry(chain, monkeypatch):
+    """Many products gone from one whole read, a large share of the company's levels on sale, are
+    more likely a read cut short or a setup change in the ERP than a store that stopped carrying
+    them (jobs.absence's caps, lowered here so one product is "many"): no level is set to 0, one
+    failed message per company names them in both languages, kept out of "Retry failed". Its Retry
+    confirms them: a whole read again sets those still missing to 0 and closes it."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from jobs import absence
+    from ledger import trace
+    from ledger.models import Message, MessageStatus
+    from shopify_app import fail_words
+
+    shop = chain.install("linha-muitas", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    _sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    packagings = _skus_of(catalog, data["seq_produto"])
+    before = {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in packagings.items()}
+    _without_erp_row(chain, 1, data["seq_produto"])
+    monkeypatch.setattr(absence, "HELD_MIN", 0)
+    monkeypatch.setattr(absence, "HELD_SHARE", Decimal(0))
+
+    stock_full.run(shop.shop_id)
+
+    assert {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in packagings.items()} == before
+    with session_scope() as session:
+        held = session.scalars(
+            select(Message).where(Message.shop_id == shop.shop_id, Message.unit_key == "stock:gone:1")
+        ).one()
+        assert held.status == MessageStatus.FAILED.value, held.error_text
+        assert held.error_detail["code"] == "STOCK_GONE_HELD" and held.error_detail[trace.RETRY_ALONE]
+        assert sorted(held.error_detail["skus"]) == sorted(packagings)
+        assert "none was set to 0, they keep their level" in held.error_text, held.error_text
+        assert fail_words.reason(held, "en") == held.error_text
+        assert "nenhum foi zerado" in (fail_words.reason(held, "pt-BR") or "")
+        held_id = held.id
+
+    stock.replay(held_id)  # the person's Retry: what it named is confirmed
+
+    assert {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in packagings.items()} == dict.fromkeys(
+        packagings, 0
+    )
+    with session_scope() as session:
+        assert session.get(Message, held_id).status == MessageStatus.DONE.value
