@@ -30,6 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError
 
 from erp.errors import ErpAddressRefused
 from settings import Settings
@@ -76,13 +77,11 @@ class AddressPolicy:
     def check_url(self, url: str) -> None:
         """Scheme, then every address the host resolves to (an unknown host is refused too)."""
         self.check_scheme(url)
-        parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = urlsplit(url).hostname or ""
         try:
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found = _resolve(url)
         except (OSError, ValueError, UnicodeError):
-            raise ErpAddressRefused(f"the ERP host {host!r} was not found (DNS): check the address") from None
+            raise _not_found(host) from None
         for ip in _addresses(found):
             self.check_ip(ip, host)
 
@@ -100,6 +99,18 @@ def policy_for(settings: Settings) -> AddressPolicy | None:
     if not settings.is_production:
         return None
     return AddressPolicy(settings.erp_allowed_networks, settings.erp_allow_http)
+
+
+def _not_found(host: str) -> ErpAddressRefused:
+    return ErpAddressRefused(f"the ERP host {host!r} was not found (DNS): check the address")
+
+
+def _resolve(url: str) -> list[tuple[Any, ...]]:
+    """getaddrinfo of `url`'s host and port: OSError when the name does not resolve (now), ValueError
+    or UnicodeError when the address cannot be one (a port out of range, a host IDNA refuses)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    return socket.getaddrinfo(parts.hostname or "", port, type=socket.SOCK_STREAM)
 
 
 def _addresses(found: Iterable[tuple[Any, ...]]) -> list[IpAddress]:
@@ -139,7 +150,10 @@ class _GuardedAdapter(HTTPAdapter):
     """Checks the scheme before each request and the reached address of each new connection.
 
     Behind a proxy (HTTPS_PROXY) the socket reaches the proxy, not the ERP: the host is then
-    resolved and checked here before the request instead.
+    resolved and checked here before the request instead. A name that does not resolve then is a
+    connection that failed (requests.ConnectionError, as urllib3 raises it without a proxy: the
+    client's transient failure, the request never sent), not a refused address: a resolver's blip
+    (EAI_AGAIN) must not fail an order import for good. The setup page's check_url refuses it.
     """
 
     def __init__(self, policy: AddressPolicy) -> None:
@@ -153,5 +167,14 @@ class _GuardedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         self.policy.check_scheme(request.url or "")
         if kwargs.get("proxies") and requests.utils.select_proxy(request.url, kwargs["proxies"]):
-            self.policy.check_url(request.url or "")
+            url = request.url or ""
+            host = urlsplit(url).hostname or ""
+            try:
+                found = _resolve(url)
+            except OSError as exc:
+                raise requests.ConnectionError(NameResolutionError(host, None, exc), request=request) from exc
+            except (ValueError, UnicodeError):
+                raise _not_found(host) from None
+            for ip in _addresses(found):
+                self.policy.check_ip(ip, host)
         return super().send(request, *args, **kwargs)

@@ -70,7 +70,8 @@ class ErpAddressRefused(ErpRejected):
 
 
 class ErpTransient(Transient):
-    """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After).
+    """Worth trying again: 5xx, timeouts, connection refused, 503 downtime (with Retry-After), a
+    token refused right after the login issued it (erp/transport.py).
 
     `maybe_taken`: a write the failure cut off may be in the ERP all the same (its answer lost: a
     read timeout, the connection dropped once the request may have gone out, a 5xx); False only when

@@ -8,16 +8,17 @@ Page=1 (erp/page_plan.py: runs of one change time go by page number, each page c
 so do servers ordering otherwise or comparing by `>`). Without `hasNext` (the envelope is [assumed])
 the read goes on while `total` says rows remain or pages come back full (see
 ChangeRead._more_without_flag), and a read that ends short of its `total` for no reason the contract
-gives is an error, not a complete read (_Coverage). Reads start `overlap` before the caller's
-watermark so a clock skew between the ERP's writers and its snapshot, or a transaction committed
-after its change time was stamped (Oracle's SYSDATE at the UPDATE; readers see the row at COMMIT),
-cannot hide a row: rows may come twice across runs, never be missed within the overlap (the flows'
-is the setting ERP_READ_OVERLAP; what commits later is read by the daily full price and stock
-sweeps, jobs.prices_full and jobs.stock_full). `ChangeRead.snapshot` is the next watermark;
-`ChangeRead.boundary` lists the (key, change time) pairs the next read will see again, and passing
-it back as `skip` drops them. `ChangeRead.unsure` says why a complete read may still have missed
-rows that did not change (pages asked by number unchecked, an end no envelope attested): such a
-read proves no row's absence (jobs.absence: jobs.price_unlisted, jobs.catalog_unlisted).
+gives is an error, not a complete read (_Coverage); so is a body without `items` (an error body
+answered HTTP 200: ChangeRead._items), never an empty page ending the read. Reads start `overlap`
+before the caller's watermark so a clock skew between the ERP's writers and its snapshot, or a
+transaction committed after its change time was stamped (Oracle's SYSDATE at the UPDATE; readers see
+the row at COMMIT), cannot hide a row: rows may come twice across runs, never be missed within the
+overlap (the flows' is the setting ERP_READ_OVERLAP; what commits later is read by the daily full
+price and stock sweeps, jobs.prices_full and jobs.stock_full). `ChangeRead.snapshot` is the next
+watermark; `ChangeRead.boundary` lists the (key, change time) pairs the next read will see again,
+and passing it back as `skip` drops them. `ChangeRead.unsure` says why a complete read may still
+have missed rows that did not change (pages asked by number unchecked, an end no envelope attested):
+such a read proves no row's absence (jobs.absence: jobs.price_unlisted, jobs.catalog_unlisted).
 
 A change column that holds a date alone (Consinco's DTA columns, e.g. MRL_PRODEMPSEG.DTAALTERACAO,
 against DTAHOR date-times) stamps every later change of that day with the same value: a read whose
@@ -43,10 +44,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from erp import fields as f
-from erp.errors import ErpFilterIgnored, ErpRejected, ErpUnexpectedShape
+from erp.errors import ErpFilterIgnored, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import Names
 from erp.page_plan import UNCHECKED, PagePlan
 from erp.prefetch import Prefetched
+from erp.transport import _short
 
 logger = logging.getLogger(__name__)
 
@@ -311,8 +313,29 @@ class ChangeRead(Generic[T]):
             params[par["snapshot"]] = f.iso(self.snapshot, zone)
         return params
 
+    def _items(self, body: dict[str, Any]) -> list[Any]:
+        """The envelope's records ([] when it lists none). An envelope without its `items` is no
+        page, never an empty one: read so, it would end the read complete and its snapshot would
+        move the watermark past every row not served yet (pages 2..n of a read cut off mid-way).
+
+        A body with the ERP's error fields instead (a gateway wrapping a failure in HTTP 200, an
+        ORA-01555 "snapshot too old" on a long read) is ErpTransient with the ERP's words: the
+        status that would tell a refusal from a failure is lost, and a read tried again costs
+        nothing (the watermark stays). Any other body is a shape this client cannot read."""
+        key = self._names.envelope["items"]
+        if key in body:
+            return f.seq(body, key, self.endpoint)
+        e = self._names.error
+        mensagem, codigo = _short(body.get(e["mensagem"])), _short(body.get(e["codigo"]))
+        if mensagem is None and codigo is None:
+            raise ErpUnexpectedShape(self.endpoint, key, "is missing from the envelope", body)
+        said = mensagem or codigo
+        raise ErpTransient(f"Consinco {self.endpoint} answered HTTP 200 with an error, not a page: {said}",
+                           status=200, codigo=codigo, endpoint=self.endpoint, maybe_taken=False).worded(
+            "erp_answered", endpoint=self.endpoint, status=200, message=said)  # fmt: skip
+
     def _parse_page(self, body: dict[str, Any]) -> _Page[T]:
-        items = f.seq(body, self._names.envelope["items"], self.endpoint)
+        items = self._items(body)
         page: _Page[T] = _Page(body, items)
         for raw in items:
             try:
@@ -346,7 +369,7 @@ class ChangeRead(Generic[T]):
                 raise
             why = f"refuses {par['page_size']}=1 ({exc.mensagem})"
         else:
-            items = f.seq(body, self._names.envelope["items"], self.endpoint)
+            items = self._items(body)
             if len(items) <= 1:
                 page = self._parse_page(body)
                 return page.marks[0] if page.marks else None

@@ -3,7 +3,11 @@
 One requests.Session (keep-alive) per client. The token is kept until shortly before
 `expiresIn` runs out and refreshed under a lock (re-checked once the lock is held, so threads
 sharing a client log in once). A 401 on a call means the token died early: log in again once
-and retry once; a second 401 is an auth failure, not a loop.
+and retry once. A second 401, on a token the server has just issued, is no refused login (that is
+the login's own 401: ErpAuthError, a person fixes the password) but ErpTransient, retried later
+with backoff, not in a loop: workers logging in as one user on an ERP that keeps one live token
+per user replace each other's tokens, and a load-balanced node may not know a token issued a
+moment ago.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import DecodeError, NewConnectionError, ProtocolError, ReadTimeoutError, SSLError
 
 from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.names import NAMES, Names
@@ -27,10 +31,16 @@ from ledger.errors import retry_after_seconds
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds: a 1000-row page can take a while
-# Bodies are read in chunks this big, not requests' 10 KB: a 1,000-row page (~1.5 MB) is then a
-# few reads instead of ~150 Python-level steps, each needing the GIL back from a busy thread
-# (the page prefetch worker runs while the initial load maps and writes in other threads).
+# Bodies are read in chunks of up to this much (what one socket read brings, _body), not requests'
+# 10 KB: a 1,000-row page (~1.5 MB) is then a few reads instead of ~150 Python-level steps, each
+# needing the GIL back from a busy thread (the page prefetch worker runs while the initial load
+# maps and writes in other threads).
 BODY_CHUNK = 1 << 20
+# The read timeout bounds each socket read, not the answer: a server or proxy trickling a byte now
+# and then would hold the call (the flow's lock, and during a login every thread sharing the
+# client) up to the RQ job's timeout. So an attempt's answer must be whole within this many read
+# timeouts from sending (_body), else it is a read timeout like any other.
+BODY_DEADLINE = 2
 REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
 # The ERP's own error words (mensagem) are shown to the merchant, cut to this length (whatever
 # answers at an address is not trusted to be short). Without a mensagem, the reason is read from
@@ -150,8 +160,8 @@ class Transport:
             except _Unauthorized as exc:
                 taken = exc.maybe_taken
                 self.invalidate(token)
-                if relogged:
-                    raise ErpAuthError(
+                if relogged:  # the login was accepted: no password to fix (see the module docstring)
+                    raise ErpTransient(
                         f"Consinco refused a fresh token for {self.username}: {exc.error.mensagem}",
                         codigo=exc.error.codigo, status=401, endpoint=exc.error.endpoint, maybe_taken=taken,
                     ).worded("erp_token_refused", user=self.username,
@@ -180,9 +190,10 @@ class Transport:
         while True:
             attempt += 1
             try:
+                started = time.monotonic()
                 response = self.session.request(method, url, params=params, json=body, headers=headers,
                                                 timeout=self.timeout, stream=True)  # fmt: skip
-                content = b"".join(response.iter_content(BODY_CHUNK))
+                content = self._body(response, started)
                 return self._decode(response, content, endpoint, token)
             except ErpRejected as exc:
                 exc.maybe_taken = exc.maybe_taken or taken
@@ -209,6 +220,34 @@ class Transport:
                 logger.warning("consinco: %s %s: %s; retry %s in %.2fs", method, endpoint, type(exc).__name__,
                                attempt, wait)  # fmt: skip
                 self.retry.sleep(wait)
+
+    def _body(self, response: requests.Response, started: float) -> bytes:
+        """The answer's body, read by what each socket read brings (read1: one read, not a chunk
+        gathered over many) and given up once the attempt has run BODY_DEADLINE read timeouts since
+        `started`: the response closed, requests.ReadTimeout (transient, maybe taken, as any read
+        timeout). A read already waiting may run one read timeout past that. The errors are those
+        requests' iter_content raises."""
+        read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+        deadline = started + BODY_DEADLINE * read if read else None
+        chunks: list[bytes] = []
+        try:
+            while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                if deadline is not None and time.monotonic() > deadline:
+                    response.close()
+                    raise requests.ReadTimeout(
+                        f"the answer was not whole {BODY_DEADLINE * read:.0f}s after sending",
+                        response=response,
+                    )
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.ConnectionError(exc) from exc
+        except SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        return b"".join(chunks)
 
     def _decode(
         self, response: requests.Response, content: bytes, endpoint: str, token: str | None

@@ -11,10 +11,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from ipaddress import ip_network
 
 import pytest
+import requests
+from test_erp_orders import ORDER_IN
 
 from erp.address import AddressPolicy, policy_for
 from erp.client import ErpClient
-from erp.errors import ErpAddressRefused
+from erp.errors import ErpAddressRefused, ErpTransient
+from erp.retry import RetryPolicy
+from ledger.errors import ErrorClass, classify
 from settings import Settings
 
 
@@ -85,3 +89,39 @@ def test_the_rule_applies_in_production_only(monkeypatch):
     monkeypatch.setenv("ERP_ALLOW_HTTP", "1")
     production = replace(Settings.from_env(), app_env="production")
     assert policy_for(production) == AddressPolicy((ip_network("10.8.0.0/16"), ip_network("fd00::/8")), True)
+
+
+def _proxied_client(sleeps) -> ErpClient:
+    """A production client behind an egress proxy (HTTPS_PROXY): the guard resolves the host itself."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {"https": "http://proxy.internal:3128"}
+    return ErpClient("https://erp.example.com.br/smpedidovenda/smpedidovendaapi", "u", "p",
+                     session=AddressPolicy().protect(session), retry=RetryPolicy(sleep=sleeps))  # fmt: skip
+
+
+def test_a_dns_blip_behind_a_proxy_is_transient_not_a_refused_address(monkeypatch, sleeps):
+    """A resolver's temporary failure (EAI_AGAIN) is retried, as it is without a proxy; nothing was
+    sent, so a write is not maybe taken. The setup page's check still refuses the name."""
+
+    def blip(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", blip)
+    client = _proxied_client(sleeps)
+    with pytest.raises(ErpTransient) as caught:
+        client.get_order(1001)
+    assert classify(caught.value) is ErrorClass.TRANSIENT and len(sleeps) == 2  # the transport's retries
+    with pytest.raises(ErpTransient) as caught:
+        client.insert_order(ORDER_IN)
+    assert caught.value.maybe_taken is False
+    with pytest.raises(ErpAddressRefused, match="not found"):
+        AddressPolicy().check_url(client.base_url)
+
+
+def test_behind_a_proxy_a_host_resolving_to_an_internal_address_is_still_refused(monkeypatch, sleeps):
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **kw: real("127.0.0.1", *a, **kw))
+    with pytest.raises(ErpAddressRefused, match=r"points to 127\.0\.0\.1"):
+        _proxied_client(sleeps).get_order(1001)
+    assert sleeps == []

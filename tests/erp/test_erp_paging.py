@@ -10,7 +10,7 @@ from erp_samples import LOGIN, PRICE_ITEM, SKU, envelope, sample
 from erp_test_urls import API, BASE
 
 from erp.client import ErpClient
-from erp.errors import ErpUnexpectedShape
+from erp.errors import ErpTransient, ErpUnexpectedShape
 from erp.retry import RetryPolicy
 
 SNAP = "2026-11-28T18:30:00.000000"
@@ -197,6 +197,49 @@ def test_envelope_without_items_list_is_a_shape_error(requests_mock, client) -> 
     with pytest.raises(ErpUnexpectedShape) as caught:
         list(client.skus())
     assert (caught.value.endpoint, caught.value.field) == ("api/v1/Cadastros/ProdutoSku", "items")
+
+
+ORA_01555 = {"codigo": "ERRO_INTERNO", "mensagem": "ORA-01555: snapshot too old", "campo": None}
+
+
+def test_an_error_body_answered_200_on_page_2_fails_the_read(requests_mock, client) -> None:
+    """A long read cut off mid-way (ORA-01555), the failure wrapped by a gateway in HTTP 200: no
+    empty page ending the read complete, its snapshot moving the watermark past pages 2..n."""
+    _serve(requests_mock, "Cadastros/ProdutoSku",
+           [{**envelope([_sku(1), _sku(2)], has_next=True, cursor="c1"), "total": 6}, ORA_01555])  # fmt: skip
+    read = client.skus(datetime(2026, 11, 28, 7, 0, tzinfo=UTC))
+    with pytest.raises(ErpTransient) as caught:
+        list(read)
+    assert not read.complete and caught.value.maybe_taken is False
+    assert (caught.value.codigo, caught.value.endpoint) == ("ERRO_INTERNO", "api/v1/Cadastros/ProdutoSku")
+    assert caught.value.words == ("erp_answered", {"endpoint": "api/v1/Cadastros/ProdutoSku", "status": 200,
+                                                   "message": "ORA-01555: snapshot too old"})  # fmt: skip
+
+
+def test_an_error_body_answered_200_on_page_1_is_no_quiet_empty_read(requests_mock, client) -> None:
+    _serve(requests_mock, "Cadastros/ProdutoSku", [{"codigo": "ERRO_INTERNO", "mensagem": "ORA-12541"}])
+    read = client.skus(datetime(2026, 11, 28, 7, 0, tzinfo=UTC))
+    with pytest.raises(ErpTransient, match="ORA-12541"):
+        list(read)
+    assert not read.complete
+
+
+def test_an_error_body_answering_a_row_asked_alone_fails_the_read(requests_mock, client) -> None:
+    """The shift check of a page asked by number (erp/page_plan.py) reads its row the same way."""
+    pages = [envelope([_sku(1), _sku(2)], has_next=True), envelope([_sku(3)], page=2), ORA_01555]
+    sent = _serve(requests_mock, "Cadastros/ProdutoSku", pages)
+    with pytest.raises(ErpTransient, match="ORA-01555"):
+        list(client.skus())
+    assert sent[2]["PageSize"] == "1"
+
+
+def test_an_envelope_without_items_is_a_shape_error_not_an_empty_page(requests_mock, client) -> None:
+    pages = [envelope([_sku(1), _sku(2)], has_next=True, cursor="c1"), {"hasNext": False, "total": 2}]
+    _serve(requests_mock, "Cadastros/ProdutoSku", pages)
+    read = client.skus()
+    with pytest.raises(ErpUnexpectedShape, match="'items' is missing from the envelope"):
+        list(read)
+    assert not read.complete
 
 
 def test_unknown_filter_and_page_size_limits(client) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -11,10 +15,10 @@ from erp_samples import COMPANY, LOGIN, ORDER, envelope
 from erp_test_urls import API, BASE
 
 from erp.client import ErpClient
-from erp.errors import ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
+from erp.errors import AUTH, ErpAuthError, ErpRejected, ErpTransient, ErpUnexpectedShape
 from erp.retry import RetryPolicy
 from erp.transport import MAX_MESSAGE, RAW_EXCERPT
-from ledger.errors import Rejected, Transient
+from ledger.errors import ErrorClass, Rejected, Transient, classify
 
 ORDER_URL = API + "PedidoVenda/1001"
 
@@ -46,13 +50,55 @@ def test_relogs_in_once_on_401_then_retries(requests_mock, client) -> None:
     assert order.last_request.headers["Authorization"] == "Bearer tok-2"
 
 
-def test_second_401_after_relogin_is_an_auth_error(requests_mock, client) -> None:
+def test_second_401_after_relogin_is_transient_not_a_refused_login(requests_mock, client) -> None:
+    """The login was accepted twice: no password to fix (ErpAuthError would say so, and never be
+    retried); the call is tried again later, not in a loop."""
     login = requests_mock.post(API + "Auth/Login", json=LOGIN)
     order = requests_mock.get(ORDER_URL, status_code=401, json=_error("TOKEN_INVALIDO", "Token inválido."))
-    with pytest.raises(ErpAuthError) as caught:
+    with pytest.raises(ErpTransient) as caught:
         client.get_order(1001)
     assert login.call_count == 2 and order.call_count == 2
-    assert caught.value.codigo == "TOKEN_INVALIDO" and not caught.value.retryable
+    assert caught.value.codigo == "TOKEN_INVALIDO" and caught.value.retryable
+    assert AUTH not in caught.value.detail and caught.value.maybe_taken is False
+    assert caught.value.words == ("erp_token_refused", {"user": "ecommerce", "message": "Token inválido."})
+
+
+def test_workers_replacing_each_others_token_are_retried_later(requests_mock, sleeps) -> None:
+    """Two workers logging in as one user on an ERP that keeps one live token per user: A's call is
+    refused (B logged in), A logs in again, B logs in again before A's retry lands. The password is
+    right: the failure is transient (RQ retries it), not a login for a person to fix."""
+    live: list[str] = []
+    others: list[int] = []  # logins another worker makes right after one of A's is answered
+
+    def login(request, context) -> dict:
+        live.append(f"tok-{len(live) + 1}")
+        answer = {**LOGIN, "accessToken": live[-1]}
+        while others:
+            others.pop()
+            live.append(f"tok-{len(live) + 1}")
+        return answer
+
+    def order(request, context) -> dict:
+        if request.headers["Authorization"] != f"Bearer {live[-1]}":
+            context.status_code = 401
+            return _error("TOKEN_INVALIDO", "Token inválido.")
+        return ORDER
+
+    requests_mock.post(API + "Auth/Login", json=login)
+    requests_mock.get(ORDER_URL, json=order)
+    policy = RetryPolicy(sleep=sleeps)
+    a, b = (
+        ErpClient(BASE, "ecommerce", "consinco", retry=policy),
+        ErpClient(BASE, "ecommerce", "consinco", retry=policy),
+    )
+    a.get_order(1001)
+    b.get_order(1001)  # B's login replaces A's token
+    others.append(1)  # B logs in again as soon as A's next login is answered
+    with pytest.raises(ErpTransient) as caught:
+        a.get_order(1001)
+    assert classify(caught.value) is ErrorClass.TRANSIENT and AUTH not in caught.value.detail
+    assert a.transport.logins == 2 and b.transport.logins == 1
+    assert a.get_order(1001).nro_pedvenda == 1001  # tried again: A logs in, nobody replaces it
 
 
 def test_wrong_credentials_is_auth_error_not_retried(requests_mock, client, sleeps) -> None:
@@ -317,3 +363,59 @@ def test_test_connection_messages(requests_mock, client) -> None:
     requests_mock.post("http://127.0.0.1:9/x/api/v1/Auth/Login", exc=requests.ConnectionError)
     check = down.test_connection()
     assert not check.ok and "Could not reach" in check.message and check.code == "unreachable"
+
+
+@pytest.fixture
+def trickling_erp() -> Iterator[str]:
+    """An ERP (or a proxy before it) on loopback that logs in at once, then answers every GET a byte
+    at a time for 2 s, each byte well inside the read timeout: the base URL."""
+    answer = json.dumps(ORDER).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _head(self, length: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps(LOGIN).encode()
+            self._head(len(body))
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._head(len(answer))
+            try:
+                for i in range(len(answer)):
+                    self.wfile.write(answer[i : i + 1])
+                    self.wfile.flush()
+                    if i < 40:  # 2 s in all, then the rest at once
+                        time.sleep(0.05)
+            except OSError:  # the client gave up
+                pass
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/smpedidovenda/smpedidovendaapi"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_trickling_answer_is_a_read_timeout_past_its_deadline(trickling_erp) -> None:
+    """The read timeout bounds each socket read, not the answer: a byte now and then would hold the
+    call (and the flow's lock) for as long as the server likes. Past BODY_DEADLINE read timeouts
+    from sending, the attempt is a read timeout (transient, retried); the login, answered at once,
+    is read whole."""
+    client = ErpClient(trickling_erp, "u", "p", timeout=(1.0, 0.2), retry=RetryPolicy(attempts=1))
+    started = time.monotonic()
+    with pytest.raises(ErpTransient, match="ReadTimeout") as caught:
+        client.get_order(1001)
+    assert time.monotonic() - started < 1.5  # the whole answer would take 2 s
+    assert client.transport.logins == 1 and isinstance(caught.value.__cause__, requests.ReadTimeout)

@@ -14,7 +14,7 @@ from test_erp_orders import ORDER_IN
 from urllib3.exceptions import NewConnectionError
 
 from erp.client import ErpClient
-from erp.errors import ErpAuthError, ErpRejected, ErpTransient
+from erp.errors import ErpRejected, ErpTransient
 from erp.retry import RetryPolicy
 
 REFUSED = {
@@ -76,7 +76,7 @@ def test_a_first_refusal_and_a_read_refused_after_a_timeout_are_clean(requests_m
 
 def test_the_mark_survives_a_re_login_between_the_attempts(requests_mock) -> None:
     """Attempt 1 times out, attempt 2 finds the token expired (401), the client logs in again and
-    attempt 3 is refused: still maybe taken. So is a second 401 (an auth failure)."""
+    attempt 3 is refused: still maybe taken. So is a second 401 (on the fresh token: transient)."""
     requests_mock.post(API + "Auth/Login", json=LOGIN)
     expired = {"status_code": 401, "json": {"codigo": "TOKEN_EXPIRADO", "mensagem": "Token expirado."}}
     requests_mock.post(API + "PedidoVenda", [{"exc": requests.exceptions.ReadTimeout}, expired, REFUSED])
@@ -84,7 +84,7 @@ def test_the_mark_survives_a_re_login_between_the_attempts(requests_mock) -> Non
         _client().insert_order(ORDER_IN)
     assert caught.value.maybe_taken is True
     requests_mock.post(API + "PedidoVenda", [{"exc": requests.exceptions.ReadTimeout}, expired, expired])
-    with pytest.raises(ErpAuthError) as refused:
+    with pytest.raises(ErpTransient) as refused:
         _client().insert_order(ORDER_IN)
     assert refused.value.maybe_taken is True
 
