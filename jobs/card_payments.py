@@ -19,7 +19,9 @@ the last four: never more than Shopify shows); the acquirer's NSU and authorisat
 not a stable contract; no current typed field carries either: OrderTransaction.authorizationCode is
 deprecated in 2026-10): the keys in NSU_KEYS and AUTHORIZATION_KEYS are looked for at its top level
 and one level down; a payment whose receipt names neither is recorded without it, and its message
-says so.
+says so. A form named whose payment Shopify gives no card details for (a payments app's, with no
+CardPaymentDetails) is not sent: the message says which (`cards_missing`, with why) beside the
+cards it sent, or, none having details, is skipped.
 
 Failures: a brand or gateway with no De:Para line parks the message (every one missing named; the
 line resumes it by itself); the ERP refusing the call fails it with the ERP's words (Retry sends it
@@ -293,6 +295,7 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
     assert shop is not None
     read = read_cards(order_clients.admin_client(shop.domain), gid)
     cards = [read[i] for i in ids if read and i in read and read[i].brand is not None]
+    missing = [i for i in ids if not (read and i in read and read[i].brand is not None)]
     if not cards:
         text = (
             f"ERP order {nro}: Shopify shows no card details (brand, BIN) for its payments: nothing to record"
@@ -309,10 +312,24 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
             raise
         return _cancelled(session, message, nro)  # cancelled in the ERP after the link last heard of it
     sent = [_recorded(card, read_card) for card, read_card in zip(inputs, cards, strict=True)]
-    trace.succeed(session, message, response={"nro_pedvenda": nro, "cards": sent}, erp_id=str(nro))
+    response: dict[str, Any] = {"nro_pedvenda": nro, "cards": sent, **_not_sent(missing)}
+    trace.succeed(session, message, response=response, erp_id=str(nro))
     log.info("orders: ERP order %s: %d card payment(s) recorded", nro, len(sent),
              extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
     return "done"
+
+
+def _not_sent(missing: list[str]) -> dict[str, Any]:
+    """What the message says of the card forms it names that Shopify gives no card details for (a
+    payments app's payment without CardPaymentDetails, beside a card that has them): their ids and
+    why, as a receipt without NSU is said (`_recorded`), so finance knows whose card data to get
+    from the gateway's panel. Nothing when every form named was sent."""
+    if not missing:
+        return {}
+    ids = ", ".join(missing)
+    why = (f"Shopify shows no card details (brand, BIN) for the payment form(s) {ids}: their card data "
+           "(NSU, authorisation code) was not sent to the ERP")  # fmt: skip
+    return {"cards_missing": missing, "cards_missing_why": why}
 
 
 def _cancelled(session: Session, message: Message, nro: int) -> str:

@@ -31,7 +31,8 @@ not needed: they were unneeded only if that capture takes the money. They are na
 left to a person); a re-check that sees every capture taken releases them.
 An authorisation that lapsed before the invoice (card networks hold one about 7 days: a supermarket
 order scheduled for next week) is named as expired, not as an NF-e above what was authorised; one
-captured in full or released is not (Authorization.lapsed).
+captured in full or released is not (Authorization.lapsed: also on a store not on Shopify Plus, which
+is given no expiry, beside a gift card, where Shopify shows PARTIALLY_PAID rather than EXPIRED).
 A capture that is not final (more NF-e expected) names on the order link what stays authorised
 for the next NF-e (`_waiting`): if none comes, a person captures what is owed or voids the rest
 before the authorisation lapses. On a gateway allowing one capture per authorisation (multiCapturable
@@ -82,8 +83,8 @@ class Capture:
     # What this NF-e's money asked for (`Asked.record`), when a capture was asked (whatever the
     # answer): kept on the message, so a rerun follows those captures (`recheck`), never plans anew.
     asked: dict[str, Any] | None = None
-    # The money the order was paid after it (successful SALE and CAPTURE, refunds not taken off, as
-    # Shopify's "Paid"; None: the Settlement read before it says), and the order's
+    # The money the order was paid after it (successful SALE and CAPTURE less a cash sale's change,
+    # refunds not taken off, as Shopify's "Paid"; None: the Settlement read before it says), and the order's
     # displayFinancialStatus orderCapture answered with (None: none asked): the Orders page shows both.
     paid: Decimal | None = None
     financial_status: str | None = None

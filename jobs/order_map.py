@@ -586,8 +586,10 @@ def open_authorisation(txn: Transaction, transactions: list[Transaction]) -> Dec
 
 def money_kept(order: Order, gateway: str | None = None, refunds: bool = True) -> Decimal:
     """What the order's payments (of one gateway, when named) took and kept: successful SALE and
-    CAPTURE, plus authorisations still open, less successful REFUND (money given back before the
-    import; not with `refunds` False). A PENDING, FAILED, voided or lapsed payment took nothing."""
+    CAPTURE, plus authorisations still open, less the CHANGE a cash sale handed back at the till
+    (its SALE is the cash tendered; no refund: taken off with `refunds` False too), less successful
+    REFUND (money given back before the import; not with `refunds` False). A PENDING, FAILED, voided
+    or lapsed payment took nothing."""
     key = gateway_key(gateway) if gateway is not None else None
     kept = ZERO
     for txn in order.transactions:
@@ -597,7 +599,7 @@ def money_kept(order: Order, gateway: str | None = None, refunds: bool = True) -
             kept += open_authorisation(txn, order.transactions)
         elif txn.status == "SUCCESS" and txn.kind in ("SALE", "CAPTURE"):
             kept += _amount(txn)
-        elif txn.status == "SUCCESS" and txn.kind == "REFUND" and refunds:
+        elif txn.status == "SUCCESS" and (txn.kind == "CHANGE" or (txn.kind == "REFUND" and refunds)):
             kept -= _amount(txn)
     return cents(kept)
 

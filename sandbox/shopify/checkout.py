@@ -20,7 +20,8 @@ method RETAIL, fulfilled at once (its units leave: committed and on hand down). 
 customer", the items shipped from the location (a shipping line and address, a fulfillment order of
 SHIPPING or LOCAL left OPEN); a line asked with "carried_out" true is handed over at the counter all
 the same (POS "ship and carry out" in one order: a RETAIL fulfillment order, fulfilled, beside the
-shipped one).
+shipped one). Paid in cash (gateway "cash", a POS sale's only), the cash handed over is a SALE and
+the change the till gave back a CHANGE transaction (`cash_tendered`).
 
 Python API for the demo and tests: `place_order`, `place_orders`, `mark_paid`;
 `start_simulator` / `stop_simulator` for a background rate.
@@ -74,6 +75,10 @@ CARD_BRANDS = {
 }
 # Manual payment methods (never picked at random): Shopify's own COD; `gateway_name` names a custom one.
 MANUAL_GATEWAYS = {"cod": "Cash on Delivery (COD)"}
+# Cash taken at a POS register (a `pos` sale only, never picked at random): a SALE of the cash the
+# customer handed over (`cash_tendered`, the total unless given) and, when it was more than the
+# total, a CHANGE of what the till gave back.
+CASH = {"cash": "Cash"}
 CAPTURES = ("automatic", "manual")
 POS_SALES = ("register", "ship")  # place_order(pos=...): carried out at the counter, shipped to the customer
 RETAIL = "RETAIL"  # deliveryMethod.methodType of what a POS register handed over at the counter
@@ -120,6 +125,7 @@ class OrderRequest:
     # per line asked, its line item properties (a product page's "Corte": "fatiado fino")
     line_properties: tuple[tuple[tuple[str, str], ...], ...] = ()
     tip: Decimal | None = None  # the tip the buyer added at checkout (a "Tip" line: tip_line_doc)
+    cash_tendered: Decimal | None = None  # gateway "cash": the cash handed over (None: the total)
 
 
 class CheckoutError(ValueError):
@@ -195,17 +201,40 @@ def gateway_name(gateway: str, name: str | None = None) -> str:
     """The Shopify gateway name of a checkout's `gateway` (a manual method's own `name` when given)."""
     if gateway in MANUAL_GATEWAYS:
         return name or MANUAL_GATEWAYS[gateway]
+    if gateway in CASH:
+        return CASH[gateway]
     return CARD_APPS[gateway] if gateway in CARD_APPS else GATEWAYS[gateway]
 
 
 def _pay(
-    ctx: Ctx, order: dict[str, Any], gateway: str, capture: str, name: str | None = None, brand: str = "Visa"
+    ctx: Ctx,
+    order: dict[str, Any],
+    gateway: str,
+    capture: str,
+    name: str | None = None,
+    brand: str = "Visa",
+    tendered: Decimal | None = None,
 ) -> None:
     """The first transaction: Pix and automatic card are sales, manual card an authorisation,
     boleto a pending sale, a manual method (cash on delivery) a pending sale of a manual gateway.
     A card's carries its details (CardPaymentDetails of `brand`), its authorisation code and a
-    receipt with the acquirer's NSU, as Brazilian card gateways attach it."""
+    receipt with the acquirer's NSU, as Brazilian card gateways attach it. Cash at a POS register
+    is a sale of the cash `tendered` and, above the total, a CHANGE of the rest given back."""
     total = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
+    if gateway in CASH:
+        handed = total if tendered is None else tendered
+        if handed < total:
+            raise CheckoutError(f"cash_tendered {handed} is below the order's total {total}")
+        sale = _payment(ctx, "SALE", "SUCCESS", gateway, handed, brand)
+        order["_transactions"].append(sale)
+        if handed > total:
+            back = handed - total
+            change = order_store.new_transaction(
+                ctx, "CHANGE", "SUCCESS", CASH[gateway], back, parent_id=sale["id"]
+            )
+            change["manualPaymentGateway"] = True
+            order["_transactions"].append(change)
+        return
     if gateway in ("boleto", *MANUAL_GATEWAYS):
         kind, status = "SALE", "PENDING"
     elif gateway in CARDS and capture == "manual":
@@ -222,7 +251,7 @@ def _payment(
     details (CardPaymentDetails of `brand`), authorisation code and receipt (`_card_details`)."""
     card = "•••• •••• •••• 4242" if gateway in CARDS else None
     txn = order_store.new_transaction(ctx, kind, status, gateway_name(gateway, name), amount, account=card)
-    txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS
+    txn["manualPaymentGateway"] = gateway in MANUAL_GATEWAYS or gateway in CASH
     if card is not None:
         _card_details(ctx, txn, brand)
     return txn
@@ -276,6 +305,7 @@ def place_order(
     risk: str | None = None,
     attributes: dict[str, str] | None = None,
     tip: str | None = None,
+    cash_tendered: str | None = None,
 ) -> str:
     """Place one order and send its webhooks; returns the order gid.
 
@@ -284,7 +314,9 @@ def place_order(
     variants when None; with `pos`
     "ship", a line's "carried_out": true is handed over at the counter);
     `gateway`: pix | cartao | mercadopago (a card payments app allowing one capture) | boleto | cod
-    (a manual method collected at delivery, named `gateway_name`, else "Cash on Delivery (COD)");
+    (a manual method collected at delivery, named `gateway_name`, else "Cash on Delivery (COD)") |
+    cash (a `pos` sale only: `cash_tendered`, "100.00", the cash handed over, the total unless given;
+    above it, the change given back is a CHANGE transaction);
     `capture`: automatic | manual (card only);
     `tax_id`: a CPF/CNPJ to use; `discount_code` + `discount_percent` force a discount,
     otherwise one comes with probability `discount_rate`; `shipping`: a SHIPPING_RATES code;
@@ -304,8 +336,12 @@ def place_order(
     """
     if attributes is not None and not _names_to_texts(attributes):
         raise CheckoutError("attributes are cart attributes: names (non-empty text) to text values")
-    if gateway not in GATEWAYS and gateway not in CARD_APPS and gateway not in MANUAL_GATEWAYS:
-        raise CheckoutError(f"gateway must be one of {sorted([*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS])}")
+    known = [*GATEWAYS, *CARD_APPS, *MANUAL_GATEWAYS, *CASH]
+    if gateway not in known:
+        raise CheckoutError(f"gateway must be one of {sorted(known)}")
+    if gateway in CASH and not pos:
+        raise CheckoutError("gateway cash is a sale at a POS register (pos)")
+    tendered = _cash_tendered(cash_tendered, gateway)
     if gateway_name is not None and (gateway not in MANUAL_GATEWAYS or not str(gateway_name).strip()):
         raise CheckoutError("gateway_name names a manual payment method (gateway cod): non-empty text")
     if capture not in CAPTURES:
@@ -341,6 +377,7 @@ def place_order(
             tuple((attributes or {}).items()),
             _line_properties(lines),
             tip_amount,
+            tendered,
         )
         order = _build(ctx, rng, chosen, request)
         topics = ["orders/create"] + (["orders/paid"] if order["displayFinancialStatus"] == "PAID" else [])
@@ -361,6 +398,22 @@ def _tip(tip: Any) -> Decimal | None:
         amount = Decimal(0)
     if not amount.is_finite() or amount <= 0:
         raise CheckoutError(f"tip must be a positive amount, not {tip!r}")
+    return amount
+
+
+def _cash_tendered(given: Any, gateway: str) -> Decimal | None:
+    """The cash handed over at the register, as money (None: not given). CheckoutError unless a
+    positive amount of a cash payment (gateway "cash")."""
+    if given is None:
+        return None
+    if gateway not in CASH:
+        raise CheckoutError("cash_tendered is the cash of a POS cash payment (gateway cash)")
+    try:
+        amount = Decimal(str(given))
+    except ArithmeticError:
+        amount = Decimal(0)
+    if not amount.is_finite() or amount <= 0:
+        raise CheckoutError(f"cash_tendered must be a positive amount, not {given!r}")
     return amount
 
 
@@ -527,7 +580,8 @@ def _build(
             [(fo, [(i, i["remainingQuantity"]) for i in fo["_lineItems"]]) for fo in handed.values()],
         )
         order_store.save(ctx, order)
-    _pay(ctx, order, request.gateway, request.capture, request.gateway_name, request.card_brand)
+    _pay(ctx, order, request.gateway, request.capture, request.gateway_name, request.card_brand,
+         request.cash_tendered)  # fmt: skip
     return order_store.save(ctx, order)
 
 

@@ -341,7 +341,7 @@ def new_transaction(
     parent_id: str | None = None,
     account: str | None = None,
 ) -> dict[str, Any]:
-    """An OrderTransaction document (kind AUTHORIZATION / SALE / CAPTURE / REFUND / VOID)."""
+    """An OrderTransaction document (kind AUTHORIZATION / SALE / CAPTURE / REFUND / VOID / CHANGE)."""
     now = ctx.now()
     return {
         "__typename": "OrderTransaction",

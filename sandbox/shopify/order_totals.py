@@ -289,7 +289,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
     tax = sum((f["tax"] for f in figures), ZERO)
     current_tax = sum((f["current_tax"] for f in figures), ZERO)
     rate = Decimal(str(order.get("_taxRate") or 0))
-    received = _sum(order, ("SALE", "CAPTURE"))
+    received = _sum(order, ("SALE", "CAPTURE")) - _sum(order, ("CHANGE",))  # the cash a till gave back
     refunded = _sum(order, ("REFUND",))
     capturable = _recompute_transactions(order)
     order.update(

@@ -1,13 +1,16 @@
 """Control endpoints of the checkout simulator (not Shopify's), under /_sandbox/:
 
 - `POST /_sandbox/shops/<shop>/checkout` `{"count", "seed", "lines": [{"variantId"|"sku", "quantity"}],
-  "gateway": "pix|cartao|mercadopago|boleto|cod", "gateway_name" (cod: a manual method's name, e.g. "Pagamento
-  na entrega"), "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
-  "discount_code", "discount_percent", "shipping", "note", "tags", "company_location", "pos", "risk"}`
+  "gateway": "pix|cartao|mercadopago|boleto|cod|cash", "gateway_name" (cod: a manual method's name,
+  e.g. "Pagamento na entrega"), "capture": "automatic|manual", "cpf"|"cnpj"|"tax_id",
+  "discount_code", "discount_percent", "shipping", "note", "tags", "company_location", "pos", "risk",
+  "cash_tendered"}`
   places orders now (`company_location`: a B2B order for that CompanyLocation, by the company's main
   contact; `pos`: "register" | "ship", a sale at a POS register, a line's "carried_out" handed over at
-  the counter; `risk`: "low" (default) | "medium" | "high" | "pending", Shopify's own fraud assessment
-  of the orders, anything else a 400: sandbox.shopify.checkout);
+  the counter; gateway "cash" (`pos` only): cash at the register, `cash_tendered` ("100.00") the cash
+  handed over, the change given back a CHANGE transaction; `risk`: "low" (default) | "medium" |
+  "high" | "pending", Shopify's own fraud assessment of the orders, anything else a 400:
+  sandbox.shopify.checkout);
 - `POST /_sandbox/shops/<shop>/companies` `{"name", "location_name", "tax_registration_id", "seed"}`
   creates a B2B company with one location and its main contact (ids in the answer);
 - `POST /_sandbox/shops/<shop>/company_locations` `{"companyId", "name", "tax_registration_id", "seed"}`
@@ -55,6 +58,7 @@ _OPTIONS = (
     "pos",
     "risk",
     "tip",
+    "cash_tendered",
 )
 
 

@@ -227,10 +227,12 @@ class Order:
     @property
     def paid(self) -> Decimal:
         """What the order was paid on the transactions read, as Shopify's "Paid": successful SALE and
-        CAPTURE (refunds not taken off; an authorisation not captured is not paid)."""
+        CAPTURE, less the CHANGE handed back at a till for cash tendered over the total (no refund:
+        the customer never paid it); refunds not taken off; an authorisation not captured is not paid."""
+        sign = {"SALE": 1, "CAPTURE": 1, "CHANGE": -1}
         return sum(
-            (t.amount.amount for t in self.transactions
-             if t.status == "SUCCESS" and t.kind in ("SALE", "CAPTURE") and t.amount is not None),
+            (sign[t.kind] * t.amount.amount for t in self.transactions
+             if t.status == "SUCCESS" and t.kind in sign and t.amount is not None),
             Decimal(0),
         )  # fmt: skip
 

@@ -17,6 +17,10 @@ functions take any AdminClient and keep their documents in documents/*.graphql l
   tip line was refunded, the refunds are read too (OrderRefundedLines), for when it was given back:
   a tip refunded after the order's first NF-e was charged is owed beside the next one all the same
   (Settlement.owed_beside_goods), as kept_before leaves that refund in the money kept.
+- A POS sale paid in cash with change (jobs.order_kinds sends a POS "Ship to customer" order to the
+  ERP) is a SALE of the cash tendered and a CHANGE of what the till handed back ("the money returned
+  to the customer when they've paid too much during a cash transaction"): `paid` is the difference,
+  or the change would read as money taken above the NF-e, a refund owed a second time.
 - `fulfillment_cancel(client, fulfillment_id)`: Shopify refuses to cancel a fulfilled order;
   an NF-e cancelled after invoicing first cancels the fulfillment made at invoicing.
 - `fulfillment_tracking_update(client, fulfillment_id, tracking, notify_customer=)`: tracking the
@@ -69,8 +73,9 @@ class Authorization:
     # asked again, and not taken yet.
     pending: Decimal = ZERO
     refused: tuple[tuple[Decimal, str], ...] = ()  # (amount, status or errorCode) of failed captures
-    expires_at: str | None = None  # authorizationExpiresAt
+    expires_at: str | None = None  # authorizationExpiresAt (given on Shopify Plus stores only)
     voided: bool = False  # a successful VOID of it: what it held was released, not lapsed
+    manual: bool = False  # manualPaymentGateway: no card hold a network lets lapse
 
     @property
     def unclaimed(self) -> Decimal:
@@ -83,8 +88,16 @@ class Authorization:
     def lapsed(self, now: datetime, *, expired: bool = False) -> bool:
         """Nothing capturable, something `unclaimed`, and its expiry passed (`expired`: Shopify
         shows the order's authorisation EXPIRED): the authorisation expired uncaptured. One captured
-        in full or released is not: nothing of it lapsed, whatever its expiry says."""
-        passed = expired or (self.expires_at is not None and _when(self.expires_at) <= now)
+        in full or released is not: nothing of it lapsed, whatever its expiry says.
+
+        Shopify gives authorizationExpiresAt on Shopify Plus stores only, and shows EXPIRED only
+        when nothing else was paid: beside a gift card the order reads PARTIALLY_PAID. So a card
+        authorisation with no expiry given that Shopify no longer lets be captured, nothing of it
+        ever captured nor being captured, none refused (`refused`: the gateway's answer says why)
+        and not voided, lapsed too: nothing else closes one uncaptured. Not a manual method's."""
+        untouched = self.captured == ZERO and self.pending == ZERO and not self.refused
+        closed = self.expires_at is None and not self.manual and untouched
+        passed = expired or closed or (self.expires_at is not None and _when(self.expires_at) <= now)
         return not self.capturable and self.unclaimed > ZERO and passed
 
 
@@ -128,7 +141,7 @@ class Settlement:
     currency: str | None
     total_capturable: Decimal
     authorizations: list[Authorization]
-    paid: Decimal  # successful SALE + CAPTURE money
+    paid: Decimal  # successful SALE + CAPTURE money, less the CHANGE a cash sale gave back (no refund)
     nfe: dict[str, str]  # metafields of namespace "nfe", by key
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
@@ -238,6 +251,8 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         amount = _amount(txn.get("amountSet"))
         if txn.get("kind") in ("SALE", "CAPTURE"):
             paid += amount
+        elif txn.get("kind") == "CHANGE":  # cash handed back at the till: the SALE was the cash tendered
+            paid -= amount
         elif txn.get("kind") == "REFUND":
             refunded += amount
             refunds.append((txn.get("processedAt"), amount))
@@ -255,6 +270,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
             refused=tuple(refused_by_parent.get(txn["id"], ())),
             expires_at=txn.get("authorizationExpiresAt"),
             voided=txn["id"] in voided,
+            manual=txn.get("manualPaymentGateway") is True,
         )
         for txn in transactions
         if txn.get("kind") == "AUTHORIZATION" and txn.get("status") == "SUCCESS"

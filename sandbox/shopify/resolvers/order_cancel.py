@@ -209,7 +209,8 @@ def fail_next_cancel(sandbox: Sandbox, shop: str, order_id: str, message: str = 
 
 
 def _settle_money(ctx: Ctx, order: dict[str, Any], refund: bool) -> None:
-    """Void open authorisations, fail pending sales, refund what was received when asked."""
+    """Void open authorisations, fail pending sales, refund what was received when asked (a cash
+    sale's CHANGE was given back at the till already)."""
     for txn in list(order["_transactions"]):
         if txn["kind"] == "AUTHORIZATION" and txn["manuallyCapturable"]:
             remaining = bag_amount(txn["totalUnsettledSet"])
@@ -229,7 +230,7 @@ def _settle_money(ctx: Ctx, order: dict[str, Any], refund: bool) -> None:
                 (
                     bag_amount(t["amountSet"])
                     for t in order["_transactions"]
-                    if t["kind"] == "REFUND" and t.get("parentId") == txn["id"]
+                    if t["kind"] in ("REFUND", "CHANGE") and t.get("parentId") == txn["id"]
                 ),
                 Decimal(0),
             )
