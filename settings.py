@@ -38,6 +38,9 @@ DEFAULT_SCOPES = ",".join(
         "write_assigned_fulfillment_orders",
         "read_merchant_managed_fulfillment_orders",
         "write_merchant_managed_fulfillment_orders",
+        # a fulfillment service's fulfillment orders (Shopify shows an app only those its scopes cover):
+        # the hold that refuses a cancellation (jobs.cancellations.service_hold)
+        "read_third_party_fulfillment_orders",
         "read_fulfillments",
         "write_fulfillments",
         "read_customers",  # also a B2B order's company location (CompanyLocation needs it or read_companies)

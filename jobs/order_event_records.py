@@ -18,6 +18,13 @@ resumes by itself once the record is read (jobs.order_catch_up). Retry of the me
 
 A person who applied the event by hand in Shopify closes its message as handled: the poller then
 stops holding its cursor for it (and its later events go on), the row left unread.
+
+The poll reads every event of the ERP (a chain's stores share one ERP, and its EventoPedido has no
+store filter): a row whose order number reads and that no link of this shop names, by that number
+or by the channel id the row carries, is another store's order (or one typed in the ERP) and none
+of this shop's business (`record`): no message asks this merchant to fix it, and the cursor is not
+held for it (a sibling store on the same ERP holds its own). A row whose order cannot be read at all
+may be this shop's: it fails and holds as above.
 """
 
 from __future__ import annotations
@@ -50,6 +57,12 @@ TEXT = (
     "field name in CONSINCO_FIELD_MAP), then retry; or apply it by hand in Shopify and mark this as "
     "handled"
 )
+# A row of an order no link of this shop names, failed before `record` told them apart: closed as
+# an event of an order not linked is (jobs.order_events.UNKNOWN_ORDER, its words).
+NOT_OURS = (
+    "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from "
+    "another channel): nothing to change in Shopify"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Unread:
     nro: int | None
     changed_at: datetime | None
     error: Rejected
+    channel: str | None = None  # idPedidoCanalVenda, as far as it reads (the Shopify order's gid)
 
 
 def unit_key(ident: int | str, generation: int = 0) -> str:
@@ -83,7 +97,7 @@ def describe(
     n = names.fields["event"]
     row = raw if isinstance(raw, dict) else {}
     seq, nro = _int(row.get(n["seq_evento"])), _int(row.get(n["nro_pedvenda"]))
-    kind = row.get(n["kind"])
+    kind, channel = row.get(n["kind"]), row.get(n["channel_order_id"])
     try:
         changed_at: datetime | None = f.when(row, n["occurred_at"], error.endpoint, names.zone)
     except ErpUnexpectedShape:
@@ -105,7 +119,8 @@ def describe(
         words=("unreadable_event", said),
     )
     flow = flows.get(kind, default_flow) if isinstance(kind, str) else default_flow
-    return Unread(unit_key(ident, generation), flow, seq, nro, changed_at, rejected)
+    channel = channel.strip() if isinstance(channel, str) and channel.strip() else None
+    return Unread(unit_key(ident, generation), flow, seq, nro, changed_at, rejected, channel)
 
 
 def record(
@@ -117,7 +132,9 @@ def record(
     rows the cursor must still not pass: all but those a person closed as handled.
 
     A row failing as it failed before is left as it is: the poll runs every few minutes, and its
-    message's attempts and time say when it first failed, not that it was read again."""
+    message's attempts and time say when it first failed, not that it was read again. A row of an
+    order not this shop's (`_of_shop`) is neither recorded nor held (one failed before is closed
+    as skipped)."""
     failing = {u.unit_key: u for u in unread}
     held = []
     for flow in flows:
@@ -134,6 +151,11 @@ def record(
         ).one_or_none()
         if message is not None and handled.info(message) is not None:
             continue  # applied by hand: the cursor moves on, the row left unread
+        if not _of_shop(session, shop_id, u):  # another store's order: not this merchant's to fix
+            if message is not None and message.status == MessageStatus.FAILED.value:
+                said = {"nro": u.nro}
+                trace.skip(session, message, NOT_OURS.format(**said), words=("event_unknown_order", said))
+            continue
         held.append(u)
         if (
             message is not None
@@ -193,6 +215,22 @@ def seq_of(key: str) -> int | None:
 def _generation(key: str) -> int:
     parts = key.removeprefix(PREFIX).split(":erp", 1)
     return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
+
+
+def _of_shop(session: Session, shop_id: int, u: Unread) -> bool:
+    """Whether the unreadable row may be of this shop's order: its order number unreadable (it may
+    be), or a link of the shop naming it, by that number or by the row's channel id (a link whose
+    number the post's lost answer has not told yet)."""
+    if u.nro is None or _link(session, shop_id, u.nro) is not None:
+        return True
+    if u.channel is None:
+        return False
+    found = session.scalar(
+        select(OrderLink.id)
+        .where(OrderLink.shop_id == shop_id, OrderLink.shopify_order_id == u.channel)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _link(session: Session, shop_id: int, nro: int | None) -> OrderLink | None:

@@ -24,7 +24,9 @@ the reason (an F is never applied on top of a Shopify order that does not match 
 
 `execute` is the shared driver of the three appliers: lock, attempt count, classified failure. A
 message a person closed as handled (`ledger.handled`) is final: a job still queued for it (its
-Retry, the poller's) ends without touching it, as the orders flow's `_handled_outside` does.
+Retry, the poller's) ends without touching it, as the orders flow's `_handled_outside` does. An
+event whose link, found by its channel id, tracks another ERP order (a duplicate the ERP holds for
+the same Shopify order) fails there, naming both, and nothing is applied (`other_order`).
 """
 
 from __future__ import annotations
@@ -66,7 +68,16 @@ from ledger import (
 from ledger.db import session_scope
 from ledger.errors import MappingMissing, Rejected, Transient, as_transient
 from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, MessageStatus, OrderLink, Shop, Watermark, utcnow
+from ledger.models import (
+    LocationMapping,
+    Message,
+    MessageStatus,
+    OrderLink,
+    Shop,
+    StoreLink,
+    Watermark,
+    utcnow,
+)
 from ledger.words import Words
 
 log = logging.getLogger(__name__)
@@ -108,6 +119,16 @@ UNKNOWN_ORDER_ERASED = (
     "(Shopify order {order}) before the app was uninstalled ({uninstalled} UTC), and the store's data, "
     "its link to the order with it, was erased as Shopify asks after an uninstall; nothing was changed "
     "in Shopify: make this change there by hand if the order still needs it"
+)
+
+# An event of a second ERP order that names a linked Shopify order as its channel id (the ERP holds two
+# orders for one Shopify order: docs/consinco-api.md, a re-post the ERP inserted again): `other_order`.
+DUPLICATE_ORDER = "DUPLICATE_ERP_ORDER"
+DUPLICATE_ORDER_TEXT = (
+    "event #{seq} is of ERP order {nro}, which names Shopify order {order} as its channel id, but that "
+    "Shopify order is ERP order {linked}: the ERP holds two orders for it (a duplicate); nothing was "
+    "applied to the Shopify order. Check both orders in the ERP (settle the duplicate there), then mark "
+    "this message as handled"
 )
 
 # An event of the ERP the shop was connected to before its connection moved (a catch-up or a
@@ -293,7 +314,9 @@ def _held_edits(session: Session, shop_id: int, event: OrderEvent) -> list[tuple
     if event.kind not in PICKED:
         return []
     link = find_link(session, shop_id, event)
-    return held_edits.to_replay(session, link) if link is not None else []
+    if link is None or other_order(event, link) is not None:  # a duplicate's picking is not the order's
+        return []
+    return held_edits.to_replay(session, link)
 
 
 def _replay_held_edits(shop_id: int, found: list[tuple[int, int]]) -> None:
@@ -310,16 +333,72 @@ def unknown_order(
     erased (ledger.install_periods.erased_before: shop/redact after an uninstall, its order links with
     it, as the law has it) is one the app sent before then, and said so: not "typed in the ERP, or
     from another channel". The English keeps UNKNOWN_ORDER's start, which a hand link and the
-    reconciliation match (ledger.order_link_by_hand.UNKNOWN_ORDER_LIKE)."""
+    reconciliation match (ledger.order_link_by_hand.UNKNOWN_ORDER_LIKE).
+
+    A chain's stores share the ERP and may share its sales channel: the order is said to be this
+    store's only when it is of a company the store sells as or stocks from (its store link, a
+    location mapping: `_store_company`) and no other shop links its Shopify order (a sibling store's
+    live order, which this store's merchant cannot find in their Shopify)."""
     nro, channel, shop = event.nro_pedvenda, event.channel_order_id or "", session.get(Shop, shop_id)
     if link is None and shop is not None and channel.startswith(SHOPIFY_ORDER):
-        ours = _same_channel(session, shop_id, event)
+        ours = (
+            _same_channel(session, shop_id, event)
+            and _store_company(session, shop_id, event.nro_empresa)
+            and not _linked_elsewhere(session, shop_id, channel)
+        )
         erased = install_periods.erased_before(session, shop) if ours else None
         if erased is not None:
             order, when = channel.removeprefix(SHOPIFY_ORDER), f"{erased:%Y-%m-%d %H:%M}"
             text = UNKNOWN_ORDER_ERASED.format(nro=nro, order=order, uninstalled=when)
             return text, ("event_order_erased", {"nro": nro, "order": order, "uninstalled": when})
     return UNKNOWN_ORDER.format(nro=nro), ("event_unknown_order", {"nro": nro})
+
+
+def _store_company(session: Session, shop_id: int, nro_empresa: int) -> bool:
+    """Whether ERP company `nro_empresa` is one the shop sells as (its store link) or stocks from
+    (a location mapping)."""
+    linked = session.scalar(
+        select(StoreLink.id).where(StoreLink.shop_id == shop_id, StoreLink.nro_empresa == nro_empresa)
+    )
+    if linked is not None:
+        return True
+    mapped = session.scalar(
+        select(LocationMapping.id).where(
+            LocationMapping.shop_id == shop_id, LocationMapping.nro_empresa == nro_empresa
+        )
+    )
+    return mapped is not None
+
+
+def _linked_elsewhere(session: Session, shop_id: int, order_id: str) -> bool:
+    """Whether another shop links Shopify order `order_id` (ids are unique across shops: it is that
+    shop's order)."""
+    other = session.scalar(
+        select(OrderLink.id)
+        .where(OrderLink.shopify_order_id == order_id, OrderLink.shop_id != shop_id)
+        .limit(1)
+    )
+    return other is not None
+
+
+def other_order(event: OrderEvent, link: OrderLink) -> Rejected | None:
+    """The refusal of an event found its link by channel id (`find_link`) while the link tracks
+    another ERP order: a second ERP order naming the same Shopify order (a duplicate the ERP holds,
+    for the same person). Its C would cancel and refund the live order, its F write its NF-e on it,
+    its S cut the order's lines, while the linked ERP order is still picked and invoiced: never
+    applied, and never skipped silently either (the event fails, a note on the order names both). A
+    link with no number yet (the post's answer not in) still takes the event; None: it may."""
+    if link.nro_pedvenda is None or link.nro_pedvenda == event.nro_pedvenda:
+        return None
+    order = link.shopify_order_name or link.shopify_order_id.rsplit("/", 1)[-1]
+    said = {"seq": event.seq_evento, "nro": event.nro_pedvenda, "order": order, "linked": link.nro_pedvenda}
+    return Rejected(
+        DUPLICATE_ORDER_TEXT.format(**said),
+        system="app",
+        code=DUPLICATE_ORDER,
+        detail={"nro_pedvenda": event.nro_pedvenda, "linked_nro_pedvenda": link.nro_pedvenda},
+        words=("event_duplicate_erp_order", said),
+    )
 
 
 def _names_link(event: OrderEvent, link: OrderLink) -> bool:
@@ -417,7 +496,8 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     taken by its number alone (the event carries no channel id: an order typed by hand in the ERP)
     when that number was learned from the ERP the shop was connected to before
     (jobs.order_generation.of_link): the same number in the ERP it uses now is another customer's
-    order."""
+    order. A link found by channel id may track another ERP order than the event's (a duplicate in
+    the ERP): `other_order` refuses it, the caller's to check."""
     if event.channel_order_id:
         link = session.scalars(
             select(OrderLink).where(
@@ -627,6 +707,7 @@ def execute(
             why, words = unknown_order(session, message.shop_id, event, link)
             trace.skip(session, message, why, words=words)
             return MessageStatus.SKIPPED.value
+        duplicate = other_order(event, link)
         unit = EventUnit(
             message.shop_id,
             shop.domain,
@@ -638,6 +719,8 @@ def execute(
             generation,
         )
     extra = {"shop_id": unit.shop_id, "flow": unit.flow, "seq_evento": event.seq_evento}
+    if duplicate is not None:
+        return _failed(unit, duplicate, extra)
     try:
         with record_lock(order_lock_key(unit.shop_id, unit.order_id), ttl=60, wait=10):
             response = work(unit)

@@ -808,6 +808,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    "DUPLICATE_ERP_ORDER": (
+        (
+            "O evento é de um segundo pedido do ERP que indica como seu id no canal um pedido da Shopify "
+            "já vinculado a outro pedido do ERP: o ERP tem dois pedidos para a mesma venda (um duplicado). "
+            "Nada foi aplicado ao pedido da Shopify: aplicar o cancelamento, a nota ou a separação do "
+            "duplicado mudaria a venda que o pedido vinculado ainda atende.",
+            "The event is of a second ERP order that names as its channel id a Shopify order already "
+            "linked to another ERP order: the ERP holds two orders for one sale (a duplicate). Nothing was "
+            "applied to the Shopify order: the duplicate's cancellation, NF-e or picking would change the "
+            "sale the linked ERP order still serves.",
+        ),
+        _by_hand(
+            (
+                "Confira os dois pedidos no ERP (a mensagem os cita) e resolva o duplicado lá; se o pedido "
+                "da Shopify precisar de uma mudança, faça-a à mão.",
+                "Check both orders in the ERP (the message names them) and settle the duplicate there; if "
+                "the Shopify order needs a change, make it by hand.",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "ORDER_OF_OTHER_ERP": (
         (
             "O pedido está ligado a um pedido do ERP ao qual a loja estava conectada antes (a conexão com "

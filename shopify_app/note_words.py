@@ -844,6 +844,17 @@ WORDS: dict[str, Text] = {
         "held: event #{seq} ({flow}) of ERP order {nro} could not be read from the ERP; once it can be "
         "read it is applied and this event resumes by itself",
     ),
+    # an event of a second ERP order naming a linked Shopify order (jobs.order_events.other_order)
+    "event_duplicate_erp_order": (
+        "o evento nº {seq} é do pedido {nro} do ERP, que indica o pedido {order} da Shopify como seu id no "
+        "canal, mas esse pedido da Shopify é o pedido {linked} do ERP: o ERP tem dois pedidos para ele (um "
+        "duplicado); nada foi aplicado ao pedido da Shopify. Confira os dois pedidos no ERP (resolva o "
+        "duplicado lá) e marque esta mensagem como resolvida",
+        "event #{seq} is of ERP order {nro}, which names Shopify order {order} as its channel id, but that "
+        "Shopify order is ERP order {linked}: the ERP holds two orders for it (a duplicate); nothing was "
+        "applied to the Shopify order. Check both orders in the ERP (settle the duplicate there), then mark "
+        "this message as handled",
+    ),
     "status_failed": ("com falha", "failed"),
     "status_parked": ("aguardando um vínculo", "parked"),
     "invoice_held_behind": (
@@ -1055,6 +1066,21 @@ WORDS: dict[str, Text] = {
         "Shopify cancels no order while a fulfillment service is fulfilling it. To cancel it, {to_do}; then "
         "click Retry here and the app cancels the order. If the service has shipped the goods already, it "
         "cannot stop: refund the customer or take the goods back instead. Shopify said: {shopify}",
+    ),
+    # the refusal of a shop whose grant cannot show a service's fulfillment orders (service_hold.unseen)
+    "cancel_refused_service_unseen": (
+        "{refusal} O app não consegue saber se um serviço de processamento está com o pedido {name}: a "
+        "Shopify só mostra os pedidos de processamento de um serviço a um app com o acesso {scope}, que "
+        "esta loja ainda não aprovou. Se o pedido mostra o processamento em andamento no admin da Shopify, "
+        "faça o serviço parar (retire a solicitação, ou solicite o cancelamento do processamento dele) e "
+        "clique em Tentar de novo aqui; abra o app pelo admin da Shopify e aprove as permissões que ele "
+        "pedir, para que o app cite o serviço da próxima vez.",
+        "{refusal} The app cannot tell whether a fulfillment service holds order {name}: Shopify shows a "
+        "service's fulfillment orders only to an app granted {scope}, which this store has not approved "
+        "yet. If the order shows its fulfillment in progress in the Shopify admin, have the service stop "
+        "(withdraw its request, or request the cancellation of its fulfillment), then click Retry here; "
+        "open the app from the Shopify admin and approve the permissions it asks for, so the app names the "
+        "service next time.",
     ),
     "a_fulfillment_service": ("um serviço de processamento", "a fulfillment service"),
     "service_doing_submitted": (

@@ -8,6 +8,13 @@ it is is told by the order itself, not by Shopify's words: its fulfillment order
 when a service holds one the refusal becomes CANCEL_HELD_BY_FULFILLMENT_SERVICE, naming the
 service, what it is doing and what the merchant does (have the service stop, then Retry), with
 Shopify's own words kept at the end and in the detail.
+
+Shopify answers Order.fulfillmentOrders with only the fulfillment orders the app's scopes cover: a
+fulfillment service's location's need read_third_party_fulfillment_orders (THIRD_PARTY, among
+settings.DEFAULT_SCOPES since this explanation relies on it). A store that installed before the app
+asked for it keeps working (nothing else reads those), but this read cannot see the service: its
+refusal says so (`unseen_refusal`), what to check in the admin and to approve the app's permissions,
+instead of Shopify's words alone.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from ledger.order_notes import joined
 from shopify_app.admin_api import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_results import FulfillmentOrder
+from shopify_app.scopes import missing_scopes
 
 CODE = "CANCEL_HELD_BY_FULFILLMENT_SERVICE"
+THIRD_PARTY = "read_third_party_fulfillment_orders"  # what shows a service's fulfillment orders
 FINISHED = ("CLOSED", "CANCELLED")
 # The furthest along first: it decides what the merchant does when fulfillment orders differ.
 PRECEDENCE = ("CANCELLATION_REJECTED", "CANCELLATION_REQUESTED", "ACCEPTED", "SUBMITTED")
@@ -59,9 +68,37 @@ def held(fulfillment_orders: list[FulfillmentOrder]) -> list[FulfillmentOrder]:
 
 def explained(client: AdminClient, order_id: str, name: str, refusal: ShopifyUserErrors) -> Rejected | None:
     """orderCancel's `refusal` told as a fulfillment service's hold when one holds the order (its
-    fulfillment orders read now); None when none does (another refusal: kept as Shopify said it)."""
+    fulfillment orders read now); None when none does (another refusal: kept as Shopify said it, or
+    `unseen` when the app could not see a service)."""
     holding = held(client.fulfillment_orders(order_id))
     return hold_refusal(name, holding, refusal) if holding else None
+
+
+def unseen(name: str, refusal: ShopifyUserErrors, granted: str | None) -> Rejected | None:
+    """Pure: a refusal no seen hold explains, told as one the app may not see the cause of when the
+    shop's grant (`granted`, its scopes comma-separated; None or empty: not known) lacks THIRD_PARTY
+    (`unseen_refusal`); None otherwise."""
+    if granted and missing_scopes(granted.split(","), [THIRD_PARTY]):
+        return unseen_refusal(name, refusal)
+    return None
+
+
+def unseen_refusal(name: str, refusal: ShopifyUserErrors) -> Rejected:
+    """Pure: `refusal` of a shop whose grant cannot show a fulfillment service's fulfillment orders:
+    Shopify's words first (it may be any refusal), then what the app cannot see and what to do."""
+    text = (
+        f"{refusal.message.rstrip()} The app cannot tell whether a fulfillment service holds order {name}: "
+        f"Shopify shows a service's fulfillment orders only to an app granted {THIRD_PARTY}, which this "
+        "store has not approved yet. If the order shows its fulfillment in progress in the Shopify admin, "
+        "have the service stop (withdraw its request, or request the cancellation of its fulfillment), "
+        "then click Retry here; open the app from the Shopify admin and approve the permissions it asks "
+        "for, so the app names the service next time."
+    )
+    said = {"refusal": refusal.words, "name": name, "scope": THIRD_PARTY}
+    worded = ("cancel_refused_service_unseen", said) if refusal.words else None  # else: its text
+    detail = {k: v for k, v in refusal.detail.items() if k not in ("system", "code", "field")}
+    return Rejected(text, system=refusal.system, code=refusal.code, field=refusal.field,
+                    detail={**detail, "missing_scope": THIRD_PARTY}, words=worded)  # fmt: skip
 
 
 def hold_refusal(name: str, holding: list[FulfillmentOrder], refusal: ShopifyUserErrors) -> Rejected:

@@ -17,8 +17,10 @@ may still be cancelling it, or its job ended without cancelling: Shopify's refus
 relied on, `_refused`), so the retry that finds the order
 cancelled tells the app's own cancellation (done, its answer lost: `answer_lost`) from one made
 before the app asked (skipped, "already cancelled"), and a cancellation with another staff note
-than the app's is someone else's. A refusal because a fulfillment service holds the order is told
-with what to do (jobs.cancellations.service_hold). The cancellation's staff note names the ERP
+than the app's is someone else's, as is one showing money kept that the app asked to refund
+(`_refund_not_made`: its job failed unwatched, a person cancelled by hand keeping the payment).
+A refusal because a fulfillment service holds the order is told with what to do
+(jobs.cancellations.service_hold). The cancellation's staff note names the ERP
 order and its motive (MOTCANCELAMENTO, free text of the ERP's own length), cut to Shopify's 255
 characters with an ellipsis (`staff_note`): a longer note would be refused and the order never
 cancelled. The motive stays whole on the message (`erp_reason`).
@@ -38,8 +40,9 @@ Shopify's cancellation failing (or refused) after the app cancelled fulfillments
 live without them: the failure names them with their tracking (`_fulfillments_undone`), as the
 event's note on the link does. The invoiced order's note says what to check of the money by what
 the cancellation did with it (cancel_refund); so does the note of an order cancelled before
-invoicing whose payment was kept (cancel_refund off, paid at checkout: `_money_kept`): both sides
-are cancelled, so nothing else would tell a person the customer's money is still held.
+invoicing whose payment was kept, by what Shopify shows whoever cancelled it (cancel_refund off,
+paid at checkout; a person's cancellation keeping it: `_money_kept`): both sides are cancelled, so
+nothing else would tell a person the customer's money is still held.
 """
 
 from __future__ import annotations
@@ -162,9 +165,11 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     if invoiced:
         _mark_nfe_cancelled(client, unit.order_id, state)
     # Cancelled, and not by this message's orderCancel: none sent, or another's staff note on it (a
-    # person cancelled by hand after the app's cancel job failed, that job still remembered).
+    # person cancelled by hand after the app's cancel job failed, that job still remembered), or
+    # money kept that the app's orderCancel was asked to refund (a person's, with no staff note).
     ours = previous.get("cancel_job") and _ours(state, event)
-    if state.cancelled_at and not ours and not _asked_before(previous, state, event):
+    mine = (ours or _asked_before(previous, state, event)) and not _refund_not_made(previous, state)
+    if state.cancelled_at and not mine:
         _update_link(unit, state, invoiced, keys, _as_found(previous))
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled",
@@ -358,6 +363,15 @@ def _asked_before(previous: dict[str, Any], state: Settlement, event: OrderEvent
     return bool(previous.get(SENT)) and _ours(state, event)
 
 
+def _refund_not_made(previous: dict[str, Any], state: Settlement) -> bool:
+    """Pure: an earlier attempt's orderCancel, not known to have taken effect, asked for a refund,
+    and Shopify shows money paid and not refunded (nor an authorisation voided): the cancellation
+    is not that call's (its job failed, a refund declined; a person then cancelled keeping the
+    payment, maybe with no staff note) but someone else's, told as found, its money flagged."""
+    asked = bool(previous.get("refund")) and not previous.get("done")
+    return asked and not _voided(state) and state.kept > 0
+
+
 def _ours(state: Settlement, event: OrderEvent) -> bool:
     """The order's cancellation may be the app's: it shows the app's staff note, or none at all."""
     ours = staff_note(event.nro_pedvenda, event.cancel_reason)
@@ -384,7 +398,8 @@ def _refused(
     - not cancelled, an earlier attempt's orderCancel sent less than UNDER_WAY_FOR ago (its job may
       still be running), or Shopify's words say "already" (a hint: someone's cancellation under
       way): Transient, checked again;
-    - else Shopify's refusal as it said it, the mark dropped: no call of the app's took."""
+    - else Shopify's refusal as it said it, the mark dropped: no call of the app's took (followed by
+      what the app cannot see when the shop's grant lacks service_hold.THIRD_PARTY: `unseen`)."""
     state = settlement(client, unit.order_id)
     earlier = outcome.get(SENT)
     if state is not None and state.cancelled_at:
@@ -402,7 +417,17 @@ def _refused(
         _remember(unit.message_id, outcome)
     if held is not None:
         raise held from exc
+    unseen = service_hold.unseen(name, exc, _granted(unit.shop_id))
+    if unseen is not None:
+        raise unseen from exc
     raise exc
+
+
+def _granted(shop_id: int) -> str | None:
+    """The scopes Shopify granted the shop (comma-separated; None: not known, no row or none kept)."""
+    with session_scope() as session:
+        shop = session.get(Shop, shop_id)
+        return (shop.scopes or None) if shop is not None else None
 
 
 def _under_way(sent: str | None) -> bool:
@@ -659,12 +684,12 @@ def _money_to_check(state: Settlement, outcome: dict[str, Any]) -> tuple[str, tr
 
 
 def _money_kept(state: Settlement, outcome: dict[str, Any]) -> bool:
-    """Pure: the app's cancellation kept money the customer paid: asked with cancel_refund off
-    (`"refund" in outcome`: an attempt of this message asked; else the order was cancelled by
-    someone else, who settled the money), not voided (nothing was charged) and something paid
-    and not refunded. Before invoicing no NF-e note says so, and the reconciliation sees both sides
-    cancelled: without a note nobody is told to give it back."""
-    return "refund" in outcome and not outcome["refund"] and not _voided(state) and state.kept > 0
+    """Pure: the cancelled order kept money the customer paid, by what Shopify shows whatever was
+    asked (cancel_refund off; a refund asked that did not happen; someone else's cancellation
+    keeping it): not voided (nothing was charged) and something paid and not refunded. Before
+    invoicing no NF-e note says so, and the reconciliation sees both sides cancelled: without a
+    note nobody is told to give it back (`outcome` says which words: `_money_to_check`)."""
+    return not _voided(state) and state.kept > 0
 
 
 def _money_kept_note(

@@ -138,6 +138,65 @@ def test_a_cancel_refused_because_a_fulfillment_service_holds_the_order_says_wha
     assert world.order_doc(order.gid)["cancelledAt"]
 
 
+def test_the_app_asks_for_the_scope_that_shows_a_fulfillment_services_fulfillment_orders() -> None:
+    """Shopify answers Order.fulfillmentOrders with only the fulfillment orders the app's scopes
+    cover: a fulfillment service's need read_third_party_fulfillment_orders. Without it the hold
+    above could never be seen on a real store (the sandbox does not filter by scope)."""
+    import tomllib
+
+    from settings import DEFAULT_SCOPES, ROOT
+
+    with (ROOT / "shopify.app.toml").open("rb") as handle:
+        asked = tomllib.load(handle)["access_scopes"]["scopes"].split(",")
+    assert "read_third_party_fulfillment_orders" in asked
+    assert "read_third_party_fulfillment_orders" in DEFAULT_SCOPES.split(",")
+
+
+def test_a_store_that_has_not_granted_the_scope_is_told_the_app_cannot_see_a_service(
+    world: World, monkeypatch: Any
+) -> None:
+    """A store installed before the app asked for read_third_party_fulfillment_orders: Shopify
+    leaves the service's fulfillment orders out of the read, so no hold is seen. The refusal keeps
+    Shopify's words and says what the app cannot see and what to do (check the admin, approve the
+    permissions), in both languages."""
+    from ledger.db import session_scope
+    from ledger.models import Shop
+    from settings import DEFAULT_SCOPES
+    from shopify_app.admin_api.order_ops import OrderOperations
+    from shopify_app.note_words import say_note
+
+    real = OrderOperations.fulfillment_orders
+
+    def as_shopify_filters(self: Any, order_id: str) -> Any:  # what an app lacking the scope reads
+        return [fo for fo in real(self, order_id) if fo.request_status in (None, "UNSUBMITTED")]
+
+    monkeypatch.setattr(OrderOperations, "fulfillment_orders", as_shopify_filters)
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.scopes = ",".join(
+            s for s in DEFAULT_SCOPES.split(",") if s != "read_third_party_fulfillment_orders"
+        )
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", "ACCEPTED")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.poll()
+
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.FAILED.value, message.error_text
+    text = message.error_text or ""
+    assert text.startswith("OrderCancel rejected"), text  # Shopify's words first: it may be another refusal
+    assert "cannot tell whether a fulfillment service holds order" in text, text
+    assert "read_third_party_fulfillment_orders" in text and "approve the permissions" in text, text
+    assert (message.error_detail or {}).get("missing_scope") == "read_third_party_fulfillment_orders"
+    note = world.link(order.gid).needs_attention or ""
+    assert "cannot tell whether a fulfillment service" in note, note
+    from ledger import order_notes
+
+    [said] = [say_note(p, "pt-BR") for p in order_notes.words_of(world.link(order.gid)).values()]
+    assert said and "não consegue saber se um serviço de processamento" in said, said
+    hold(world.shopify.sandbox, world.name, order.gid, "Armazém Log", None)
+
+
 def _cancel_cut_off(world: World, monkeypatch: Any) -> tuple[Any, Any]:
     """An ERP cancellation of a one-line Pix order whose orderCancel is cut off before Shopify got it
     (the app cannot tell: it is marked sent, retrying): (the order, its cancellations message)."""

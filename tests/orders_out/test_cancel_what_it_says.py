@@ -239,6 +239,46 @@ def test_a_hand_cancellation_after_a_failed_one_does_not_tell_its_refund_as_done
     assert said and "reembolsado" not in said and "PAID" not in said and "pago" in said, said
 
 
+def test_a_hand_cancellation_after_the_apps_job_failed_unwatched_is_not_told_as_its_refund(
+    world, monkeypatch
+) -> None:
+    """The app's cancel job is still running when the app stops polling it (the retry keeps it);
+    the job then fails in Shopify (a refund declined) and the merchant cancels by hand keeping the
+    payment, with no staff note. The retry polled the remembered job, found the order cancelled and
+    told the app's refund as done (restocked, no note): the customer's money, still held, was never
+    flagged. The money Shopify shows kept tells it is someone else's cancellation."""
+    import time
+
+    from jobs.cancellations import to_shopify
+    from ledger import order_notes
+
+    monkeypatch.setattr(to_shopify, "POLL_DELAYS", ())  # the job is still running when the app looks
+    order = world.linked_order([(world.plain(1), 2)], gateway="pix")  # paid at checkout
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cancelado pela loja")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload.get("cancel_job")
+    time.sleep(0.5)  # Shopify's job ends without cancelling
+    assert not world.settlement(order.gid).cancelled_at
+
+    client = for_shop(world.domain)  # the merchant, in the Shopify admin: cancel, keep the payment
+    job = client.order_cancel(order.gid, reason="OTHER", restock=False, refund_to_original=False)
+    for _ in range(100):
+        if job.done:
+            break
+        time.sleep(0.05)
+        job = client.job(job.id)
+    assert world.settlement(order.gid).financial_status == "PAID"
+
+    to_shopify.replay(message.id)  # RQ's retry
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.SKIPPED.value, (message.status, message.response_payload)
+    assert "refund" not in (message.response_payload or {})  # not what happened
+    note = order_notes.note_of(world.link(order.gid), "cancellations") or ""
+    assert "before invoicing" in note and "Shopify shows paid" in note, note
+
+
 def test_a_refused_fulfillment_cancel_is_said_in_portuguese_naming_it(world, monkeypatch) -> None:
     """Shopify refuses to cancel the store's fulfillment: the failure says it in the merchant's
     words (Shopify's refusal nested in its own words, not "FulfillmentCancel rejected: ..."), naming

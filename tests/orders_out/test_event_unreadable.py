@@ -134,3 +134,49 @@ def _handled_moves_the_cursor(world: World) -> None:
     assert moved is not None and held_at is not None and moved > held_at
     [closed] = _records(world)
     assert closed.status == MessageStatus.SKIPPED.value and handled.info(closed) is not None
+
+
+def test_an_unreadable_row_of_another_stores_order_neither_fails_nor_holds_this_shop(
+    world: World, shopify: Any, chain: Any
+) -> None:
+    """Two stores of a chain on one ERP: the poll reads every EventoPedido row (no store filter).
+    A row of store A's order that cannot be read failed a message in store B too, asking B's
+    merchant to fix a row of an order B never had, and held B's cursor at it until B marked it
+    handled; now only A, whose link names the order, is told and held."""
+    from ledger import trace
+    from ledger.errors import Rejected
+    from ledger.flows import ERP_TO_SHOPIFY
+
+    from .conftest import install_world
+
+    a = world
+    order = a.linked_order([(a.plain(0), 2)], gateway="pix")
+    b = install_world(shopify, chain)
+    a.erp.separate(order.nro, cuts={str(order.lines[a.plain(0)]): 1})
+    a.rewrite_event(order.nro, "S", _break_items)
+    try:
+        a.poll()
+        [record] = _records(a)  # A's own order: told and held as before
+        assert record.status == MessageStatus.FAILED.value and record.erp_id == str(order.nro)
+        with session_scope() as session:  # B's message of the row, failed before B told them apart
+            stale = trace.begin(session, b.shop_id, record.flow, record.unit_key, ERP_TO_SHOPIFY,
+                                erp_id=str(order.nro), job_id=None)  # fmt: skip
+            refusal = Rejected(record.error_text or "", system="erp", code="RECORD_UNREADABLE")
+            trace.fail(session, stale, refusal)
+        b.poll()
+        with session_scope() as session:
+            held_at = watermarks.read(session, b.shop_id, order_events.FLOW).last_changed_at
+        [closed] = _records(b)
+        assert closed.status == MessageStatus.SKIPPED.value, closed.error_text
+        assert f"ERP order {order.nro} is not linked" in (closed.error_text or "")
+
+        later = b.linked_order([(b.plain(1), 1)], gateway="pix")
+        b.erp.invoice(later.nro)
+        b.poll()
+        assert b.messages("invoices", later)[0].status == MessageStatus.DONE.value
+        with session_scope() as session:
+            moved = watermarks.read(session, b.shop_id, order_events.FLOW).last_changed_at
+        assert held_at is not None and moved is not None and moved > held_at  # not held at A's row
+        assert [m.status for m in _records(b)] == [MessageStatus.SKIPPED.value]  # no new failure in B
+    finally:  # the ERP sandbox serves every test of the session
+        a.rewrite_event(order.nro, "S", _mend_items)
