@@ -400,8 +400,15 @@ def unmapped_codes_seen(session: Session, shop_id: int, kind: str) -> list[tuple
     if kind == MappingKind.PAYMENT_METHOD:
         seen += _other_gateways_waited_for(session, shop_id)
     mapped = {code_key(kind, c) for c in _mapped_codes(session, shop_id, kind)}
-    unmapped = ((c, n) for c, n in seen if code_key(kind, c) not in mapped)
-    return sorted(unmapped, key=lambda item: (-item[1], item[0]))
+    # One row a code as the De:Para reads it ("Pix" and "PIX" are one gateway, one line maps both;
+    # an order parked on another gateway waits for it too): its first spelling, the counts added.
+    merged: dict[str, tuple[str, int]] = {}
+    for c, n in seen:
+        key = code_key(kind, c)
+        if key not in mapped:
+            first, count = merged.get(key, (c, 0))
+            merged[key] = (first, count + n)
+    return sorted(merged.values(), key=lambda item: (-item[1], item[0]))
 
 
 def _other_gateways_waited_for(session: Session, shop_id: int) -> list[tuple[str, int]]:

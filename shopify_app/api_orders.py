@@ -11,6 +11,7 @@ said in the request's locale from the words its flow kept (shopify_app.note_word
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -307,6 +308,10 @@ def _matches(text: str) -> ColumnElement[bool]:
     day = _ISO_DAY.fullmatch(text.strip())
     if day:
         clauses.append(OrderLink.delivery_slot.ilike(f"%{day[3]}/{day[2]}/{day[1]}%"))
+        # the slot's day as parsed (slot_day: "5/12/2026", "05.12.26" too), not only as spelt;
+        # 2026-02-30 is no day: its text alone
+        with contextlib.suppress(ValueError):
+            clauses.append(OrderLink.slot_day == date(int(day[1]), int(day[2]), int(day[3])))
     digits = text.lstrip("#")
     if digits.isascii() and digits.isdigit() and int(digits) <= MAX_BIGINT:
         clauses.append(OrderLink.nro_pedvenda == int(digits))

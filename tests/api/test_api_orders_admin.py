@@ -93,6 +93,10 @@ def test_orders_are_found_by_their_delivery_slot_day(client, settings, shops) ->
     assert found("q=2026-12-05") == [friday]
     assert found("q=08h%20%C3%A0s%2012h") == [friday]  # the window, as the customer chose it
     assert found("q=2026-12-07") == []
+    # the slot spelt otherwise by the storefront's scheduling app: its day as parsed (slot_day)
+    short = seed_order(settings, shops.a, "#2004", 880204, delivery_slot="Data de entrega: 5/12/26")
+    assert sorted(found("q=2026-12-05")) == sorted([friday, short])
+    assert found("q=2026-02-30") == []  # no such day: the text alone, nothing found
 
 
 def test_a_days_orders_are_listed_in_the_order_they_are_picked(client, settings, shops) -> None:

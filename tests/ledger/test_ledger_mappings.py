@@ -199,6 +199,21 @@ def test_every_gateway_an_order_waits_for_is_seen_not_only_the_one_it_parked_on(
     ]
 
 
+def test_a_gateway_waited_for_under_two_spellings_or_beside_another_is_one_row_counted_whole(session, shop):
+    """"Pix" and "PIX" are one gateway (one De:Para line maps both), and an order parked on "Boleto"
+    that names Pix too waits for it as well: the page lists Pix once, with every order waiting."""
+    for key, first, gateways in [
+        ("o1", "Pix", None),
+        ("o2", "PIX", None),
+        ("o3", "Boleto", ["Boleto", "pix"]),
+    ]:
+        missing = MappingMissing("payment_method", first, **({"gateways": gateways} if gateways else {}))
+        trace.fail(session, trace.begin(session, shop.id, "orders", key, "shopify_to_erp"), missing)
+    session.commit()
+    seen = mappings.unmapped_codes_seen(session, shop.id, "payment_method")
+    assert [(mappings.gateway_key(code), n) for code, n in seen] == [("pix", 3), ("boleto", 1)], seen
+
+
 NFD_CARD = "Carta\u0303o de cre\u0301dito"  # "Cartão de crédito" as a CSV written on a Mac spells it
 NFC_CARD = "Cartão de crédito"  # as Shopify names the gateway
 
