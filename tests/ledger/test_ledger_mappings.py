@@ -200,8 +200,8 @@ def test_every_gateway_an_order_waits_for_is_seen_not_only_the_one_it_parked_on(
 
 
 def test_a_gateway_waited_for_under_two_spellings_or_beside_another_is_one_row_counted_whole(session, shop):
-    """The gateway "Pix" and "PIX" are one (one De:Para line maps both), and an order parked on "Boleto"
-    that names Pix too waits for it as well: the page lists Pix once, with every order waiting."""
+    """The spellings "Pix" and "PIX" are one gateway (one De:Para line maps both), and an order
+    parked on "Boleto" that names Pix waits for it too: the page lists Pix once, every order counted."""
     for key, first, gateways in [
         ("o1", "Pix", None),
         ("o2", "PIX", None),
