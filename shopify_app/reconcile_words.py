@@ -144,6 +144,15 @@ WORDS: dict[str, Text] = {
         "its price, not charged above what was authorised",
     ),
     "recon_heavier_pick": ("{sku} de {ordered} kg para {served} kg", "{sku} {ordered} kg -> {served} kg"),
+    # a lighter pick's discount rounded up per unit (jobs.reconcile._weight_residual)
+    "recon_weight_residual": (
+        "item(ns) pesável(is) separado(s) com menos peso ({picks}): a Shopify dá o mesmo desconto a cada "
+        "unidade, então o desconto do peso, arredondado para cima no centavo por unidade, deixa a Shopify "
+        "{less} abaixo do ERP; como previsto, a captura segue a NF-e",
+        "weighed item(s) picked lighter ({picks}): Shopify discounts each unit alike, so the weight's "
+        "discount rounded up to the cent per unit leaves Shopify {less} below the ERP; by design, the "
+        "capture follows the NF-e",
+    ),
     "recon_handled": ("resolvida fora do app: {note}", "handled outside the app: {note}"),
     "recon_waiting_payment": (
         "aguardando pagamento: a Shopify diz {status}",

@@ -356,12 +356,13 @@ RAW = {
 BY_DESIGN = {
     "pt-BR": (
         "Totais de pedido diferentes (Shopify × ERP): 1",
-        "Totais maiores no ERP propositalmente (pesáveis separados com mais peso; "
-        "a Shopify mantém o preço): 1",
+        "Totais maiores no ERP propositalmente (pesáveis: separados com mais peso, a Shopify mantém o "
+        "preço; com menos peso, o desconto arredondado para cima por unidade): 1",
     ),
     "en": (
         "Order totals that differ (Shopify vs ERP): 1",
-        "Totals higher in the ERP by design (weighed items picked heavier; Shopify keeps its price): 1",
+        "Totals higher in the ERP by design (weighed items: picked heavier, Shopify keeps its price; picked "
+        "lighter, its discount rounded up per unit): 1",
     ),
 }
 
