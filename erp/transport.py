@@ -227,6 +227,8 @@ class Transport:
         `started`: the response closed, requests.ReadTimeout (transient, maybe taken, as any read
         timeout). A read already waiting may run one read timeout past that. The errors are those
         requests' iter_content raises."""
+        if not hasattr(response.raw, "read1"):  # a body given whole (no socket behind it): nothing to wait on
+            return response.content
         read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
         deadline = started + BODY_DEADLINE * read if read else None
         chunks: list[bytes] = []
