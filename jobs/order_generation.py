@@ -17,7 +17,8 @@ the address digests say, are no import), as the audit of the ERP connection's mo
 (`erp_connection.saved` rows whose `after` has the new generation): a shop that moved from
 homologation to production before KEY existed has its orders of since on the ERP it uses now,
 not refused as the first ERP's (one begun before the move and sent after it errs on the side of
-refusing: a person settles it).
+refusing: a person settles it). `of_link` and `generation_at` live in ledger.link_generation
+(ledger.order_link_by_hand asks them too, and ledger does not import jobs).
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ from sqlalchemy.orm import Session
 
 from jobs import order_map
 from ledger.errors import Rejected
+from ledger.link_generation import (  # noqa: F401 (generation_at: said here too)
+    KEY,
+    MOVED_ACTION,
+    ORDERS_FLOW,
+    generation_at,
+    of_link,
+)
 from ledger.models import AuditEvent, ErpConnection, Message, OrderLink, as_utc
 
-KEY = "erp_generation"  # on the orders message's response_payload
 CODE = "ORDER_OF_OTHER_ERP"
-MOVED_ACTION = "erp_connection.saved"  # shopify_app.api_setup's audit of a save (a move adds erp_generation)
-ORDERS_FLOW = "orders"  # jobs.orders.FLOW (not imported: jobs.orders imports this module)
 IN_CHUNK = 5000  # ids per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
 
 
@@ -50,43 +55,6 @@ def ever_moved(session: Session, shop_id: int) -> bool:
     have: moved back to its first ERP, its orders of the ERP in between are that one's)."""
     moves = session.scalar(select(ErpConnection.moves).where(ErpConnection.shop_id == shop_id))
     return bool(moves)
-
-
-def of_link(session: Session, link: OrderLink) -> int:
-    """The generation of the ERP the link's NROPEDVENDA was learned from."""
-    if link.hand_linked_erp is not None:
-        return link.hand_linked_erp
-    num = order_map.numeric_id(link.shopify_order_id)
-    row = session.execute(
-        select(Message.response_payload, Message.created_at).where(
-            Message.shop_id == link.shop_id, Message.flow == ORDERS_FLOW, Message.unit_key == f"order:{num}"
-        )
-    ).first()
-    response = row.response_payload if row is not None else None
-    found: Any = response.get(KEY) if isinstance(response, dict) else None
-    if isinstance(found, int):
-        return found
-    return generation_at(session, link.shop_id, row.created_at if row is not None else link.created_at)
-
-
-def generation_at(session: Session, shop_id: int, when: datetime | None) -> int:
-    """The generation the shop's ERP connection had at `when` (the audit of its moves; 0 before any)."""
-    if when is None:
-        return 0
-    saved = session.scalars(
-        select(AuditEvent.after)
-        .where(
-            AuditEvent.shop_id == shop_id,
-            AuditEvent.action == MOVED_ACTION,
-            AuditEvent.created_at <= when,
-        )
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    )
-    for after in saved:
-        generation = after.get("erp_generation") if isinstance(after, dict) else None
-        if isinstance(generation, int):
-            return generation
-    return 0
 
 
 def before_current(session: Session, shop_id: int, links: list[OrderLink]) -> set[int]:

@@ -40,10 +40,16 @@ and not in the ERP's figure, like an order not posted yet: an edit's message whi
 (`sold_since`); when it closes (applied, undone, handled) its products are computed again
 (`flag_order_changes`). Without it, the first write after the edit kept the drop out as one not
 explained, and the next (any ERP movement of the SKU) offered the units again.
+
+A shop joining or leaving the ERP (`same_erp_shops`: uninstalled, reinstalled, its connection
+verified, moved) starts or stops its pending orders counting in the other stores' levels with no
+message of it changing: each shop's pass keeps the set of shops it counted (SHOPS_SEEN_KIND) and,
+when it differs, flags the products of the open orders and edits of the shops that came or went.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -85,6 +91,9 @@ CLOSED_OVERLAP = timedelta(minutes=10)
 # the level, and its -units lowers the guard against sales not known yet once more). Kept while the
 # cursor's overlap may still read the message, dropped after.
 SKIP_NOTED_KIND = "stock_skip_noted"
+# erp_id SHOPS_SEEN_ID, data {"shops": [ids]}: the shops on this shop's ERP whose pending orders its
+# last stock pass counted (same_erp_shops); one joining or leaving has its orders' products rechecked.
+SHOPS_SEEN_KIND, SHOPS_SEEN_ID = "stock_erp_shops", "same_erp"
 
 
 def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
@@ -120,13 +129,18 @@ def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any
     if session is None:
         with session_scope() as own:
             return pending_orders(shop_id, own)
+    return _pending_in(session, shop_id, same_erp_shops(session, shop_id))
+
+
+def _pending_in(session: Any, shop_id: int, shops: Collection[int]) -> dict[int, dict[str, Any]]:
+    """`pending_orders` of `shops` (`shop_id`'s shops on its ERP, or some of them)."""
     stmt = (
         select(Message.id, Message.request_payload, StoreLink.nro_empresa)
         .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
         .where(
             Message.flow == ORDERS_FLOW,
             Message.status.in_(PENDING_ORDER_STATUSES),
-            Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),
+            Message.shop_id.in_(sorted(shops)),
             ~_link_cancelled(),
         )
     )
@@ -135,7 +149,7 @@ def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any
         for message_id, p, linked in session.execute(stmt)
         if p
     }
-    return {**found, **edit_payloads(session, shop_id)}
+    return {**found, **edit_payloads(session, shop_id, shops=shops)}
 
 
 def added_units(payload: dict[str, Any] | None) -> dict[str, Decimal]:
@@ -175,16 +189,18 @@ def edit_payloads(
     open_only: bool = True,
     own_only: bool = False,
     since: datetime | None = None,
+    shops: Collection[int] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Payloads as `pending_orders` gives them, by order_edits message id, of the units Shopify edits
     added to orders in the ERP (their orders message done) that the ERP does not hold yet: each
     edit's message open (`open_only`; else any not skipped, for `sold_since`), of an order's open
     ones its newest read alone, its order link not cancelled, in every shop on the same ERP
-    (`own_only`: this shop's alone), begun after `since` when given. Each payload's `sold_at` is its
-    message's time (the edit came then); each line at the company the order's payload names for its
-    SKU (a line of an order shipping from several companies names its own), else the order's, else
-    the store link's."""
-    shops = [shop_id] if own_only else sorted(same_erp_shops(session, shop_id))
+    (`own_only`: this shop's alone; `shops`: those), begun after `since` when given. Each payload's
+    `sold_at` is its message's time (the edit came then); each line at the company the order's
+    payload names for its SKU (a line of an order shipping from several companies names its own),
+    else the order's, else the store link's."""
+    if shops is None:
+        shops = [shop_id] if own_only else same_erp_shops(session, shop_id)
     status = (
         Message.status.in_(PENDING_ORDER_STATUSES)
         if open_only
@@ -201,7 +217,7 @@ def edit_payloads(
         Message.flow == EDITS_FLOW,
         Message.unit_key.like("edit:%"),
         status,
-        Message.shop_id.in_(shops),
+        Message.shop_id.in_(sorted(shops)),
         ~_link_cancelled(),
     )
     if since is not None:
@@ -291,11 +307,13 @@ def _place(address: str | None) -> tuple[str, str] | None:
 def flag_order_changes(session: Any, shop_id: int) -> int:
     """Ask a stock recheck of every SKU of the products in orders (and of the units Shopify edits of
     orders in the ERP added) of the shops on this shop's ERP that opened, changed or closed since
-    this shop last looked (whatever their status); the
+    this shop last looked (whatever their status), and of the open ones of a shop that joined or
+    left this shop's ERP since (`_shops_changed`); the
     cursor moves in the same transaction. This shop's orders skipped since are Shopify-side
     movements too (jobs.stock_reread). Returns the SKUs flagged."""
     started = utcnow()
     since = watermarks.read(session, shop_id, "stock", CLOSED_SCOPE).last_changed_at or started
+    shops = same_erp_shops(session, shop_id)
     stmt = select(
         Message.shop_id,
         Message.flow,
@@ -307,11 +325,11 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
         Message.request_payload,
         Message.error_detail,
     ).where(
-        Message.shop_id.in_(sorted(same_erp_shops(session, shop_id))),  # uses ix_messages_updated
+        Message.shop_id.in_(sorted(shops)),  # uses ix_messages_updated
         Message.updated_at >= since - CLOSED_OVERLAP,
         Message.flow.in_((ORDERS_FLOW, EDITS_FLOW)),
     )
-    skus: set[str] = set()
+    skus = _shops_changed(session, shop_id, shops)
     skipped: list[_Skipped] = []
     for shop, flow, status, unit_key, created_at, finished_at, updated_at, payload, detail in session.execute(
         stmt
@@ -335,6 +353,30 @@ def flag_order_changes(session: Any, shop_id: int) -> int:
         )
     )
     return len(flagged)
+
+
+def _shops_changed(session: Any, shop_id: int, shops: set[int]) -> set[str]:
+    """The SKUs of the orders pending in a shop that joined or left this shop's ERP (`shops` now,
+    against the ones its last pass saw: SHOPS_SEEN_KIND), and records `shops`. Their orders started
+    or stopped counting in this shop's levels (`pending_orders`: a sibling store uninstalled, its
+    connection verified, reinstalled, moved to another ERP; this shop's own connection moved), yet
+    none of their messages changed: without this, a level stayed short by a gone store's units, or
+    oversellable by a new one's, until the SKU's ERP row moved or the nightly full sweep. The
+    first pass (nothing recorded yet) records and flags nothing: the set it changed from is not
+    known."""
+    seen = bindings.get_many(session, shop_id, SHOPS_SEEN_KIND, [SHOPS_SEEN_ID]).get(SHOPS_SEEN_ID)
+    before = (seen.data or {}).get("shops") if seen is not None else None
+    now = sorted(shops)
+    if before == now:
+        return set()
+    bindings.upsert_many(
+        session, shop_id, SHOPS_SEEN_KIND, [BindingRow(SHOPS_SEEN_ID, None, None, {"shops": now})]
+    )
+    if not isinstance(before, list):
+        return set()
+    moved = set(before) ^ shops
+    pending = _pending_in(session, shop_id, moved).values()
+    return {str(line["sku"]) for payload in pending for line in payload.get("lines") or [] if line.get("sku")}
 
 
 def _sale_stands(detail: Any) -> bool:

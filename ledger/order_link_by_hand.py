@@ -23,12 +23,14 @@ the import would have left, and more:
 
 `refusal` says why a number cannot be linked: one linked to another Shopify order of the shop or
 of any shop on the same ERP (same address: several stores of one chain share one Consinco, and
-their ERP orders share one numbering), an ERP order cancelled (its C event would cancel this
-order), or one whose channel order id names another Shopify order (`gid://shopify/Order/<n>`,
-whatever sales channel: another store's import of its own order; through this shop's channel, its
-number alone too). Once linked, the order's events are taken by number whatever channel they
-carry, so another store's F event would write its NF-e on this order, capture its payment and
-fulfil it: that is why the number is checked against the ledger of every shop on the ERP.
+their ERP orders share one numbering; a number a link learned from an ERP the shop or that store
+was connected to before is that ERP's order, not this one: `taken_by`), an ERP order cancelled
+(its C event would cancel this order), or one whose channel order id names another Shopify order
+(`gid://shopify/Order/<n>`, whatever sales channel: another store's import of its own order;
+through this shop's channel, its number alone too). Once linked, the order's events are taken by
+number whatever channel they carry, so another store's F event would write its NF-e on this
+order, capture its payment and fulfil it: that is why the number is checked against the ledger
+of every shop on the ERP.
 
 `mismatch` compares the ERP order with the Shopify order before linking (a number typed wrong is
 another customer's order): the buyer's CPF/CNPJ (the ERP customer's against the order's
@@ -56,7 +58,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import erp_place, handled, order_notes, trace
+from ledger import erp_place, handled, link_generation, order_notes, trace
 from ledger.masking import mask_document
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
 from ledger.words import Words
@@ -152,16 +154,42 @@ def shops_on_same_erp(session: Session, shop_id: int) -> list[int]:
 
 
 def taken_by(session: Session, link: OrderLink, nro: int, *, other_shops: bool = True) -> OrderLink | None:
-    """Another order link holding that ERP number: of the shop, and with `other_shops` of any shop
-    on the same ERP. Other shops only once this shop's own credentials read the ERP order: "the
-    same ERP" is told from the address typed in the shop's connection alone, so before that read
-    any admin could point it at another store's ERP and learn which numbers that store linked."""
+    """Another order link holding that ERP number of the ERP this shop reads now: of the shop, and
+    with `other_shops` of any shop on the same ERP. Other shops only once this shop's own
+    credentials read the ERP order: "the same ERP" is told from the address typed in the shop's
+    connection alone, so before that read any admin could point it at another store's ERP and learn
+    which numbers that store linked. A number a link learned from another ERP (the shop's, or that
+    store's, connection moved since: homologation -> production) is that ERP's order, not this one
+    (`_of_this_erp`)."""
     shops = shops_on_same_erp(session, link.shop_id) if other_shops else [link.shop_id]
-    return session.scalars(
+    found = session.scalars(
         select(OrderLink)
         .where(OrderLink.shop_id.in_(shops), OrderLink.nro_pedvenda == nro, OrderLink.id != link.id)
         .order_by(OrderLink.shop_id != link.shop_id, OrderLink.id)
-    ).first()
+    ).all()
+    return next((other for other in found if _of_this_erp(session, link.shop_id, other)), None)
+
+
+def _of_this_erp(session: Session, shop_id: int, other: OrderLink) -> bool:
+    """Whether `other`'s number was learned from the ERP `shop_id` reads now (link_generation.of_link):
+    of the shop itself, its generation now; of another shop, the place its connection had at that
+    generation (ErpConnection.places; its generation now: its address now) against this shop's
+    place. A generation whose place is not known counts as this ERP (the safe side: refused)."""
+    erp = link_generation.of_link(session, other)
+    if other.shop_id == shop_id:
+        return erp == generation(session, shop_id)
+    connections = {
+        c.shop_id: c
+        for c in session.scalars(
+            select(ErpConnection).where(ErpConnection.shop_id.in_((shop_id, other.shop_id)))
+        )
+    }
+    mine, theirs = connections.get(shop_id), connections.get(other.shop_id)
+    if mine is None or theirs is None or erp == (theirs.generation or 0):
+        return True
+    here = erp_place.place_key(mine.base_url)
+    known = [key for key, value in (theirs.places or {}).items() if value == erp]
+    return not known or here in known
 
 
 @dataclass(frozen=True, slots=True)
