@@ -46,7 +46,7 @@ from ledger.bindings import (
     VARIANT_KIND,
     BindingRow,
 )
-from ledger.errors import IntegrationError, classify
+from ledger.errors import IntegrationError, Rejected, classify
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.models import Binding, Message, MessageStatus, Shop, utcnow
 from ledger.trace_bulk import UnitStart
@@ -119,6 +119,7 @@ class Planned:
         None  # its bound Shopify product, when that lacks the custom id (catalog_custom_id)
     )
     words: Words | None = None  # `reason` in the merchant's words (ledger.words)
+    held: MappedProduct | None = None  # waiting with no packaging to send: the mapping its message names
 
 
 def plan(
@@ -217,10 +218,41 @@ def plan_one(
         mapped = map_product(
             entry.product, entry.skus.values(), ctx.inactive_status, ctx.off_sale, ids, priced
         )
+    if not mapped.input["variants"]:  # every packaging held out of the sale (catalog_map.not_kg)
+        # (its message fails naming those the ERP sells; none sold, the product has nothing to sell)
+        named = ", ".join(h["id_sku"] for h in mapped.held) or ", ".join(sorted(entry.skus))
+        why = f"no packaging to send: {named} not sold by its KG packaging of quantity 1"
+        return Planned(
+            seq,
+            None,
+            "waiting",
+            why,
+            words=("waiting_kg_packaging", {"skus": named}),
+            held=mapped if mapped.held else None,
+        )
     if not force and bindings.unchanged(binding, mapped.digest):
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"
     return Planned(seq, mapped, verdict, was_active=was_active, unmarked=unmarked)
+
+
+def held_error(mapped: MappedProduct) -> Rejected | None:
+    """Why the product's message fails when the ERP sells a weighed packaging of it that is not its
+    KG packaging of quantity 1 (jobs.catalog_map.not_kg): held out of the sale, the others sent.
+    Retried once the ERP is changed (the product's next send, or the message's Retry)."""
+    if not mapped.held:
+        return None
+    named = ", ".join(f"{h['id_sku']} ({h['qtd_embalagem']} kg)" for h in mapped.held)
+    return Rejected(
+        f"product {mapped.seq_produto}: weighed packaging(s) {named} not sold in Shopify: a weighed product "
+        "is sold by its KG packaging of quantity 1 (one unit = 1 kg, the price per kg), and these would "
+        "sell another weight as 1 kg. In the ERP, sell it by the KG packaging of quantity 1 (or make the "
+        "family not weighed), then retry this message",
+        system="app",
+        code="WEIGHED_PACKAGING_NOT_KG",
+        detail={"seq_produto": mapped.seq_produto, "skus": [h["id_sku"] for h in mapped.held]},
+        words=("catalog_weighed_packaging_not_kg", {"product": mapped.seq_produto, "skus": named}),
+    )
 
 
 def _search(mapped: MappedProduct) -> list[str]:
@@ -264,6 +296,9 @@ def _unit_start(mapped: MappedProduct) -> UnitStart:
     }
     if not_sent:
         request["barcodes_not_sent"] = not_sent
+    if mapped.held:  # held out of the sale (jobs.catalog_map.not_kg): found by their SKUs too
+        request["packagings_held"] = list(mapped.held)
+        ids.extend(h["id_sku"] for h in mapped.held)
     search = [seq, *ids, *eans, EAN_INVALID] if wrong else [seq, *ids, *eans]
     return UnitStart(unit_key(mapped.seq_produto), erp_id=seq, search=search, request=request)
 
@@ -303,6 +338,8 @@ def record_sent(
     not be set: jobs.catalog_custom_id), bound with no digest and MISSING; their messages are the
     caller's to fail. `incomplete`: products whose answer lacks a packaging sent (jobs.catalog_load:
     unanswered), bound as far as Shopify answered with no digest, their messages the caller's to fail.
+    A product holding a weighed packaging out of the sale (`MappedProduct.held`, catalog_map.not_kg)
+    is bound with its digest, its message the caller's to fail (held_error), the other flow's closed.
 
     Returns the products to publish to the sales channels: those this pass created (no product
     binding before, or one to a Shopify product since deleted: made anew) and those whose
@@ -390,7 +427,7 @@ def record_sent(
                 },
             )
         )
-        if message_id is not None and not short:
+        if message_id is not None and not short and not mapped.held:  # (held: failed by the caller)
             done.append(
                 {
                     "id": message_id,
@@ -423,13 +460,16 @@ def record_sent(
         for mapped, _, _ in outcomes
         if mapped.seq_produto not in unmarked and mapped.seq_produto not in incomplete
     }
-    catalog_messages.close_settled(
-        session,
-        ctx.shop_id,
-        digests,
-        flows=catalog_messages.other_flows(flow),
-        note=catalog_messages.sent_note(flow),
-    )
+    held = {m.seq_produto for m, _, _ in outcomes if m.held and m.seq_produto in digests}
+    for seqs, note in ((digests.keys() - held, catalog_messages.sent_note(flow)),
+                       (held, catalog_messages.held_note(flow))):  # fmt: skip
+        catalog_messages.close_settled(
+            session,
+            ctx.shop_id,
+            {seq: digests[seq] for seq in seqs},
+            flows=catalog_messages.other_flows(flow),
+            note=note,
+        )
     session.flush()
     return to_publish
 

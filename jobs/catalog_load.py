@@ -246,13 +246,19 @@ def sync(
             planned = cl.plan(session, ctx, seqs, force=force)
     to_send: list[MappedProduct] = []
     unchanged: dict[int, str] = {}  # {seqProduto: the digest Shopify has}: their open messages close
+    still_held: set[int] = set()  # ... but for the message saying a packaging is held (catalog_messages)
+    unsendable: list[MappedProduct] = []  # no packaging to send: their messages fail, nothing sent
     for item in planned:
         if item.verdict == "waiting":
             result.waiting += 1
+            if item.held is not None:
+                unsendable.append(item.held)
         elif item.verdict == "unchanged":
             result.unchanged += 1
             assert item.mapped is not None
             unchanged[item.seq_produto] = item.mapped.digest
+            if item.mapped.held:
+                still_held.add(item.seq_produto)
         else:
             assert item.mapped is not None
             to_send.append(item.mapped)
@@ -260,16 +266,19 @@ def sync(
                 result.created += 1
             else:
                 result.changed += 1
+    if unsendable:
+        with session_scope() as session:
+            _fail_unsendable(session, ctx, flow, result, unsendable, job_id)
     if not to_send:
         if unchanged or (accepted is not None and seqs):
             with session_scope() as session:
-                catalog_messages.close_settled(session, ctx.shop_id, unchanged)
+                catalog_messages.close_settled(session, ctx.shop_id, unchanged, held=still_held)
                 if accepted is not None and seqs:
                     accepted(session, seqs)
         return result
     if unchanged:
         with session_scope() as session:
-            catalog_messages.close_settled(session, ctx.shop_id, unchanged)
+            catalog_messages.close_settled(session, ctx.shop_id, unchanged, held=still_held)
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:
@@ -313,6 +322,43 @@ def sync(
         extra={"shop": ctx.shop_domain, "flow": flow},
     )  # fmt: skip
     return result
+
+
+def _fail_unsendable(
+    session: Session,
+    ctx: cl.CatalogContext,
+    flow: str,
+    result: SyncResult,
+    products: Sequence[MappedProduct],
+    job_id: str | None,
+) -> None:
+    """Products with no packaging to send (every one a weighed packaging held out of the sale:
+    jobs.catalog_map.not_kg): nothing goes to Shopify, and each fails its message saying which and
+    why; the other catalog flow's message saying so closes, so one message tells it."""
+    ids = cl.begin_many(session, ctx, flow, products, job_id)
+    for mapped in products:
+        error = cl.held_error(mapped)
+        assert error is not None
+        _fail(session, result, mapped, ids[mapped.seq_produto], error)
+    catalog_messages.close_settled(
+        session,
+        ctx.shop_id,
+        {m.seq_produto: m.digest for m in products},
+        flows=catalog_messages.other_flows(flow),
+        note=catalog_messages.held_note(flow),
+    )
+
+
+def _held_out(outcomes: Sequence[tuple[MappedProduct, ProductRef, int | None]]) -> dict[int, Rejected]:
+    """{seqProduto: why} of the products sent without a weighed packaging the ERP sells that is not
+    their KG packaging of quantity 1 (jobs.catalog_map.not_kg): recorded with their digest (the other
+    flow and the full sync send nothing more), their message failed naming it (cl.held_error)."""
+    found: dict[int, Rejected] = {}
+    for mapped, _, _ in outcomes:
+        error = cl.held_error(mapped)
+        if error is not None:
+            found[mapped.seq_produto] = error
+    return found
 
 
 def _push_direct(
@@ -366,6 +412,12 @@ def _push_direct(
             new = cl.record_sent(session, ctx, kept, flow=flow, unmarked=marks, incomplete=short)
             failures += [
                 (mapped, short[mapped.seq_produto]) for mapped, _, _ in kept if mapped.seq_produto in short
+            ]
+            held = _held_out(kept)
+            failures += [
+                (m, held[m.seq_produto])
+                for m, _, _ in kept
+                if m.seq_produto in held and m.seq_produto not in short
             ]
             for mapped, exc in failures:
                 _fail(session, result, mapped, ids[mapped.seq_produto], exc)
@@ -679,6 +731,10 @@ def _record_part(
     kept = catalog_custom_id.still_there(outcomes, marks)
     short = unanswered(kept)
     failures += [(mapped, short[mapped.seq_produto]) for mapped, _, _ in kept if mapped.seq_produto in short]
+    held = _held_out(kept)
+    failures += [
+        (m, held[m.seq_produto]) for m, _, _ in kept if m.seq_produto in held and m.seq_produto not in short
+    ]
     quota.sent([m for m, _, _ in outcomes])
     if waiting:
         quota.refuse()

@@ -28,7 +28,18 @@ Decisions (issue 6):
   = 1 kg, so the ERP's price per kg is the variant price and the stock in kg (rounded down)
   is the inventory quantity, with no conversion anywhere. The variant shows a unit price per
   kg (unitPriceMeasurement KG/1 per KG/1) and weighs 1 kg. The variant binding carries
-  `weighed` and `unit_kg` so the price, stock and order flows can rely on it.
+  `weighed` and `unit_kg` so the price, stock and order flows can rely on it. That holds only for
+  the KG packaging of quantity 1 (docs/consinco-api.md): a weighed packaging of another quantity
+  (a 0,5 kg tray, a 10 kg box) would be labelled KG, weigh 1 kg and show its price per 1 kg, the
+  stock flow would count its units in kg (10 kg: 10 units, where the ERP counts 20 trays) and an
+  order in base units would ask the ERP for half the kilograms sold. Such a packaging is held out
+  of the sale (`not_kg`): not made a variant (no binding: the prices, stock and order flows leave
+  it alone), or, bound to a variant already, kept as an inactive one (DENY, stock 0: never
+  deleted, as an inactive packaging); while the ERP sells it, the product's message fails naming
+  it (`MappedProduct.held`, code WEIGHED_PACKAGING_NOT_KG, jobs.catalog_ledger.held_error) until
+  the ERP sells the item by its KG packaging of quantity 1. The product's other packagings are
+  sent as ever; a product left with none to send is not sent (jobs.catalog_load.sync fails its
+  message alone).
 - Status: a product is ACTIVE when the ERP integrates it (INDINTEGRAECOMMERCE) and at least one
   packaging is active (its packaging status, and its statusVenda for the store's company and
   segment: `off_sale`); otherwise the shop setting `inactive_sku_status` (DRAFT | ARCHIVED).
@@ -233,6 +244,12 @@ def _items_per_box(qty: Decimal) -> float | None:
     return float(qty) if qty > 1 and qty == qty.to_integral_value() else None
 
 
+def not_kg(weighed: Any, qty: Decimal) -> bool:
+    """A weighed packaging that is not the KG packaging of quantity 1: held out of the sale (module
+    docstring), since every flow takes one unit of a weighed variant for WEIGHED_SALE_UNIT_KG."""
+    return bool(weighed) and qty != WEIGHED_SALE_UNIT_KG
+
+
 def shows_unit_price(weighed: Any, qtd_embalagem: Any) -> bool:
     """The variant of a packaging so (a "variant" binding's `weighed`, `qtd_embalagem`) was sent
     a unit price (_variant): per kg when weighed, per item for a box."""
@@ -368,6 +385,9 @@ class MappedProduct:
     status: str
     skus: list[dict[str, Any]]  # [{id_sku, qtd_embalagem, weighed, ean, active, label[, barcode_problem]}]
     line: bytes = b""
+    # weighed packagings the ERP sells that are not its KG packaging of quantity 1, held out of the
+    # sale (module docstring): [{id_sku, qtd_embalagem}]; their product's message fails naming them
+    held: tuple[dict[str, str], ...] = ()
 
     @property
     def sends_variant_ids(self) -> bool:
@@ -445,16 +465,27 @@ def map_product(
     # quantity read once (and its Decimal made once per distinct text: _quantity)
     keyed = []
     some_active = False  # is_active's "at least one active packaging", seen on the way
+    integrated = bool(product.get("integrate_ecommerce", True))
+    held: list[dict[str, str]] = []  # weighed packagings not of 1 kg the ERP sells (module docstring)
+    seen = 0
     for s in skus:
+        seen += 1
         text = str(s["qtd_embalagem"])
-        keyed.append((_quantity(text), str(s["id_sku"]), s, text))
+        qty = _quantity(text)
+        if not_kg(s.get("weighed"), qty):
+            if integrated and s.get("active"):
+                held.append({"id_sku": str(s["id_sku"]), "qtd_embalagem": text})
+            if not (variant_ids and s["id_sku"] in variant_ids):
+                continue  # never made a variant
+            s = {**s, "active": False}  # its variant kept, off sale
+        keyed.append((qty, str(s["id_sku"]), s, text))
         some_active = some_active or bool(s.get("active"))
     keyed.sort(key=_BY_QTY_AND_ID)
-    if not keyed:
+    if not seen:
         raise ValueError(f"product {product['seq_produto']} has no SKU")
     if inactive_status not in INACTIVE_STATUSES:  # product_status, with is_active's loop done above
         product_status(product, (), inactive_status)  # (raises)
-    active = bool(product.get("integrate_ecommerce", True)) and some_active
+    active = integrated and some_active
     status = ACTIVE if active else inactive_status
     labels: list[str] = []
     facts: list[dict[str, Any]] = []
@@ -503,7 +534,11 @@ def map_product(
     encoded = orjson.dumps(payload)
     # Weighed items always sell in the same unit; carrying it in the digest re-sends on a change.
     tail = _WEIGHED_TAIL if weighed else _UNWEIGHED_TAIL
-    digest = _digest(encoded, _not_sent_tail(tail, wrong) if wrong else tail)
+    if wrong:
+        tail = _not_sent_tail(tail, wrong)
+    if held:  # (one the ERP starts selling changes no input: its message is told all the same)
+        tail = tail[:-1] + b',"held":' + orjson.dumps([h["id_sku"] for h in held]) + b"}"
+    digest = _digest(encoded, tail)
     if variant_ids:
         bound = [variant_ids.get(fact["id_sku"]) for fact in facts]
         if any(bound):  # after the digest: Shopify's ids are no content of the ERP's
@@ -512,7 +547,7 @@ def map_product(
                 for i, v, fact in zip(bound, variants, facts, strict=True)
             ]
             encoded = orjson.dumps(payload)
-    return MappedProduct(seq, payload, digest, status, facts, _line(seq, encoded))
+    return MappedProduct(seq, payload, digest, status, facts, _line(seq, encoded), tuple(held))
 
 
 def _bound_variant(variant_id: str, variant: dict[str, Any], unit_priced: bool) -> dict[str, Any]:
@@ -545,8 +580,8 @@ def _not_sent_tail(tail: bytes, wrong: list[tuple[str, str]]) -> bytes:
 
 
 def _digest(encoded_input: bytes, tail: bytes) -> str:
-    """SHA-256 of {"input": <input>, "unit_kg": ...[, "barcodes_not_sent": ...]} as orjson writes
-    it (no whitespace, UTF-8), from the input's bytes.
+    """SHA-256 of {"input": <input>, "unit_kg": ...[, "barcodes_not_sent": ...][, "held": ...]} as
+    orjson writes it (no whitespace, UTF-8), from the input's bytes.
 
     The input holds plain JSON values only, built by this module in a fixed key order, so the
     serialisation alone is canonical (no key sort needed) and far cheaper than ledger.digest's

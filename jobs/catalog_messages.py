@@ -12,9 +12,12 @@ So (`close_settled`):
   either flow.
 Pending and retrying messages are closed whatever they carried (their pass would find the
 product unchanged now); a failed or parked one only when it carried the digest Shopify now has (a
-refusal of another version stays for the merchant to read). A message saying a publish failed is
-jobs.catalog_publish's (the product is in Shopify, its publish is not), and one closed as
-handled is skipped: neither is touched.
+refusal of another version stays for the merchant to read). A message failed for a weighed
+packaging held out of the sale (`HELD_CODE`, jobs.catalog_map.not_kg) is the app's own and about
+the product, not a version: it closes whatever it carried, unless the product still holds one
+(`held`: then it stays failed, saying so, though Shopify has the rest of the product). A message
+saying a publish failed is jobs.catalog_publish's (the product is in Shopify, its publish is not),
+and one closed as handled is skipped: neither is touched.
 
 Cheap: one SELECT of the candidates per call (the shop's open catalog messages whole when the
 products are many, as catalog_publish does), one UPDATE per 1,000 messages closed, none when
@@ -23,7 +26,7 @@ nothing is open (the usual case).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +42,16 @@ UNCHANGED_NOTE = (
     "Shopify already has this product as the ERP has it (a later catalog pass found nothing left to "
     "send), so nothing more is needed for this message."
 )
+
+
+HELD_CODE = "WEIGHED_PACKAGING_NOT_KG"  # jobs.catalog_ledger.held_error
+
+
+def held_note(flow: str) -> str:
+    return (
+        f"The {flow} flow has since planned this product again and holds the same packagings out of the "
+        "sale: its own message for this product says which and why."
+    )
 
 
 def sent_note(flow: str) -> str:
@@ -59,9 +72,11 @@ def close_settled(
     *,
     flows: Sequence[str] = CATALOG_FLOWS,
     note: str = UNCHANGED_NOTE,
+    held: Collection[int] = (),
 ) -> int:
     """Mark done the open messages of `flows` for these products ({seqProduto: the digest
-    Shopify has now}), under the rules above; returns how many."""
+    Shopify has now}), under the rules above; returns how many. `held`: those of them that still
+    hold a weighed packaging out of the sale (their HELD_CODE message stays)."""
     if not digests or not flows:
         return 0
     keys = {f"product:{seq}": seq for seq in digests}
@@ -83,7 +98,11 @@ def close_settled(
         for message_id, key, status, digest, code in session.execute(query)
         if key in keys
         and code not in PUBLISH_CODES
-        and (status in ANY_DIGEST or digest == digests[keys[key]])
+        and (
+            keys[key] not in held
+            if code == HELD_CODE
+            else status in ANY_DIGEST or digest == digests[keys[key]]
+        )
     ]
     trace_bulk.succeed_many(session, [(message_id, {"note": note}) for message_id in closing])
     return len(closing)

@@ -681,6 +681,27 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "its option value) and click Retry; the daily full sync sends it again too.",
         ),
     ),
+    "WEIGHED_PACKAGING_NOT_KG": (
+        (
+            "Uma ou mais embalagens pesáveis do produto (acima) não são a embalagem KG de quantidade 1: a "
+            "integração vende um produto pesável em unidades de 1 kg (preço por kg, estoque em kg), então "
+            "uma bandeja de 0,5 kg ou uma caixa de 10 kg seria vendida como 1 kg. Elas ficam fora da venda "
+            "(sem variante, ou a variante que já tinham sem venda); as outras embalagens do produto, se "
+            "há, foram enviadas.",
+            "One or more weighed packagings of the product (above) are not its KG packaging of quantity 1: "
+            "the integration sells a weighed product in units of 1 kg (price per kg, stock in kg), so a "
+            "0.5 kg tray or a 10 kg box would be sold as 1 kg. They are kept out of the sale (no variant, "
+            "or the variant they had taken off sale); the product's other packagings, if any, were sent.",
+        ),
+        (
+            "No ERP, venda o item pesável pela embalagem KG de quantidade 1 (desative as outras, ou faça "
+            "a família não pesável se ela é vendida por embalagem) e clique em Tentar de novo; a próxima "
+            "alteração do produto no ERP também o envia.",
+            "In the ERP, sell the weighed item by its KG packaging of quantity 1 (deactivate the others, "
+            "or make the family not weighed if it is sold by the packaging) and click Retry; the product's "
+            "next change in the ERP sends it too.",
+        ),
+    ),
     "PUBLISH_RETRYING": (
         (
             "O produto foi criado na Shopify, mas a publicação nos canais de venda (Loja virtual ou os "

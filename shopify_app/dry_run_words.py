@@ -44,6 +44,10 @@ WORDS: dict[str, Text] = {
         "aguardando as embalagens do produto (ProdutoSku)",
         "waiting for its packagings (ProdutoSku)",
     ),
+    "waiting_kg_packaging": (
+        "nenhuma embalagem a enviar: {skus} não é vendida pela embalagem KG de quantidade 1",
+        "no packaging to send: {skus} not sold by its KG packaging of quantity 1",
+    ),
     # records the ERP client could not read (jobs.catalog_malformed)
     "unreadable_products": (
         "O cadastro do produto {product} no ERP (ProdutoCV) não pôde ser lido: o campo '{field}' está "

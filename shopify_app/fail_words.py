@@ -38,6 +38,18 @@ WORDS: dict[str, Text] = {
         "Shopify took product {product} but made no variant for packaging(s) {skus}: check the product's "
         "variants in the Shopify admin, then retry",
     ),
+    # a product whose weighed packaging is not its KG packaging of quantity 1, held out of the sale
+    # (jobs.catalog_ledger.held_error); {skus}: each with its quantity in kg
+    "catalog_weighed_packaging_not_kg": (
+        "Produto {product}: a(s) embalagem(ns) pesável(is) {skus} não é(são) vendida(s) na Shopify: um "
+        "produto pesável é vendido pela embalagem KG de quantidade 1 (uma unidade = 1 kg, o preço por kg), "
+        "e estas venderiam outro peso como 1 kg. No ERP, venda-o "
+        "pela embalagem KG de quantidade 1 (ou faça a família não pesável) e tente de novo",
+        "Product {product}: weighed packaging(s) {skus} not sold in Shopify: a weighed product is sold by "
+        "its KG packaging of quantity 1 (one unit = 1 kg, the price per kg), and these would sell another "
+        "weight as 1 kg. In the ERP, sell it by the KG packaging of "
+        "quantity 1 (or make the family not weighed), then retry",
+    ),
     # a replay RQ gave up on, the message still retrying (ledger.trace.retries_ran_out); {last}: the
     # last failure's line as it came (its own words would say it is tried again later)
     "retries_ran_out": (

@@ -172,12 +172,14 @@ def test_labels_and_refusals() -> None:
 def test_a_new_packaging_never_takes_the_label_a_bound_one_has() -> None:
     """Two weighed packagings are both "KG": each is kept apart by its own SKU, whichever comes
     first. A label given by position let a new, smaller packaging take the bound one's plain "KG":
-    sent without an id, Shopify matched it by that value to the bound variant (lost)."""
-    one = map_product(product(weighed=True), [sku(5, "KG", weighed=True)])
-    two = map_product(product(weighed=True), [sku(5, "KG", weighed=True), sku(2, "KG", weighed=True)])
+    sent without an id, Shopify matched it by that value to the bound variant (lost). (Both of
+    quantity 1: a weighed packaging of another quantity is sold by no variant, test_weighed_tray.)"""
+    one = map_product(product(weighed=True), [sku(1, "KG", weighed=True)])
+    new = {**sku(1, "KG", weighed=True), "id_sku": "P919E0K"}  # sorts first
+    two = map_product(product(weighed=True), [sku(1, "KG", weighed=True), new])
     assert [s["label"] for s in one.skus] == ["KG"]
     labels = {s["id_sku"]: s["label"] for s in two.skus}
-    assert labels == {"P919E2": "KG (P919E2)", "P919E5": "KG (P919E5)"}
+    assert labels == {"P919E0K": "KG (P919E0K)", "P919E1": "KG (P919E1)"}
     assert "KG" not in labels.values()
     with pytest.raises(ValueError):
         map_product(product(), [])
