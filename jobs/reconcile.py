@@ -1156,19 +1156,25 @@ def _heavier(erp_order: Any, gap: Decimal) -> dict[str, Any]:
     more = sum((_charged_more(line) for line in heavier), Decimal(0))
     if not heavier or gap <= 0 or abs(more - gap) >= TOLERANCE:
         return {}
-    picks = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
-                      for line in heavier)  # fmt: skip
+    picks, parts = _picks(heavier)
     why = (
         f"weighed item(s) picked heavier ({picks}): the ERP charges {more} more; by design "
         "Shopify keeps its price, not charged above what was authorised"
     )
+    return {**beside("why", why, ("recon_heavier", {"picks": parts, "more": {"money": str(more)}})),
+            "by_design": True}  # fmt: skip
+
+
+def _picks(lines: list[Any]) -> tuple[str, list[Any]]:
+    """Weighed lines as picked ("P1E1 1.000 kg -> 1.040 kg"), in English and as stored words each."""
+    text = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
+                     for line in lines)  # fmt: skip
     parts = [
         stored(("recon_heavier_pick", {"sku": str(line.id_sku or line.seq_produto),
                                        "ordered": str(line.qty_ordered), "served": str(line.qty_served)}))
-        for line in heavier
+        for line in lines
     ]  # fmt: skip
-    return {**beside("why", why, ("recon_heavier", {"picks": parts, "more": {"money": str(more)}})),
-            "by_design": True}  # fmt: skip
+    return text, parts
 
 
 def _weight_residual(erp_order: Any, gap: Decimal) -> dict[str, Any]:
@@ -1184,18 +1190,12 @@ def _weight_residual(erp_order: Any, gap: Decimal) -> dict[str, Any]:
     cents = min(sum((CENT * (n - 1) for n in units if n > 1), Decimal(0)), CENTS_ABSORBED)
     if not 0 < gap <= cents:
         return {}
-    picks = ", ".join(f"{line.id_sku or line.seq_produto} {line.qty_ordered} kg -> {line.qty_served} kg"
-                      for line in lighter)  # fmt: skip
+    picks, parts = _picks(lighter)
     why = (
         f"weighed item(s) picked lighter ({picks}): Shopify discounts each unit alike, so the weight's "
         f"discount rounded up to the cent per unit leaves Shopify {gap} below the ERP; by design, the "
         "capture follows the NF-e"
     )
-    parts = [
-        stored(("recon_heavier_pick", {"sku": str(line.id_sku or line.seq_produto),
-                                       "ordered": str(line.qty_ordered), "served": str(line.qty_served)}))
-        for line in lighter
-    ]  # fmt: skip
     words = ("recon_weight_residual", {"picks": parts, "less": {"money": str(gap)}})
     return {**beside("why", why, words), "by_design": True}
 

@@ -1162,7 +1162,7 @@ def what_to_do(refund: bool, situacao: str, *, kept: bool = False) -> str:
     refund whose items were neither restocked nor returned (`kept`): the goods likely stayed with the
     customer, so no return invoice unless they did come back; the money goes against its receivable."""
     if situacao == "F" and refund and kept:
-        return KEPT_TODO
+        return KEPT_ADVICE
     if situacao == "F" and refund:
         return (
             "A refund cannot be reversed: a person must issue a return invoice (nota de devolução) in "
@@ -1294,7 +1294,7 @@ def refused(name: str, nro: int, refund: bool, why: str) -> tuple[str, trace.Wor
     ), words
 
 
-KEPT_TODO = (
+KEPT_ADVICE = (
     "A refund cannot be reversed. Its items were neither restocked nor returned in Shopify: if the "
     "customer kept them (spoiled, damaged), no goods come back and no return invoice is due; a person "
     "must record the amount refunded against the ERP order's receivable. If they did come back, issue a "
@@ -1323,7 +1323,7 @@ def _no_item_text(name: str, nro: int, refund: bool, invoiced: bool, kept: bool)
         if kept:
             return (
                 f"{what} is already invoiced (faturado): its NF-e cannot change, so nothing was changed in "
-                f"the ERP. {KEPT_TODO}"
+                f"the ERP. {KEPT_ADVICE}"
             )
         if invoiced:
             return (
