@@ -390,15 +390,7 @@ def place_order(
 
 def _tip(tip: Any) -> Decimal | None:
     """The tip asked, as money (None: none). CheckoutError unless a positive amount."""
-    if tip is None:
-        return None
-    try:
-        amount = Decimal(str(tip))
-    except ArithmeticError:
-        amount = Decimal(0)
-    if not amount.is_finite() or amount <= 0:
-        raise CheckoutError(f"tip must be a positive amount, not {tip!r}")
-    return amount
+    return None if tip is None else _positive(tip, "tip")
 
 
 def _cash_tendered(given: Any, gateway: str) -> Decimal | None:
@@ -408,12 +400,17 @@ def _cash_tendered(given: Any, gateway: str) -> Decimal | None:
         return None
     if gateway not in CASH:
         raise CheckoutError("cash_tendered is the cash of a POS cash payment (gateway cash)")
+    return _positive(given, "cash_tendered")
+
+
+def _positive(given: Any, what: str) -> Decimal:
+    """`given` as money; CheckoutError naming `what` unless a positive amount."""
     try:
         amount = Decimal(str(given))
     except ArithmeticError:
         amount = Decimal(0)
     if not amount.is_finite() or amount <= 0:
-        raise CheckoutError(f"cash_tendered must be a positive amount, not {given!r}")
+        raise CheckoutError(f"{what} must be a positive amount, not {given!r}")
     return amount
 
 

@@ -204,7 +204,6 @@ def test_a_hand_cancellation_after_a_failed_one_does_not_tell_its_refund_as_done
     """The app's cancellation failed in Shopify (CANCEL_NOT_APPLIED) after it cancelled the store's
     fulfillment; the merchant cancels by hand keeping the payment; the Retry finds it cancelled. The
     failed attempt's settings (refund on) are not what happened: the note says what Shopify shows."""
-    import time
 
     from jobs.cancellations import to_shopify
     from ledger import order_notes
@@ -218,14 +217,7 @@ def test_a_hand_cancellation_after_a_failed_one_does_not_tell_its_refund_as_done
     [message] = world.messages("cancellations", order)
     assert message.error_detail["code"] == "CANCEL_NOT_APPLIED"
 
-    client = for_shop(world.domain)  # the merchant, in the Shopify admin: cancel, keep the payment
-    job = client.order_cancel(order.gid, reason="OTHER", restock=False, refund_to_original=False)
-    for _ in range(100):
-        if job.done:
-            break
-        time.sleep(0.05)
-        job = client.job(job.id)
-    assert world.settlement(order.gid).financial_status == "PAID"
+    cancel_by_hand_keeping_the_payment(world, order.gid)
 
     to_shopify.replay(message.id)
     [message] = world.messages("cancellations", order)
@@ -262,14 +254,7 @@ def test_a_hand_cancellation_after_the_apps_job_failed_unwatched_is_not_told_as_
     time.sleep(0.5)  # Shopify's job ends without cancelling
     assert not world.settlement(order.gid).cancelled_at
 
-    client = for_shop(world.domain)  # the merchant, in the Shopify admin: cancel, keep the payment
-    job = client.order_cancel(order.gid, reason="OTHER", restock=False, refund_to_original=False)
-    for _ in range(100):
-        if job.done:
-            break
-        time.sleep(0.05)
-        job = client.job(job.id)
-    assert world.settlement(order.gid).financial_status == "PAID"
+    cancel_by_hand_keeping_the_payment(world, order.gid)
 
     to_shopify.replay(message.id)  # RQ's retry
     [message] = world.messages("cancellations", order)
@@ -307,3 +292,17 @@ def test_a_refused_fulfillment_cancel_is_said_in_portuguese_naming_it(world, mon
     assert fulfillment.name in said and fulfillment.id not in said, said
     assert fulfillment.name in message.error_text and fulfillment.id not in message.error_text
     assert fail_words.reason(message, "en") == message.error_text
+
+
+def cancel_by_hand_keeping_the_payment(world, gid: str) -> None:
+    """The merchant, in the Shopify admin: cancel the order, keep the payment (its job awaited)."""
+    import time
+
+    client = for_shop(world.domain)
+    job = client.order_cancel(gid, reason="OTHER", restock=False, refund_to_original=False)
+    for _ in range(100):
+        if job.done:
+            break
+        time.sleep(0.05)
+        job = client.job(job.id)
+    assert world.settlement(gid).financial_status == "PAID"
