@@ -42,6 +42,10 @@ BODY_CHUNK = 1 << 20
 # timeouts from sending (_body), else it is a read timeout like any other.
 BODY_DEADLINE = 2
 REFRESH_MARGIN = 60.0  # seconds before expiresIn at which the token is renewed
+# A login refused, however the server says it: 401, the OAuth2 way's 400 (invalid_grant: a wrong
+# password) or 403 (a user barred). The login's own answer: ErpAuthError, which a person fixes and
+# saving the connection re-runs; not a plain refusal that saving it would leave failed.
+LOGIN_REFUSED = frozenset({400, 401, 403})
 # The ERP's own error words (mensagem) are shown to the merchant, cut to this length (whatever
 # answers at an address is not trusted to be short). Without a mensagem, the reason is read from
 # the shapes .NET answers in (_problem), else from the body's first RAW_EXCERPT characters: a
@@ -266,12 +270,12 @@ class Transport:
                     endpoint, "(body)", f"is not JSON (HTTP {status})", text[:80]
                 ) from None
         error = self._error(response, content, endpoint)
+        if token is None and status in LOGIN_REFUSED:  # the login itself: a person fixes the user
+            raise ErpAuthError(
+                f"Consinco refused the login for user {self.username!r}: {error.mensagem}",
+                codigo=error.codigo, campo=error.campo, status=status, endpoint=endpoint,
+            ).worded("erp_login_refused", user=self.username, message=error.mensagem)  # fmt: skip
         if status == 401:
-            if token is None:
-                raise ErpAuthError(
-                    f"Consinco refused the login for user {self.username!r}: {error.mensagem}",
-                    codigo=error.codigo, campo=error.campo, status=401, endpoint=endpoint,
-                ).worded("erp_login_refused", user=self.username, message=error.mensagem)  # fmt: skip
             raise _Unauthorized(error)
         if status >= 500 or status in (408, 429):
             raise ErpTransient(f"Consinco {endpoint} answered HTTP {status}: {error.mensagem}", status=status,

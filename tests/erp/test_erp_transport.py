@@ -114,6 +114,28 @@ def test_wrong_credentials_is_auth_error_not_retried(requests_mock, client, slee
     assert "consinco" not in str(caught.value)  # the password never reaches a message
 
 
+@pytest.mark.parametrize("status", [400, 403])
+def test_a_login_refused_with_400_or_403_is_a_refused_login_too(
+    requests_mock, client, sleeps, status
+) -> None:
+    """An ERP answering a wrong password the OAuth2 way (400 invalid_grant) or a barred user with
+    403 refused the login all the same: an auth error (saving the connection re-runs what it
+    failed), never retried, not a plain refusal."""
+    login = requests_mock.post(
+        API + "Auth/Login",
+        status_code=status,
+        json=_error("CREDENCIAIS_INVALIDAS", "Usuário ou senha inválidos."),
+    )
+    with pytest.raises(ErpAuthError) as caught:
+        client.get_order(1001)
+    assert login.call_count == 1 and sleeps == []
+    assert AUTH in caught.value.detail and caught.value.status == status
+    assert caught.value.words == (
+        "erp_login_refused",
+        {"user": "ecommerce", "message": "Usuário ou senha inválidos."},
+    )
+
+
 def test_token_refreshed_before_expiry(requests_mock) -> None:
     now = [1000.0]
     client = ErpClient(BASE, "u", "p")
