@@ -37,11 +37,13 @@ USERS = {Role.OWNER: "1", Role.ADMIN: "2", Role.OPERATOR: "3", Role.VIEWER: "4"}
 
 
 @pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on: the ERP and Shopify are unreachable, fast."""
+def closed_port() -> Iterator[int]:
+    """A loopback port nothing listens on: the ERP and Shopify are unreachable, fast. Held bound
+    (not listening: a connection is refused) for the test's length, so no server another test
+    starts meanwhile can take it (a sandbox answering 404 where the ERP was to be down)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture
