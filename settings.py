@@ -59,6 +59,15 @@ DEV_SECRET_KEY = "dev-only-flask-secret"  # noqa: S105 (public dev stand-in)
 DEV_ENCRYPTION_KEY = "c2FuZGJveC1kZW1vLWtleS1ub3QtZm9yLXByb2R1Y3Q="
 
 
+# The Admin API version the vendored schema is of (shopify_app/admin_api/schema): every GraphQL document
+# is checked against it, the webhooks subscribed at it (shopify.app.toml). Another version is a code
+# change (vendor its schema, run the tests), not a setting: a typo would reach Shopify as a 404 in every
+# job, an older version would run the documents against another schema.
+API_VERSION = "2026-10"
+
+# The schemes redis-py's from_url reads; a URL without one passes as "set" and fails every webhook.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
 # The modes APP_ENV may name. Anything else is refused: a near-miss of "production" ("Production",
 # "prod") would otherwise run with every production guard off, on the public dev secrets.
 APP_ENVS = ("development", "production", "test")
@@ -185,7 +194,12 @@ class Settings:
     api_secret: str = field(metadata={"env": "SHOPIFY_API_SECRET", "doc": "the app's client secret"})
     scopes: str = field(metadata={"env": "SCOPES", "doc": "comma-separated access scopes"})
     app_url: str = field(metadata={"env": "SHOPIFY_APP_URL", "doc": "public URL of this app"})
-    api_version: str = field(metadata={"env": "SHOPIFY_API_VERSION", "doc": "Admin API version"})
+    api_version: str = field(
+        metadata={
+            "env": "SHOPIFY_API_VERSION",
+            "doc": f"Admin API version: only {API_VERSION}, the schema the documents are checked against",
+        }
+    )
     shopify_base_url: str = field(
         metadata={
             "env": "SHOPIFY_BASE_URL",
@@ -212,7 +226,11 @@ class Settings:
     )
     secret_key: str = field(metadata={"env": "SECRET_KEY", "doc": "Flask session signing key"})
     erp_base_url: str = field(
-        metadata={"env": "CONSINCO_BASE_URL", "doc": "default SmPedidoVendaAPI base URL for new links"}
+        metadata={
+            "env": "CONSINCO_BASE_URL",
+            "doc": "the SmPedidoVendaAPI address used with CONSINCO_USER/CONSINCO_PASSWORD for a shop with "
+            "no ERP connection saved (never in production); a shop's own address is saved on its Setup page",
+        }
     )
     erp_timezone: str = field(
         metadata={
@@ -320,7 +338,7 @@ class Settings:
             api_secret=_env("SHOPIFY_API_SECRET", DEV_API_SECRET),
             scopes=_env("SCOPES", DEFAULT_SCOPES),
             app_url=_env("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/"),
-            api_version=_env("SHOPIFY_API_VERSION", "2026-10"),
+            api_version=_env("SHOPIFY_API_VERSION", API_VERSION),
             shopify_base_url=_env("SHOPIFY_BASE_URL", "").rstrip("/"),
             database_url=database_url_from_env(),
             redis_url=_env("REDIS_URL", ""),
@@ -388,6 +406,18 @@ class Settings:
             raise ConfigurationError(
                 "SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS), as smtp://user:password@host:587"
             )
+        if self.api_version != API_VERSION:
+            raise ConfigurationError(
+                f"SHOPIFY_API_VERSION must be {API_VERSION} (the Admin API schema the app's GraphQL "
+                f"documents are checked against; another version is a code change), not {self.api_version!r}"
+            )
+        if self.redis_url and urlsplit(self.redis_url).scheme not in REDIS_SCHEMES:
+            raise ConfigurationError(
+                "REDIS_URL must start with redis://, rediss:// (TLS) or unix://, as redis://host:6379/0, "
+                f"not {self.redis_url.split('@')[-1]!r}"
+            )
+        if self.app_env == "development":
+            self._refuse_public_keys_with_the_real_app()
         if not self.is_production:
             return
         missing = self.missing_for_production()
@@ -398,6 +428,29 @@ class Settings:
             raise ConfigurationError(
                 f"APP_ENV=production needs these environment variables set to real values{empty}: "
                 + ", ".join(missing)
+            )
+
+    def _refuse_public_keys_with_the_real_app(self) -> None:
+        """In development (APP_ENV's default), the real Shopify (SHOPIFY_BASE_URL empty) with a real
+        app's client id (not the development stand-in: the real Shopify knows no app by it) on the
+        public development ENCRYPTION_KEY or SECRET_KEY: a server with APP_ENV forgotten would encrypt
+        every store's access token and ERP password with a key published here. A developer's own
+        store under development needs keys of their own; a server, APP_ENV=production."""
+        if self.shopify_base_url or self.api_key in ("", DEV_API_KEY):
+            return
+        public = [
+            name
+            for name, bad in (
+                ("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY in key_list(self.encryption_keys)),
+                ("SECRET_KEY", self.secret_key == DEV_SECRET_KEY),
+            )
+            if bad
+        ]
+        if public:
+            raise ConfigurationError(
+                "the real Shopify (SHOPIFY_BASE_URL empty) with this app's client id needs "
+                f"{' and '.join(public)} of your own, not the public development stand-ins (a server sets "
+                "APP_ENV=production, which names everything else it needs)"
             )
 
     def admin_origin(self, shop: str) -> tuple[str, dict[str, str]]:

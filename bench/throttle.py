@@ -12,7 +12,7 @@ inventorySetQuantities calls of 250 items each to the Shopify sandbox at Standar
 
     python -m bench throttle                        # starts the sandbox (own process) and a redis-server
     python -m bench throttle --calls 2000           # the issue's full run
-    python -m bench throttle --sandbox-url http://127.0.0.1:8701 --redis-url redis://127.0.0.1:6379/0
+    python -m bench throttle --sandbox-url http://127.0.0.1:8701   # a running sandbox (Redis: always its own)
 """
 
 from __future__ import annotations

@@ -180,6 +180,53 @@ def test_a_typo_in_the_erp_address_switches_is_refused(bare_env, name, value):
         Settings.from_env()
 
 
+@pytest.mark.parametrize("value", ["redis-host:6379", "localhost", "http://redis:6379/0"])
+def test_a_redis_url_without_a_redis_scheme_is_refused_at_start(bare_env, value):
+    """redis-py reads only redis://, rediss:// and unix://: one without passed as "set" and every
+    webhook answered 500 after its inbox row was written (the receiver catches Redis' own errors)."""
+    bare_env.setenv("REDIS_URL", value)
+    with pytest.raises(ConfigurationError, match="REDIS_URL must start with redis://"):
+        Settings.from_env().validate()
+
+
+def test_a_redis_url_refused_does_not_show_its_password(bare_env):
+    bare_env.setenv("REDIS_URL", "user:s3cret-pass@redis-host:6379")
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env().validate()
+    assert "s3cret" not in str(caught.value) and "redis-host:6379" in str(caught.value)
+
+
+@pytest.mark.parametrize("version", ["2026-1O", "2024-01", "unstable"])
+def test_an_admin_api_version_other_than_the_vendored_schemas_is_refused(bare_env, version):
+    """Every GraphQL document is checked against the vendored 2026-10 schema (and the webhooks are
+    subscribed at it): a typo would be a 404 in every job, an older version another schema."""
+    bare_env.setenv("SHOPIFY_API_VERSION", version)
+    with pytest.raises(ConfigurationError, match="SHOPIFY_API_VERSION must be 2026-10"):
+        Settings.from_env().validate()
+
+
+def test_the_real_app_on_the_public_development_keys_is_refused_when_app_env_is_forgotten(bare_env):
+    """A server with the real app's credentials and APP_ENV left unset (development) would encrypt
+    every store's access token and ERP password with the key published in settings.py."""
+    bare_env.setenv("SHOPIFY_API_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+    bare_env.setenv("SHOPIFY_API_SECRET", "shpss_real_secret")
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env().validate()
+    assert "ENCRYPTION_KEY and SECRET_KEY" in str(caught.value) and "APP_ENV=production" in str(caught.value)
+    with pytest.raises(ConfigurationError):
+        create_app(blueprints=(), cli_modules=())
+    bare_env.setenv("ENCRYPTION_KEY", crypto.generate_key())
+    bare_env.setenv("SECRET_KEY", "a-developer-s-own")
+    Settings.from_env().validate()  # a developer's own store under development, on keys of their own
+
+
+def test_the_public_development_keys_stay_allowed_with_the_sandbox_or_the_stand_in_client_id(bare_env):
+    Settings.from_env().validate()  # the stand-in client id: no real Shopify knows it
+    bare_env.setenv("SHOPIFY_API_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+    bare_env.setenv("SHOPIFY_BASE_URL", "http://127.0.0.1:8701")
+    Settings.from_env().validate()  # the sandbox stands in
+
+
 def test_development_defaults_start(bare_env):
     settings = Settings.from_env()
     settings.validate()
