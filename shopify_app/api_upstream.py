@@ -23,6 +23,9 @@ from shopify_app.admin_api import build_client
 from shopify_app.admin_api.catalog_ops import online_store
 from shopify_app.admin_api.executor import RetryPolicy as ShopifyRetryPolicy
 from shopify_app.api_common import ApiError
+from shopify_app.roles import SESSION_ENDPOINT
+from shopify_app.scopes import is_missing_reason
+from shopify_app.tokens import ShopNeedsReauth
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,12 @@ def call(system: str, action: Callable[[], T]) -> T:
             system=system,
             upstream_message=exc.message,
         ) from exc
+    except ShopNeedsReauth as exc:  # the grant found gone in this very request: the shop is parked now
+        # answered as every endpoint answers a parked shop (shopify_app.roles), so the page renews its
+        # session by itself; a grant short of scopes gets no action (a new session gets the same grant)
+        action = {} if is_missing_reason(exc.reason) else {"action": SESSION_ENDPOINT}
+        raise ApiError(409, "needs_reauth", "the shop must authorize the app again", reason=exc.reason,
+                       **action) from exc  # fmt: skip
     except IntegrationError as exc:  # Rejected, unexpected shapes, auth refusals
         log.warning("api: %s refused: %s", system, exc.message)
         raise ApiError(

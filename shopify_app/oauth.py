@@ -22,7 +22,7 @@ from ledger.shop_row_lock import lock_domain
 from shopify_app.enqueue import enqueue_catch_up
 from shopify_app.id_token import IdTokenClaims, is_valid_shop_domain
 from shopify_app.scopes import missing_reason, missing_scopes
-from shopify_app.shops import find_shop, is_usable, mark_installed
+from shopify_app.shops import find_shop, is_usable, mark_installed, uninstall_pending
 from shopify_app.token_endpoint import TokenSet, exchange_id_token
 from shopify_app.tokens import shop_token_lock, store_tokens
 
@@ -150,9 +150,12 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
         earlier = find_shop(session, shop, for_update=True)
         # Webhooks went unprocessed unless the shop was active with a token the workers could
         # use: uninstalled (none sent), needs_reauth (an uninstall webhook missed or late; every
-        # job failed with ShopNeedsReauth), or a token no key reads. A first install has no past.
+        # job failed with ShopNeedsReauth), or a token no key reads, or an uninstall not worked yet
+        # (none was sent since it either). A first install has no past.
         catch_up = earlier is not None and (
-            earlier.uninstalled_at is not None or not is_usable(earlier, keys=settings.encryption_keys)
+            earlier.uninstalled_at is not None
+            or not is_usable(earlier, keys=settings.encryption_keys)
+            or uninstall_pending(session, earlier)
         )
         granted = token_set.scope or settings.scopes
         missing = missing_scopes(granted.split(","), settings.scope_list)
@@ -171,9 +174,12 @@ def install(settings: Settings, shop: str, token_set: TokenSet, *, actor: str) -
 
 
 def needs_install(settings: Settings, shop: str) -> bool:
-    """True when the shop has no usable offline token (new, uninstalled, or needs re-auth)."""
+    """True when the shop has no usable offline token (new, uninstalled, or needs re-auth), or one
+    Shopify revoked by an uninstall not worked yet (`uninstall_pending`: the staff member opening
+    the app reinstalled it)."""
     with session_scope(settings.database_url) as session:
-        return not is_usable(find_shop(session, shop), keys=settings.encryption_keys)
+        row = find_shop(session, shop)
+        return not is_usable(row, keys=settings.encryption_keys) or uninstall_pending(session, row)
 
 
 def ensure_installed(settings: Settings, claims: IdTokenClaims, id_token: str) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ledger import audit, crypto, install_periods, privacy
-from ledger.models import AuditEvent, Shop, ShopStatus, utcnow
+from ledger.models import AuditEvent, InboxStatus, Shop, ShopStatus, WebhookInbox, utcnow
 
 SYSTEM_ACTOR = "system"
 
@@ -52,6 +52,30 @@ def is_usable(shop: Shop | None, *, keys: str | None = None) -> bool:
         return False
     secrets = (shop.token.access_token_enc, shop.token.refresh_token_enc)
     return all(_readable(secret, keys) for secret in secrets if secret is not None)
+
+
+# app/uninstalled, stored and not worked yet (Redis down, the queue behind, a worker restarting).
+UNINSTALL_TOPIC = "app/uninstalled"
+NOT_WORKED = (InboxStatus.RECEIVED.value, InboxStatus.ENQUEUED.value)
+
+
+def uninstall_pending(session: Session, shop: Shop | None) -> bool:
+    """Whether an app/uninstalled of the shop, later than its install, is stored and not worked yet.
+    The shop still reads active on its old token, which Shopify revoked at the uninstall: a staff
+    member opening the app now (an ID token: the app is installed) reinstalled it, and needs the
+    token exchange that makes the shop's install newer than that uninstall (jobs.compliance then
+    takes it for a stale one). Once that install is recorded, the pending uninstall is older."""
+    if shop is None:
+        return False
+    query = select(WebhookInbox.id).where(
+        WebhookInbox.shop_domain == shop.domain,
+        WebhookInbox.topic == UNINSTALL_TOPIC,
+        WebhookInbox.status.in_(NOT_WORKED),
+    )
+    if shop.installed_at is not None:
+        at = func.coalesce(WebhookInbox.triggered_at, WebhookInbox.received_at)
+        query = query.where(at >= shop.installed_at)
+    return session.scalar(query.limit(1)) is not None
 
 
 def _readable(secret: bytes, keys: str | None) -> bool:

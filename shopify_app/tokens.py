@@ -270,10 +270,13 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True)
         _unless_replaced(shop, domain, current, settings)  # an install stored a new grant: keep it
-        if shop is None or shop.status != ShopStatus.ACTIVE.value:
-            status = shop.status if shop is not None else "not_installed"
-            raise ShopNeedsReauth(domain, status, "the shop changed state during the refresh")
-        store_tokens(session, shop, token_set, now=now, keys=settings.encryption_keys)
+        if shop is not None and shop.token is not None:
+            # Kept even when the shop was parked meanwhile (a scopes update): Shopify spent the old
+            # refresh token answering, and this set is the grant the shop has once it is restored.
+            store_tokens(session, shop, token_set, now=now, keys=settings.encryption_keys)
+        status = shop.status if shop is not None else "not_installed"
+    if status != ShopStatus.ACTIVE.value:  # raised once the tokens are committed
+        raise ShopNeedsReauth(domain, status, "the shop changed state during the refresh")
     log.info("tokens: refreshed the offline token of %s", domain)
     return token_set.access_token
 
