@@ -218,13 +218,14 @@ def _hide_digits(text: str, keep_last: int) -> str:
 # Free text (an error message in the target's own words) may quote a document or an e-mail.
 # TEXT_DOCUMENT is any CPF/CNPJ-shaped token, valid check digits or not (a mistyped CPF is still
 # the buyer's): 11 digits, 14 characters [0-9A-Z]{12} then 2 digits (the alphanumeric CNPJ), or
-# either formatted. A Shopify gid matches first so its id (14 digits for a variant or a line
-# item) is kept: `replace_documents` leaves it. ledger.privacy redacts with the same pattern.
+# either formatted, whole or in part as people type them (529982247-25, 529 982 247 25,
+# 12345678/0001-95). A Shopify gid matches first so its id (14 digits for a variant or a line item)
+# is kept: `replace_documents` leaves it. ledger.privacy redacts with the same pattern.
 _TEXT_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TEXT_DOCUMENT = re.compile(
     r"(?P<gid>gid://shopify/\w+/\w+)"
-    r"|(?<![\w])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
-    r"|\d{11}|[0-9A-Z]{12}\d{2})(?![\w])"
+    r"|(?<![\w])(?:\d{3}(?P<sep>[. ]?)\d{3}(?P=sep)\d{3}[- ]?\d{2}"
+    r"|[0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}/?[0-9A-Z]{4}-?\d{2})(?![\w])"
 )
 
 

@@ -305,7 +305,7 @@ def mismatch(order: ErpOrder, shopify: ShopifyOrder, *, reveal: bool = True) -> 
         return None
     shown = (lambda document: document) if reveal else mask_document
     documents = ", ".join(shown(document) for document in sorted(carried))
-    theirs = shown(str(order.cpf_cnpj))
+    theirs = shown(compact_document(str(order.cpf_cnpj)) or str(order.cpf_cnpj))  # its leading zero back
     return Refusal(
         f"ERP order {order.nro_pedvenda} may be another customer's: its CPF/CNPJ {theirs} is not "
         f"the Shopify order's ({documents}): check it is the right order, then confirm",

@@ -67,7 +67,17 @@ PERSON_CONTAINERS = frozenset({
     "clientedto", "pessoa", "destinatario", "contact", "buyer", "localizedfields",
 })
 CONTEXT_PII_KEYS = frozenset({"name", "city", "cidade", "province", "uf", "value", "nome"})
+# Lists of what the buyer typed at checkout, as {name|key, value} pairs (an order's note attributes, a
+# line's properties, GraphQL's customAttributes): each `value` is personal (a name, a phone, a CPF
+# typed in a field the store added), its attribute's name is the store's.
+ATTRIBUTE_LISTS = frozenset({"noteattributes", "properties", "customattributes", "attributes"})
+# Keys whose values are the store's own, though CPF/CNPJ-shaped: the NF-e's issuer is the
+# supermarket (an invoice event kept on its message is replayed from it: jobs.invoice_keys compares
+# the key's CNPJ with it).
+BUSINESS_KEYS = frozenset({"issuercnpj", "cnpjemitente"})
 # fmt: on
+# A stored body nested deeper than this is read as text (its JSON walked by recursive code).
+MAX_BODY_DEPTH = 100
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # A delivery address not taken by the ERP order (jobs.order_edits.address): its note and message end
@@ -129,7 +139,14 @@ def scrub(obj: Any, known: Iterable[str] = (), *, _in_person: bool = False, _key
         out: dict[Any, Any] = {}
         for key, value in obj.items():
             norm = normalise_key(key)
-            personal = norm in PII_KEYS or (_in_person and norm in CONTEXT_PII_KEYS)
+            if norm in BUSINESS_KEYS and not isinstance(value, dict | list):
+                out[key] = value
+                continue
+            personal = (
+                norm in PII_KEYS
+                or (_in_person and norm in CONTEXT_PII_KEYS)
+                or (_key in ATTRIBUTE_LISTS and norm == "value")
+            )
             if personal and value not in (None, "", [], {}):
                 out[key] = (
                     REDACTED
@@ -245,11 +262,30 @@ def text_mentions(text: str | None, ref: CustomerRef) -> bool:
 
 
 def _decode_body(raw: bytes) -> tuple[Any, str]:
+    """A stored body as JSON, and its text; None for a body that is not JSON, or one nested past
+    MAX_BODY_DEPTH (the receiver keeps one too deep to parse as rejected): read as text, which the
+    customer's lookup and scrub handle, so one such row cannot fail every privacy request."""
     text = bytes(raw).decode("utf-8", errors="replace")
     try:
-        return json.loads(text), text
-    except json.JSONDecodeError:
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         return None, text
+    return (payload, text) if _depth(payload) <= MAX_BODY_DEPTH else (None, text)
+
+
+def _depth(payload: Any) -> int:
+    """How deep a parsed JSON value nests (measured without recursion)."""
+    deepest, stack = 0, [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_BODY_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def _like_any(column: Any, needles: list[str]) -> Any:
