@@ -432,11 +432,14 @@ class Settings:
 
     def _refuse_public_keys_with_the_real_app(self) -> None:
         """In development (APP_ENV's default), the real Shopify (SHOPIFY_BASE_URL empty) with a real
-        app's client id (not the development stand-in: the real Shopify knows no app by it) on the
-        public development ENCRYPTION_KEY or SECRET_KEY: a server with APP_ENV forgotten would encrypt
-        every store's access token and ERP password with a key published here. A developer's own
-        store under development needs keys of their own; a server, APP_ENV=production."""
-        if self.shopify_base_url or self.api_key in ("", DEV_API_KEY):
+        app's client id (not the development stand-in: the real Shopify knows no app by it) at a
+        public https address (Shopify loads an app from no other) on the public development
+        ENCRYPTION_KEY or SECRET_KEY: a server with APP_ENV forgotten would encrypt every store's
+        access token and ERP password with a key published here. A developer's store reached through
+        a tunnel needs keys of their own; a server, APP_ENV=production. The demo (its app on the
+        loopback, the sandbox's URL set once it starts) runs whatever client id the shell holds."""
+        real_app = self.api_key not in ("", DEV_API_KEY) and self.app_url.startswith("https://")
+        if self.shopify_base_url or not real_app:
             return
         public = [
             name

@@ -210,6 +210,7 @@ def test_the_real_app_on_the_public_development_keys_is_refused_when_app_env_is_
     every store's access token and ERP password with the key published in settings.py."""
     bare_env.setenv("SHOPIFY_API_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
     bare_env.setenv("SHOPIFY_API_SECRET", "shpss_real_secret")
+    bare_env.setenv("SHOPIFY_APP_URL", "https://integracao.supermercado.com.br")
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env().validate()
     assert "ENCRYPTION_KEY and SECRET_KEY" in str(caught.value) and "APP_ENV=production" in str(caught.value)
@@ -220,9 +221,13 @@ def test_the_real_app_on_the_public_development_keys_is_refused_when_app_env_is_
     Settings.from_env().validate()  # a developer's own store under development, on keys of their own
 
 
-def test_the_public_development_keys_stay_allowed_with_the_sandbox_or_the_stand_in_client_id(bare_env):
+def test_the_public_development_keys_stay_allowed_with_the_sandbox_the_stand_in_client_id_or_the_loopback(
+    bare_env,
+):
     Settings.from_env().validate()  # the stand-in client id: no real Shopify knows it
     bare_env.setenv("SHOPIFY_API_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+    Settings.from_env().validate()  # the app on the loopback (the demo, whatever client id the shell has)
+    bare_env.setenv("SHOPIFY_APP_URL", "https://integracao.supermercado.com.br")
     bare_env.setenv("SHOPIFY_BASE_URL", "http://127.0.0.1:8701")
     Settings.from_env().validate()  # the sandbox stands in
 
