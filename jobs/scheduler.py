@@ -129,8 +129,10 @@ def tick(now: datetime | None = None) -> list[str]:
     for row_id, shop_id, flow, domain in rows:
         try:
             with session_scope() as session:
-                schedule = session.get(Schedule, row_id)
-                job_id = _start(session, schedule, domain, now) if schedule is not None else None
+                # locked, and read again: switched off (a person, an uninstall) since the select above,
+                # it is not started (its row says so, and a reinstall turns on only rows that say so)
+                schedule = session.get(Schedule, row_id, with_for_update=True)
+                job_id = _start(session, schedule, domain, now) if _still_on(session, schedule) else None
             if job_id is not None:
                 enqueued.append(job_id)
         except Exception as exc:
@@ -155,6 +157,14 @@ def beat() -> None:
         scheduler_beat.beat(queues.connection())
     except RedisError as exc:
         log.warning("scheduler: heartbeat not recorded, Redis unreachable (%s)", type(exc).__name__)
+
+
+def _still_on(session: Session, schedule: Schedule | None) -> bool:
+    """Whether the (locked) schedule is still on, of a shop still installed and active."""
+    if schedule is None or not schedule.enabled:
+        return False
+    shop = session.get(Shop, schedule.shop_id)
+    return shop is not None and shop.status == ShopStatus.ACTIVE.value
 
 
 def _start(session: Session, schedule: Schedule, domain: str, now: datetime) -> str | None:

@@ -449,7 +449,9 @@ def put_schedule(flow: str) -> ResponseReturnValue:
     if spec.schedule is None:
         raise _webhook_only(spec)
     with db() as session:
-        row = _schedules(session, g.shop.id).get(spec.schedule)
+        # locked: a tick starting this schedule now commits its job id first, which a switch-off cancels
+        mine = (Schedule.shop_id == g.shop.id, Schedule.flow == spec.schedule)
+        row = session.scalars(select(Schedule).where(*mine).with_for_update()).one_or_none()
         if switch_only:
             if row is None:
                 raise invalid({"cron": "is required (5 fields, UTC), e.g. */15 * * * *"})
