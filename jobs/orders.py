@@ -73,6 +73,7 @@ from jobs import (
 from jobs.inbox import KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
+from jobs.order_edits import goodwill
 from jobs.order_kinds import (
     not_for_erp,
     not_for_erp_words,
@@ -616,6 +617,10 @@ def _import_locked(
         recheck = result.duplicated or isinstance(prepared, order_posted.Replayed) or not still_held(held)
         if recheck:
             _leave_recheck(session, shop_id, gid, num)
+        # money given back before the import with nothing taken back: the ERP order counts it paid
+        link_row = find_link(session, shop_id, gid)
+        assert link_row is not None
+        goodwill.before_import(session, shop_id, link_row, read.order, read.order.name)
         cancellation = _open_cancellation(session, shop_id, num) if follow_cancellation else None
         # each card payment's data, for the ERP's card receivables: its own message, sent after
         card_message = card_payments.leave(

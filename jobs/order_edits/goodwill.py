@@ -18,7 +18,11 @@ the edit, matching, and says nothing. A refund that takes items back and gives m
 value (the merchant typing over the calculated amount) changes the ERP order for the items (or is
 flagged for them, too late) and notes the rest the same way. Another goodwill refund while the
 note is open adds to it (the note names every refund still to record, once each: a replay adds
-nothing); a person who recorded them closes the note on the order (shopify_app.api_order_notes)."""
+nothing); a person who recorded them closes the note on the order (shopify_app.api_order_notes).
+
+A goodwill refund made before the order reached the ERP (it waited on a mapping, a risk review, the
+ERP down) changed no ERP order either: its refunds/create was skipped "not in the ERP yet", and the
+import books the order's total as paid. The import flags it the same way (`before_import`)."""
 
 from __future__ import annotations
 
@@ -26,9 +30,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from jobs import order_map
 from ledger import order_notes, trace
-from ledger.models import Message, OrderLink
+from ledger.models import Message, MessageStatus, OrderLink
 from shopify_app.admin_api.order_import_ops import ErpOrderRead
 from shopify_app.admin_api.refund_money import refund_money
 
@@ -79,7 +86,7 @@ def note(link: OrderLink, goodwill: Goodwill, name: str) -> None:
     refunds, total = _open(link)
     if goodwill.refund_id not in refunds:
         refunds, total = [*refunds, goodwill.refund_id], total + goodwill.amount
-    nro, erp_total = link.nro_pedvenda, link.total
+    nro, erp_total = link.nro_pedvenda, None if link.total is None else order_map.cents(link.total)
     listed = ", ".join(refunds)
     plural = "refunds" if len(refunds) > 1 else "refund"
     text = (
@@ -110,3 +117,32 @@ def _open(link: OrderLink) -> tuple[list[str], Decimal]:
             amount = (params.get("amount") or {}).get(order_notes.MONEY) or "0"
             return [str(r) for r in (listed or {}).get("parts") or []], Decimal(str(amount))
     return [], Decimal("0")
+
+
+def before_import(session: Session, shop_id: int, link: OrderLink, order: order_map.Order, name: str) -> bool:
+    """Flag the order just imported (`note`) for the money its refunds gave back beyond what the
+    current total took off (the money a goodwill refund gave back before the import: the ERP order
+    counts its total paid); True when flagged. The refunds named are those whose refunds/create was
+    skipped for the order not being in the ERP yet, else the refund transactions Shopify shows."""
+    short = order_map.cents(
+        order_map.unpaid_balance(order) - order_map.unpaid_balance(order, counting_refunds=False)
+    )
+    if short <= 0:
+        return False
+    skipped = session.scalars(
+        select(Message.unit_key)
+        .where(
+            Message.shop_id == shop_id,
+            Message.flow == FLOW,
+            Message.shopify_id == link.shopify_order_id,
+            Message.unit_key.like(f"edit:{PREFIX}%"),  # jobs.order_edits.to_erp.unit_key of a refund's
+            Message.status == MessageStatus.SKIPPED.value,
+        )
+        .order_by(Message.id)
+    ).all()
+    refunds = [key.removeprefix(f"edit:{PREFIX}") for key in skipped] or [
+        t.id.rsplit("/", 1)[-1] for t in order.transactions if t.kind == "REFUND" and t.status == "SUCCESS"
+    ]
+    for at, refund in enumerate(refunds or ["?"]):
+        note(link, Goodwill(refund, short if at == 0 else Decimal(0)), name)
+    return True

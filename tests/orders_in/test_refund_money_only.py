@@ -147,3 +147,62 @@ def test_a_goodwill_note_goes_with_the_order_cancelled(world) -> None:
     world.drain()
     assert world.chain.order(nro)["situacaoPed"] == "C"
     assert order_notes.note_of(world.link(gid), "order_edits", topic=TOPIC) is None
+
+
+def test_a_goodwill_refund_before_the_import_is_flagged_by_the_import(world) -> None:
+    """The order waited (its Pix not mapped yet) while the merchant gave 10.00 back, nothing taken
+    back: its refunds/create was skipped, the order not in the ERP yet, and the import books the
+    order's total as paid. The import flags it as a goodwill refund after it would be."""
+    from jobs import orders
+    from ledger import mappings
+    from ledger.db import session_scope
+
+    with session_scope() as session:
+        assert mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    gid = world.place([(world.sku(0), 2)], gateway="pix")
+    world.drain()
+    waiting = world.message(gid)
+    assert waiting.status == MessageStatus.PARKED.value, waiting.error_text
+    event = refund_money(world, gid, "10.00")
+    assert order_edits.on_refund(event) == MessageStatus.SKIPPED.value  # not in the ERP yet
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "Pix", "2")
+
+    assert orders.replay(waiting.id) == "done", world.message(gid).error_text
+
+    link = world.link(gid)
+    nro, total, refund = link.nro_pedvenda, _erp_total(world, link.nro_pedvenda), event.payload["id"]
+    assert order_orders_note(link) == (
+        f"order_edits (money refunded): Order {link.shopify_order_name} had 10.00 {BEYOND} (refund "
+        f"{refund}): ERP order {nro} still totals {total} and counts the payment in full. Record what was "
+        "given back in the ERP: a discount on the order before it is invoiced, else against its receivable."
+    )
+
+
+def test_an_order_refunded_in_items_before_the_import_is_not_flagged(world) -> None:
+    """Items taken back before the import leave the current total and the money kept alike: the
+    import sends what is left, and there is nothing to record."""
+    from jobs import orders
+    from ledger import mappings
+    from ledger.db import session_scope
+
+    with session_scope() as session:
+        assert mappings.delete_mapping(session, world.shop_id, "payment_method", "Pix")
+    gid = world.place([(world.sku(0), 2), (world.sku(1), 1)], gateway="pix")
+    world.drain()
+    waiting = world.message(gid)
+    from sandbox.shopify import order_store
+
+    with order_store.for_control(world.shopify.sandbox, world.name, gid) as (_ctx, order):
+        line = next(li for li in order["_lines"] if li.get("sku") == world.sku(1))
+    refund_order(world.shopify.sandbox, world.name, gid, {line["id"]: 1})  # its value given back with it
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "Pix", "2")
+
+    assert orders.replay(waiting.id) == "done", world.message(gid).error_text
+
+    assert order_orders_note(world.link(gid)) is None
+
+
+def order_orders_note(link):
+    return order_notes.note_of(link, "order_edits", topic=TOPIC)
