@@ -452,8 +452,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             for i, w in enumerate(fulfilled.words)]  # fmt: skip
     said = (*capture.words, *held) if worded else ()
     told = replace(capture, attention=attention, words=said)
-    _update_link(unit.link_id, event if shown else None, told, state,
-                 settled=documents.applied_by is None or recheck)  # fmt: skip
+    # An NF-e applied already: its money is not looked at again, so a note of its capture stays; one
+    # only of its goods (a hold released, its tracking sent since) this run settled, when it flags nothing.
+    settled = documents.applied_by is None or recheck or (not attention and _goods_only(unit.link_id))
+    _update_link(unit.link_id, event if shown else None, told, state, settled=settled)
     # Tracking the ERP gives after the NF-e was applied (a later F event of the key): onto the
     # fulfillments made at it, when Shopify shows another (jobs.invoice_tracking).
     # Its fulfilment waiting for the last NF-e, nothing carries it: that NF-e's fulfillment gets its own.
@@ -976,7 +978,7 @@ def _fulfil(
         said.append(("fulfilment_waiting", {"waits": WAITS_WORDS, "total": order_notes.money(total)}))
     if plan.held:
         notes.append(f"{FLOW}: invoiced, but fulfillment order(s) {', '.join(plan.held)} are on hold in "
-                     "Shopify and were not fulfilled: release the hold, then Retry this NF-e's message: the "
+                     "Shopify and were not fulfilled: release the hold, then Replay this NF-e's message: the "
                      "app fulfils them")  # fmt: skip
         said.append(("fulfilment_on_hold", {"held": ", ".join(plan.held)}))
     if plan.left and not final:
@@ -989,6 +991,29 @@ def _fulfil(
     done.attention = "; ".join(notes) or None
     done.words = tuple(said)
     return done
+
+
+# The parts of this flow's note about the goods and their tracking, which every run works out anew
+GOODS_WORDS = frozenset({
+    "fulfilment_on_hold", "fulfilment_waiting", "fulfilment_left", "tracking_not_sent", "tracking_refused",
+    "tracking_not_sent_later", "tracking_with_the_last",
+})  # fmt: skip
+
+
+def _goods_only(link_id: int) -> bool:
+    """Whether this flow's note on the order link speaks only of goods and tracking (GOODS_WORDS, a
+    later part under "invoices_again" too): nothing of the money. A note with no words: not known."""
+    with session_scope() as session:
+        link = session.get(OrderLink, link_id)
+        parts = order_notes.words_of_note(link, FLOW) if link is not None else None
+    if not parts:
+        return False
+    keys = []
+    for part in parts:
+        if isinstance(part, tuple) and part[0] == "invoices_again":
+            part = part[1].get("part")
+        keys.append(part[0] if isinstance(part, tuple) else None)
+    return all(key in GOODS_WORDS for key in keys)
 
 
 def _waited(unit: order_events.EventUnit, key: str) -> bool:

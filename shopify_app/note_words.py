@@ -1146,9 +1146,9 @@ WORDS: dict[str, Text] = {
     ),
     "fulfilment_on_hold": (
         "faturado, mas o(s) pedido(s) de processamento {held} estão retidos na Shopify e não foram "
-        "processados: libere a retenção e clique em Tentar de novo na mensagem desta NF-e: o app os processa",
+        "processados: libere a retenção e clique em Reenviar na mensagem desta NF-e: o app os processa",
         "invoiced, but fulfillment order(s) {held} are on hold in Shopify and were not fulfilled: release "
-        "the hold, then Retry this NF-e's message: the app fulfils them",
+        "the hold, then Replay this NF-e's message: the app fulfils them",
     ),
     "fulfilment_left": (
         "fora da NF-e: {left} ficaram sem processar (incluídos na Shopify depois da separação, ou não "
