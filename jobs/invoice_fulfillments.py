@@ -191,11 +191,13 @@ def unrecorded(
     cancelled: Collection[str],
     made_now: Collection[str] = (),
     pickup: bool = False,
+    service: str = "",
 ) -> Placement:
     """NF-e `key`'s fulfillments where no message recorded any for it (see the module): those of the
     NF-e the ERP lists `cancelled` it re-issues, else the active ones no message recorded, made after
     the app first read the NF-e — when `key` is the only one of the order's `valid` NF-e owning
-    none; else why nothing carries the tracking. `pickup`: the NF-e is a local pickup."""
+    none; else why nothing carries the tracking. `pickup`: the NF-e is a local pickup; `service`: the
+    fulfillment orders a fulfillment service fulfils (jobs.invoice_lines.SERVICE_HOLDS), named."""
     owned: dict[str, list[str]] = {}
     for record in found:
         if record.owner and record.ids:
@@ -237,9 +239,15 @@ def unrecorded(
     if pickup:
         return Placement(why=f"NF-e {key} is a local pickup (marked ready for pickup): nothing ships",
                          words=("tracking_pickup", {"key": key}))  # fmt: skip
+    if service:
+        return Placement(why=(
+            f"NF-e {key}'s goods are fulfilled by a fulfillment service ({service}), whose fulfillment "
+            "carries its own tracking; add this one to it in Shopify if the customer should get it"
+        ), words=("tracking_by_service", {"key": key, "service": service}))  # fmt: skip
     return Placement(why=(
         f"nothing of Shopify order {state.name} is fulfilled to carry it (no active fulfillment: a "
-        f"fulfillment order on hold, or every fulfillment cancelled); release the hold, then Retry: the "
+        f"fulfillment order on hold, or every fulfillment cancelled); release the hold, then Replay this "
+        "NF-e's message (Retry if it failed): the "
         f"app fulfils NF-e {key}'s goods and sends the tracking (goods you fulfil yourself: add the "
         "tracking to that fulfillment)"
     ), person=True, code="TRACKING_NO_FULFILLMENT",

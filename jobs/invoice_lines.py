@@ -55,6 +55,14 @@ class FulfilmentPlan:
     held: list[str] = field(default_factory=list)  # ON_HOLD fulfillment orders with invoiced units
     left: dict[str, int] = field(default_factory=dict)  # on no NF-e line: SKU (or name) -> units
     taken: dict[str, int] = field(default_factory=dict)  # planned (held ones too): SKU (or name) -> units
+    # fulfillment orders a fulfillment service (a 3PL) holds, with invoiced units: id -> the service's name
+    by_service: dict[str, str] = field(default_factory=dict)
+
+
+# The requestStatus of a fulfillment order a fulfillment service holds (jobs.cancellations.service_hold's
+# HOLDING): the service fulfils it. The app's fulfillment over it would ship the goods twice (and
+# fulfillmentCreate of a service's fulfillment order needs a write scope the app does not ask for).
+SERVICE_HOLDS = frozenset({"SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"})
 
 
 def plan_fulfilment(
@@ -68,7 +76,10 @@ def plan_fulfilment(
 
     Gift cards are neither: no NF-e lists them (they are no goods), the capture charges them with
     the goods (invoice_capture: owed beside the goods), and Shopify fulfils a digital one itself;
-    named as goods "not on the NF-e" they asked the merchant to charge them apart, a second time."""
+    named as goods "not on the NF-e" they asked the merchant to charge them apart, a second time.
+
+    A fulfillment order a fulfillment service holds (SERVICE_HOLDS) is the service's to fulfil: its
+    units count as planned, its lines are not the app's (`by_service`)."""
     cards = {line.id for line in order_lines if line.gift_card}
     sku_of_line = {line.id: sku_of_variant.get(line.variant_id or "") or line.sku or line.name
                    for line in order_lines}  # fmt: skip
@@ -95,7 +106,9 @@ def plan_fulfilment(
                 plan.left[key] = plan.left.get(key, 0) + item.remaining_quantity - quantity
         if not taken:
             continue
-        if fo.status == "ON_HOLD":
+        if fo.request_status in SERVICE_HOLDS:
+            plan.by_service[fo.id] = fo.location_name or "a fulfillment service"
+        elif fo.status == "ON_HOLD":
             plan.held.append(fo.id)
         else:
             plan.lines[fo.id] = taken

@@ -98,13 +98,15 @@ def send(
     cancelled: Collection[str] = (),
     later: bool = False,
     pickup: bool = False,
+    service: str = "",
 ) -> Sent:
     """Give NF-e `key`'s fulfillments the event's tracking (`wanted`, None: the event gives none)
     where Shopify's `state` (read before this run fulfilled anything) shows another one; see the
     module. `valid`: the order's valid NF-e keys; `cancelled`: those the ERP order lists cancelled;
     `later`: this event is a later one of an NF-e another message applied; `pickup`: this run marked
-    a local pickup. Raises Rejected with Shopify's words when a fulfillment is refused
-    (TRACKING_REFUSED), and, on a `later` event, when a person must place the tracking."""
+    a local pickup; `service`: the fulfillment orders a fulfillment service fulfils, named. Raises
+    Rejected with Shopify's words when a fulfillment is refused (TRACKING_REFUSED), and, on a `later`
+    event, when a person must place the tracking."""
     if wanted is None:
         return Sent()
     what = describe(wanted)
@@ -117,7 +119,7 @@ def send(
     if not ours:
         placed = invoice_fulfillments.unrecorded(
             unit, key, state, found, valid=valid or [key], cancelled=cancelled, made_now=made_now,
-            pickup=pickup or any(r.pickup and r.key == key for r in found),
+            pickup=pickup or any(r.pickup and r.key == key for r in found), service=service,
         )  # fmt: skip
         if not placed.ids:
             return _not_placed(unit, key, what, wanted, state, placed, later=later)

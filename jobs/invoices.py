@@ -439,6 +439,8 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["fulfilment"] = fulfilled.waiting
     if fulfilled.pickup:
         done["ready_for_pickup"] = fulfilled.pickup
+    if fulfilled.by_service:  # said on the message: the service ships them, nothing for a person to do
+        done["fulfilled_by_service"] = [f"{fo} ({name})" for fo, name in fulfilled.by_service.items()]
     if (tag := TAG.format(kind=key.kind)) not in state.tags:
         client.tags_add(unit.order_id, [tag])
         done["tagged"] = True
@@ -471,6 +473,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
             client, unit, key.key, tracking_input(event), state, fulfilled.made_now, notify=notify,
             valid=documents.keys, cancelled={normalise(d.key) for d in erp_documents if d.cancelled},
             later=documents.applied_by not in (None, unit.message_id), pickup=bool(fulfilled.pickup),
+            service=", ".join(sorted(set(fulfilled.by_service.values()))),
         )  # fmt: skip
     if tracking.note:
         done["tracking"] = tracking.note
@@ -890,6 +893,7 @@ class Fulfilled:
     pickup: dict[str, Any] = field(default_factory=dict)
     attention: str | None = None
     waiting: str | None = None  # why nothing was fulfilled yet (FULFILMENT_WAITS), None: not waiting
+    by_service: dict[str, str] = field(default_factory=dict)  # FO id -> the service that fulfils it
     words: tuple[Words, ...] = ()  # `attention` in the merchant's words, one part per note it joins
 
 
@@ -969,6 +973,7 @@ def _fulfil(
         invoice_fulfillments.remember(unit.message_id, key, done.created)
     done.pickup = _ready_for_pickup(client, ready, final)
     done.waiting = waiting
+    done.by_service = plan.by_service
     notes, said = [], []
     if waiting:
         total = event.invoice.total

@@ -1185,13 +1185,21 @@ WORDS: dict[str, Text] = {
         "a NF-e {key} é uma retirada na loja (marcada como pronta para retirada): nada é enviado",
         "NF-e {key} is a local pickup (marked ready for pickup): nothing ships",
     ),
+    "tracking_by_service": (
+        "as mercadorias da NF-e {key} são processadas por um serviço de processamento ({service}), cujo "
+        "processamento leva o próprio rastreio; inclua este nele na Shopify se o cliente deve recebê-lo",
+        "NF-e {key}'s goods are fulfilled by a fulfillment service ({service}), whose fulfillment carries "
+        "its own tracking; add this one to it in Shopify if the customer should get it",
+    ),
     "tracking_no_fulfillment": (
         "nada do pedido {name} da Shopify está processado para levá-lo (nenhum processamento ativo: um "
         "pedido de processamento retido, ou todos os processamentos cancelados); libere a retenção e "
-        "clique em Tentar de novo: o app processa as mercadorias da NF-e {key} e envia o rastreio "
+        "clique em Reenviar na mensagem desta NF-e (Tentar de novo, se ela falhou): o app processa as "
+        "mercadorias da NF-e {key} e envia o rastreio "
         "(mercadorias que você mesmo processar: inclua o rastreio nesse processamento)",
         "nothing of Shopify order {name} is fulfilled to carry it (no active fulfillment: a fulfillment "
-        "order on hold, or every fulfillment cancelled); release the hold, then Retry: the app fulfils "
+        "order on hold, or every fulfillment cancelled); release the hold, then Replay this NF-e's message "
+        "(Retry if it failed): the app fulfils "
         "NF-e {key}'s goods and sends the tracking (goods you fulfil yourself: add the tracking to that "
         "fulfillment)",
     ),
