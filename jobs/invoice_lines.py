@@ -57,6 +57,8 @@ class FulfilmentPlan:
     taken: dict[str, int] = field(default_factory=dict)  # planned (held ones too): SKU (or name) -> units
     # fulfillment orders a fulfillment service (a 3PL) holds, with invoiced units: id -> the service's name
     by_service: dict[str, str] = field(default_factory=dict)
+    # fulfillment orders with invoiced units at a location mapped to another ERP company: id -> that company
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
 
 # The requestStatus of a fulfillment order a fulfillment service holds (jobs.cancellations.service_hold's
@@ -70,6 +72,7 @@ def plan_fulfilment(
     order_lines: Sequence[OrderLine],
     invoiced: Mapping[str, int],
     sku_of_variant: Mapping[str, str],
+    other_companies: Mapping[str, int] | None = None,
 ) -> FulfilmentPlan:
     """Pure: per fulfillment order, the lines and quantities to fulfil so each SKU reaches at most
     the units invoiced (counting what is fulfilled already), and what is left for a person.
@@ -79,7 +82,10 @@ def plan_fulfilment(
     named as goods "not on the NF-e" they asked the merchant to charge them apart, a second time.
 
     A fulfillment order a fulfillment service holds (SERVICE_HOLDS) is the service's to fulfil: its
-    units count as planned, its lines are not the app's (`by_service`)."""
+    units count as planned, its lines are not the app's (`by_service`). So is one at a location of
+    `other_companies` (location id -> the ERP company mapped to it, other than the invoicing one's):
+    moved in Shopify to another store after the import, its goods left the invoicing store, and
+    fulfilling it there would take them off the other store's stock (`elsewhere`)."""
     cards = {line.id for line in order_lines if line.gift_card}
     sku_of_line = {line.id: sku_of_variant.get(line.variant_id or "") or line.sku or line.name
                    for line in order_lines}  # fmt: skip
@@ -106,7 +112,10 @@ def plan_fulfilment(
                 plan.left[key] = plan.left.get(key, 0) + item.remaining_quantity - quantity
         if not taken:
             continue
-        if fo.request_status in SERVICE_HOLDS:
+        other = (other_companies or {}).get(fo.location_id or "")
+        if other is not None:
+            plan.elsewhere[fo.id] = other
+        elif fo.request_status in SERVICE_HOLDS:
             plan.by_service[fo.id] = fo.location_name or "a fulfillment service"
         elif fo.status == "ON_HOLD":
             plan.held.append(fo.id)

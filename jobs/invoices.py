@@ -151,7 +151,7 @@ from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
 from ledger.flows import ERP_TO_SHOPIFY
 from ledger.handled import unless_handled
-from ledger.models import Message, MessageStatus, OrderLink, Shop
+from ledger.models import LocationMapping, Message, MessageStatus, OrderLink, Shop
 from ledger.words import Words
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyUserErrors
@@ -933,8 +933,17 @@ def _fulfil(
         skus = sorted({line.id_sku for line in lines if line.id_sku})
         found = bindings.get_many(session, unit.shop_id, "variant", skus)
         sku_of_variant = {b.shopify_id: sku for sku, b in found.items() if b.shopify_id}
+        other_companies = {  # the locations of the shop's other stores (ERP companies)
+            m.location_id: m.nro_empresa
+            for m in session.scalars(select(LocationMapping).where(LocationMapping.shop_id == unit.shop_id))
+            if m.nro_empresa != erp_order.nro_empresa
+        }
     plan = invoice_lines.plan_fulfilment(
-        order.fulfillment_orders, order.lines, invoice_lines.invoiced_units(lines), sku_of_variant
+        order.fulfillment_orders,
+        order.lines,
+        invoice_lines.invoiced_units(lines),
+        sku_of_variant,
+        other_companies,
     )
     waiting = None
     assert event.invoice is not None
@@ -986,6 +995,16 @@ def _fulfil(
                      "Shopify and were not fulfilled: release the hold, then Replay this NF-e's message: the "
                      "app fulfils them")  # fmt: skip
         said.append(("fulfilment_on_hold", {"held": ", ".join(plan.held)}))
+    if plan.elsewhere:
+        held = ", ".join(plan.elsewhere)
+        companies = ", ".join(str(c) for c in sorted(set(plan.elsewhere.values())))
+        notes.append(f"{FLOW}: invoiced by ERP company {erp_order.nro_empresa}, but fulfillment order(s) "
+                     f"{held} are at the location of ERP company {companies} (moved in Shopify after the "
+                     "import) and were not fulfilled there: move them back to the invoicing store's location "
+                     "(Change location), then Replay this NF-e's message; or fulfil them by hand"
+                     )  # fmt: skip
+        said.append(("fulfilment_elsewhere", {"held": held, "companies": companies,
+                                              "company": erp_order.nro_empresa}))  # fmt: skip
     if plan.left and not final:
         log.info("invoices: order %s: %s wait for the next NF-e", unit.order_id, plan.left)
     elif plan.left:
@@ -1000,8 +1019,8 @@ def _fulfil(
 
 # The parts of this flow's note about the goods and their tracking, which every run works out anew
 GOODS_WORDS = frozenset({
-    "fulfilment_on_hold", "fulfilment_waiting", "fulfilment_left", "tracking_not_sent", "tracking_refused",
-    "tracking_not_sent_later", "tracking_with_the_last",
+    "fulfilment_on_hold", "fulfilment_waiting", "fulfilment_left", "fulfilment_elsewhere",
+    "tracking_not_sent", "tracking_refused", "tracking_not_sent_later", "tracking_with_the_last",
 })  # fmt: skip
 
 

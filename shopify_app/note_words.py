@@ -1150,6 +1150,16 @@ WORDS: dict[str, Text] = {
         "invoiced, but fulfillment order(s) {held} are on hold in Shopify and were not fulfilled: release "
         "the hold, then Replay this NF-e's message: the app fulfils them",
     ),
+    "fulfilment_elsewhere": (
+        "faturado pela empresa {company} do ERP, mas o(s) pedido(s) de processamento {held} estão no local "
+        "da empresa {companies} do ERP (movidos na Shopify depois da importação) e não foram processados "
+        "lá: mova-os de volta ao local da loja que faturou (Alterar local) e clique em Reenviar na mensagem "
+        "desta NF-e; ou processe-os à mão",
+        "invoiced by ERP company {company}, but fulfillment order(s) {held} are at the location of ERP "
+        "company {companies} (moved in Shopify after the import) and were not fulfilled there: move them "
+        "back to the invoicing store's location (Change location), then Replay this NF-e's message; or "
+        "fulfil them by hand",
+    ),
     "fulfilment_left": (
         "fora da NF-e: {left} ficaram sem processar (incluídos na Shopify depois da separação, ou não "
         "separados): envie e cobre à parte, ou retire-os do pedido",
