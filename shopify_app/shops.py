@@ -36,11 +36,16 @@ def write_audit(
     )
 
 
-def find_shop(session: Session, domain: str, *, for_update: bool = False) -> Shop | None:
-    """The shop row for a permanent domain (locked for update when asked, on PostgreSQL)."""
+def find_shop(
+    session: Session, domain: str, *, for_update: bool = False, key_share: bool = False
+) -> Shop | None:
+    """The shop row for a permanent domain (locked for update when asked, on PostgreSQL). `key_share`:
+    FOR NO KEY UPDATE, which a row referencing the shop written in an open transaction (its foreign
+    key check holds FOR KEY SHARE on the shop) does not block: the token paths, which a job may reach
+    through a Shopify call made while its own transaction holds such rows."""
     query = select(Shop).where(Shop.domain == domain.lower())
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=key_share)
     return session.scalars(query).one_or_none()
 
 

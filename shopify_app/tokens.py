@@ -268,7 +268,7 @@ def _refresh(settings: Settings, domain: str, current: _Snapshot) -> str:
             raise AppCredentialsRefused(domain, exc.error or "") from exc
         _park(settings, domain, current, f"token refresh refused: {exc.error or 'HTTP ' + str(exc.status)}")
     with session_scope(settings.database_url) as session:
-        shop = find_shop(session, domain, for_update=True)
+        shop = find_shop(session, domain, for_update=True, key_share=True)
         _unless_replaced(shop, domain, current, settings)  # an install stored a new grant: keep it
         if shop is not None and shop.token is not None:
             # Kept even when the shop was parked meanwhile (a scopes update): Shopify spent the old
@@ -292,7 +292,7 @@ def _plain(settings: Settings, domain: str, snapshot: _Snapshot, secret: bytes) 
 def _park_unreadable(settings: Settings, domain: str, snapshot: _Snapshot) -> NoReturn:
     """Park the shop whose stored token no key reads, unless a new token replaced it meanwhile."""
     with session_scope(settings.database_url) as session:
-        shop = find_shop(session, domain, for_update=True)
+        shop = find_shop(session, domain, for_update=True, key_share=True)
         _unless_replaced(shop, domain, snapshot, settings)
         _unless_written_during_a_key_rollout(shop, domain)
         if shop is not None and shop.status == ShopStatus.ACTIVE.value:
@@ -324,7 +324,7 @@ def _park(settings: Settings, domain: str, snapshot: _Snapshot, reason: str) -> 
     """Mark the shop needs_reauth (with an audit row) and raise ShopNeedsReauth, unless a new
     token replaced the one `snapshot` read meanwhile (the refused grant is no longer the shop's)."""
     with session_scope(settings.database_url) as session:
-        shop = find_shop(session, domain, for_update=True)
+        shop = find_shop(session, domain, for_update=True, key_share=True)
         _unless_replaced(shop, domain, snapshot, settings)
         if shop is not None:
             mark_needs_reauth(session, shop, reason)
