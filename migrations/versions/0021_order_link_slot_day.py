@@ -66,10 +66,20 @@ def _start(slot: str) -> tuple[date | None, str | None]:
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
-    with op.batch_alter_table("order_links") as batch:
-        batch.add_column(sa.Column("slot_day", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("slot_time", sa.String(length=5), nullable=True))
+    """Upgrade schema. Resumable: the autocommit block below commits the columns and their backfill
+    before the index is built, while alembic_version still names 0020, so an upgrade stopped during
+    the build (a deploy's timeout, the build waiting behind a long transaction) runs this again on a
+    table that has them: a column there already is not added again (the backfill rewrites the same)."""
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("order_links")}
+    wanted = [
+        sa.Column("slot_day", sa.Date(), nullable=True),
+        sa.Column("slot_time", sa.String(length=5), nullable=True),
+    ]
+    missing = [column for column in wanted if column.name not in present]
+    if missing:
+        with op.batch_alter_table("order_links") as batch:
+            for column in missing:
+                batch.add_column(column)
     bind = op.get_bind()
     links = sa.table(
         "order_links",
