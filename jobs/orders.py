@@ -618,9 +618,10 @@ def _import_locked(
         if recheck:
             _leave_recheck(session, shop_id, gid, num)
         # money given back before the import with nothing taken back: the ERP order counts it paid
-        link_row = find_link(session, shop_id, gid)
-        assert link_row is not None
-        goodwill.before_import(session, shop_id, link_row, read.order, read.order.name)
+        if (given := goodwill.given_before_import(read.order)) > 0:
+            link_row = find_link(session, shop_id, gid)
+            assert link_row is not None
+            goodwill.before_import(session, shop_id, link_row, read.order, read.order.name, given)
         cancellation = _open_cancellation(session, shop_id, num) if follow_cancellation else None
         # each card payment's data, for the ERP's card receivables: its own message, sent after
         card_message = card_payments.leave(

@@ -119,16 +119,23 @@ def _open(link: OrderLink) -> tuple[list[str], Decimal]:
     return [], Decimal("0")
 
 
-def before_import(session: Session, shop_id: int, link: OrderLink, order: order_map.Order, name: str) -> bool:
-    """Flag the order just imported (`note`) for the money its refunds gave back beyond what the
-    current total took off (the money a goodwill refund gave back before the import: the ERP order
-    counts its total paid); True when flagged. The refunds named are those whose refunds/create was
-    skipped for the order not being in the ERP yet, else the refund transactions Shopify shows."""
-    short = order_map.cents(
-        order_map.unpaid_balance(order) - order_map.unpaid_balance(order, counting_refunds=False)
+def given_before_import(order: order_map.Order) -> Decimal:
+    """Pure: the money the order's refunds gave back beyond what its current total took off (a
+    goodwill refund made before the import: the ERP order counts its total paid); 0: none."""
+    return max(
+        Decimal(0),
+        order_map.cents(
+            order_map.unpaid_balance(order) - order_map.unpaid_balance(order, counting_refunds=False)
+        ),
     )
-    if short <= 0:
-        return False
+
+
+def before_import(
+    session: Session, shop_id: int, link: OrderLink, order: order_map.Order, name: str, short: Decimal
+) -> None:
+    """Flag the order just imported (`note`) for `short`, the money given back before the import
+    (`given_before_import`). The refunds named are those whose refunds/create was skipped for the
+    order not being in the ERP yet, else the refund transactions Shopify shows."""
     skipped = session.scalars(
         select(Message.unit_key)
         .where(
@@ -145,4 +152,3 @@ def before_import(session: Session, shop_id: int, link: OrderLink, order: order_
     ]
     for at, refund in enumerate(refunds or ["?"]):
         note(link, Goodwill(refund, short if at == 0 else Decimal(0)), name)
-    return True
