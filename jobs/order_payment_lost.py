@@ -26,6 +26,11 @@ is not taken):
   cleared;
 - the ERP order done with (invoiced: the invoice's own note names what was not charged and why,
   jobs.invoice_capture; cancelled in the ERP or in Shopify): the note is cleared, no Shopify read.
+A partly paid order (PARTIALLY_PAID, PARTIALLY_REFUNDED: a gift card beside a card authorisation)
+keeps its status when the authorisation is voided or lapses: an orders/updated saying so is looked at
+too, and the look reads the order's transactions (OrderForErp) for what is neither paid nor covered
+by an open authorisation, less what a manual method collects at the door (`_short`): such an amount
+is noted as the loss (`payment_lost_partly`). Those orders are few; their every update costs the read.
 The note goes by the order's own state: a later orders/updated (the invoice's fulfillment, the
 cancellation, a new payment) clears it.
 
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from jobs import order_clients, order_map
@@ -55,12 +61,15 @@ from ledger import handled, order_notes, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import OrderLink, Shop
-from shopify_app.admin_api.order_import_ops import read_payment_status
+from shopify_app.admin_api.order_import_ops import read_order_for_erp, read_payment_status
 
 log = logging.getLogger(__name__)
 
 TOPIC = "payment"  # its note: "orders (payment): ..."
 PREFIX = "payment"  # its message's unit key: "payment:<order's numeric id>" (order_notes.TOPICS)
+# Statuses under which part of the order may be paid by an authorisation (a gift card beside a card):
+# its void or lapse leaves the status as it was, so only the order's transactions tell (`_short`).
+PARTIAL = frozenset({"PARTIALLY_PAID", "PARTIALLY_REFUNDED"})
 REASONS = {
     "VOIDED": ("its card authorisation was voided in Shopify", "payment_lost_voided"),
     "EXPIRED": ("its card authorisation expired uncaptured", "payment_lost_expired"),
@@ -106,6 +115,12 @@ def unpaid(payload: dict[str, Any]) -> bool:
     return will_not_be_paid(payload.get("financial_status"), payload.get("cancelled_at"))
 
 
+def partly_paid(payload: dict[str, Any]) -> bool:
+    """The orders/updated's own body says the order is partly paid (not cancelled): an authorisation
+    beside what was paid may be gone, which only its transactions tell."""
+    return (payload.get("financial_status") or "").upper() in PARTIAL and not payload.get("cancelled_at")
+
+
 def unit_key(order_id: str | int) -> str:
     return f"{PREFIX}:{order_map.numeric_id(order_id)}"
 
@@ -122,7 +137,7 @@ def wanted(payload: dict[str, Any], state: PaymentState | None) -> bool:
         return state.done_with or not unpaid(payload)
     if state.handled:
         return not state.done_with and not unpaid(payload)
-    return unpaid(payload) and not state.done_with
+    return (unpaid(payload) or partly_paid(payload)) and not state.done_with
 
 
 def on_updated(shop_id: int, order_id: str | int, payload: dict[str, Any], state: PaymentState | None) -> str:
@@ -165,7 +180,8 @@ def _look(shop_id: int, num: str) -> str:
         if now is None:
             return "skipped"  # deleted in Shopify: nothing to say of its payment
         link.shopify_status = now.financial_status or link.shopify_status
-        if not will_not_be_paid(now.financial_status, now.cancelled_at):
+        short = _short(shop.domain, gid, now)
+        if not will_not_be_paid(now.financial_status, now.cancelled_at) and not short:
             paid = (now.financial_status or "").upper()
             back = f"Shopify shows the payment as {paid} now: the payment is no longer lost"
             note_messages.settle(session, message, ("payment_back", {"status": paid}), back, closed_too=True)
@@ -174,6 +190,10 @@ def _look(shop_id: int, num: str) -> str:
             return "handled"  # a person dealt with this loss outside the app: not told again
         status = (now.financial_status or "").upper()
         why, why_key = REASONS.get(status, (f"Shopify says {status}", "payment_lost_status"))
+        if short:
+            why, why_key = (f"{short} of its total is neither paid nor covered by an open card authorisation "
+                            f"in Shopify (one was voided or lapsed; Shopify says {status})",
+                            "payment_lost_partly")  # fmt: skip
         name, nro = link.shopify_order_name or gid, link.nro_pedvenda
         text = (
             f"Order {name} will not be paid as it stands: {why}. ERP order {nro} is still open, so the ERP "
@@ -181,7 +201,8 @@ def _look(shop_id: int, num: str) -> str:
             "Shopify), or collect the payment another way; a new payment or authorisation in Shopify "
             "clears this."
         )
-        reason = (why_key, {"status": status} if why_key == "payment_lost_status" else {})
+        params = {"status": status, "amount": order_notes.money(short)} if short else {"status": status}
+        reason = (why_key, params if why_key in ("payment_lost_status", "payment_lost_partly") else {})
         words = ("payment_lost_in_erp", {"name": name, "nro": nro, "why": reason})
         order_notes.put(link, FLOW, text, topic=TOPIC, words=words)
         # its message, failed with the note's words: what Mark as handled closes (ledger.handled)
@@ -191,3 +212,21 @@ def _look(shop_id: int, num: str) -> str:
         log.warning("orders: %s in ERP order %s will not be paid (Shopify says %s): noted for a person",
                     name, nro, status, extra={"shop_id": shop_id, "flow": FLOW, "order": num})  # fmt: skip
         return "flagged"
+
+
+def _short(domain: str, gid: str, now: Any) -> Decimal:
+    """What a partly paid order (PARTIAL) is short of its total with what was paid and the open
+    authorisations (order_map.unpaid_balance), less what waits to be collected at the door (a manual
+    method's pending sale); 0 for any other status, or an order Shopify no longer has."""
+    if (now.financial_status or "").upper() not in PARTIAL or now.cancelled_at:
+        return Decimal(0)
+    read = read_order_for_erp(order_clients.admin_client(domain), gid)
+    if read is None:
+        return Decimal(0)
+    order = read.order
+    at_door = sum(
+        (t.amount.amount for t in order.transactions
+         if t.kind == "SALE" and t.manual and (t.status or "").upper() == "PENDING" and t.amount),
+        Decimal(0),
+    )  # fmt: skip
+    return max(Decimal(0), order_map.unpaid_balance(order) - at_door)

@@ -710,6 +710,12 @@ WORDS: dict[str, Text] = {
         "everything paid for it was refunded in Shopify",
     ),
     "payment_lost_status": ("a Shopify diz {status}", "Shopify says {status}"),
+    "payment_lost_partly": (
+        "{amount} do total não está pago nem coberto por uma autorização de cartão em aberto na Shopify (uma "
+        "foi anulada ou venceu; a Shopify diz {status})",
+        "{amount} of its total is neither paid nor covered by an open card authorisation in Shopify (one "
+        "was voided or lapsed; Shopify says {status})",
+    ),
     # an order in the ERP that Shopify (or a fraud app) now recommends holding (jobs.order_risk_late)
     "risk_cancel_after_erp": (
         "A Shopify agora recomenda cancelar o pedido {name} (avaliado por {providers}), depois que ele foi "

@@ -211,3 +211,58 @@ def test_only_a_payment_lost_or_found_again_is_looked_at(status, cancelled, note
     payload = {"financial_status": status, "cancelled_at": cancelled}
     assert order_payment_lost.wanted(payload, state) is looked
     assert order_payment_lost.wanted(payload, None) is False  # no link: the import decides
+
+
+GIFT = Decimal("20.00")
+
+
+def _gift_card_and_authorised_card_import(world) -> tuple[str, int]:
+    """An order paid 20.00 by gift card and the rest by a card authorisation (manual capture), sent to
+    the ERP on the authorisation (Shopify says PARTIALLY_PAID)."""
+    from ledger import mappings
+    from tests.orders_in.test_edits_and_cancels import change_order
+
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**shop.settings, "payment_confirmation": "authorized"}
+        mappings.upsert_mapping(session, world.shop_id, "payment_method", "gift_card", "6")
+    gid = world.place([(world.sku(0), 3)], gateway="cartao", capture="manual", shipping=None)
+
+    def gift_card_took_part(ctx, order) -> None:
+        [auth] = [t for t in order["_transactions"] if t["kind"] == "AUTHORIZATION"]
+        rest = Decimal(auth["amountSet"]["shopMoney"]["amount"]) - GIFT
+        auth["amountSet"] = order_store.bag(rest)
+        auth["totalUnsettledSet"] = order_store.bag(rest)
+        order["_transactions"].insert(
+            0, order_store.new_transaction(ctx, "SALE", "SUCCESS", "gift_card", GIFT)
+        )
+
+    change_order(world, gid, gift_card_took_part)
+    world.drain()
+    link = world.link(gid)
+    assert link is not None and link.nro_pedvenda, world.message(gid).error_text
+    return gid, link.nro_pedvenda
+
+
+def test_a_voided_authorisation_beside_a_gift_card_notes_the_order_though_its_status_stays(world, reads):
+    """Shopify says PARTIALLY_PAID before the void and after it (the gift card's money stays): only the
+    order's transactions tell that most of it is no longer covered."""
+    gid, nro = _gift_card_and_authorised_card_import(world)
+    rest = Decimal(world.order_doc(gid)["currentTotalPriceSet"]["shopMoney"]["amount"]) - GIFT
+    order_update(world, gid, tags=["conferido"])  # an ordinary update: the authorisation still open
+    world.drain()
+    assert payment_note(world, gid) is None
+
+    void_in_shopify(world, gid)
+    world.drain()
+
+    assert world.order_doc(gid)["displayFinancialStatus"] == "PARTIALLY_PAID"
+    note = payment_note(world, gid) or ""
+    assert f"{rest} of its total is neither paid nor covered by an open card authorisation" in note, note
+    assert f"ERP order {nro} is still open" in note, note
+    said = order_notes.words_of(world.link(gid))[LABEL]
+    assert "não está pago nem coberto" in (say_note(said, "pt-BR") or "")
+
+    paid_again(world, gid)  # the customer pays the rest another way
+    world.drain()
+    assert payment_note(world, gid) is None
