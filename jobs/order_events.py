@@ -121,6 +121,15 @@ UNKNOWN_ORDER_ERASED = (
     "in Shopify: make this change there by hand if the order still needs it"
 )
 
+# One of another store of the chain on the same ERP and sales channel (its Shopify order that store's):
+# not this store's order at all, nor one typed in the ERP (`sibling_order`). The reconciliation does not
+# count it among this store's ERP orders no Shopify order matches.
+SIBLING_ORDER = (
+    "ERP order {nro} is not linked to any Shopify order of this shop: it is Shopify order {order} of "
+    "{store}, another store on this ERP; nothing to change here"
+)
+SIBLING_KEY = "event_sibling_order"
+
 # An event of a second ERP order that names a linked Shopify order as its channel id (the ERP holds two
 # orders for one Shopify order: docs/consinco-api.md, a re-post the ERP inserted again): `other_order`.
 DUPLICATE_ORDER = "DUPLICATE_ERP_ORDER"
@@ -341,6 +350,11 @@ def unknown_order(
     live order, which this store's merchant cannot find in their Shopify)."""
     nro, channel, shop = event.nro_pedvenda, event.channel_order_id or "", session.get(Shop, shop_id)
     if link is None and shop is not None and channel.startswith(SHOPIFY_ORDER):
+        store = _store_linking(session, shop_id, channel)
+        if store is not None:
+            order = channel.removeprefix(SHOPIFY_ORDER)
+            text = SIBLING_ORDER.format(nro=nro, order=order, store=store)
+            return text, (SIBLING_KEY, {"nro": nro, "order": order, "store": store})
         ours = (
             _same_channel(session, shop_id, event)
             and _store_company(session, shop_id, event.nro_empresa)
@@ -368,6 +382,17 @@ def _store_company(session: Session, shop_id: int, nro_empresa: int) -> bool:
         )
     )
     return mapped is not None
+
+
+def _store_linking(session: Session, shop_id: int, order_id: str) -> str | None:
+    """The domain of the other shop that links Shopify order `order_id` (ids are unique across shops:
+    it is that shop's order), or None."""
+    return session.scalar(
+        select(Shop.domain)
+        .join(OrderLink, OrderLink.shop_id == Shop.id)
+        .where(OrderLink.shopify_order_id == order_id, OrderLink.shop_id != shop_id)
+        .limit(1)
+    )
 
 
 def _linked_elsewhere(session: Session, shop_id: int, order_id: str) -> bool:

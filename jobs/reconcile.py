@@ -99,6 +99,7 @@ from jobs import (
     catalog_malformed,
     nfe,
     old_orders,
+    order_events,
     order_generation,
     order_risk,
     price_never_listed,
@@ -1220,6 +1221,10 @@ def _unknown_erp_orders(session: Any, shop_id: int, since: datetime) -> list[dic
     )
     seen: dict[str, dict[str, Any]] = {}
     for message in rows:
+        detail = message.error_detail if isinstance(message.error_detail, dict) else {}
+        said = detail.get(trace.SKIP)
+        if isinstance(said, dict) and said.get("key") == order_events.SIBLING_KEY:
+            continue  # another store's order on the same ERP: not this store's to match
         seen.setdefault(message.erp_id or "", {"nro_pedvenda": message.erp_id, "events": 0})["events"] += 1
     return list(seen.values())
 

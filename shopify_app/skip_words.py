@@ -76,6 +76,13 @@ WORDS: dict[str, Text] = {
         "ERP order {nro} is not linked to any Shopify order of this shop (typed in the ERP, or from another "
         "channel): nothing to change in Shopify",
     ),
+    # another store's order on the same ERP and sales channel (jobs.order_events.SIBLING_ORDER)
+    "event_sibling_order": (
+        "O pedido {nro} do ERP não está vinculado a nenhum pedido Shopify desta loja: é o pedido Shopify "
+        "{order} de {store}, outra loja neste ERP; nada a mudar aqui",
+        "ERP order {nro} is not linked to any Shopify order of this shop: it is Shopify order {order} of "
+        "{store}, another store on this ERP; nothing to change here",
+    ),
     # its link erased with the store's data (shop/redact after an uninstall): jobs.order_events.unknown_order
     "event_order_erased": (
         "O pedido {nro} do ERP não está vinculado a nenhum pedido Shopify desta loja: o app o enviou desta "

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from jobs import reconcile
 from ledger import mappings
 from ledger.db import session_scope
-from ledger.models import InstallPeriod, Message, MessageStatus, OrderLink, Shop
+from ledger.models import InstallPeriod, Message, MessageStatus, OrderLink, Shop, utcnow
+from shopify_app import skip_words
 
 from .conftest import World, install_world
 
@@ -51,9 +53,23 @@ def test_an_event_of_a_sibling_stores_linked_order_is_not_said_to_be_this_stores
     world.erp.cancel(order.nro, "Cliente desistiu")
     b.poll()
     text = _said(b, order.nro)
-    unknown = f"ERP order {order.nro} is not linked to any Shopify order of this shop (typed"
-    assert text.startswith(unknown), text
-    assert "the app sent it from this store" not in text, text
+    number = order.gid.rsplit("/", 1)[-1]
+    assert text == (
+        f"ERP order {order.nro} is not linked to any Shopify order of this shop: it is Shopify order "
+        f"{number} of {world.domain}, another store on this ERP; nothing to change here"
+    ), text
+    with session_scope() as session:
+        [message] = session.scalars(
+            select(Message).where(Message.shop_id == b.shop_id, Message.erp_id == str(order.nro))
+        ).all()
+        assert skip_words.reason(message, "en") == text
+        assert skip_words.reason(message, "pt-BR").endswith(
+            f"de {world.domain}, outra loja neste ERP; nada a mudar aqui"
+        )
+    # B's reconciliation does not count it among B's ERP orders no Shopify order matches
+    with session_scope() as session:
+        unknown = reconcile._unknown_erp_orders(session, b.shop_id, utcnow() - timedelta(days=1))
+    assert unknown == []
 
 
 def test_an_event_of_another_company_is_not_said_to_be_this_stores(
