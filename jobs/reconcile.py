@@ -458,11 +458,17 @@ def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return build()
     except IntegrationError as exc:
-        retryable = isinstance(exc, Transient)
-        # its words: the failure's own (the ERP unreachable, its login refused), else its message as it came
-        said = exc.words if exc.words is not None else exc.message
-        part = ("recon_section_retried" if retryable else "recon_section_failed", {"said": said})
-        return {**beside("error", f"{type(exc).__name__}: {exc.message}", part), "retryable": retryable}
+        return _failed(exc)
+
+
+def _failed(exc: IntegrationError) -> dict[str, Any]:
+    """A section's (or a stock location's) failure as the report keeps it: its text, its words and
+    whether it is worth retrying."""
+    retryable = isinstance(exc, Transient)
+    # its words: the failure's own (the ERP unreachable, its login refused), else its message as it came
+    said = exc.words if exc.words is not None else exc.message
+    part = ("recon_section_retried" if retryable else "recon_section_failed", {"said": said})
+    return {**beside("error", f"{type(exc).__name__}: {exc.message}", part), "retryable": retryable}
 
 
 SECTIONS = ("orders", "stock", "catalog")
@@ -1252,15 +1258,7 @@ def _stock(
     A stock record the client cannot read is set aside, as the stock flow does (jobs.stock_records:
     it fails a message of its own there): its SKUs are not compared, the location says how many
     records could not be read (`unreadable_note`), and every other SKU is."""
-    from jobs.stock_map import (
-        SkuUnit,
-        for_sale,
-        level_target,
-        pending_base_by_product,
-        sellable_base,
-        sku_ids,
-    )
-    from jobs.stock_pending import pending_orders
+    from jobs.stock_map import SkuUnit
 
     with session_scope() as session:
         locations = [
@@ -1285,65 +1283,99 @@ def _stock(
         by_product.setdefault(unit.seq_produto, []).append(sku)
     listed = {company.nro_empresa: company.active for company in erp_client.companies()}
     closed = stock_closed.closed_at(listed, dict(locations))
-    result = []
+    result: list[dict[str, Any]] = []
+    failed: dict[str, Any] | None = None  # the first company's failure: the section's (retried, say)
     for nro_empresa, location_id in locations:
         if nro_empresa in closed:
             result.append(_closed_store(nro_empresa, location_id))
             continue
-        # The orders pending before the ERP rows are read and after (the docstring says why).
-        before = pending_orders(shop_id)
-        bases: dict[str, tuple[Decimal | None, SkuUnit, bool]] = {}
-        read = erp_client.stock(None, nro_empresa)
-        read.keep_malformed = True  # an unreadable record's SKUs are left out, not the section
-        for stock in read:
-            base = sellable_base(stock)
-            for id_sku in sku_ids(stock, lambda: by_product):
-                unit, data = units.get(id_sku), variants.get(id_sku, {})
-                if unit is None or not data.get("inventory_item_id"):
-                    continue
-                priced_variant, price = prices.get(id_sku, (None, None))
-                selling = for_sale(
-                    data, price, variant_id=variant_ids.get(id_sku), priced_variant=priced_variant
-                )
-                bases[id_sku] = (base, unit, selling)
-        after = pending_orders(shop_id)
-        with_settled = pending_base_by_product({**before, **after}.values(), units)
-        without_settled = pending_base_by_product(after.values(), units)
-        expected: dict[str, int] = {}
-        also: dict[str, int] = {}  # the level in step too, had the ERP reserved the orders settled meanwhile
-        for id_sku, (base, unit, selling) in bases.items():
-            key = (nro_empresa, unit.seq_produto)
-            target = level_target(base, with_settled.get(key, Decimal(0)), unit, for_sale=selling)
-            if target.quantity is None:  # no stock control: sold without limit, no level
+        bound = (units, by_product, variants, variant_ids, prices)
+        try:
+            result.append(
+                _location_stock(shop_id, client, erp_client, nro_empresa, location_id, bound, sample, day)
+            )
+        except IntegrationError as exc:  # this company's read refused, or Shopify's: the others are compared
+            failed = failed or _failed(exc)
+            result.append({"nro_empresa": nro_empresa, "location_id": location_id, **_failed(exc)})
+    section: dict[str, Any] = {"locations": result, "sample": sample}
+    if failed is not None:  # the report is incomplete (retried or failed as the first failure says)
+        section.update(failed)
+    return section
+
+
+def _location_stock(
+    shop_id: int,
+    client: AdminClient,
+    erp_client: ErpClient,
+    nro_empresa: int,
+    location_id: str,
+    bound: tuple[Any, ...],
+    sample: int,
+    day: date | None,
+) -> dict[str, Any]:
+    """One mapped company's comparison (`_stock`): `bound` is the shop's variants and prices as read."""
+    from jobs.stock_map import (
+        SkuUnit,
+        for_sale,
+        level_target,
+        pending_base_by_product,
+        sellable_base,
+        sku_ids,
+    )
+    from jobs.stock_pending import pending_orders
+
+    units, by_product, variants, variant_ids, prices = bound
+    # The orders pending before the ERP rows are read and after (the docstring says why).
+    before = pending_orders(shop_id)
+    bases: dict[str, tuple[Decimal | None, SkuUnit, bool]] = {}
+    read = erp_client.stock(None, nro_empresa)
+    read.keep_malformed = True  # an unreadable record's SKUs are left out, not the section
+    for stock in read:
+        base = sellable_base(stock)
+        for id_sku in sku_ids(stock, lambda: by_product):
+            unit, data = units.get(id_sku), variants.get(id_sku, {})
+            if unit is None or not data.get("inventory_item_id"):
                 continue
-            expected[id_sku] = target.quantity
-            other = level_target(base, without_settled.get(key, Decimal(0)), unit, for_sale=selling)
-            if other.quantity is not None and other.quantity != target.quantity:
-                also[id_sku] = other.quantity
-        chosen, start = _window(sorted(expected), sample, day or utcnow().date())
-        differ = []
-        for at in range(0, len(chosen), MAX_ITEMS_PER_CALL):
-            batch = chosen[at : at + MAX_ITEMS_PER_CALL]
-            seen = item_levels_at(client, [variants[s]["inventory_item_id"] for s in batch], location_id)
-            for id_sku in batch:
-                item = seen.get(variants[id_sku]["inventory_item_id"])
-                if item is None and not bases[id_sku][2]:
-                    # Shopify no longer has the item (its product deleted by a person after the ERP
-                    # stopped selling it: jobs.catalog_deleted keeps the binding) and there is nothing
-                    # to sell: no level to set, no drift. One the ERP sells is the catalog check's.
-                    continue
-                shopify = None if item is None else item.available  # None: not stocked there
-                if shopify not in (expected[id_sku], also.get(id_sku, expected[id_sku])):
-                    row = {"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify}
-                    if id_sku in also:
-                        row["erp_if_reserved"] = str(also[id_sku])
-                    differ.append(row)
-        result.append({"nro_empresa": nro_empresa, "location_id": location_id, "checked": len(chosen),
-                       "from_sku": chosen[0] if chosen and start else None,
-                       "bound_with_stock": len(expected), "differ": differ[:LISTED],
-                       "differ_count": len(differ),
-                       **_stock_unread(nro_empresa, len(read.malformed))})  # fmt: skip
-    return {"locations": result, "sample": sample}
+            priced_variant, price = prices.get(id_sku, (None, None))
+            selling = for_sale(data, price, variant_id=variant_ids.get(id_sku), priced_variant=priced_variant)
+            bases[id_sku] = (base, unit, selling)
+    after = pending_orders(shop_id)
+    with_settled = pending_base_by_product({**before, **after}.values(), units)
+    without_settled = pending_base_by_product(after.values(), units)
+    expected: dict[str, int] = {}
+    also: dict[str, int] = {}  # the level in step too, had the ERP reserved the orders settled meanwhile
+    for id_sku, (base, unit, selling) in bases.items():
+        key = (nro_empresa, unit.seq_produto)
+        target = level_target(base, with_settled.get(key, Decimal(0)), unit, for_sale=selling)
+        if target.quantity is None:  # no stock control: sold without limit, no level
+            continue
+        expected[id_sku] = target.quantity
+        other = level_target(base, without_settled.get(key, Decimal(0)), unit, for_sale=selling)
+        if other.quantity is not None and other.quantity != target.quantity:
+            also[id_sku] = other.quantity
+    chosen, start = _window(sorted(expected), sample, day or utcnow().date())
+    differ = []
+    for at in range(0, len(chosen), MAX_ITEMS_PER_CALL):
+        batch = chosen[at : at + MAX_ITEMS_PER_CALL]
+        seen = item_levels_at(client, [variants[s]["inventory_item_id"] for s in batch], location_id)
+        for id_sku in batch:
+            item = seen.get(variants[id_sku]["inventory_item_id"])
+            if item is None and not bases[id_sku][2]:
+                # Shopify no longer has the item (its product deleted by a person after the ERP
+                # stopped selling it: jobs.catalog_deleted keeps the binding) and there is nothing
+                # to sell: no level to set, no drift. One the ERP sells is the catalog check's.
+                continue
+            shopify = None if item is None else item.available  # None: not stocked there
+            if shopify not in (expected[id_sku], also.get(id_sku, expected[id_sku])):
+                row = {"sku": id_sku, "erp": str(expected[id_sku]), "shopify": shopify}
+                if id_sku in also:
+                    row["erp_if_reserved"] = str(also[id_sku])
+                differ.append(row)
+    return {"nro_empresa": nro_empresa, "location_id": location_id, "checked": len(chosen),
+            "from_sku": chosen[0] if chosen and start else None,
+            "bound_with_stock": len(expected), "differ": differ[:LISTED],
+            "differ_count": len(differ),
+            **_stock_unread(nro_empresa, len(read.malformed))}  # fmt: skip
 
 
 def _stock_unread(nro_empresa: int, count: int) -> dict[str, Any]:
@@ -1693,9 +1725,10 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "order_totals_heavier_by_design": orders.get("totals_differ_by_design_count"),
         "order_status_differs": orders.get("status_differs_count"),
         "orders_not_checked": orders.get("not_checked_count"),
+        # the companies compared (one whose read failed counts nothing; none compared: not known)
         "stock_differs": None
-        if "error" in stock
-        else sum(loc["differ_count"] for loc in stock.get("locations", [])),
+        if "error" in stock and not any("differ_count" in loc for loc in stock.get("locations", []))
+        else sum(loc.get("differ_count", 0) for loc in stock.get("locations", [])),
         "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
         "skus_waiting_variant_quota": catalog.get("waiting_variant_quota_count"),
         "orphan_bindings": catalog.get("orphan_bindings_count"),

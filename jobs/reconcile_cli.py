@@ -121,6 +121,10 @@ def render(report: dict[str, Any]) -> str:
         if location.get("note"):  # a closed store: not compared, and why
             lines.append(f"Stock at company {location['nro_empresa']}: {location['note']}")
             continue
+        if location.get("error"):  # its read failed: the others compared all the same
+            lines.append(f"Stock at company {location['nro_empresa']}: not compared, its stock could not be "
+                         f"read: {location['error']}")  # fmt: skip
+            continue
         title = (f"Stock differs at company {location['nro_empresa']} ({location['checked']} of "
                  f"{location['bound_with_stock']} SKUs checked today)")  # fmt: skip
         lines += _rows(title, location["differ"])

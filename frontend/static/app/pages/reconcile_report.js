@@ -165,9 +165,11 @@ function ordersSection(orders) {
 }
 
 function stockSection(stock, fixStock) {
-  if (!stock || stock.error) return notChecked(stock, "stock");
-  const locations = Array.isArray(stock.locations) ? stock.locations : [];
+  const locations = stock && Array.isArray(stock.locations) ? stock.locations : [];
+  // one company's read failing leaves the others compared: the banner, then every company's row
+  if (!stock || (stock.error && !locations.length)) return notChecked(stock, "stock");
   return h("div", { "data-testid": "recon-stock" }, h("s-heading", {}, t("recon.section.stock")),
+    notChecked(stock, "stock"),
     locations.length ? locations.map((l) => [location(l, fixStock), l.unreadable_note  // records set aside (said by the API)
       ? h("s-paragraph", {}, h("s-text", { color: "subdued" }, String(l.unreadable_note))) : null])
       : h("s-paragraph", {}, t("recon.stock.none")));
@@ -177,6 +179,8 @@ function stockSection(stock, fixStock) {
  * ERP's figure for those listed (`fixStock(company)`, for operators; null otherwise). */
 function location(l, fixStock) {
   const company = l.nro_empresa;
+  if (l.error) return h("s-paragraph", { "data-testid": `recon-stock-failed-${company}` },
+    t("recon.stock.not_read", { company }), " ", h("span", { class: "mono" }, String(l.error)));
   if (l.closed || l.note) return h("s-paragraph", {}, t("recon.stock.closed", { company }));
   const counted = { company, checked: fmtNumber(l.checked || 0), bound: fmtNumber(l.bound_with_stock || 0) };
   const count = typeof l.differ_count === "number" ? l.differ_count : (l.differ || []).length;
