@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -263,7 +264,7 @@ class Transport:
             if status == 204 or not content:
                 return status, None
             try:
-                return status, json.loads(content, parse_float=Decimal)
+                return status, _whole_characters(json.loads(content, parse_float=Decimal), content)
             except ValueError:
                 text = content.decode(response.encoding or "utf-8", "replace")
                 raise ErpUnexpectedShape(
@@ -396,3 +397,29 @@ def _excerpt(response: requests.Response, content: bytes, body: Any) -> str | No
 
 def _retry_after(response: requests.Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
+
+
+# A UTF-16 surrogate escape in JSON text (\ud83d): JSON allows one alone (an emoji cut in half where
+# the ERP's API cut a text), which json.loads reads into a str no UTF-8 encoder takes (the ledger's
+# JSON columns, orjson, Shopify's request): it failed every catalog pass, not the one record.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: Any, content: bytes) -> Any:
+    """`value` (decoded from `content`) with every lone surrogate replaced by U+FFFD (the Unicode
+    replacement character), a pair having been joined by json.loads; unchanged, at no cost, when
+    the body has no surrogate escape (the usual case)."""
+    if b"\\u" not in content or _SURROGATE_ESCAPE.search(content) is None:
+        return value
+    return _repaired(value)
+
+
+def _repaired(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_repaired(k): _repaired(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_repaired(v) for v in value]
+    return value
