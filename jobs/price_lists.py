@@ -192,8 +192,17 @@ def _sync_or_renew(
 def _reattach(shop_id: int, client: AdminClient, target: ListTarget) -> None:
     """The pair's list given a catalog on its market again when none holds it any more (its catalog
     deleted in the admin: the prices sent to it reached no one, every call taken), said once on a
-    message of its own; its fixed prices stay as they are. Raises MappingMissing for a market gone."""
-    reattached = price_list_setup.reattach(shop_id, client, target)
+    message of its own; its fixed prices stay as they are. Raises MappingMissing for a market gone,
+    and ListGone for the list itself deleted in Shopify (on no catalog for that reason: the catalog
+    asked for it is refused PRICE_LIST_NOT_FOUND), which `_sync_or_renew` makes again at once."""
+    with session_scope() as session:
+        bound = bindings.get_many(session, shop_id, price_list_setup.LIST_KIND, [target.key]).get(target.key)
+    try:
+        reattached = price_list_setup.reattach(shop_id, client, target)
+    except ShopifyUserErrors as refused:
+        if bound is not None and bound.shopify_id and price_list_gone.is_gone(refused):
+            raise price_list_gone.ListGone(bound.shopify_id) from refused
+        raise
     if reattached is None:
         return
     list_id, catalog_id = reattached

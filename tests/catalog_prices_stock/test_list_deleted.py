@@ -93,3 +93,29 @@ def test_a_list_gone_is_met_by_a_removal_too(chain):
     assert unpriced and set(again["prices"]) == set(plist["prices"]) - unpriced
     said = [m for m in messages(shop.shop_id, "prices") if ":gone:" in m.unit_key]
     assert len(said) == 1
+
+
+def test_a_list_deleted_with_no_erp_change_after_is_made_again_by_the_daily_sweep(chain):
+    """No price of the pair changes after the list is deleted: the incremental pass sends nothing, and
+    the daily sweep found the list on no catalog and asked a catalog for it (PRICE_LIST_NOT_FOUND,
+    the market's setup failing every day, the market at the store pair's prices): it is made again."""
+    from jobs import prices_full
+
+    shop = chain.install("lista-apagada-sweep", 1, 1, [1])
+    chain.load_catalog(shop)
+    client = for_shop(shop.domain)
+    market = next(iter(client.markets()))
+    client.close()
+    with session_scope() as session:
+        upsert_mapping(session, shop.shop_id, "segment_market", market.id, "2:2", "Segmento 2")
+    prices.run(shop.shop_id)
+    (plist,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    before = plist["prices"]
+    _admin(chain, shop, DELETE, {"id": plist["id"]})
+
+    prices_full.run(shop.shop_id)
+
+    (made,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    assert made["id"] != plist["id"] and made["prices"] == before
+    failed = [m.unit_key for m in messages(shop.shop_id, "prices") if m.status == MessageStatus.FAILED.value]
+    assert failed == []
