@@ -217,13 +217,23 @@ def _look(shop_id: int, num: str) -> str:
 def _short(domain: str, gid: str, now: Any) -> Decimal:
     """What a partly paid order (PARTIAL) is short of its total with what was paid and the open
     authorisations (order_map.unpaid_balance), less what waits to be collected at the door (a manual
-    method's pending sale); 0 for any other status, or an order Shopify no longer has."""
+    method's pending sale), when an authorisation of it took nothing in the end (voided, lapsed); 0
+    for any other status, a balance an edit added with no authorisation gone (the edit flow waits for
+    its payment), or an order Shopify no longer has."""
     if (now.financial_status or "").upper() not in PARTIAL or now.cancelled_at:
         return Decimal(0)
     read = read_order_for_erp(order_clients.admin_client(domain), gid)
     if read is None:
         return Decimal(0)
     order = read.order
+    txns = order.transactions
+    gone = [  # an authorisation that took nothing in the end: voided, or lapsed uncaptured
+        t for t in txns
+        if t.kind == "AUTHORIZATION" and t.status == "SUCCESS" and order_map.open_authorisation(t, txns) == 0
+        and not any(c.kind == "CAPTURE" and c.status == "SUCCESS" and c.parent_id == t.id for c in txns)
+    ]  # fmt: skip
+    if not gone:  # a balance an edit added (the edit flow waits for it), not a payment lost
+        return Decimal(0)
     at_door = sum(
         (t.amount.amount for t in order.transactions
          if t.kind == "SALE" and t.manual and (t.status or "").upper() == "PENDING" and t.amount),
