@@ -296,6 +296,15 @@ WORDS: dict[str, Text] = {
         "Resolvida: a Shopify voltou a conferir com o pedido {nro} do ERP como separado (mensagem #{id})",
         "settled: Shopify matches ERP order {nro} as picked again (message #{id})",
     ),
+    "edit_matched_settled": (
+        "Resolvida: o pedido {nro} do ERP tem as linhas do pedido como a Shopify as tem agora "
+        "(mensagem #{id})",
+        "settled: ERP order {nro} holds the order's lines as Shopify has them now (message #{id})",
+    ),
+    "edit_cancelled_settled": (
+        "Resolvida: o pedido foi cancelado (pedido {nro} do ERP)",
+        "settled: the order is cancelled (ERP order {nro})",
+    ),
     "edit_empty_settled": (
         "Resolvida: uma alteração seguinte (mensagem #{id}) chegou ao pedido {nro} do ERP com itens",
         "settled: a later change (message #{id}) reached ERP order {nro} with items",

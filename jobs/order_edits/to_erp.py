@@ -354,6 +354,8 @@ def _apply(
     if not changes and freight == current.freight:
         clear_note(link)
         held.supersede(session, link, message, sent=True)
+        _settle_left_empty(session, link, message)
+        _settle_matched(session, link, message)
         link.total, link.erp_status = current.total, current.situacao  # an earlier answer may be lost
         lost = record_lost_answer(session, link, edit_id, earlier, lines)
         found = f" (an earlier attempt's answer was lost: {lost} line change(s) recorded)" if lost else ""
@@ -434,6 +436,7 @@ def _apply(
     clear_note(link)
     held.supersede(session, link, message, sent=True)
     _settle_left_empty(session, link, message)
+    _settle_matched(session, link, message)
     trace.succeed(
         session,
         message,
@@ -1085,6 +1088,35 @@ def _settle_flags(session: Session, link: OrderLink, message: Message) -> None:
 EMPTY_CODES = ("EDIT_LEFT_NO_ITEM", "ERP_CUT_EVERY_ITEM")  # an order left with no item (failed)
 
 
+def _failed_edits(session: Session, link: OrderLink, message: Message | None) -> list[Message]:
+    """The order's edits and refunds still failed (any reason: a flag, the ERP's refusal, one left
+    with no item), but `message`; an address change's are its own flow's matter."""
+    query = select(Message).where(
+        Message.shop_id == link.shop_id,
+        Message.flow == FLOW,
+        Message.direction == SHOPIFY_TO_ERP,
+        Message.shopify_id == link.shopify_order_id,
+        Message.status == MessageStatus.FAILED.value,
+        Message.unit_key.like(unit_key("%")),
+    )
+    if message is not None:
+        query = query.where(Message.id != message.id)
+    return list(session.scalars(query).all())
+
+
+def _settle_matched(session: Session, link: OrderLink, message: Message) -> None:
+    """The ERP order holds Shopify's lines as they are now (`message` applied them, or found them
+    there: an edit undone, a later one carrying it): an earlier edit the ERP refused, or flagged, is
+    settled, not left failed. Left open, each still held its added units out of Shopify's stock
+    (jobs.stock_pending counts an open edit's units as sold and not yet in the ERP), and sat in the
+    failed queue with its note cleared."""
+    nro = link.nro_pedvenda
+    for failed in _failed_edits(session, link, message):
+        trace.skip(session, failed, f"settled: ERP order {nro} holds the order's lines as Shopify has them "
+                   f"now (message #{message.id})",
+                   words=("edit_matched_settled", {"nro": nro, "id": message.id}))  # fmt: skip
+
+
 def _settle_left_empty(session: Session, link: OrderLink, message: Message) -> None:
     """A later change of the order applied (`message`): its earlier failures for an order left with
     no item are closed with the note they wrote (cleared with it), not left in the failed queue
@@ -1393,10 +1425,15 @@ def settle_cancelled(session: Session, link: OrderLink) -> None:
     """The order is cancelled (in Shopify or in the ERP): an edit flagged earlier no longer matters
     (this flow's note goes), one held back no longer goes to the ERP (its message ends skipped), and
     a goodwill amount noted for the ERP's receivable goes with the sale (its cancellation settles
-    the money: jobs.order_edits.goodwill)."""
+    the money: jobs.order_edits.goodwill). An edit left failed (flagged, refused by the ERP, left
+    with no item) is settled too: what it asked of a person no longer applies."""
     clear_note(link)
     order_notes.clear(link, FLOW, topic=goodwill.NOTE_TOPIC)
     held.settle_cancelled(session, link)
+    nro = link.nro_pedvenda
+    for failed in _failed_edits(session, link, None):  # its task (undo, cancel, fix the picking) is moot
+        trace.skip(session, failed, f"settled: the order is cancelled (ERP order {nro})",
+                   words=("edit_cancelled_settled", {"nro": nro}))  # fmt: skip
 
 
 def record_lost_answer(
