@@ -53,7 +53,16 @@ from typing import Any
 from sqlalchemy import select
 
 from erp.factory import for_shop as erp_for_shop
-from jobs import absence, price_lists, price_never_listed, price_records, price_unlisted
+from erp.records import parse_sku
+from jobs import (
+    absence,
+    catalog_map,
+    catalog_messages,
+    price_lists,
+    price_never_listed,
+    price_records,
+    price_unlisted,
+)
 from jobs.locks import LockBusy, flow_lock
 from jobs.price_map import (
     SETTLED_BY_HAND,
@@ -310,7 +319,11 @@ def apply(
     # done, hiding that this SKU waits for its variant. A send that failed keeps its failure said.
     sent = {line.state.seq_produto for lines in by_product.values() for line in lines}
     with session_scope() as session:
+        held = _held_out(session, shop_id, waiting) if waiting else set()
         for seq, skus in waiting.items():
+            skus = [sku for sku in skus if sku not in held]  # never to be a variant: the catalog says why
+            if not skus:
+                continue
             result.waiting += len(skus)
             if seq in sent and _failed_now(session, shop_id, f"price:{seq}"):
                 continue
@@ -323,6 +336,34 @@ def apply(
             )
             _park(session, shop_id, f"price:{seq}", missing, search=skus)
     return result
+
+
+def _held_out(session: Any, shop_id: int, waiting: dict[int, list[str]]) -> set[str]:
+    """Of the SKUs `waiting` for a variant, those the catalog never makes one for: a weighed product's
+    packaging other than its KG one of quantity 1 (jobs.catalog_map.not_kg; the product weighed as
+    its P{seq}E1 variant's binding says, or a products' failed message naming the SKU held). Their
+    price waits for nothing: parked "until the products/SKUs flows create them", it promised what
+    never comes (the catalog's message says why, and what to change in the ERP)."""
+    firsts = bindings.get_many(session, shop_id, VARIANT_KIND, [f"P{seq}E1" for seq in waiting])
+    weighed = {
+        seq for seq in waiting if (found := firsts.get(f"P{seq}E1")) and (found.data or {}).get("weighed")
+    }
+    held = {
+        sku
+        for seq in weighed
+        for sku in waiting[seq]
+        if (parsed := parse_sku(sku)) is not None and catalog_map.not_kg(True, parsed[1])
+    }
+    rows = session.scalars(
+        select(Message.error_detail).where(
+            Message.shop_id == shop_id,
+            Message.status == MessageStatus.FAILED.value,
+            Message.error_detail["code"].as_string() == catalog_messages.HELD_CODE,
+        )
+    )
+    return held | {
+        str(sku) for detail in rows if isinstance(detail, dict) for sku in detail.get("skus") or []
+    }
 
 
 def _failed_now(session: Any, shop_id: int, unit_key: str) -> bool:
