@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger import audit
 from ledger.models import Schedule, Shop, as_utc, utcnow
+from settings import get_settings
 
 SYSTEM_ACTOR = "system"  # the audit's actor of a change no person made (shopify_app.shops's too)
 
@@ -47,6 +48,11 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 # and 22:30 in Rio Branco: a promotion ended there would stay priced until the next day's sweep.
 HOME_ZONE = "America/Sao_Paulo"  # the zone DEFAULT_SCHEDULES' daily times are said in
 DAILY = ("reconcile", "catalog_full", "prices_full", "stock_full")
+# The sweeps that must run after the ERP's midnight too (its dates are days in ERP_TIMEZONE: a
+# promotion flagged running ends then): at their time of day in the store's zone or in the ERP's,
+# whichever comes later (an ERP in Campo Grande behind a store in Brasília: 00:30 there is 23:30 at
+# the ERP, the promotion still running).
+ERP_DAY = ("prices_full", "stock_full")
 
 
 def _offset_minutes(zone: str, at: datetime) -> int:
@@ -57,14 +63,20 @@ def _offset_minutes(zone: str, at: datetime) -> int:
 def daily_cron(flow: str, zone: str | None, at: datetime | None = None) -> str:
     """The default cron of `flow` for a store in `zone` (Shopify's ianaTimezone): a daily one moved
     so it runs at the same time of day there as DEFAULT_SCHEDULES says in Brasília (the zone's
-    offset `at` that moment: Brazil keeps no summer time); any other, or an unknown zone, as is."""
+    offset `at` that moment: Brazil keeps no summer time), an ERP_DAY sweep not before that time in
+    the ERP's zone either; any other, or an unknown zone, as is."""
     cron = DEFAULT_SCHEDULES[flow]
-    if flow not in DAILY or not zone or zone == HOME_ZONE:
+    if flow not in DAILY:
         return cron
     at = at or datetime.now(UTC)
+    zones = [zone or HOME_ZONE]
+    if flow in ERP_DAY:
+        zones.append(get_settings().erp_timezone)  # the ERP's zone: a setting of the installation
     try:
-        shift = _offset_minutes(HOME_ZONE, at) - _offset_minutes(zone, at)
+        shift = max(_offset_minutes(HOME_ZONE, at) - _offset_minutes(z, at) for z in zones)
     except (ZoneInfoNotFoundError, ValueError):
+        return cron
+    if shift == 0:
         return cron
     minute, hour, *rest = cron.split()
     moved = (int(hour) * 60 + int(minute) + shift) % (24 * 60)

@@ -54,8 +54,9 @@ def test_ensure_default_schedules_is_idempotent_and_keeps_edits(shop_id):
         ("America/Cuiaba", "30 4 * * *", "0 6 * * *"),
         ("America/Manaus", "30 4 * * *", "0 6 * * *"),
         ("America/Rio_Branco", "30 5 * * *", "0 7 * * *"),
-        ("America/Noronha", "30 2 * * *", "0 4 * * *"),
-        ("Asia/Kolkata", "0 19 * * *", "30 20 * * *"),  # a half-hour zone, the day before in UTC
+        # east of the ERP (Brasília, ERP_TIMEZONE's default): the price sweep waits for the ERP's midnight
+        ("America/Noronha", "30 3 * * *", "0 4 * * *"),
+        ("Asia/Kolkata", "30 3 * * *", "30 20 * * *"),  # a half-hour zone, the day before in UTC
         ("Not/A_Zone", "30 3 * * *", "0 5 * * *"),
     ],
 )
@@ -67,6 +68,28 @@ def test_the_daily_schedules_run_at_their_time_of_day_in_the_stores_zone(zone, p
     assert daily_cron("prices_full", zone) == prices_full and daily_cron("catalog_full", zone) == catalog_full
     assert daily_cron("stock", zone) == DEFAULT_SCHEDULES["stock"]
     assert scheduler.is_valid_cron(daily_cron("reconcile", zone))
+
+
+@pytest.mark.parametrize(
+    ("store", "erp", "prices_full", "stock_full"),
+    [
+        ("America/Sao_Paulo", "America/Campo_Grande", "30 4 * * *", "45 4 * * *"),  # the ERP behind
+        ("America/Rio_Branco", "America/Campo_Grande", "30 5 * * *", "45 5 * * *"),  # the store behind
+        ("America/Sao_Paulo", "America/Sao_Paulo", "30 3 * * *", "45 3 * * *"),
+    ],
+)
+def test_the_daily_sweeps_of_prices_and_stock_wait_for_the_erps_midnight_too(
+    monkeypatch, store, erp, prices_full, stock_full
+):
+    """The ERP's dates are days in ERP_TIMEZONE (a promotion flagged running ends at its midnight): an
+    ERP in Campo Grande behind a store in Brasília had the sweep at 23:30 on its clock, the promotion
+    still running a day more. The catalog's and the reconciliation's follow the store's zone alone."""
+    from ledger.schedules import daily_cron
+
+    monkeypatch.setenv("ERP_TIMEZONE", erp)
+    assert (daily_cron("prices_full", store), daily_cron("stock_full", store)) == (prices_full, stock_full)
+    assert daily_cron("catalog_full", "America/Sao_Paulo") == DEFAULT_SCHEDULES["catalog_full"]
+    assert daily_cron("reconcile", "America/Sao_Paulo") == DEFAULT_SCHEDULES["reconcile"]
 
 
 def test_the_daily_defaults_follow_the_zone_read_and_an_edited_one_stays(shop_id):
