@@ -54,6 +54,7 @@ from jobs import (
     catalog_adopt,
     catalog_cache,
     catalog_drift,
+    catalog_flow,
     catalog_malformed,
     catalog_unlisted,
     price_list_preview,
@@ -64,7 +65,7 @@ from jobs.catalog_cache import CachedProduct
 from jobs.catalog_full import FLOW as FULL_SWEEP
 from jobs.catalog_map import ACTIVE, cache_product, cache_sku, custom_id
 from jobs.price_map import erp_today
-from ledger import bindings, watermarks
+from ledger import bindings
 from ledger.db import session_scope
 from ledger.errors import IntegrationError
 from ledger.kv import get_redis
@@ -115,7 +116,7 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
             missing = catalog_cache.missing(entries, {int(p["seq_produto"]) for p in products}, read, unread)
             # (its message is the sync's to write, not written)
             held = catalog_unlisted.sweep(shop_id, erp_client, skus_read, missing, entries, confirmed=())
-        since = watermarks.read(session, shop_id, "skus").last_changed_at
+        since = catalog_flow.skus_read_from(session, shop_id)  # the re-read mark too, as the next pass
         plain, swept = _who_retires(entries, held.gone, read, since)
         catalog_cache.retire(entries, plain)
         seqs = sorted(entries)

@@ -440,6 +440,14 @@ def _note_skus_reread(
         bindings.upsert_many(session, shop_id, SKUS_REREAD_KIND, [row])
 
 
+def skus_read_from(session: Any, shop_id: int) -> datetime | None:
+    """Where the next skus pass reads from: its watermark, or the products pass's re-read mark when
+    earlier (`_note_skus_reread`: products found moved behind the watermark). The dry run reads the
+    same (jobs.catalog_diff), so it says what that pass will retire."""
+    since, reread = watermarks.read(session, shop_id, "skus").last_changed_at, _skus_reread(session, shop_id)
+    return reread if since is not None and reread is not None and reread < since else since
+
+
 def _skus_reread(session: Any, shop_id: int) -> datetime | None:
     """The change time the next skus pass reads again from (`_note_skus_reread`), None: none."""
     row = bindings.get_many(session, shop_id, SKUS_REREAD_KIND, [""]).get("")
