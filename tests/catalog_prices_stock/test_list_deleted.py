@@ -34,8 +34,10 @@ def _admin(chain: Chain, shop: Installed, query: str, variables: dict[str, Any])
     return answer.json()["data"]
 
 
-def test_a_deleted_price_list_is_set_up_again_with_every_price(chain):
-    shop = chain.install("lista-apagada", 1, 1, [1])
+def _market_on_a_list(chain: Chain, name: str) -> tuple[Installed, dict[str, Any], dict[str, Any], Any]:
+    """A store whose market is mapped to the pair 2:2, its price list filled: (store, catalog, list,
+    market)."""
+    shop = chain.install(name, 1, 1, [1])
     catalog = chain.load_catalog(shop)
     client = for_shop(shop.domain)
     market = next(iter(client.markets()))
@@ -44,6 +46,11 @@ def test_a_deleted_price_list_is_set_up_again_with_every_price(chain):
         upsert_mapping(session, shop.shop_id, "segment_market", market.id, "2:2", "Segmento 2")
     prices.run(shop.shop_id)
     (plist,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    return shop, catalog, plist, market
+
+
+def test_a_deleted_price_list_is_set_up_again_with_every_price(chain):
+    shop, catalog, plist, market = _market_on_a_list(chain, "lista-apagada")
     before = plist["prices"]
     assert len(before) > 1
     done = _admin(chain, shop, DELETE, {"id": plist["id"]})["priceListDelete"]
@@ -75,15 +82,7 @@ def test_a_deleted_price_list_is_set_up_again_with_every_price(chain):
 
 def test_a_list_gone_is_met_by_a_removal_too(chain):
     """The pass's only call for the list is removing a fixed price (the ERP price went to 0)."""
-    shop = chain.install("lista-sem-preco", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
-    client = for_shop(shop.domain)
-    market = next(iter(client.markets()))
-    client.close()
-    with session_scope() as session:
-        upsert_mapping(session, shop.shop_id, "segment_market", market.id, "2:2", "Segmento 2")
-    prices.run(shop.shop_id)
-    (plist,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    shop, catalog, plist, _market = _market_on_a_list(chain, "lista-sem-preco")
     _admin(chain, shop, DELETE, {"id": plist["id"]})
     seq = next(iter(catalog.values()))["seq_produto"]
     chain.consinco.erp.simulator.update_prices([seq], 0, 2)  # no price any more: its fixed price goes
@@ -101,15 +100,7 @@ def test_a_list_deleted_with_no_erp_change_after_is_made_again_by_the_daily_swee
     the market's setup failing every day, the market at the store pair's prices): it is made again."""
     from jobs import prices_full
 
-    shop = chain.install("lista-apagada-sweep", 1, 1, [1])
-    chain.load_catalog(shop)
-    client = for_shop(shop.domain)
-    market = next(iter(client.markets()))
-    client.close()
-    with session_scope() as session:
-        upsert_mapping(session, shop.shop_id, "segment_market", market.id, "2:2", "Segmento 2")
-    prices.run(shop.shop_id)
-    (plist,) = dump(chain.shopify.sandbox, shop.name)["priceLists"]
+    shop, _catalog, plist, _market = _market_on_a_list(chain, "lista-apagada-sweep")
     before = plist["prices"]
     _admin(chain, shop, DELETE, {"id": plist["id"]})
 

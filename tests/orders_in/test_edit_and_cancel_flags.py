@@ -197,6 +197,8 @@ def test_a_cancellation_sent_to_the_erp_clears_a_flagged_edits_note(world):
     link = world.link(gid)
     assert world.chain.order(nro)["situacaoPed"] == "C" and link.cancelled_at is not None
     assert link.needs_attention is None
+    # and its failure is settled with it (left failed, it sat in the failed queue, its task moot)
+    assert [m.status for m in edit_messages()] == [MessageStatus.SKIPPED.value]
 
 
 def test_an_edit_of_an_order_the_erp_cancelled_is_skipped_not_flagged(world):

@@ -12,7 +12,6 @@ from shopify_app.admin_api import for_shop
 from tests.orders_in.test_edits_after_picking import edit_messages
 from tests.orders_in.test_edits_and_cancels import (
     cancel_in_shopify,
-    edit_in_shopify,
     imported,
     remove_every_item,
 )
@@ -47,16 +46,4 @@ def test_an_order_left_with_no_item_then_undone_exactly_closes_the_failure(world
     world.drain()
     print([(m.unit_key, m.status, (m.error_text or "")[:80]) for m in edit_messages()])
     assert world.link(gid).needs_attention is None
-    assert _open_failures() == []
-
-
-def test_a_flagged_edit_of_an_order_then_cancelled_closes_the_flag(world):
-    gid, nro = imported(world)
-    world.chain.handle.erp.separate(nro, weights={})
-    edit_in_shopify(world, gid, world.sku(0), 3)
-    world.drain()
-    assert world.link(gid).needs_attention
-    cancel_in_shopify(world, gid)
-    world.drain()
-    assert world.chain.order(nro)["situacaoPed"] == "C" and world.link(gid).needs_attention is None
     assert _open_failures() == []
