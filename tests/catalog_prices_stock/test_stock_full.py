@@ -139,17 +139,23 @@ def _skus_of(catalog, seq_produto):
     return {sku: d for sku, d in catalog.items() if d["seq_produto"] == seq_produto}
 
 
+def _stocked(chain, name):
+    """A store stocked from company 1, and a product of it with stock: (store, catalog, its SKU, the
+    SKU's data, every packaging of the product)."""
+    shop = chain.install(name, 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    return shop, catalog, sku, data, _skus_of(catalog, data["seq_produto"])
+
+
 def test_a_stock_row_gone_from_the_erp_is_set_to_0_by_the_daily_sweep_and_stays_0(chain, calls):
     """The store stops carrying a product: the ERP has no stock row of it at the company any more
     (MRL_PRODUTOEMPRESA holds a row per product a company carries, one without stock at 0). An
     incremental read cannot tell (it lists changes only); the daily whole read proves the row gone,
     and every packaging's level is set to 0 at the company's location, its remembered figure 0 too,
     so a recheck of the SKU later does not put the old figure back. The next sweep costs nothing."""
-    shop = chain.install("linha-saiu", 1, 1, [1])
-    catalog = chain.load_catalog(shop, priced=True)
-    stock.run(shop.shop_id)
-    sku, data = pick(catalog, chain, shop, 1, minimum=5)
-    packagings = _skus_of(catalog, data["seq_produto"])
+    shop, catalog, sku, data, packagings = _stocked(chain, "linha-saiu")
     levels = {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in catalog.items()}
     others = {s: level for s, level in levels.items() if s not in packagings}
     _without_erp_row(chain, 1, data["seq_produto"])
@@ -249,11 +255,7 @@ def test_many_stock_rows_gone_at_once_are_held_for_a_person_and_set_to_0_on_thei
     from ledger.models import Message, MessageStatus
     from shopify_app import fail_words
 
-    shop = chain.install("linha-muitas", 1, 1, [1])
-    catalog = chain.load_catalog(shop, priced=True)
-    stock.run(shop.shop_id)
-    _sku, data = pick(catalog, chain, shop, 1, minimum=5)
-    packagings = _skus_of(catalog, data["seq_produto"])
+    shop, _catalog, _sku, data, packagings = _stocked(chain, "linha-muitas")
     before = {s: chain.level(shop, d["inventory_item_id"], 1) for s, d in packagings.items()}
     _without_erp_row(chain, 1, data["seq_produto"])
     monkeypatch.setattr(absence, "HELD_MIN", 0)
