@@ -134,7 +134,7 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Se
     secrets = (secret,) if isinstance(secret, str) else secret
     if not any(is_valid_hmac(raw_body, one, signature) for one in secrets):
         return VerifyResult(Reason.INVALID_HMAC)
-    missing = tuple(name for name in REQUIRED_HEADERS if not headers.get(name))
+    missing = tuple(name for name in REQUIRED_HEADERS if not (headers.get(name) or "").strip())
     if missing:
         return VerifyResult(Reason.MISSING_HEADERS, missing=missing)
     too_long = tuple(

@@ -149,6 +149,18 @@ def test_missing_topic_header_gets_400(client):
     assert response.json["missing"] == ["X-Shopify-Topic"]
 
 
+@pytest.mark.parametrize("header", ["X-Shopify-Topic", "X-Shopify-Shop-Domain"])
+def test_a_blank_topic_or_shop_header_is_missing_not_stored_empty(client, header):
+    """A value of blanks only was taken as given and stored empty (ending "not installed" or failed)."""
+    body = b'{"id": 1}'
+    headers = signed_headers(body, "orders/create")
+    headers[header] = "   "
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json["missing"] == [header]
+    assert count_rows() == 0
+
+
 def test_verify_is_pure_and_strips_the_signature():
     body = b"{}"
     headers = signed_headers(body, "shop/redact", shop="Loja.myshopify.com", secret="s")
