@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from jobs import reconcile
 from jobs.catalog_diff import result_key as catalog_diff_key
-from jobs.inbox import WebhookEvent
+from jobs.inbox import Ignored, WebhookEvent, not_installed
 from ledger import failed_job_shops, install_periods, kv, privacy, queues, run_outcome
 from ledger.db import session_scope
 from ledger.errors import Rejected
@@ -99,8 +99,9 @@ def _same_shop(event: WebhookEvent) -> None:
         )
 
 
-def app_uninstalled(event: WebhookEvent) -> None:
-    """Revoke: drop the offline token, mark the shop uninstalled, stop its schedules."""
+def app_uninstalled(event: WebhookEvent) -> Ignored | None:
+    """Revoke: drop the offline token, mark the shop uninstalled, stop its schedules. One of a shop
+    the ledger does not know ends processed saying so (`not_installed`), as every other topic's."""
     _same_shop(event)
     with session_scope() as session:
         # Locked: a reinstall committing between the staleness check and the delete below would
@@ -108,7 +109,7 @@ def app_uninstalled(event: WebhookEvent) -> None:
         shop = _shop(session, event.shop_domain, for_update=True)
         if shop is None:
             log.info("compliance: uninstall for unknown shop %s", event.shop_domain)
-            return
+            return not_installed(event.shop_domain)
         if _older_than_install(shop, event):
             # A late delivery (a Shopify retry, the sweeper after Redis was down, a requeue) of an
             # uninstall the merchant has undone since: the new install's token must survive it. The

@@ -456,6 +456,19 @@ def test_app_uninstalled_removes_tokens_and_disables_schedules(ledger_with_custo
     assert record.after["tokens_deleted"] == 1 and record.after["schedules_disabled"] == 1
 
 
+def test_app_uninstalled_of_a_shop_never_installed_says_so(jobs_env, deliver, rconn):
+    """It ended processed with no reason, where every other topic of such a shop says "ignored"."""
+    inbox_id = deliver("app/uninstalled", {"id": 1, "domain": "outra-loja.myshopify.com"},
+                       shop="outra-loja.myshopify.com").json["inbox_id"]  # fmt: skip
+    work(rconn)
+    with session_scope() as session:
+        row = session.get(WebhookInbox, inbox_id)
+        assert (row.status, row.reason) == (
+            "processed",
+            "ignored: outra-loja.myshopify.com is not installed (never installed, or uninstalled and erased)",
+        )
+
+
 def test_shop_redact_deletes_the_shop_and_keeps_one_audit_record(ledger_with_customer, deliver, rconn):
     deliver("app/uninstalled", {"id": 1, "domain": SHOP})  # Shopify asks 48 h after the uninstall
     deliver("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
