@@ -128,7 +128,7 @@ SIBLING_ORDER = (
     "ERP order {nro} is not linked to any Shopify order of this shop: it is Shopify order {order} of "
     "{store}, another store on this ERP; nothing to change here"
 )
-SIBLING_KEY = "event_sibling_order"
+SIBLING_KEY = "event_sibling_order"  # its words' key (written literally where said: the catalogue's scan)
 
 # An event of a second ERP order that names a linked Shopify order as its channel id (the ERP holds two
 # orders for one Shopify order: docs/consinco-api.md, a re-post the ERP inserted again): `other_order`.
@@ -354,7 +354,7 @@ def unknown_order(
         if store is not None:
             order = channel.removeprefix(SHOPIFY_ORDER)
             text = SIBLING_ORDER.format(nro=nro, order=order, store=store)
-            return text, (SIBLING_KEY, {"nro": nro, "order": order, "store": store})
+            return text, ("event_sibling_order", {"nro": nro, "order": order, "store": store})
         ours = (
             _same_channel(session, shop_id, event)
             and _store_company(session, shop_id, event.nro_empresa)

@@ -29,6 +29,9 @@ def _expiring_token(world) -> None:
 
 
 def test_a_token_refresh_during_a_refund_edit_does_not_hang_the_job(world, monkeypatch, database_url):
+    options = world.shopify.sandbox.options  # the refresh signs with the sandbox's app credentials (a
+    monkeypatch.setenv("SHOPIFY_API_KEY", options.api_key)  # browser stack earlier in this process
+    monkeypatch.setenv("SHOPIFY_API_SECRET", options.api_secret)  # may have left its own in the env)
     gid, _nro = imported(world)
     _expiring_token(world)
     event = refund_items_in_shopify(world, gid, world.sku(0), 1, refund_id=91)
