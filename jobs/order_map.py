@@ -332,11 +332,9 @@ def pays_on_delivery(order: Order, payment_confirmation: str, on_delivery: froze
                 return False
             continue
         if txn.kind == "AUTHORIZATION" and state == "SUCCESS":
-            held = open_authorisation(txn, order.transactions)
-            captured = any(t.kind == "CAPTURE" for t in _children(txn, order.transactions))
-            if held == 0 and not captured:
+            if took_nothing(txn, order.transactions):
                 return False  # voided or lapsed uncaptured
-            if held > 0 and payment_confirmation != "authorized":
+            if open_authorisation(txn, order.transactions) > 0 and payment_confirmation != "authorized":
                 return False  # not paid yet, as the shop counts it
     return True
 
@@ -582,6 +580,16 @@ def open_authorisation(txn: Transaction, transactions: list[Transaction]) -> Dec
         return ZERO
     captured = sum((_amount(t) for t in children if t.kind == "CAPTURE"), ZERO)
     return max(ZERO, _amount(txn) - captured)
+
+
+def took_nothing(txn: Transaction, transactions: list[Transaction]) -> bool:
+    """A successful authorisation that took nothing in the end: voided, or lapsed, uncaptured."""
+    return (
+        txn.kind == "AUTHORIZATION"
+        and txn.status == "SUCCESS"
+        and open_authorisation(txn, transactions) == 0
+        and not any(t.kind == "CAPTURE" for t in _children(txn, transactions))
+    )
 
 
 def money_kept(order: Order, gateway: str | None = None, refunds: bool = True) -> Decimal:

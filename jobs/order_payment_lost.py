@@ -226,13 +226,8 @@ def _short(domain: str, gid: str, now: Any) -> Decimal:
     if read is None:
         return Decimal(0)
     order = read.order
-    txns = order.transactions
-    gone = [  # an authorisation that took nothing in the end: voided, or lapsed uncaptured
-        t for t in txns
-        if t.kind == "AUTHORIZATION" and t.status == "SUCCESS" and order_map.open_authorisation(t, txns) == 0
-        and not any(c.kind == "CAPTURE" and c.status == "SUCCESS" and c.parent_id == t.id for c in txns)
-    ]  # fmt: skip
-    if not gone:  # a balance an edit added (the edit flow waits for it), not a payment lost
+    if not any(order_map.took_nothing(t, order.transactions) for t in order.transactions):
+        # a balance an edit added (the edit flow waits for it), not a payment lost
         return Decimal(0)
     at_door = sum(
         (t.amount.amount for t in order.transactions

@@ -1048,20 +1048,9 @@ def _changed(refund: bool, lines: bool) -> tuple[str, str]:
 
 def _open_flags(session: Session, link: OrderLink, message: Message) -> list[Message]:
     """The order's flags still open but `message` (edits or refunds the ERP no longer took)."""
-    return list(
-        session.scalars(
-            select(Message).where(
-                Message.shop_id == link.shop_id,
-                Message.flow == FLOW,
-                Message.direction == SHOPIFY_TO_ERP,
-                Message.shopify_id == link.shopify_order_id,
-                Message.status == MessageStatus.FAILED.value,
-                Message.unit_key.like(unit_key("%")),  # an edit's or a refund's, not an address change's
-                Message.error_detail["code"].as_string().in_(FLAG_CODES),
-                Message.id != message.id,
-            )
-        ).all()
-    )
+    return [
+        m for m in _failed_edits(session, link, message) if (m.error_detail or {}).get("code") in FLAG_CODES
+    ]
 
 
 def _supersede_flags(session: Session, link: OrderLink, message: Message) -> None:
