@@ -116,7 +116,9 @@ class BulkRunner:
         lines: list[str] = []
         try:
             data = store.get_blob(f"staged:{op['stagedUploadPath']}") or b""
-            for number, raw in enumerate(data.decode("utf-8").splitlines()):
+            # JSONL lines end at "\n" alone: a JSON string may hold U+2028, U+0085... raw, where
+            # str.splitlines() would cut the line in two and number every later line wrong.
+            for number, raw in enumerate(data.decode("utf-8").split("\n")):
                 if self._stopping.is_set() or op["status"] == "CANCELING":
                     break
                 if not raw.strip():

@@ -161,3 +161,23 @@ def test_a_staged_file_over_the_upload_limit_is_refused_and_cannot_be_run(shop: 
     assert taken.status_code == 201
     started = shop.data(RUN, {"mutation": PRODUCT_SET, "path": form["key"]})["bulkOperationRunMutation"]
     assert started["userErrors"] == []
+
+
+def test_a_raw_line_separator_inside_a_json_string_does_not_split_the_line(shop: ShopClient) -> None:
+    """JSON lets a string hold U+2028 (and U+0085...) raw, as the app's encoder writes it: cut there
+    (str.splitlines), the line failed as "Invalid JSON" twice and every later line took the next
+    line's number, so the app mapped one product's result to another."""
+    a = two_variant_input("Produto A")
+    a["descriptionHtml"] = "Biscoito\u2028recheado\u0085crocante"
+    b = two_variant_input("Produto B")
+    b["variants"][0]["inventoryItem"]["sku"], b["variants"][1]["inventoryItem"]["sku"] = "B-1", "B-5"
+    path = _upload(shop, [json.dumps({"input": a}, ensure_ascii=False), json.dumps({"input": b})])
+    started = shop.data(RUN, {"mutation": PRODUCT_SET, "path": path})["bulkOperationRunMutation"]
+    op_id = started["bulkOperation"]["id"]
+    shop.handle.sandbox.bulk.wait(op_id)
+    op = shop.data(POLL, {"id": op_id})["bulkOperation"]
+    text = requests.get(op["url"], timeout=10).text
+    results = {r["__lineNumber"]: r for r in (json.loads(x) for x in text.split("\n") if x)}
+    assert sorted(results) == [0, 1]
+    assert results[0]["data"]["productSet"]["product"]["title"] == "Produto A"
+    assert results[1]["data"]["productSet"]["product"]["title"] == "Produto B"
