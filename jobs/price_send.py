@@ -12,6 +12,7 @@ named per SKU. So a re-run after either path costs zero calls.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,7 +35,7 @@ from ledger.flows import ERP_TO_SHOPIFY
 from ledger.mappings import store_link
 from ledger.models import Message
 from ledger.trace_bulk import UnitStart, begin_many, succeed_many
-from shopify_app.admin_api.bulk import BulkLineResult
+from shopify_app.admin_api.bulk import BulkLineResult, joined
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 
@@ -93,6 +94,58 @@ def send_direct(
         _close(session, message_id, lines, failed_at, error, result)
 
 
+def bulk_identifier(shop_id: int) -> str:
+    """The client identifier of a shop's prices bulk operations: one record, found by every pass
+    and replay (settle_leftover)."""
+    return f"prices-{shop_id}"
+
+
+def settle_leftover(shop_id: int, client: AdminClient, today: date) -> None:
+    """Before a pass or a replay decides anything: wait for the prices bulk operation a dead pass
+    left running in Shopify, then have its SKUs sent again.
+
+    Why: the flow lock lapses with the dead worker while its operation still writes in Shopify
+    (minutes to hours); a replay or a small pass sending one of its products directly meanwhile
+    records the newer price, and the operation then writes the older one over it, which no later
+    pass (nor the daily whole read) sends again: the digest matches. Their prices are marked
+    unknown and due today (`forget_sent`): the next pass (this one) sends what the ERP says then.
+    The operation is marked settled only once that is committed.
+
+    An operation still running after BulkRunner's wait for it raises BulkStillRunning (transient,
+    naming it): nothing is sent, the next run waits for it again."""
+    identifier = bulk_identifier(shop_id)
+    left = client.bulk.leftover(identifier)
+    if left is None:
+        return
+    skus = left.keys()
+    if skus:
+        log.warning("prices: %s SKUs of a bulk operation left by a dead pass are sent again (shop %s)",
+                    len(skus), shop_id)  # fmt: skip
+        with session_scope() as session:
+            forget_sent(session, shop_id, skus, today)
+    client.bulk.mark_settled(identifier, left)
+
+
+def forget_sent(session: Any, shop_id: int, skus: Iterable[str], today: date) -> None:
+    """These SKUs' prices unknown in Shopify and due today: sent again by the next pass whatever
+    their digest, from what the ERP says then (prices._due_states picks them up)."""
+    known = bindings.get_many(session, shop_id, PRICE_KIND, list(skus))
+    rows = [
+        BindingRow(
+            sku,
+            b.shopify_id,
+            None if b.digest is None else UNKNOWN,
+            {**(b.data or {}), "recheck_on": _due_by((b.data or {}).get("recheck_on"), today)},
+        )
+        for sku, b in known.items()
+    ]
+    bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
+
+
+def _due_by(recheck: str | None, today: date) -> str:
+    return recheck if recheck is not None and recheck <= today.isoformat() else today.isoformat()
+
+
 def send_bulk(
     shop_id: int, client: AdminClient, by_product: dict[str, list[Line]], today: date, result: PriceRun
 ) -> None:
@@ -115,7 +168,12 @@ def send_bulk(
     result.bulk = True
     log.info("prices: shop %s sends %s products in one bulk operation", shop_id, len(products))
     try:
-        answer = client.bulk.run(BULK_MUTATION, variables, client_identifier=f"prices-{shop_id}")
+        answer = client.bulk.run(
+            BULK_MUTATION,
+            variables,
+            client_identifier=bulk_identifier(shop_id),
+            units=[joined(line.id_sku for line in lines) for _, lines in products],
+        )
     except Exception as exc:  # the operation as a whole: every product's message says why
         with session_scope() as session:
             for message_id, (_, lines) in zip(message_ids, products, strict=True):

@@ -76,7 +76,7 @@ from jobs.price_map import (
     target_price,
     unit_factor,
 )
-from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct
+from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct, settle_leftover
 from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
@@ -199,6 +199,7 @@ def _run(
         price_records.forget_unread(session, shop_id, read_now)
     client = shopify_for_shop(domain, lane="background")
     try:
+        settle_leftover(shop_id, client, today)  # before anything is decided (the due states below)
         read = erp.price_items(since, company, segment)
         read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
         states = {item.id_sku: PriceState.from_item(item) for item in read}
@@ -257,6 +258,7 @@ def _replay_product(
         states = _settled_by_hand(session, shop_id, states, today, newly=False)
     client = shopify_for_shop(domain, lane="background")
     try:
+        settle_leftover(shop_id, client, today)  # its other SKUs are due on the next pass
         result = apply(shop_id, client, states, today, force=True)
     finally:
         client.close()

@@ -12,8 +12,10 @@ sent), so an ERP change the flow has not read yet is not drift. Amounts are equa
 compare-at Shopify has and the ERP does not (or the other way) differs.
 Not compared: a SKU with no price binding, one awaiting its first price or priced on another
 variant (replaced since), one a person settled by hand in Shopify (`settled_by_hand`), one with
-no price in the ERP (none is sent; R$ 0.00 once rounded is none), and one whose promotion starts
-or ends today and the flow has not been past yet (`recheck_on` due).
+no price in the ERP (none is sent; R$ 0.00 once rounded is none), one whose promotion starts
+or ends today and the flow has not been past yet (`recheck_on` due), and one whose last write's
+outcome is unknown (price_send.UNKNOWN: a bulk operation still running or its results unread, an
+answer lost): its binding holds the state before that write, and the next pass sends it anyway.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jobs.price_map import SETTLED_BY_HAND, PriceState, erp_today, money, target_price, unit_factor
+from jobs.price_send import UNKNOWN
 from ledger.bindings import PRICE_KIND
 from ledger.models import Binding
 from ledger.words import Words, beside, stored
@@ -54,7 +57,7 @@ def expected_prices(
         variant_id, variant_data = variants.get(binding.erp_id, (None, {}))
         if "normal" not in data or not variant_id or binding.shopify_id != variant_id:
             continue  # no price item remembered (a SKU only marked off sale), or another variant's
-        if data.get("awaiting_price") or SETTLED_BY_HAND in data:
+        if data.get("awaiting_price") or SETTLED_BY_HAND in data or binding.digest == UNKNOWN:
             continue
         due = data.get("recheck_on")
         if due and due <= today.isoformat():

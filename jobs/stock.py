@@ -136,7 +136,7 @@ from jobs.stock_pending import (
     pending_orders,
     pending_since,
 )
-from jobs.stock_writer import BatchWriter, LevelEntry, keep_due, send_policies
+from jobs.stock_writer import BatchWriter, LevelEntry, keep_due, send_policies, settle_policy_leftover
 from ledger import bindings, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, PRODUCT_KIND, STOCK_KIND, VARIANT_KIND, BindingRow
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
@@ -371,6 +371,10 @@ def _run(
         trace.succeed_open(session, shop_id, FLOW, [ERP_CONNECTION_UNIT], {"resumed": True})
     client = shopify_for_shop(shop.domain, lane="background")
     try:
+        if settle_policy_leftover(shop_id, client):  # its SKUs asked to be rechecked: in this pass
+            with session_scope() as session:
+                read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)
+            rechecks = list(read_rechecks)
         listed = erp.companies()
         closed = stock_closed.close(shop_id, listed, shop.locations, moves)  # mapped, inactive: zeroed
         result.closed = sorted(closed)

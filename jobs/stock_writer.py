@@ -56,7 +56,7 @@ from jobs.stock_map import (
 )
 from jobs.stock_pending import sold_since
 from ledger import bindings, trace
-from ledger.bindings import STOCK_KIND, BindingRow
+from ledger.bindings import STOCK_KIND, STOCK_RECHECK_KIND, BindingRow
 from ledger.bindings import STOCK_POLICY_KIND as POLICY_KIND
 from ledger.db import session_scope
 from ledger.digest import digest
@@ -66,7 +66,7 @@ from ledger.models import Message, utcnow
 from ledger.trace_bulk import UnitStart, begin_many, succeed_many
 from ledger.words import beside, stored
 from shopify_app.admin_api import idempotency_key
-from shopify_app.admin_api.bulk import BulkLineResult
+from shopify_app.admin_api.bulk import BulkLineResult, joined
 from shopify_app.admin_api.client import AdminClient
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.stock_ops import STALE, item_levels_at, quantity_index, set_available
@@ -636,6 +636,36 @@ def send_policies(
 POLICY_UNSURE = "unsure"  # a policy binding's digest while its bulk operation runs: no policy matches it
 
 
+def policy_bulk_identifier(shop_id: int) -> str:
+    return f"stock-policy-{shop_id}"
+
+
+def settle_policy_leftover(shop_id: int, client: AdminClient) -> bool:
+    """Before a pass decides anything: wait for the policy bulk operation a dead pass left running
+    in Shopify, then have its SKUs' policies decided and sent again (as jobs.price_send does for
+    prices): its older lines would otherwise land over a policy a later pass sent directly, which
+    the binding then matches for good. BulkStillRunning (transient) when it still runs after the
+    wait: nothing is sent, the next pass waits again. True when SKUs were asked to be rechecked."""
+    identifier = policy_bulk_identifier(shop_id)
+    left = client.bulk.leftover(identifier)
+    if left is None:
+        return False
+    if skus := left.keys():
+        log.warning("stock: policies of %s SKUs a dead pass's bulk operation sent are sent again (shop %s)",
+                    len(skus), shop_id)  # fmt: skip
+        with session_scope() as session:
+            known = bindings.get_many(session, shop_id, POLICY_KIND, skus)
+            unsure = [
+                BindingRow(sku, b.shopify_id, POLICY_UNSURE, dict(b.data or {})) for sku, b in known.items()
+            ]
+            bindings.upsert_many(session, shop_id, POLICY_KIND, unsure)
+            bindings.upsert_many(
+                session, shop_id, STOCK_RECHECK_KIND, [BindingRow(sku, None) for sku in skus]
+            )
+    client.bulk.mark_settled(identifier, left)
+    return bool(skus)
+
+
 def _send_policies_bulk(
     shop_id: int, client: AdminClient, company: int, policies: dict[str, list[tuple[str, str, str]]]
 ) -> tuple[int, list[str], Transient | None]:
@@ -669,7 +699,12 @@ def _send_policies_bulk(
     ]
     errors: list[BaseException | None]
     try:
-        answer = client.bulk.run(POLICY_MUTATION, variables, client_identifier=f"stock-policy-{shop_id}")
+        answer = client.bulk.run(
+            POLICY_MUTATION,
+            variables,
+            client_identifier=policy_bulk_identifier(shop_id),
+            units=[joined(sku for sku, _, _ in lines) for _, lines in products],
+        )
     except Exception as exc:  # the operation as a whole: every product's message says why
         errors = [exc] * len(products)
     else:

@@ -126,6 +126,18 @@ class Leftover:
     bulk_id: str
     units: list[str]
 
+    def keys(self) -> list[str]:
+        """Every key its units name (a unit about several keys: `joined`)."""
+        return [key for unit in self.units for key in unit.split(UNIT_SEPARATOR) if key]
+
+
+UNIT_SEPARATOR = "\n"
+
+
+def joined(keys: Iterable[str]) -> str:
+    """One line's unit naming several keys (a product's SKUs): `Leftover.keys` gives them back."""
+    return UNIT_SEPARATOR.join(keys)
+
 
 def finished_key(shop: str, bulk_id: str) -> str:
     return f"shopify:bulk:finished:{shop}:{bulk_id}"

@@ -130,3 +130,61 @@ def test_stock_control_taken_up_again_writes_the_level_shopify_does_not_show(cha
     chain.consinco.erp.simulator.move_stock(1, seq, -1)  # the next ERP movement
     stock.run(shop.shop_id)
     assert chain.level(shop, item, 1) == written - 1
+
+
+def test_a_policy_bulk_a_dead_pass_left_running_is_waited_for_and_the_erps_policy_sent_after_it(
+    chain, monkeypatch
+):
+    """The stock control turned off goes bulk; the worker dies while Shopify still runs it and the
+    ERP turns the control back on. A pass meanwhile sends nothing (it waits for the operation, then
+    retries, naming it); once it ended (CONTINUE landed), the next pass sends DENY after it: sent
+    directly before it ended, DENY was overwritten by the operation's CONTINUE and matched for good."""
+    import threading
+    from typing import Any
+
+    import pytest
+
+    from sandbox.shopify import bulk as sandbox_bulk
+    from shopify_app.admin_api.bulk import BulkRunner, BulkStillRunning
+
+    from .test_first_pass import set_threshold
+    from .test_price_bulk_leftover import _short_leftover_wait
+    from .worker_killed import WorkerKilled
+
+    shop = chain.install("politica-bulk-orfa", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    _sku, data = pick(catalog, chain, shop, 1)
+    where = {"nroempresa": 1, "seqproduto": data["seq_produto"]}
+    _short_leftover_wait(monkeypatch)
+    set_threshold(shop.shop_id, 0)
+    erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="N")
+    release = threading.Event()
+    real_line = sandbox_bulk.BulkRunner._line
+
+    def slow_line(self: Any, *a: Any, **k: Any) -> Any:
+        release.wait(60)
+        return real_line(self, *a, **k)
+
+    def worker_dies(self: BulkRunner, *a: Any, **k: Any) -> Any:
+        raise WorkerKilled()
+
+    monkeypatch.setattr(sandbox_bulk.BulkRunner, "_line", slow_line)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(BulkRunner, "wait", worker_dies)
+            with pytest.raises(WorkerKilled):
+                stock.run(shop.shop_id)
+        set_threshold(shop.shop_id, 250)
+        erp_update(chain, t.mrl_produtoempresa, where, indcontrolaestoqueecomm="S")  # put back
+        with pytest.raises(BulkStillRunning):
+            stock.run(shop.shop_id)
+        assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"  # nothing sent
+    finally:
+        release.set()
+        for op in list(chain.shopify.sandbox.bulk._threads):
+            chain.shopify.sandbox.bulk.wait(op, 30)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "CONTINUE"  # the operation's
+    stock.run(shop.shop_id)
+    assert chain.variant(shop, data["variant_id"])["inventoryPolicy"] == "DENY"
+    assert stock.run(shop.shop_id).policies_sent == 0
