@@ -257,12 +257,19 @@ def split_lines(encoded: Sequence[bytes], limit: int) -> list[range]:
     return parts
 
 
-def map_result_lines(text: str, inputs: list[dict[str, Any]]) -> list[BulkLineResult]:
-    """Result JSONL -> one outcome per input line, matched by `__lineNumber` (0-based)."""
+def map_result_lines(
+    text: str | bytes | Iterable[str | bytes], inputs: list[dict[str, Any]]
+) -> list[BulkLineResult]:
+    """Result JSONL -> one outcome per input line, matched by `__lineNumber` (0-based). `text`:
+    the whole file, or its lines one by one (a streamed download: the file never held whole)."""
     outcomes: list[BulkLineResult] = []
     # JSONL ends its lines with "\n" alone: str.splitlines() also cuts at U+2028, U+2029, U+0085,
     # which JSON lets a string hold raw (a userError quoting a value): one line read as two.
-    for raw_line in text.split("\n"):
+    if isinstance(text, str):
+        text = text.split("\n")
+    elif isinstance(text, bytes):
+        text = text.split(b"\n")
+    for raw_line in text:
         if not raw_line.strip():
             continue
         try:
@@ -447,6 +454,7 @@ class BulkRunner:
             if operation is None:
                 operation = self._start(mutation_name, body, token, client_identifier, digest, units)
                 log.info("shopify bulk: shop=%s started %s (%s lines)", self.shop, operation.id, len(inputs))
+            del body  # uploaded: not held through the wait (up to 100 MB, for hours)
             operation = self.wait(operation.id, token=token, progress=progress)
         finally:
             self.conn.zrem(self.slots_key, token)
@@ -760,16 +768,19 @@ class BulkRunner:
     def download(
         self, operation: BulkOperation, inputs: list[dict[str, Any]] | None = None, *, url: str | None = None
     ) -> list[BulkLineResult]:
+        """The result file read line by line as it arrives (a catalogue's runs to tens of MB)."""
         try:
-            response = self.http.get(url or operation.url or "", timeout=120)
+            with self.http.get(url or operation.url or "", timeout=120, stream=True) as response:
+                if response.status_code >= 400:
+                    raise ShopifyServerError(
+                        f"bulk result download answered {response.status_code}", status=response.status_code
+                    )
+                return map_result_lines(
+                    response.iter_lines(chunk_size=1 << 16, delimiter=b"\n"), inputs or []
+                )
         except requests.RequestException as exc:
             error = type(exc).__name__
             raise ShopifyNetworkError(f"bulk result download failed: {error}", error=error) from exc
-        if response.status_code >= 400:
-            raise ShopifyServerError(
-                f"bulk result download answered {response.status_code}", status=response.status_code
-            )
-        return map_result_lines(response.text, inputs or [])
 
     def wait(
         self,

@@ -685,3 +685,31 @@ def test_a_result_line_holding_a_line_separator_is_one_line_and_an_unreadable_on
     assert lines[0].user_errors[0].message == "Título \u2028 ruim" and lines[1].ok
     with pytest.raises(UnexpectedResponse, match="not JSON"):
         map_result_lines('{"data": {}, "__lineNumber": 0\n', [{"a": 1}])
+
+
+def test_the_result_file_is_read_as_it_streams_lines_across_chunks_and_raw_separators_kept(
+    runner, http, monkeypatch
+):
+    """A catalogue's result file runs to tens of MB: read line by line as it arrives, never whole.
+    Lines that straddle the reader's chunks come out whole, a raw U+2028 inside a string does not
+    end a line, and every line keeps its number."""
+    import io
+
+    from shopify_app.admin_api.results import parse_bulk_operation
+
+    count = 3000  # ~100 bytes a line: several 64 KiB chunks
+    rows = [
+        {"data": {"productVariantsBulkUpdate": {"userErrors": [], "note": f"linha\u2028{n:06d}" + "x" * 60}},
+         "__lineNumber": n}
+        for n in range(count)
+    ]  # fmt: skip
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    http.get(RESULT_URL, body=io.BytesIO(body))
+    operation = parse_bulk_operation(bulk_op("COMPLETED", count, RESULT_URL))
+    whole = property(lambda self: pytest.fail("the result file was read whole"))
+    monkeypatch.setattr(requests.Response, "text", whole)
+    monkeypatch.setattr(requests.Response, "content", whole)
+    lines = runner.download(operation, [{} for _ in range(count)])
+    assert [line.line_number for line in lines] == list(range(count))
+    assert all(line.ok for line in lines)
+    assert lines[1234].payload["note"] == "linha\u2028001234" + "x" * 60
