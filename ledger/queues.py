@@ -381,18 +381,21 @@ def failed_jobs_where(
     """The failed jobs `keep` keeps (one shop's), newest first, up to `limit`, and whether more may
     exist past those read.
 
-    The registry is read in chunks, newest first, until `limit` jobs are kept or `scan` entries
-    were read: another shop's outage (hundreds of failures since) neither hides a shop's own
-    failures behind a fixed window nor makes one request read a registry of any size. `keep` sees
-    each chunk's rows as id, queue, func and args (repr'd), and returns those to show; only those
-    have their result (the exception text) read.
+    The registry's newest `scan` ids are read at once (one snapshot: read by rank chunk after
+    chunk, another shop's job failing or leaving meanwhile shifted the ranks, and a job at a
+    chunk's edge was listed twice or not at all), then their jobs in chunks until `limit` are
+    kept: another shop's outage (hundreds of failures since) neither hides a shop's own failures
+    behind a fixed window nor makes one request read a registry of any size. `keep` sees each
+    chunk's rows as id, queue, func and args (repr'd), and returns those to show; only those have
+    their result (the exception text) read.
     """
     queue = get_queue(queue_name, conn)
     registry = FailedJobRegistry(queue=queue)
     rows: list[dict[str, Any]] = []
+    snapshot = registry.get_job_ids(0, scan - 1, desc=True, cleanup=True) if scan > 0 else []
     start = 0
-    while (want := min(FAILED_CHUNK, scan - start)) > 0:
-        ids = registry.get_job_ids(start, start + want - 1, desc=True, cleanup=start == 0)
+    while start < len(snapshot):
+        ids = snapshot[start : start + FAILED_CHUNK]
         start += len(ids)
         jobs = {job.id: job for job in Job.fetch_many(ids, connection=queue.connection) if job is not None}
         found = [
@@ -403,10 +406,10 @@ def failed_jobs_where(
         rows.extend(_failed_row(jobs[row["id"]], row) for row in kept[:room])
         if len(kept) > room:
             return rows, True  # the page is full before this chunk's end
-        if len(ids) < want:
-            return rows, False  # the registry's end
         if len(rows) == limit:
             break
+    if len(snapshot) < scan and start == len(snapshot):
+        return rows, False  # the registry's end
     return rows, registry.get_job_count(cleanup=False) > start
 
 
