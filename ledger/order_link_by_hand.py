@@ -59,7 +59,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import erp_place, handled, link_generation, order_notes, trace
-from ledger.masking import mask_document
+from ledger.masking import mask_document, mask_text
 from ledger.models import ErpConnection, Message, MessageStatus, OrderLink, utcnow
 from ledger.words import Words
 
@@ -468,7 +468,7 @@ def _event_order(message: Message) -> tuple[int, int]:
     return order_notes.event_of(message.unit_key) or (0, 0)
 
 
-def unlink_refusal(session: Session, link: OrderLink) -> Refusal | None:
+def unlink_refusal(session: Session, link: OrderLink, *, reveal: bool = True) -> Refusal | None:
     """Why the order's ERP number cannot be unlinked, else None: only a number linked by hand, and
     only while none of that ERP order's events has been applied to the Shopify order (an NF-e
     written, an edit, a capture or fulfilment begun, a cancellation): those changed the order, and
@@ -477,7 +477,8 @@ def unlink_refusal(session: Session, link: OrderLink) -> Refusal | None:
     whatever the status, a skipped one included (its capture refused, then closed as handled); any
     kept response counts, as ledger cannot import jobs. And none may be closed as handled: a person
     settled it for this Shopify order (the NF-e's money, by Pix), and unlinking would leave that
-    decision on no order — or, linked again elsewhere, let it apply there."""
+    decision on no order — or, linked again elsewhere, let it apply there. `reveal` False (a caller
+    below admin): the handled note masked, as the Messages page shows it to such a caller."""
     nro = link.nro_pedvenda
     if nro is None:
         return Refusal("the order is linked to no ERP order", ("not_linked", {}))
@@ -508,7 +509,7 @@ def unlink_refusal(session: Session, link: OrderLink) -> Refusal | None:
                 ("event_running", event),
             )
         if (closed := handled.info(message)) is not None:
-            by, note = closed.get("by") or "?", closed.get("note") or ""
+            by, note = closed.get("by") or "?", mask_text(closed.get("note"), reveal) or ""
             return Refusal(
                 f"ERP event #{seq} ({message.flow}) of ERP order {nro} was closed as handled by "
                 f"{by} ({note}): it was settled for this Shopify order, unlinking would not undo that",

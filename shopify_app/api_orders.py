@@ -672,7 +672,7 @@ def unlink_erp_order(order_id: int) -> ResponseReturnValue:
         link = _own_link(session, order_id)
         if link.nro_pedvenda is None:
             raise ApiError(409, "not_linked", "the order is linked to no ERP order")
-        why = order_link_by_hand.unlink_refusal(session, link)
+        why = order_link_by_hand.unlink_refusal(session, link, reveal=g.role.at_least(Role.ADMIN))
         if why is not None:
             raise _refused(409, "erp_order_applied", why, nro_pedvenda=link.nro_pedvenda)
         before = order_link_by_hand.unlink(session, link)

@@ -288,3 +288,26 @@ def test_a_mark_crossing_a_job_that_began_the_message_meanwhile_is_refused(
         row = session.get(Message, mid)
         assert (row.status, handled.info(row)) == ("pending", None)
         assert session.query(AuditEvent).filter(AuditEvent.action == "message.handled").count() == 0
+
+
+def test_the_unlink_refusal_quotes_a_handled_note_masked_below_admin(client, settings, shops):
+    """The Messages page masks a handled note below admin; the unlink refusal quoting that note
+    (409 erp_order_applied, an operator's) gave the customer's CPF and e-mail whole."""
+    import json
+
+    cpf, email = "529.982.247-25", "maria.souza@example.com"
+    with session_scope(settings.database_url) as session:
+        link = OrderLink(shop_id=shops.a, shopify_order_id="gid://shopify/Order/1001",
+                         shopify_order_name="#1001", nro_pedvenda=77, hand_linked_erp=0)  # fmt: skip
+        session.add(link)
+        session.flush()
+        order_id = link.id
+        message = trace.begin(session, shops.a, "invoices", "event:5", "erp_to_shopify", erp_id="77",
+                              shopify_id="gid://shopify/Order/1001")  # fmt: skip
+        trace.fail(session, message, Rejected("capture refused", system="shopify", code="X"))
+        handled.mark(session, message, by="3", note=f"Pix devolvido a {email}, CPF {cpf}")
+    for role, shown in ((Role.OPERATOR, False), (Role.ADMIN, True)):
+        reply = client.delete(f"/api/orders/{order_id}/erp-order", headers=headers(role))
+        assert reply.status_code == 409 and reply.get_json()["error"]["code"] == "erp_order_applied"
+        body = json.dumps(reply.get_json(), ensure_ascii=False)
+        assert (cpf in body and email in body) is shown and (cpf in body or email in body) is shown, body
