@@ -321,8 +321,9 @@ def upsert_mapping(
     """Create or change one De:Para line; returns (row, created). Location kind goes to its own table.
 
     Raises:
-        ValueError: empty codes, an unknown kind, or for a location a non-numeric NROEMPRESA or
-            a Shopify side that is no location gid.
+        ValueError: empty codes, an unknown kind, a Shopify code over 255 characters once composed
+            (ShopifyCodeError), or for a location a non-numeric NROEMPRESA or a Shopify side that is
+            no location gid.
         MappingConflict: see `set_location_mapping`.
     """
     mapping_kind = _kind(kind)
@@ -337,6 +338,8 @@ def upsert_mapping(
     rule = ERP_CODE_RULES.get(mapping_kind)
     if rule is not None and not re.fullmatch(rule[0], erp_code):
         raise ValueError(f"{rule[1]}, got {erp_code!r}")
+    if len(shopify_code) > 255:  # composed (NFC), a name typed within 255 can grow past the column
+        raise ShopifyCodeError(f"must be at most 255 characters once composed (NFC), got {len(shopify_code)}")
     shopify_rule = SHOPIFY_CODE_RULES.get(mapping_kind)  # a market line to a name parked its pair for good
     if shopify_rule is not None and not re.fullmatch(shopify_rule[0], shopify_code):
         raise ShopifyCodeError(f"{shopify_rule[1]}, got {shopify_code!r}")

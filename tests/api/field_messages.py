@@ -221,6 +221,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "row.location_id": ["gid://shopify/Location/4"],
         "repeated": ["PIX"],  # ledger.mappings._twice: a name a line before it mapped
         "first_line": [2],
+        "len(shopify_code)": [400],  # ledger.mappings.upsert_mapping: a name composed past 255
         "', '.join(map(str, bad[:3]))": ["gerente@loja", "gerente@loja, x y@loja.com.br"],  # alert_emails
     }
     if source in samples:

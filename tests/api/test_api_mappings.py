@@ -76,6 +76,29 @@ def test_bad_mapping_input_names_the_fields(client):
     assert client.get("/api/mappings?kind=nope", headers=headers()).status_code == 400
 
 
+def test_a_name_that_composes_past_255_characters_is_refused_by_its_field_or_its_line(client, shops):
+    """A payment method's name is stored composed (NFC), as Shopify writes names: 200 characters
+    typed that compose to two each (U+0958) overflowed the column, a 500, and the CSV import lost
+    its good lines with it."""
+    long_name = "\u0958" * 200
+    put = client.put(
+        "/api/mappings",
+        json={"kind": "payment_method", "shopify_code": long_name, "erp_code": "1"},
+        headers=headers(Role.ADMIN),
+    )
+    assert put.status_code == 400
+    assert put.get_json()["error"]["fields"] == {
+        "shopify_code": "must be at most 255 characters once composed (NFC), got 400"
+    }
+    csv = f"shopify_code,erp_code,label\nPix,1,\n{long_name},2,\n"
+    imported = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": csv}, headers=headers(Role.ADMIN)
+    )
+    assert imported.status_code == 200
+    body = imported.get_json()
+    assert body["created"] == 1 and len(body["errors"]) == 1 and "once composed" in json.dumps(body["errors"])
+
+
 def test_csv_round_trip_with_line_numbered_errors(client, shops, message, rq):
     parked = message(shops.a, "orders", "order-9", error=MappingMissing("carrier", "Loggi"))
     text = (
