@@ -270,3 +270,23 @@ def test_an_order_lines_kilograms_and_money_are_written_as_the_pages_language_wr
     assert reason("en") == (
         "Weighed 1.5 kg instead of 2 kg: line discount 1234.5 (3.40 per unit x 2) 'Ajuste de peso: 1,5 kg'"
     )
+
+
+def test_every_run_job_a_shop_can_see_failed_is_named_in_both_languages():
+    """The Flows page names a failed `jobs.<module>.run` (its first argument the shop's id) "<flow>
+    run" by the catalogue's flow.<module>: the dry run's and the alert e-mails' read "Execução de
+    catalog_diff" on the pt-BR page. Every such job the app enqueues (by name in its code, or as a
+    schedule's flow) has the name."""
+    import re
+
+    from ledger.schedules import DEFAULT_SCHEDULES
+
+    named = set()
+    for folder in ("jobs", "shopify_app", "ledger"):
+        for path in (ROOT / folder).rglob("*.py"):
+            named |= set(re.findall(r"jobs\.([a-z_]+)\.run\b", path.read_text()))
+    named |= set(DEFAULT_SCHEDULES)
+    assert {"catalog_diff", "alerts", "stock"} <= named
+    for locale in ("en", "pt-BR"):
+        catalogue = json.loads((ROOT / "frontend" / "i18n" / f"{locale}.json").read_text())
+        assert not [m for m in sorted(named) if f"flow.{m}" not in catalogue], locale
