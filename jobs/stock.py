@@ -269,7 +269,9 @@ def replay(message_id: int) -> StockRun:
             if vacate is not None:  # the levels Shopify refused to set to 0, tried again
                 return _run(shop_id, companies=[], retry_vacate=vacate)
             if (gone := stock_gone.company_of(unit_key)) is not None:  # held: a whole read, confirmed
-                return _run(shop_id, companies=[gone], whole=True, confirmed=confirmed)
+                result = _run(shop_id, companies=[gone], whole=True, confirmed=confirmed)
+                _settle_left_company(shop_id, gone, result)
+                return result
             if stray != unit_key:  # a write never answered, asked about again: a whole pass puts it right
                 return _run(shop_id, retry_stray=stray)
             if fix:  # a person's fix of levels a report found differing (jobs.stock_fix)
@@ -285,9 +287,19 @@ def replay(message_id: int) -> StockRun:
         raise Transient(f"stock flow of shop {shop_id} is running; replay later") from exc
     if only is not None and company is not None:
         _settle_written_nowhere(shop_id, unit_key, int(company), result)
+    if company is not None and unit_key == f"stock:{company}:location":
+        _settle_left_company(shop_id, int(company), result)
     if fix:
         _settle_fix(shop_id, message_id, unit_key, int(company), result, len(only or ()), left_out)
     return result
+
+
+def _settle_left_company(shop_id: int, company: int, result: StockRun) -> None:
+    """A replay of a company's held or refused message that the pass neither synced nor refused
+    (closed in the ERP meanwhile, not sold in this store): its message is done, saying why."""
+    if company not in result.companies and company not in result.refused:
+        with session_scope() as session:
+            stock_records.forget_unread(session, shop_id, result.companies, result.refused, only=company)
 
 
 def _settle_fix(
@@ -406,7 +418,7 @@ def _run(
                           confirmed)  # fmt: skip
         if every_company and only is None:
             with session_scope() as session:  # companies not synced any more: their records unread
-                stock_records.forget_unread(session, shop_id, result.companies)
+                stock_records.forget_unread(session, shop_id, result.companies, result.refused)
         if only is None:
             vacated = stock_vacate.run(shop_id, shop.domain, client, open_locations, retry_vacate, closed)
             result.vacated = vacated.zeroed

@@ -92,14 +92,39 @@ def went_through(session: Session, shop_id: int, company: int) -> None:
     trace.succeed_open(session, shop_id, FLOW, [STOPPED_UNIT.format(company=company)], {"read": True})
 
 
-def forget_unread(session: Session, shop_id: int, synced: Collection[int]) -> None:
+def forget_unread(
+    session: Session,
+    shop_id: int,
+    synced: Collection[int],
+    refused: Collection[int] = (),
+    *,
+    only: int | None = None,
+) -> None:
     """A pass over every company: the messages of companies it does not sync any more (closed,
     unmapped, not sold in this store, no longer active) are done, saying why, not left failed for
-    good (nothing reads their records again)."""
+    good (nothing reads their records again); so are a held "stock:gone:<c>" of such a company (its
+    levels are zeroed or no longer written) and the refusal "stock:<c>:location" of a company not
+    refused any more (closed in the ERP: nothing to map; its own pass resumes it otherwise).
+    `only`: a replay of one company's pass: that company's held and refused messages alone."""
     keep = {str(company) for company in synced}
-    for pattern in (UNIT_PREFIX + "%", STOPPED_UNIT.format(company="%")):
+    patterns = () if only is not None else (UNIT_PREFIX + "%", STOPPED_UNIT.format(company="%"))
+    for pattern in patterns:
         for message in trace.open_units(session, shop_id, FLOW, pattern):
             if message.erp_id not in keep:
-                trace.succeed(session, message, response={
-                    "not_read": "the company's stock is not synced any more (closed in the ERP, not "
-                    "mapped to a location, or not sold in this store)"})  # fmt: skip
+                trace.succeed(session, message, response={"not_read": NOT_SYNCED})
+    mine = "%" if only is None else str(only)
+    for message in trace.open_units(session, shop_id, FLOW, f"stock:gone:{mine}"):
+        if message.unit_key.split(":")[2] not in keep:
+            trace.succeed(session, message, response={"not_read": NOT_SYNCED})
+    asked = keep | {str(company) for company in refused}
+    for message in trace.open_units(session, shop_id, FLOW, f"stock:{mine}:location"):
+        if message.unit_key.split(":")[1] not in asked:
+            trace.succeed(session, message, response={
+                "resumed": "the company is not refused a location any more: closed in the ERP, no "
+                "longer active, or not sold in this store"})  # fmt: skip
+
+
+NOT_SYNCED = (
+    "the company's stock is not synced any more (closed in the ERP, not mapped to a location, or not "
+    "sold in this store)"
+)

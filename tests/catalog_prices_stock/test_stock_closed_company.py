@@ -138,3 +138,69 @@ def test_units_put_back_just_before_the_store_closed_count_once_though_the_pass_
     assert run.closed == [2]
     assert chain.level(shop, app_item, 2) == 0
     assert chain.level(shop, person_item, 2) == person_level + 2
+
+
+def test_a_refused_companys_message_ends_once_the_erp_closes_it_or_its_replay_finds_it_closed(chain):
+    """A company refused for want of a location (parked "stock:<c>:location") that the ERP then
+    lists inactive was never refused nor resumed again: its message waited for a location for
+    ever, and its replay (a location saved meanwhile) skipped the closed company and left it so."""
+    from sqlalchemy import select
+
+    from ledger.models import Message
+
+    def refusal(shop):
+        return [m for m in messages(shop.shop_id, "stock") if m.unit_key == "stock:4:location"]
+
+    shop = chain.install("fecha-recusada", 1, 1, [1, 2, 3])
+    chain.load_catalog(shop, priced=True)
+    assert stock.run(shop.shop_id).refused == [4]
+    [parked] = refusal(shop)
+    assert parked.status == MessageStatus.PARKED.value
+    erp_update(chain, t.max_empresa, {"nroempresa": 4}, status="I")
+    run = stock.run(shop.shop_id)
+    assert 4 not in run.refused and 4 not in run.companies
+    [done] = refusal(shop)
+    assert done.status == MessageStatus.DONE.value and "closed in the ERP" in done.response_payload["resumed"]
+
+    erp_update(chain, t.max_empresa, {"nroempresa": 4}, status="A")  # open again: another store
+    other = chain.install("fecha-mapeada", 1, 1, [1, 2, 3])
+    chain.load_catalog(other, priced=True)
+    stock.run(other.shop_id)
+    [parked] = refusal(other)
+    erp_update(chain, t.max_empresa, {"nroempresa": 4}, status="I")
+    chain.map_location(other, 4, 3)
+    stock.replay(parked.id)  # what saving the location line enqueues
+    with session_scope() as session:
+        status = session.scalars(select(Message.status).where(Message.id == parked.id)).one()
+    assert status == MessageStatus.DONE.value
+
+
+def test_a_held_gone_message_of_a_company_the_erp_closes_is_done(chain, monkeypatch):
+    """A held "stock:gone:<c>" (levels kept while the ERP no longer lists them) of a company the
+    ERP then closes: its levels are all zeroed by the closing, yet it stayed failed saying they keep
+    their level, and its Retry (the closed company skipped) left it so."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from jobs import absence, stock_full
+    from ledger.models import Message
+
+    from .test_stock_full import _stocked, _without_erp_row
+
+    shop, _catalog, _sku, data, packagings = _stocked(chain, "fecha-sumidos")
+    _without_erp_row(chain, 1, data["seq_produto"])
+    monkeypatch.setattr(absence, "HELD_MIN", 0)
+    monkeypatch.setattr(absence, "HELD_SHARE", Decimal(0))
+    stock_full.run(shop.shop_id)
+
+    def held():
+        with session_scope() as session:
+            return session.scalars(select(Message).where(
+                Message.shop_id == shop.shop_id, Message.unit_key == "stock:gone:1")).one()  # fmt: skip
+
+    assert held().status == MessageStatus.FAILED.value
+    erp_update(chain, t.max_empresa, {"nroempresa": 1}, status="I")
+    assert stock.run(shop.shop_id).closed == [1]
+    assert all(chain.level(shop, d["inventory_item_id"], 1) == 0 for d in packagings.values())
+    assert held().status == MessageStatus.DONE.value
