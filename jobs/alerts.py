@@ -87,6 +87,9 @@ TROUBLE = (MessageStatus.FAILED.value, MessageStatus.PARKED.value)
 TRIED_AGAIN = (*TROUBLE, MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 STOPPED_RUNS = (RUN_FAILED, BAD_CRON)  # a schedule's runs that wait for a person
 OVERDUE_ALERT = timedelta(minutes=30)  # a schedule this late is told (`overdue`)
+# ... one whose run waits for its RQ retry (its row says so, with the ERP's or Shopify's error): RQ's
+# waits (10 s to 5 min) between slow attempts can pass 30 minutes with every worker up
+OVERDUE_RETRYING = timedelta(hours=2)
 FLOW_LOCKS = tuple(f.name for f in flows.FLOWS)
 STUCK = "stuck"  # an interrupted unit's group and words (ledger.stuck)
 RISK = "risk"  # an order held for its fraud risk: its group's words
@@ -372,6 +375,12 @@ def collect(
     full = sorted({fresh[key][1] for key in listed if key in fresh})
     messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
     stopped = {fresh[key][1] for key in listed if key.startswith("i")}
+    # One retried or settled since the light read (a worker took it meanwhile) is not told as it
+    # was, nor remembered as told: the next run tells it as it is then (its group had no heading).
+    seen = {row.id: row.status for row in rows}
+    moved = {m.id for m in messages if m.id not in stopped and m.status != seen.get(m.id)}
+    messages = [m for m in messages if m.id not in moved]
+    fresh = {key: value for key, value in fresh.items() if key.startswith("i") or value[1] not in moved}
     items = _message_items(session, shop_id, messages, locale, stopped) + [
         n for n in others if n.key in listed
     ]
@@ -501,9 +510,19 @@ def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
     """The shop's schedules whose runs stopped coming: due OVERDUE_ALERT ago or more and not
     enqueued since (a worker down: the run sits queued and the tick enqueues no other; the
     scheduler stopped), none of their flows running or waiting for the catalog. The Flows page
-    flags one after 3 minutes; the e-mail waits longer, past a busy hour's queue."""
+    flags one after 3 minutes; the e-mail waits longer, past a busy hour's queue. None of a shop
+    the tick starts nothing of (not active: its grant refused, the access item tells why; blamed on
+    a worker, each schedule was a false alarm), and a run waiting for its retry only much later
+    (OVERDUE_RETRYING)."""
+    shop = session.get(Shop, shop_id)
+    if shop is None or shop.status != ShopStatus.ACTIVE.value:
+        return []
     rows = session.scalars(select(Schedule).where(Schedule.shop_id == shop_id, Schedule.enabled.is_(True)))
-    late = [row for row in rows if is_overdue(row, now, OVERDUE_ALERT)]
+    late = [
+        row
+        for row in rows
+        if is_overdue(row, now, OVERDUE_RETRYING if row.last_status == RUN_RETRYING else OVERDUE_ALERT)
+    ]
     if not late:
         return []
     try:

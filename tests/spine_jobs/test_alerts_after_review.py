@@ -175,3 +175,64 @@ def test_the_failed_alert_is_said_no_more_once_what_it_held_was_settled(mail) ->
     with session_scope() as session:
         last = alert_state.last_attempt(session, shop_id)
     assert (last["ok"], last["error"], last["items"], last["to"]) == (True, None, 0, [])
+
+
+def test_schedules_of_a_shop_the_tick_does_not_start_are_not_told_as_a_worker_down(mail) -> None:  # noqa: F811
+    """A shop whose grant Shopify refused has no schedule started (the tick runs active shops): each
+    was told 40 minutes later as "a worker down, or the scheduler" beside the access item that says
+    the one thing to do."""
+    from ledger.models import Schedule
+    from ledger.schedules import RUN_OK
+
+    now = utcnow()
+    refused = _shop()
+    with session_scope() as session:
+        for flow in ("stock", "prices", "order_events"):
+            session.add(Schedule(shop_id=refused, flow=flow, cron="*/5 * * * *", enabled=True,
+                                 last_status=RUN_OK, last_run_at=now - timedelta(minutes=1)))  # fmt: skip
+        shop = session.get(Shop, refused)
+        shop.status, shop.status_reason = ShopStatus.NEEDS_REAUTH.value, "401: invalid access token"
+    assert alerts.run(refused, now=now)["items"] == 1  # the access item
+    assert alerts.run(refused, now=now + timedelta(minutes=40)) == {"items": 0}
+
+
+def test_a_run_waiting_for_its_retry_is_told_late_only_long_after(mail) -> None:  # noqa: F811
+    """A run waiting for its RQ retry (the ERP slow, its error on the row) is told late only after
+    OVERDUE_RETRYING, not as a worker down half an hour in."""
+    from ledger.models import Schedule
+    from ledger.schedules import RUN_RETRYING
+
+    now = utcnow()
+    waiting = _shop()
+    with session_scope() as session:
+        session.add(Schedule(shop_id=waiting, flow="order_events", cron="* * * * *", enabled=True,
+                             last_status=RUN_RETRYING, last_job_id="flow-x",
+                             last_error="Consinco unreachable at EventoPedido: ReadTimeout",
+                             last_run_at=now - timedelta(minutes=35)))  # fmt: skip
+    assert alerts.run(waiting, now=now) == {"items": 0}
+    assert alerts.run(waiting, now=now + timedelta(hours=2))["items"] == 1
+
+
+def test_a_message_retried_while_the_alert_reads_it_is_told_by_the_next_run(mail, monkeypatch) -> None:  # noqa: F811
+    """The messages are read light, then the listed ones in full: one a person retried in between
+    had no heading for its status (KeyError, the run died before recording anything). It is left
+    to the next run, which tells it as it is then."""
+    from sqlalchemy import update
+
+    shop_id = _shop()
+    message_id = _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"))
+    real_rank, moved = alerts._rank, []
+
+    def rank(group: str) -> int:  # between the light read and the full one
+        if not moved:
+            moved.append(1)
+            with session_scope() as session:
+                session.execute(update(Message).where(Message.id == message_id).values(status="retrying"))
+        return real_rank(group)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(alerts, "_rank", rank)
+        assert alerts.run(shop_id) == {"items": 0}
+    with session_scope() as session:
+        session.execute(update(Message).where(Message.id == message_id).values(status="failed"))
+    assert alerts.run(shop_id)["items"] == 1  # failed again: told now
