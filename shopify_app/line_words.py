@@ -67,9 +67,17 @@ WORDS: dict[str, Text] = {
         "the discount '{description}' of an earlier picking taken off: Shopify charges in full the units a "
         "person left on the line",
     ),
-    "line_more_served": (
-        "Atendido mais que o pedido: {served} de {ordered}",
-        "More served than ordered: {served} of {ordered}",
+    "line_more_served_kept": (
+        "Atendido mais que o pedido: {served} de {ordered}: não é cobrado acima do pedido, então o item na "
+        "Shopify mantém a quantidade e a captura fica dentro do total do pedido",
+        "More served than ordered: {served} of {ordered}: not charged above what was ordered, so the Shopify "
+        "line keeps its quantity and the capture stays within the order's total",
+    ),
+    "line_not_on_order": (
+        "O item {item} do ERP ({sku}) não está em nenhum item do pedido da Shopify: atendido {served} de "
+        "{ordered}, nada mudou na Shopify",
+        "ERP item {item} ({sku}) is on no line of the Shopify order: served {served} of {ordered}, not "
+        "changed in Shopify",
     ),
     "line_replaced": (
         "Substituído na separação por {sku} (item {item} do ERP)",

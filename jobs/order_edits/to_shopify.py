@@ -269,6 +269,12 @@ def plan_changes(
         base = {"sku": line.id_sku, "qty_before": line.qty_ordered, "qty_after": line.qty_served,
                 "line_item_id": line_id, "variant_id": variant}  # fmt: skip
         replaced_by = substitutes.get(line.seq_item)
+        if shopify_line is None and not receives and not line.weighed and line.qty_served != line.qty_ordered:
+            # An ERP line the Shopify order has no line of (an ERP order typed by hand and linked by
+            # a person, its lines not the order's): a target set here would add that product to the
+            # customer's order, charged. Recorded and named; nothing changed in Shopify.
+            changes.append(_not_on_order(key, line, base, "substitution" if replaced_by else "cut"))
+            continue
         if replaced_by is not None:
             reason = said(
                 f"replaced at picking by {replaced_by.id_sku} (ERP line {replaced_by.seq_item})",
@@ -290,14 +296,19 @@ def plan_changes(
             changes.append(LineChange(key, "cut", shopify_quantity=target, never_raises=not receives,
                                       **reason, **base))  # fmt: skip
         elif line.qty_served > line.qty_ordered:
+            # As a weighed line picked heavier: the customer never asked for the extra units, so the
+            # Shopify line keeps its quantity and the capture stays within what they see they owe
+            # (jobs.invoice_capture.within_total); raised here, the extra was charged and captured.
             reason = said(
-                f"more served than ordered: {line.qty_served} of {line.qty_ordered}",
+                f"more served than ordered: {line.qty_served} of {line.qty_ordered}: not charged above "
+                "what was ordered, so the Shopify line keeps its quantity and the capture stays within "
+                "the order's total",
                 (
-                    "line_more_served",
+                    "line_more_served_kept",
                     {"served": quantity(line.qty_served), "ordered": quantity(line.qty_ordered)},
                 ),
             )
-            changes.append(LineChange(key, "qty", shopify_quantity=target, **reason, **base))
+            changes.append(LineChange(key, "qty", **reason, **base))
     changes = _with_split_units(changes, event, lines, own_line, carried or {}, shared_skus)
     changes = _stale_adjustments(changes, event, lines, own_line, carried or {}, set(ours), generation)
     others_lines = set(substitutes) | set(receiving.values())  # a substitute's lines are set as planned
@@ -664,6 +675,20 @@ def _charged(line: Any) -> Decimal:
     """What the ERP charges for a line's served units (its served total, else units x price)."""
     charged = line.total_served if line.total_served is not None else line.qty_served * line.unit_price
     return charged.quantize(CENT)
+
+
+def _not_on_order(key: str, line: Any, base: dict[str, Any], kind: str) -> LineChange:
+    """A picking change of an ERP line no Shopify line is of: recorded, never applied."""
+    served, ordered = quantity(line.qty_served), quantity(line.qty_ordered)
+    reason = said(
+        f"ERP item {line.seq_item} ({line.id_sku}) is on no line of the Shopify order: served "
+        f"{line.qty_served} of {line.qty_ordered}, not changed in Shopify",
+        (
+            "line_not_on_order",
+            {"item": line.seq_item, "sku": line.id_sku, "served": served, "ordered": ordered},
+        ),
+    )
+    return LineChange(key, kind, **reason, **{**base, "line_item_id": None})
 
 
 def _weight(

@@ -107,12 +107,14 @@ class World:
         lines: list[tuple[str, int]],
         *,
         before_erp: Callable[[str], None] | None = None,
+        erp_lines: list[tuple[str, int]] | None = None,
         **checkout: Any,
     ) -> LinkedOrder:
         """A Shopify order, the same order in the ERP, and the OrderLink between them.
         `before_erp(gid)`: a person's edit of the Shopify order before the ERP had it (the ERP order
         then holds the lines as Shopify does after it, leaving out the lines at 0 units, as the
-        import sends them: jobs.order_map)."""
+        import sends them: jobs.order_map). `erp_lines`: the ERP order's lines are these instead
+        (one typed in the ERP by hand and linked by a person)."""
         from sandbox.shopify.checkout import place_order
 
         checkout.setdefault("discount_rate", 0.0)
@@ -124,6 +126,7 @@ class World:
             before_erp(gid)
             held = [(line["sku"], line["currentQuantity"]) for line in self.order_doc(gid)["_lines"]]
             lines = [(sku, units) for sku, units in held if units > 0]
+        lines = erp_lines if erp_lines is not None else lines
         order = for_shop(self.domain).order(gid)
         assert order is not None and order.total is not None
         skus = {s.id_sku: s for s in self.chain.skus}
