@@ -49,7 +49,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import flows, order_notes, order_risk, queues, shop_settings, stuck
+from ledger import drift, flows, order_notes, order_risk, queues, shop_settings, stuck
 from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
@@ -73,6 +73,7 @@ from mail import client as mail
 from settings import Settings, get_settings
 from shopify_app import fail_words, note_words
 from shopify_app.fail_words import FAILURES
+from shopify_app.frontend import load_catalogue
 from shopify_app.message_subject import subject, subject_names
 from shopify_app.run_words import last_error
 
@@ -192,6 +193,14 @@ WORDS: dict[str, dict[str, str]] = {
     "product": {"pt-BR": "Produto {erp}", "en": "Product {erp}"},
     "company": {"pt-BR": "Empresa {erp}", "en": "Company {erp}"},
     "report": {"pt-BR": "Relatório de {name}", "en": "Report of {name}"},
+    "drift": {
+        "pt-BR": "Pedidos fora de sintonia na reconciliação diária",
+        "en": "Orders out of step in the daily reconciliation",
+    },
+    "drift_why": {
+        "pt-BR": "{list}: webhooks da Shopify perdidos ou pedidos que o ERP não tem; abra o relatório",
+        "en": "{list}: Shopify webhooks lost, or orders the ERP does not hold; open the report",
+    },
 }
 
 
@@ -205,10 +214,12 @@ class Item:
     stopped, or a webhook failed."""
 
     # "m<message id>" | "i<message id>" (interrupted) | "o<link id>:<note label>" | "s<schedule id>"
+    # | "r<report message id>" (orders out of step: `_drift_items`)
     # | "w<webhook inbox id>"
     key: str
     fingerprint: str
     # listed under: "<flow>:failed" | "<flow>:parked" | "<flow>:stuck" | "orders" | "runs" | "webhooks"
+    # | "drift"
     group: str
     title: str
     reason: str
@@ -329,7 +340,7 @@ def collect(
     flood of thousands is counted whole and only the listed ones are read in full. `late`: the
     schedules `overdue` now (read here when not given); `zone`: the store's, its times are said in."""
     late_rows = overdue(session, shop_id, now) if late is None else late  # what is late now, told or not
-    kept = still_open(session, shop_id, told, interrupted, late_rows)
+    kept = still_open(session, shop_id, told, interrupted, late_rows, now=now)
     rows = session.execute(
         select(*LIGHT)
         .where(
@@ -356,6 +367,7 @@ def collect(
     runs = _changed(session, Schedule, shop_id, since, now, Schedule.last_status.in_(STOPPED_RUNS))
     late_items = _late_items(late_rows, locale, now, zone)
     hooks = _webhook_items(session, _domain(session, shop_id), since, now, locale)
+    hooks += _drift_items(session, shop_id, since, now, locale)
     others = [  # the shop's grant refused, the orders' notes, the schedules stopped, the webhooks failed
         item
         for item in [
@@ -404,7 +416,7 @@ def _rank(group: str) -> int:
     if name == "access":
         return 0
     flow = flows.BY_NAME.get(name)
-    return 1 if name == "orders" or (flow is not None and flow.queue == queues.ORDERS) else 2
+    return 1 if name in ("orders", "drift") or (flow is not None and flow.queue == queues.ORDERS) else 2
 
 
 def _access_item(shop: Shop, locale: str, now: datetime) -> Item | None:
@@ -593,6 +605,54 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
     ]
 
 
+# What a reconciliation report found about orders (ledger.drift.FINDINGS): orders the app never
+# received (webhooks lost: a subscription gone, the app's address unreachable), or the ERP or Shopify
+# lacks. The report ends done and imports them; told, the team learns its webhooks are broken the
+# day it happens, not when a customer calls. Stock, catalog and price drift stay on the report.
+ORDER_FINDINGS = (
+    "orders_missing_in_ledger",
+    "order_cancellations_enqueued",
+    "orders_missing_in_erp",
+    "orders_missing_in_shopify",
+    "order_totals_differ",
+    "order_status_differs",
+)
+
+
+def _drift_items(session: Session, shop_id: int, since: datetime, now: datetime, locale: str) -> list[Item]:
+    """A reconciliation report ended in (since, now] that found orders out of step: told once."""
+    rows = session.scalars(
+        select(Message).where(
+            Message.shop_id == shop_id,
+            Message.flow == "reconcile",
+            Message.status == MessageStatus.DONE.value,
+            Message.error_text.is_not(None),
+            Message.updated_at > since,
+            Message.updated_at <= now,
+        )
+    ).all()
+    items = []
+    for message in rows:
+        found = drift.findings(message.response_payload)
+        found = {key: n for key, n in found.items() if key in ORDER_FINDINGS}
+        if not found:
+            continue
+        words = load_catalogue("en" if locale == "en" else "pt-BR")
+        said = ", ".join(f"{words.get(f'drift.{key}', key)} {n}" for key, n in found.items())
+        items.append(
+            Item(
+                key=f"r{message.id}",
+                fingerprint=_digest(*sorted(found.items())),
+                group="drift",
+                title=_title(subject(message), locale),
+                reason=_short(say("drift_why", locale, list=said)),
+                path=f"/app/messages/{message.id}",
+                at=message.updated_at,
+            )
+        )
+    return items
+
+
 def _webhook_why(topic: str, status: str, reason: str | None, locale: str) -> str:
     """Why a webhook delivery is told: an unreadable one (`rejected`) in the team's language, what
     the body failed on after it; a failed one as its handling failed (an error's own text)."""
@@ -608,6 +668,8 @@ def still_open(
     told: dict[str, str],
     interrupted: stuck.Stuck | None = None,
     late: Iterable[Schedule] = (),
+    *,
+    now: datetime | None = None,
 ) -> dict[str, str]:
     """The told items still open (a message still failed or parked, or tried again meanwhile: pending
     or retrying; an interrupted unit still pending, a note its order still holds, a schedule still
@@ -648,6 +710,13 @@ def still_open(
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
     open_keys |= {f"d{row.id}" for row in late}  # a schedule still late (`overdue`, read by the caller)
+    report_ids = [int(key[1:]) for key in told if key.startswith("r") and key[1:].isdigit()]
+    if report_ids:  # a report told stays told while a run's read (its overlap, a first look) can reach it
+        recent = (now or utcnow()) - FIRST_LOOK - OVERLAP
+        reports = select(Message.id).where(
+            Message.shop_id == shop_id, Message.id.in_(report_ids), Message.updated_at > recent
+        )
+        open_keys |= {f"r{row_id}" for row_id in session.scalars(reports)}
     if ACCESS_KEY in told:  # the grant still refused
         status = session.scalar(select(Shop.status).where(Shop.id == shop_id))
         if status == ShopStatus.NEEDS_REAUTH.value:
@@ -752,7 +821,7 @@ def _heading(group: str, locale: str) -> str:
         return say("order_notes", locale)
     if group == "access":
         return say("access", locale)
-    if group in ("runs", "webhooks"):
+    if group in ("runs", "webhooks", "drift"):
         return say(group, locale)
     name, _, status = group.partition(":")
     flow = flows.BY_NAME.get(name)

@@ -236,3 +236,31 @@ def test_a_message_retried_while_the_alert_reads_it_is_told_by_the_next_run(mail
     with session_scope() as session:
         session.execute(update(Message).where(Message.id == message_id).values(status="failed"))
     assert alerts.run(shop_id)["items"] == 1  # failed again: told now
+
+
+def test_a_reconciliation_that_found_orders_out_of_step_is_told_once(mail) -> None:  # noqa: F811
+    """Lost webhooks (a subscription gone, the app's address unreachable) show only in the daily
+    report, which imports the orders and ends done: nothing told the team its webhooks were broken.
+    A report's order findings are told once; stock or price drift alone stays on the report."""
+    from jobs import reconcile
+    from ledger import drift
+
+    shop_id = _shop()
+
+    def report(summary: dict[str, int]) -> int:
+        with session_scope() as session:
+            message = trace.begin(session, shop_id, "reconcile", reconcile.report_key(utcnow(), None), "both")
+            payload = {"summary": summary, "orders": {}}
+            trace.succeed(session, message, response=payload)
+            message.error_text = drift.line(drift.findings(payload))
+            return message.id
+
+    report({"stock_differs": 4, "prices_differ_in_shopify": 2})
+    assert alerts.run(shop_id) == {"items": 0}
+    found = report({"orders_missing_in_ledger": 37, "orders_missing_in_erp": 3, "stock_differs": 4})
+    assert alerts.run(shop_id)["items"] == 1
+    [sent] = mail.received
+    assert "Pedidos fora de sintonia na reconciliação diária" in sent.text
+    assert "pedidos sem vínculo (importados agora) 37, pedidos ausentes no ERP 3" in sent.text
+    assert "estoques" not in sent.text and f"/app/messages/{found}" in sent.text
+    assert alerts.run(shop_id) == {"items": 0}  # told once
