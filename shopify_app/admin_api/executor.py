@@ -314,7 +314,9 @@ class Executor:
                 extra={"shop": self.shop, "operation": name, "request_id": exc.request_id},
             )
             raise exc
-        delay = self.retry.delay(attempt, retry_after) if pause else 0.0
+        # Paced (Shopify's throttleStatus told the pacer how long): no pause of its own, but for a
+        # Retry-After Shopify gave (a 429 of another limit than the cost bucket, which shows room).
+        delay = self.retry.delay(attempt, retry_after) if pause else (retry_after or 0.0)
         log.info(
             "shopify: retrying shop=%s op=%s after %s (attempt %s, %.2fs)",
             self.shop,

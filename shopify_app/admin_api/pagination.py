@@ -80,12 +80,23 @@ def paginate(
     first: int = MAX_PAGE_SIZE,
     after: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every node of the connection, page after page (a generator: stop reading to stop fetching)."""
+    """Every node of the connection, page after page (a generator: stop reading to stop fetching).
+
+    Raises:
+        UnexpectedResponse: a page says there is a next one at a cursor already read: read on, it
+            would loop for ever, spending the rate limit and handing the same nodes back again."""
     size = first
+    seen = {after} if after else set()
     while True:
         page = fetch_page(runner, operation, path, variables or {}, first=size, after=after)
         size = page.first
         yield from page.nodes
         if not page.has_next_page or not page.end_cursor:
             return
+        if page.end_cursor in seen:
+            raise UnexpectedResponse(
+                f"{operation}: Shopify gave the cursor {page.end_cursor!r} again with a next page "
+                f"({len(page.nodes)} nodes on it): not read on, it would repeat for ever"
+            )
+        seen.add(page.end_cursor)
         after = page.end_cursor

@@ -111,6 +111,21 @@ def test_throttled_on_http_429_honours_retry_after(client, http, clock):
     assert clock.sleeps == [2.0]
 
 
+def test_a_429_carrying_shopifys_cost_block_still_honours_retry_after(client, http, clock):
+    """A 429 of another limit than the cost bucket (the bucket full of points, as its cost block
+    says): the pacer sees nothing to wait for, and every attempt was spent within the same instant."""
+    body = gql_body(errors=[{"message": "Too many requests"}], requested=1, actual=0, available=2000)
+    http.post(
+        URL,
+        [
+            {"status_code": 429, "json": body, "headers": {"Retry-After": "2.0"}},
+            {"json": gql_body({"job": {"id": "gid://shopify/Job/1", "done": True}})},
+        ],
+    )
+    client.job("gid://shopify/Job/1")
+    assert sum(clock.sleeps) >= 2.0
+
+
 def test_5xx_is_retried_with_growing_backoff(client, http, clock):
     http.post(
         URL,

@@ -87,3 +87,23 @@ def test_sku_query_escapes_quotes():
     from shopify_app.admin_api.catalog_ops import sku_query
 
     assert sku_query('A"B\\C') == 'sku:"A\\"B\\\\C"'
+
+
+def test_a_cursor_shopify_gives_again_with_a_next_page_is_an_error_not_a_loop():
+    """Read on, the same page came back for ever: the rate limit spent, the same nodes handed back."""
+    from shopify_app.admin_api.errors import UnexpectedResponse
+    from shopify_app.admin_api.pagination import paginate
+
+    class Repeating:
+        calls = 0
+
+        def query(self, name, variables=None):
+            self.calls += 1
+            assert self.calls < 10, "still paging on one repeated cursor"
+            page = {"hasNextPage": True, "endCursor": "c1"}
+            return {"publications": {"nodes": [{"id": "gid://shopify/Publication/1"}], "pageInfo": page}}
+
+    runner = Repeating()
+    with pytest.raises(UnexpectedResponse, match="again"):
+        list(paginate(runner, "Publications", ("publications",)))
+    assert runner.calls == 2
