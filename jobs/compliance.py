@@ -34,7 +34,7 @@ from ledger.shop_row_lock import lock_domain
 from shopify_app.admin_api.bulk import STARTED_PREFIX as BULK_STARTED_PREFIX
 from shopify_app.admin_api.bulk import finished_key as bulk_finished_key
 from shopify_app.admin_api.bulk import shop_keys as bulk_shop_keys
-from shopify_app.admin_api.pacing import bucket_key, leases_key
+from shopify_app.admin_api.pacing import bucket_key, leases_key, queued_key
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def _drop_shop_redis_keys(shop_id: int | None, domain: str) -> int:
     still holds would let a second run start beside it, and they hold no data.
     """
     conn = kv.get_redis()
-    keys = [bucket_key(domain), leases_key(domain), *bulk_shop_keys(domain)]
+    keys = [bucket_key(domain), leases_key(domain), queued_key(domain), *bulk_shop_keys(domain)]
     patterns = [f"{BULK_STARTED_PREFIX}{_glob(domain)}:*", bulk_finished_key(_glob(domain), "*")]
     if shop_id is not None:
         keys.append(reconcile.redis_key(shop_id))

@@ -23,7 +23,13 @@ merchant-facing) reserves with floor 0 as before, so it spends the floor at once
 for what its own cost needs beyond it; background callers then wait until the floor is back.
 Both lanes draw on the one level, so every reservation is counted once. A foreground call may
 overtake background calls already waiting: they planned to leave the floor behind them, so as
-long as foreground calls take no more than the floor meanwhile, Shopify still admits them. The
+long as foreground calls take no more than the floor meanwhile, Shopify still admits them. Their
+points, taken off the level when they reserved, are not in Shopify's bucket until they send: a
+foreground reservation is admitted against the level with them added back (the shop's queued set:
+background reservations scored by when they send), or an order read waited behind every catalog
+read still waiting (two of 500 points: 9 s, Shopify holding the 600 it needed). Should foreground
+calls take more than the floor meanwhile, a background call Shopify then refuses (THROTTLED) is
+paced again on Shopify's own figures: the catalog yields, never the order. The
 floor is capped at `max - cost`, so a background call larger than `max - floor` still runs
 (from a fuller bucket) instead of waiting for a level the bucket cannot reach. The floor only
 acts on `reserve`: `reconcile` (refunds, re-basing on Shopify's figures) is lane-blind.
@@ -83,9 +89,10 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 """
 
-# KEYS[1] bucket hash, KEYS[2] lease set. ARGV: cost, now, default_max, default_rate, ttl, floor (a
-# fraction of the maximum to leave in the bucket after this reservation; 0 for foreground), lease
-# (its member), lease seconds. Returns the wait.
+# KEYS[1] bucket hash, KEYS[2] lease set, KEYS[3] the background reservations still waiting to be
+# sent (a ZSET of lease members scored by when they send). ARGV: cost, now, default_max,
+# default_rate, ttl, floor (a fraction of the maximum to leave in the bucket after this reservation;
+# 0 for foreground), lease (its member), lease seconds. Returns the wait.
 _RESERVE = (
     """
 local s = redis.call('HMGET', KEYS[1], 'available', 'max', 'rate', 'ts')
@@ -105,11 +112,25 @@ end
 if cost > max then cost = max end
 local floor = tonumber(ARGV[6]) * max
 if cost + floor > max then floor = max - cost end
+-- Background reservations still waiting are not in Shopify's bucket yet: a foreground one is
+-- admitted against the level they left (each planned to leave the floor behind it), not queued
+-- behind their debt.
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local queued = 0
+if floor == 0 then
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    queued = queued + math.min(max, tonumber(string.match(member, '|([^|]*)$')) or 0)
+  end
+end
 avail = avail - cost
 pending = pending + cost
 local wait = 0
-if avail < floor then wait = (floor - avail) / rate end
+if avail + queued < floor then wait = (floor - avail - queued) / rate end
 redis.call('ZADD', KEYS[2], now + wait + tonumber(ARGV[8]), ARGV[7])
+if floor > 0 and wait > 0 then
+  redis.call('ZADD', KEYS[3], now + wait, ARGV[7])
+  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]))
+end
 redis.call('HSET', KEYS[1], 'available', tostring(avail), 'max', tostring(max), 'rate', tostring(rate),
   'ts', tostring(ts), 'pending', tostring(pending))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
@@ -118,7 +139,8 @@ return tostring(wait)
 """
 )
 
-# KEYS[1] bucket hash, KEYS[2] lease set. ARGV: reserved, actual (-1 unknown), shopify_available
+# KEYS[1] bucket hash, KEYS[2] lease set, KEYS[3] waiting background reservations. ARGV: reserved,
+# actual (-1 unknown), shopify_available
 # (-1 unknown), shopify_max, shopify_rate, now, ttl, lease (its member; '' for none). Returns the
 # new available (string).
 _RECONCILE = (
@@ -132,7 +154,10 @@ local max = tonumber(s[2]) or tonumber(ARGV[4])
 local rate = tonumber(s[3]) or tonumber(ARGV[5])
 local avail = tonumber(s[1]) or max
 local ts = tonumber(s[4]) or now
-if ARGV[8] ~= '' then redis.call('ZREM', KEYS[2], ARGV[8]) end
+if ARGV[8] ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[8])
+  redis.call('ZREM', KEYS[3], ARGV[8])
+end
 """
     + _PENDING
     + """
@@ -167,6 +192,12 @@ def bucket_key(shop: str) -> str:
 def leases_key(shop: str) -> str:
     """The Redis key of a shop's reservations in flight (a ZSET; also deleted by shop/redact)."""
     return f"shopify:bucket:{shop}:leases"
+
+
+def queued_key(shop: str) -> str:
+    """The Redis key of a shop's background reservations still waiting to be sent (a ZSET; also
+    deleted by shop/redact)."""
+    return f"shopify:bucket:{shop}:queued"
 
 
 def new_lease(cost: float) -> str:
@@ -235,6 +266,7 @@ class BucketPacer:
         self.default_restore_rate = restore_rate
         self.bucket_key = bucket_key(shop)
         self.leases_key = leases_key(shop)
+        self.queued_key = queued_key(shop)
         self.cost_key = "shopify:cost"
         self._reserve = conn.register_script(_RESERVE)
         self._reconcile = conn.register_script(_RECONCILE)
@@ -255,7 +287,7 @@ class BucketPacer:
         one that only lapses); the seconds the caller must wait before sending (for a background
         caller: until the bucket still holds its floor after the call)."""
         wait = self._reserve(
-            keys=[self.bucket_key, self.leases_key],
+            keys=[self.bucket_key, self.leases_key, self.queued_key],
             args=[
                 cost,
                 self.clock(),
@@ -298,7 +330,7 @@ class BucketPacer:
         else:
             remote = (-1.0, self.default_maximum, self.default_restore_rate)
         available = self._reconcile(
-            keys=[self.bucket_key, self.leases_key],
+            keys=[self.bucket_key, self.leases_key, self.queued_key],
             args=[
                 reserved,
                 actual,

@@ -62,6 +62,21 @@ def test_a_drained_bucket_makes_an_order_wait_only_without_the_floor(redis_conn,
     assert single_lane.reserve(ORDER_READ) == pytest.approx((15 + ORDER_READ) / 100)  # ~4.9 s queued
 
 
+def test_an_order_read_does_not_queue_behind_catalog_reads_still_waiting_to_be_sent(redis_conn, clock):
+    """Two catalog workers each wait to send a 500-point read (their points taken off the level at
+    once): the order read waited behind both (9 s), though Shopify's bucket, which has seen neither
+    yet, held the 600 it needs. It goes at once; the next one waits for what its own cost needs."""
+    background, foreground = pacers(redis_conn, clock, 0.3)
+    assert background.reserve(1400) == 0  # a sync sent: 600 left, the floor
+    waits = [background.reserve(500), background.reserve(500)]
+    assert waits == [pytest.approx(5.0), pytest.approx(10.0)]
+    assert foreground.reserve(ORDER_READ) == 0
+    assert foreground.reserve(ORDER_READ) == pytest.approx((ORDER_READ - (600 - ORDER_READ)) / 100)
+    clock.now += 5.0  # the first catalog read sends: its points count as spent, as Shopify's will
+    level = 600 - 2 * ORDER_READ + 500 - 500  # the second catalog read still stands aside
+    assert foreground.reserve(100) == pytest.approx((100 - level) / 100)
+
+
 def test_a_foreground_call_larger_than_the_floor_waits_only_for_its_own_excess(redis_conn, clock):
     background, foreground = pacers(redis_conn, clock)
     drain(background, 300)

@@ -374,6 +374,7 @@ def test_shop_redact_deletes_the_shops_keys_in_redis(shop_id, deliver, rconn):
         result_key(shop_id, "job1"),
         f"shopify:bucket:{SHOP}",
         f"shopify:bucket:{SHOP}:leases",
+        f"shopify:bucket:{SHOP}:queued",
         f"shopify:bulk:recent:{SHOP}",
         f"shopify:bulk:slots:{SHOP}",
         f"shopify:bulk:started:{SHOP}:prices-7",
