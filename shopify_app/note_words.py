@@ -581,6 +581,15 @@ WORDS: dict[str, Text] = {
     "cut_not_applied": ("não foi aplicado", "not applied"),
     "cut_applied_down_to": ("foi aplicado só até {sent}", "applied down to {sent} only"),
     # the ERP's cut of a line a person lowered in Shopify before it got there (jobs.order_edits.lowered)
+    "lowered_substitute": (
+        "SKU {sku} (linha {item} do ERP): {current} na Shopify, reduzido por uma pessoa depois: as {target} "
+        "unidades que a separação do ERP põe nele com um substituto não são aplicadas (uma separação nunca "
+        "devolve unidades que uma pessoa tirou); o ERP separa e fatura {target}: altere a separação no ERP "
+        "ou ajuste para {target} na Shopify",
+        "SKU {sku} (ERP line {item}): {current} in Shopify, lowered by a person since: the {target} the "
+        "ERP's picking puts on it with a substitute are not set (a picking never puts back units a person "
+        "took off); the ERP serves and invoices {target}: change its picking, or set {target} in Shopify",
+    ),
     "lowered_cut": (
         "SKU {sku} (linha {item} do ERP): {current} na Shopify, abaixo do corte do ERP para {target}: não "
         "aplicado (um corte nunca devolve unidades); o ERP separa e fatura {target}: altere a separação no "

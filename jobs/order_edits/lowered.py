@@ -55,6 +55,7 @@ class Lowered:
     removed: str | None = None  # picked again: the earlier picking's discount taken off (its description)
     again: bool = False  # picked again to more than the app's own cut left (to_shopify `_picked_again`)
     emptied: bool = False  # ... on a line that cut emptied: not set again
+    substitute: bool = False  # a substitute's units onto a line a person lowered since (`keeps`)
 
     @property
     def text(self) -> str:
@@ -76,6 +77,11 @@ class Lowered:
                     f"(a picking never puts back units a person took off); the ERP serves and invoices "
                     f"{self.target}: change its picking to {self.current}, or set {self.target} in "
                     "Shopify")  # fmt: skip
+        if self.substitute:
+            return (f"{line}: {self.current} in Shopify, lowered by a person since: the {self.target} the "
+                    f"ERP's picking puts on it with a substitute are not set (a picking never puts back "
+                    f"units a person took off); the ERP serves and invoices {self.target}: change its "
+                    f"picking, or set {self.target} in Shopify")  # fmt: skip
         return (f"{line}: {self.current} in Shopify, below the ERP's cut to {self.target}: not applied (a "
                 f"cut never puts units back); the ERP serves and invoices {self.target}: change its picking "
                 f"to {self.current}, or set {self.target} in Shopify")  # fmt: skip
@@ -92,8 +98,8 @@ class Lowered:
             key = "lowered_picked_again_emptied" if self.emptied else "lowered_picked_again_kept"
             return key, {"sku": self.sku or "?", "item": named, "current": self.current,
                          "target": self.target}  # fmt: skip
-        return "lowered_cut", {"sku": self.sku or "?", "item": named, "current": self.current,
-                               "target": self.target}  # fmt: skip
+        key = "lowered_substitute" if self.substitute else "lowered_cut"
+        return key, {"sku": self.sku or "?", "item": named, "current": self.current, "target": self.target}
 
 
 def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[Any], dict[str, Lowered]]:
@@ -122,6 +128,11 @@ def hold_back(edits: Sequence[Any], lines: Sequence[ShopifyLine]) -> tuple[list[
             target += 1
         if change.never_raises and line is not None and target is not None and line.current_quantity < target:
             lowered[change.change_key] = Lowered(change.change_key, change.sku, line.current_quantity, target)
+            continue
+        keeps = getattr(change, "keeps", None)  # a substitute's receiving line a person lowered since
+        if keeps is not None and line is not None and target is not None and line.current_quantity < keeps:
+            lowered[change.change_key] = Lowered(change.change_key, change.sku, line.current_quantity, target,
+                                                 substitute=True)  # fmt: skip
             continue
         kept.append(change)
     return kept, lowered

@@ -163,6 +163,9 @@ class LineChange:
     substitute_charge: Decimal | None = None  # a substitute by the unit: what the ERP charges for its units
     adjusted: bool = False  # the adjustment is already on Shopify's lines (a replay): nothing to send
     never_raises: bool = False  # a cut: takes units off its line, never puts back (jobs.order_edits.lowered)
+    # a substitute's receiving line: the units of its own ERP line it must still hold, else a person
+    # lowered it since (the customer wants fewer) and the substitute's target would raise it back
+    keeps: int | None = None
     split_lines: tuple[str, ...] = ()  # a weighed line cut: its weight split's unit lines, set with it
     removes: tuple[str, ...] = ()  # an earlier picking's adjustments (descriptions) taken off its lines
     removed_from: tuple[str, ...] = ()  # the lines they are on: its line, that picking's split unit line
@@ -258,7 +261,9 @@ def plan_changes(
                 change = replace(change, shopify_quantity=together[line.id_sku], substitute_charge=charged)
             if line.id_sku in receiving:  # a set of that one line (jobs.stock_reread counts it once)
                 own = own_line.get(receiving[line.id_sku])
-                change = replace(change, line_item_id=own.id if own else None)
+                first = next(o for o in event.lines if o.seq_item == receiving[line.id_sku])
+                change = replace(change, line_item_id=own.id if own else None,
+                                 keeps=_units(first.qty_served))  # fmt: skip
             changes.append(change)
             continue
         shopify_line = own_line.get(line.seq_item)
@@ -281,7 +286,8 @@ def plan_changes(
                 ("line_replaced", {"sku": replaced_by.id_sku, "item": replaced_by.seq_item}),
             )
             changes.append(LineChange(key, "substitution", shopify_quantity=target, never_raises=not receives,
-                                      substitute_sku=replaced_by.id_sku, **reason, **base))  # fmt: skip
+                                      substitute_sku=replaced_by.id_sku, **reason, **base,
+                                      keeps=_units(line.qty_served) if receives else None))  # fmt: skip
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
                 shared = line.id_sku in shared_skus
@@ -294,6 +300,7 @@ def plan_changes(
                 ("line_cut", {"served": quantity(line.qty_served), "ordered": quantity(line.qty_ordered)}),
             )
             changes.append(LineChange(key, "cut", shopify_quantity=target, never_raises=not receives,
+                                      keeps=_units(line.qty_served) if receives else None,
                                       **reason, **base))  # fmt: skip
         elif line.qty_served > line.qty_ordered:
             # As a weighed line picked heavier: the customer never asked for the extra units, so the
@@ -672,9 +679,19 @@ def _substitute(
 
 
 def _charged(line: Any) -> Decimal:
-    """What the ERP charges for a line's served units (its served total, else units x price)."""
-    charged = line.total_served if line.total_served is not None else line.qty_served * line.unit_price
+    """What the ERP charges for a line's served units (its served total, else `line_total`)."""
+    charged = line.total_served if line.total_served is not None else line_total(line, line.qty_served)
     return charged.quantize(CENT)
+
+
+def line_total(line: Any, quantity: Decimal | int) -> Decimal:
+    """What the ERP charges for `quantity` of a line whose event gives no line totals: quantity x
+    price, less the line's discount pro rata (the ERP takes it off so: docs/consinco-api.md). Without
+    the discount, a weighed line picked lighter was adjusted by more than the ERP charges less, and
+    Shopify's total fell below the NF-e: the capture (never above it) left the difference uncharged."""
+    discount = getattr(line, "discount", None) or Decimal(0)
+    share = discount * Decimal(quantity) / line.qty_ordered if line.qty_ordered else Decimal(0)
+    return (Decimal(quantity) * line.unit_price - share).quantize(CENT)
 
 
 def _not_on_order(key: str, line: Any, base: dict[str, Any], kind: str) -> LineChange:
@@ -837,10 +854,10 @@ def _part_served(
 def part_difference(line: Any, units: int) -> Decimal:
     """What the ERP charges less for a line served in part of a unit than for `units` (its served
     quantity rounded up, what Shopify's line holds): the ordered line total's share of those units
-    minus the served total (its rounding, its pro-rata discount), else (units − served) × price."""
+    minus the served total (its rounding, its pro-rata discount), else the same from `line_total`."""
     if line.total_ordered is not None and line.total_served is not None and line.qty_ordered:
         return (line.total_ordered * units / line.qty_ordered - line.total_served).quantize(CENT)
-    return ((units - line.qty_served) * line.unit_price).quantize(CENT)
+    return line_total(line, units) - line_total(line, line.qty_served)
 
 
 def split_shares(
@@ -879,18 +896,18 @@ def _variant_lines(lines: Sequence[ShopifyLine], shopify_line: ShopifyLine | Non
 
 
 def _ordered_total(line: Any) -> Decimal:
-    """The ERP line's ordered total (its rounding, its discount), else ordered kg × price per kg."""
+    """The ERP line's ordered total (its rounding, its discount), else `line_total`."""
     if line.total_ordered is not None:
         return Decimal(line.total_ordered)
-    return (line.qty_ordered * line.unit_price).quantize(CENT)
+    return line_total(line, line.qty_ordered)
 
 
 def weight_difference(line: Any) -> Decimal:
     """What the ERP charges less for a lighter pick: its ordered minus its served line total
-    (its rounding, its pro-rata discount), else (ordered kg − weighed kg) × price per kg."""
+    (its rounding, its pro-rata discount), else the same from `line_total`."""
     if line.total_ordered is not None and line.total_served is not None:
         return (line.total_ordered - line.total_served).quantize(CENT)
-    return ((line.qty_ordered - line.qty_served) * line.unit_price).quantize(CENT)
+    return line_total(line, line.qty_ordered) - line_total(line, line.qty_served)
 
 
 def _kg(quantity: Decimal) -> str:

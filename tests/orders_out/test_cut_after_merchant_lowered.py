@@ -205,3 +205,29 @@ def test_a_box_served_in_part_held_back_stays_named_when_the_picking_is_reported
         sum(line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"] if line["sku"] == box)
         == 1
     )
+
+
+def test_a_substitute_does_not_raise_a_line_the_merchant_lowered_meanwhile(world: World, orders_api) -> None:
+    """The ERP replaces A with 2 x B, B served as ordered (3); before the picking reaches Shopify,
+    the merchant lowers B to 1 (the customer wants fewer). The substitute's units land on B's line at
+    its own served units plus theirs: 5, over the merchant's edit, silently, and the merchant's edit
+    then read as an echo of it. B keeps its 1, named for a person; A's cut to 0 is applied."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 3)], gateway="cartao", capture="manual")
+    b_product = next(s for s in world.chain.skus if s.id_sku == b).seq_produto
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[a], "seqProduto": b_product, "qtd": 2}]
+    )
+    set_quantity(world, order.gid, b, 1)
+    world.poll()
+
+    [picking] = world.messages("order_edits", order)
+    assert picking.status == MessageStatus.DONE.value, picking.error_text
+    quantities = {line["sku"]: line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"]}
+    assert quantities == {a: 0, b: 1}, quantities
+    link = world.link(order.gid)
+    said = f"SKU {b} (ERP line {order.lines[b] + 1}): 1 in Shopify, lowered by a person since: the 5"
+    assert said in (link.needs_attention or ""), link.needs_attention
+    pt = " ".join(n["text"] for n in attention_notes(orders_api, link.id, "pt-BR"))
+    assert "reduzido por uma pessoa depois: as 5 unidades" in pt, pt
+    assert to_erp.apply_edit(world.shop_id, order.gid, "778") == "failed"  # counted, not an echo

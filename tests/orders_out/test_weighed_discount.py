@@ -459,3 +459,25 @@ def test_an_nfe_cents_above_shopifys_total_is_absorbed_not_flagged(
     assert world.settlement(order.gid).paid == shopify_total
     assert "not charged" not in (world.link(order.gid).needs_attention or "")
     assert "absorbed" in json.dumps(invoice.response_payload), invoice.response_payload
+
+
+@pytest.mark.parametrize("served", ["1.8", "1.75", "2", "0.333"])
+def test_without_the_erps_line_totals_the_adjustment_takes_the_discount_off_pro_rata(served: str) -> None:
+    """An EventoPedido whose items carry no vlrTotalPedido / vlrTotalAtendido (optional to the
+    parser): the adjustment of a weighed line picked lighter was (ordered - served) x price, its
+    discount left out, where the ERP takes it off pro rata: Shopify's total fell below the NF-e and
+    the capture left the difference uncharged. Without totals it is what the ERP's totals say."""
+    from erp.records import OrderLine
+
+    def line(**totals: Decimal | None) -> OrderLine:  # 2 kg at R$ 50,00/kg, R$ 10,00 off the line
+        return OrderLine(seq_item=1, id_sku="P5E1", seq_produto=5, ean=None, qtd_embalagem=Decimal(1),
+                         qty_ordered=Decimal(2), qty_served=Decimal(served), table_price=None,
+                         promo_price=None, unit_price=Decimal("50.00"), discount=Decimal("10.00"),
+                         weighed=True, replaces_seq_item=None, **totals)  # fmt: skip
+
+    erp_served = (Decimal(served) * Decimal(50) - Decimal(10) * Decimal(served) / 2).quantize(Decimal("0.01"))
+    with_totals = line(total_ordered=Decimal("90.00"), total_served=erp_served)
+    without = line(total_ordered=None, total_served=None)
+    assert to_shopify.weight_difference(without) == to_shopify.weight_difference(with_totals)
+    assert to_shopify.part_difference(without, 2) == to_shopify.part_difference(with_totals, 2)
+    assert to_shopify._charged(without) == to_shopify._charged(with_totals) == erp_served
