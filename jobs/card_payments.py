@@ -54,7 +54,7 @@ from erp.errors import ErpRejected
 from erp.records import CardPaymentInput, OrderInput, PaymentInput
 from jobs import order_clients, order_map
 from jobs.order_lookup import find_link
-from ledger import mappings, queues, trace
+from ledger import mappings, queues, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import MappingMissing
 from ledger.flows import SHOPIFY_TO_ERP
@@ -293,6 +293,11 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
         return _cancelled(session, message, nro)
     shop = session.get(Shop, shop_id)
     assert shop is not None
+    if not shop_settings.get(shop, SETTING):  # turned off since it was left: an ERP without the card call
+        text = (f"ERP order {nro}: the store no longer sends card data to the ERP (setting "
+                "card_payment_data off): nothing recorded")  # fmt: skip
+        trace.skip(session, message, text, words=("card_setting_off", {"nro": nro}))
+        return "skipped"
     read = read_cards(order_clients.admin_client(shop.domain), gid)
     cards = [read[i] for i in ids if read and i in read and read[i].brand is not None]
     missing = [i for i in ids if not (read and i in read and read[i].brand is not None)]

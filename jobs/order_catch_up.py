@@ -258,6 +258,8 @@ def mapping_now_exists(
         return False
     code = str(code)
     if kind in DE_PARA_KINDS:  # a De:Para line; names compared as the import compares them
+        if kind == mappings.MappingKind.CARRIER and not mappings.list_mappings(session, shop_id, kind):
+            return True  # the store maps no shipping method now: the ERP picks the carrier (order_map)
         return mappings.find_mapping(session, shop_id, kind, code) is not None
     if kind == VARIANT_KIND:
         query: Any = exists().where(

@@ -56,7 +56,7 @@ from ledger.models import Role, Shop
 from ledger.shop_row_lock import lock_shop_row
 from ledger.shop_settings import slot_key
 from shopify_app.api_common import as_int, db, invalid, json_body, not_found, reject_unknown, write_audit
-from shopify_app.enqueue import resume_parked, resume_waiting
+from shopify_app.enqueue import resume_open, resume_parked, resume_waiting
 from shopify_app.roles import require_role
 
 bp = Blueprint("settings", __name__, url_prefix="/setup")
@@ -302,6 +302,10 @@ def put_settings() -> ResponseReturnValue:
             resumed += resume_waiting(session, g.shop.id, "orders", "payment")
         if "risk_hold" in changed_before or "risk_app_wait_minutes" in changed_before:  # held still?
             resumed += resume_waiting(session, g.shop.id, "orders", "risk")
+        if "card_payment_data" in changed_before and not now["card_payment_data"]:
+            # card data no longer sent (an ERP without the card call): the card messages left open
+            # end by their replay, saying so (jobs.card_payments), not parked or failed for good
+            resumed += resume_open(session, g.shop.id, "orders", "card:%")
         if "ignored_companies" in changed_before:  # their stock refusals: the replay closes them
             codes = [str(company) for company in changes["ignored_companies"]]
             resumed += resume_parked(session, g.shop.id, "location", codes, flow="stock")

@@ -242,6 +242,16 @@ def retry_reauth_failed(session: Session, shop_id: int, conn: Redis | None = Non
                          done="order unit(s) refused while the shop needed re-authorization")  # fmt: skip
 
 
+def resume_open(session: Session, shop_id: int, flow: str, like: str, conn: Redis | None = None) -> int:
+    """Enqueue the replay of every unit of `flow` whose key matches `like` (SQL LIKE) left parked,
+    failed or pending, that a setting just made moot (card data no longer sent: "card:%"); how many.
+    Its replay ends it, saying why. One that cannot be enqueued stays as it is, logged."""
+    open_now = (MessageStatus.PARKED.value, MessageStatus.FAILED.value, MessageStatus.PENDING.value)
+    found = {m.id: (m, like) for m in trace.open_units(session, shop_id, flow, like) if m.status in open_now}
+    return _replay_found(session, shop_id, found, conn, why="setting changed",
+                         done=f"{flow} unit(s) a setting made moot")  # fmt: skip
+
+
 def _replay_found(
     session: Session, shop_id: int, found: dict[int, tuple[Message, str]], conn: Redis | None, *, why: str,
     done: str,

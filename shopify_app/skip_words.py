@@ -171,6 +171,12 @@ WORDS: dict[str, Text] = {
         "o pedido {nro} do ERP está cancelado: não há recebível de cartão a conciliar",
         "ERP order {nro} is cancelled: no card receivable to reconcile",
     ),
+    "card_setting_off": (
+        "pedido {nro} do ERP: a loja não envia mais dados de cartão ao ERP (configuração card_payment_data "
+        "desligada): nada registrado",
+        "ERP order {nro}: the store no longer sends card data to the ERP (setting card_payment_data off): "
+        "nothing recorded",
+    ),
     "card_none": (
         "pedido {nro} do ERP: a Shopify não mostra dados de cartão (bandeira, BIN) dos seus pagamentos: "
         "nada a registrar",

@@ -85,7 +85,7 @@ from sqlalchemy.orm import Session
 from erp.errors import ErpAuthError, ErpRejected
 from erp.records import Order as ErpOrder
 from erp.records import OrderLine as ErpLine
-from jobs import card_payments, order_clients, order_generation, order_map, order_waits
+from jobs import card_payments, order_clients, order_generation, order_map, order_posted, order_waits
 from jobs.inbox import Ignored, not_installed
 from jobs.order_edits import goodwill, held, picking_state
 from jobs.order_lookup import find_link, payment_codes, shop_id_for, variants_for
@@ -499,11 +499,38 @@ def _payment_inputs(
     session: Session, shop_id: int, read: Any
 ) -> tuple[Shop | None, frozenset[str], dict[str, int]]:
     """What the order's payment forms are made from, as the import makes them: the shop, its
-    pay-on-delivery gateways and the De:Para codes of the gateways the order names."""
+    pay-on-delivery gateways and the De:Para codes of the gateways the order names, but the forms
+    the import posted for the gateways it posted (`_posted_codes`)."""
     shop = session.get(Shop, shop_id)
     on_delivery = order_map.gateway_keys(shop_settings.get(shop, "pay_on_delivery_gateways") if shop else [])
     codes = payment_codes(session, shop_id, order_map.payment_names(read.order, on_delivery))
-    return shop, on_delivery, codes
+    return shop, on_delivery, {**codes, **_posted_codes(session, shop_id, read.order)}
+
+
+def _posted_codes(session: Session, shop_id: int, order: Any) -> dict[str, int]:
+    """The ERP payment forms the import posted, by the gateway of the transaction each was posted
+    for (`order_posted`: its kept input). An edit re-sends the order's payments: made from the
+    De:Para as it is now, a line changed since (a new Pix bank from today on) moved an old order's
+    receivable to another form with no word, one changed to a code the ERP lacks failed every edit
+    of orders imported right, and one deleted parked them. Money the edit adds under a gateway the
+    import did not post is mapped by the De:Para as it is."""
+    request = session.scalar(
+        select(Message.request_payload).where(
+            Message.shop_id == shop_id,
+            Message.flow == ORDERS_FLOW,
+            Message.unit_key == order_unit_key(order.id),
+        )
+    )
+    posted = order_posted.stored(request)
+    if not posted:
+        return {}
+    gateways = {order_map.numeric_id(t.id): t.gateway for t in order.transactions if t.gateway}
+    codes: dict[str, int] = {}
+    for payment in posted.get("payments") or []:
+        gateway = gateways.get(str(payment.get("channel_payment_id")))
+        if gateway and isinstance(payment.get("nro_forma_pagto"), int):
+            codes[gateway] = payment["nro_forma_pagto"]
+    return codes
 
 
 def holds_edit(erp: Any, nro: int, mapped: list[order_map.MappedLine], freight: Decimal) -> ErpOrder | None:

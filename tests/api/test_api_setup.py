@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ledger import shop_settings
 from ledger.crypto import decrypt
 from ledger.db import session_scope
-from ledger.errors import MappingMissing
+from ledger.errors import MappingMissing, Rejected
 from ledger.models import AuditEvent, ErpConnection, Message, Role, Shop, utcnow
 from shopify_app.frontend import I18N_DIR
 
@@ -294,6 +294,22 @@ def test_settings_defaults_validation_and_audit(client, settings, shops):
         "/api/setup/settings", json={"publish_to": [*channels, channels[0]]}, headers=headers()
     )
     assert twice.status_code == 200 and twice.get_json()["publish_to"] == channels  # repeats dropped
+
+
+def test_card_data_turned_off_replays_the_open_card_messages_of_the_shop(client, shops, message, rq):
+    """card_payment_data off (an ERP without the card call): the card messages left parked or
+    failed are replayed at once, and the replay ends them saying so (jobs.card_payments); the
+    shop's other messages and another shop's card messages stay as they are."""
+    parked = message(shops.a, "orders", "card:1001", error=MappingMissing("card_brand", "Visa"))
+    failed = message(shops.a, "orders", "card:1002", error=Rejected("ERP refused", system="erp"))
+    order = message(shops.a, "orders", "order:1003", error=MappingMissing("payment_method", "Pix"))
+    other = message(shops.b, "orders", "card:1001", error=MappingMissing("card_brand", "Visa"))
+    saved = client.put("/api/setup/settings", json={"card_payment_data": False}, headers=headers())
+    assert saved.status_code == 200 and saved.get_json()["resumed"] == 2
+    replays = {args[0] for name, args in queued(rq, "orders") if name == "jobs.orders.replay"}
+    assert replays == {parked, failed} and not replays & {order, other}
+    again = client.put("/api/setup/settings", json={"card_payment_data": False}, headers=headers())
+    assert again.get_json()["resumed"] == 0  # saved as it was: nothing acted on
 
 
 def test_companies_not_sold_in_this_store_are_validated_stored_audited_and_free_their_refusals(

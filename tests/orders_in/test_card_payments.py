@@ -231,3 +231,32 @@ def test_the_nsu_is_found_in_the_gateways_receipt_or_not_at_all(receipt, nsu):
 )
 def test_the_card_number_is_masked_as_shopify_shows_it(bin_, number, masked):
     assert card_payments.masked(bin_, number) == masked
+
+
+def test_card_data_parked_then_turned_off_is_never_sent_and_its_message_ends(world):
+    """card_payment_data turned off (an ERP without the card call) while a card message waits for
+    its brand line: a line saved later (or its Retry) sent the card data anyway, and the message
+    stayed parked, counted as needing a person, until then."""
+    from jobs import orders
+    from ledger import mappings
+    from ledger.models import Shop
+    from shopify_app.enqueue import resume_open
+
+    with session_scope() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**(shop.settings or {}), "card_payment_data": True}
+        mappings.upsert_mapping(session, world.shop_id, "card_network", CARD_GATEWAY, "7")
+    gid = world.place(gateway="cartao", capture="automatic", card_brand="Visa")
+    world.drain()
+    assert card_message(world, gid).status == MessageStatus.PARKED.value
+    with session_scope() as session:  # what the settings page's save does when it is turned off
+        shop = session.get(Shop, world.shop_id)
+        shop.settings = {**(shop.settings or {}), "card_payment_data": False}
+        assert resume_open(session, world.shop_id, "orders", "card:%") == 1
+    world.drain()
+    message = card_message(world, gid)
+    assert message.status == MessageStatus.SKIPPED.value and "card_payment_data off" in message.error_text
+    with session_scope() as session:  # a Brand line saved later: nothing to resume, nothing sent
+        mappings.upsert_mapping(session, world.shop_id, "card_brand", "Visa", "1")
+    orders.replay(message.id)
+    assert recorded(world, gid) == []

@@ -322,3 +322,25 @@ def test_a_mapped_shipping_method_gives_the_erp_order_its_carrier_and_an_unmappe
         assert resume_parked(session, world.shop_id, "carrier", ["PAC"]) == 1
     world.drain()
     assert world.erp_orders_for(pac)[0]["seqtransportador"] == 7
+
+
+def test_an_order_parked_on_a_carrier_goes_once_the_store_maps_no_carrier_at_all(world):
+    """The merchant leaves the carrier to the ERP again: every carrier line deleted. The order parked
+    on PAC would now go (no line: no seqTransportador), but the catch-up looked for a PAC line only
+    and it stayed parked, asking for a line the store no longer keeps."""
+    from sqlalchemy import delete
+
+    from jobs import orders
+    from ledger.models import Mapping
+
+    with session_scope() as session:
+        mappings.upsert_mapping(session, world.shop_id, "carrier", "SEDEX", "41")
+    pac = world.place(gateway="pix", shipping="PAC")
+    world.drain()
+    assert world.message(pac).status == MessageStatus.PARKED.value
+    with session_scope() as session:
+        session.execute(delete(Mapping).where(Mapping.shop_id == world.shop_id, Mapping.kind == "carrier"))
+    orders.run(world.shop_id, stale_after_seconds=0)  # the catch-up pass
+    world.drain()
+    assert world.message(pac).status == MessageStatus.DONE.value
+    assert world.erp_orders_for(pac)[0]["seqtransportador"] is None
