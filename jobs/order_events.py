@@ -227,6 +227,9 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
     for event in sorted(read, key=lambda e: (e.seq_evento,)):
         counts["read"] += 1
         counts[_take(shop_id, event)] += 1
+    late = _late_sweep(shop_id, client, started) if read.complete else 0
+    if late:
+        counts["late"] = late
     if read.complete and read.snapshot is not None:
         counts["unreadable"] = len(read.malformed)
         with session_scope() as session:
@@ -241,6 +244,44 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
         advance(shop_id, read, started, order_event_records.hold(held))
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
+
+
+# The late sweep: every LATE_SWEEP_EVERY, the last LATE_SWEEP_BACK of events read again whole (no
+# boundary skip). An event the ERP committed more than ERP_READ_OVERLAP after its DtaHorEvento (a
+# long invoicing transaction, an ERP clock behind) is behind the cursor once it is visible, and no
+# poll read it: its NF-e was never written, its goods never fulfilled, its payment never captured
+# (the prices and stock flows have their daily whole reads for the same reason). Events seen
+# already cost a message lookup each; the new ones are taken as the poll takes them.
+LATE_SWEEP_EVERY = timedelta(hours=1)
+LATE_SWEEP_BACK = timedelta(hours=24)
+LATE_SCOPE = "late-sweep"  # its own watermark row: when it last read whole (forgotten at an ERP move)
+
+
+def _late_sweep(shop_id: int, client: Any, started: datetime) -> int:
+    """The late sweep when due; how many events it found that no poll had taken."""
+    with session_scope() as session:
+        cursor = watermarks.read(session, shop_id, FLOW).last_changed_at
+        last = watermarks.read(session, shop_id, FLOW, LATE_SCOPE).last_changed_at
+    if cursor is None or (last is not None and started - last < LATE_SWEEP_EVERY):
+        return 0  # a first read (it reads back a day already), or swept within the hour
+    read = client.order_events(min(cursor, started) - LATE_SWEEP_BACK)
+    read.keep_malformed = True  # an unreadable row is the poll's to hold and tell
+    found = 0
+    for event in sorted(read, key=lambda e: (e.seq_evento,)):
+        if _take(shop_id, event) == "enqueued":
+            found += 1
+    if found:
+        log.warning("order_events: shop %s: the late sweep found %s event(s) no poll had read",
+                    shop_id, found, extra={"shop_id": shop_id, "flow": FLOW})  # fmt: skip
+    if read.complete:
+        swept(shop_id, started)
+    return found
+
+
+def swept(shop_id: int, at: datetime) -> None:
+    """The late sweep's last whole read at `at` (the next is due LATE_SWEEP_EVERY after it)."""
+    with session_scope() as session:
+        watermarks.advance(session, shop_id, FLOW, LATE_SCOPE, at, 0, at)
 
 
 def first_read_since(session: Session, shop_id: int, now: datetime) -> datetime:
