@@ -165,6 +165,16 @@ def shop_keys(shop: str) -> tuple[str, str]:
     return f"shopify:bulk:slots:{shop}", f"shopify:bulk:recent:{shop}"
 
 
+WIRE_PREFIX = "consinco-erp:"
+
+
+def wire_identifier(client_identifier: str | None) -> str | None:
+    """The clientIdentifier Shopify is sent: the caller's ("prices-7"), prefixed so it reads as this
+    app's in the shop's bulk operations and keeps within the 10-255 characters Shopify requires from
+    API 2027-01 on ("prices-7" alone is refused there). The app never reads it back (`mutation_text`)."""
+    return None if client_identifier is None else (WIRE_PREFIX + client_identifier)[:255]
+
+
 def mutation_text(mutation_name: str, staged_path: str, client_identifier: str | None) -> str:
     """The mutation one bulk operation is started with: the document, its operation named after
     the caller (client identifier) and the upload (e.g. ProductVariantsBulkUpdate_prices_7_<tag>).
@@ -381,7 +391,7 @@ class BulkRunner:
                 {
                     "mutation": mutation_text(mutation_name, staged_path, client_identifier),
                     "stagedUploadPath": staged_path,
-                    "clientIdentifier": client_identifier,
+                    "clientIdentifier": wire_identifier(client_identifier),
                 },
                 "bulkOperationRunMutation",
             )

@@ -130,6 +130,7 @@ class FakeAdmin:
         if name == "BulkOperationRunMutation":
             self.ran_mutation = body["variables"]["mutation"]
             self.staged_path = body["variables"]["stagedUploadPath"]
+            self.identifier = body["variables"]["clientIdentifier"]
             return gql_body(
                 {"bulkOperationRunMutation": {"bulkOperation": bulk_op("CREATED", 0), "userErrors": []}}
             )
@@ -147,6 +148,18 @@ class FakeAdmin:
                 }
             )
         raise AssertionError(f"unexpected operation {name}")
+
+
+@pytest.mark.parametrize("caller", ["prices-7", "publish-1", "catalog-1"])
+def test_the_client_identifier_sent_keeps_within_10_to_255_characters(runner, http, redis_conn, caller):
+    """From API 2027-01 Shopify refuses a clientIdentifier shorter than 10 characters: "prices-7",
+    "publish-1" and "catalog-1" (the app's own) would have stopped every bulk operation there."""
+    admin = FakeAdmin()
+    http.post(URL, json=admin)
+    http.post(UPLOAD_URL, status_code=201)
+    http.get(RESULT_URL, text=RESULT_LINES)
+    runner.run("ProductVariantsBulkUpdate", INPUTS, client_identifier=caller)
+    assert 10 <= len(admin.identifier) <= 255 and admin.identifier.endswith(caller)
 
 
 @pytest.fixture
