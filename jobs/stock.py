@@ -534,6 +534,7 @@ def _sync_levels(
         since = None if whole else watermarks.read(session, shop.shop_id, FLOW, scope).last_changed_at
     # Taken before the ERP rows: an order reaching the ERP while they are read is in one or the
     # other, never in neither (jobs.stock_pending.pending_since).
+    taken_at = utcnow()
     before = pending_orders(shop.shop_id)
     read = erp.stock(since, company)
     read.keep_malformed = True  # one unreadable record fails alone (jobs.stock_records)
@@ -565,7 +566,7 @@ def _sync_levels(
         # A pass of some SKUs alone (a batch's replay, a person's fix) leaves the other SKUs' rechecks
         # and movements to the next whole pass, which forgets them once acted on.
         extra = [s for s in dict.fromkeys([*rechecks, *reread]) if only is None or s in only]
-        targets = _targets(session, shop, company, bases, extra, only is None, before)
+        targets = _targets(session, shop, company, bases, extra, only is None, before, taken_at)
         entries, policies, quiet, turned = _changes(
             session, shop, company, location, targets, force=only is not None, moved=moved, reread=reread
         )
@@ -586,7 +587,12 @@ def _sync_levels(
             keep_due(session, shop.shop_id, company, on_hold)
     entries = [e for e in entries if e.id_sku not in held]
     writer = BatchWriter(
-        shop.shop_id, shop.domain, client, company, location, lambda: pending_since(before, shop.shop_id)
+        shop.shop_id,
+        shop.domain,
+        client,
+        company,
+        location,
+        lambda: pending_since(before, shop.shop_id, taken_at=taken_at),
     )
     landed: dict[str, int] = {}  # SKU -> the batch message that got its level in
     written: set[int] = set()
@@ -661,6 +667,7 @@ def _targets(
     rechecks: list[str],
     include_waiting: bool,
     pending_before: dict[int, dict[str, Any]],
+    taken_at: datetime,
 ) -> list[_Target]:
     """Each SKU's target level: ERP rows read now, plus remembered ones the prices flow flagged,
     whose variant appeared since, or whose level Shopify refused as part of a whole batch (their
@@ -696,7 +703,7 @@ def _targets(
     variants = bindings.get_many(session, shop.shop_id, VARIANT_KIND, ids)
     prices = bindings.get_many(session, shop.shop_id, PRICE_KIND, ids)
     units = {sku: u for sku, b in variants.items() if (u := SkuUnit.from_binding(sku, b.data))}
-    pending = pending_base_by_product(pending_since(pending_before, shop.shop_id, session), units)
+    pending = pending_base_by_product(pending_since(pending_before, shop.shop_id, session, taken_at), units)
     out: list[_Target] = []
     waiting: list[BindingRow] = []
     for sku in ids:

@@ -102,15 +102,44 @@ def pending_payloads(shop_id: int, session: Any = None) -> list[dict[str, Any]]:
 
 
 def pending_since(
-    before: dict[int, dict[str, Any]], shop_id: int, session: Any = None
+    before: dict[int, dict[str, Any]], shop_id: int, session: Any = None, taken_at: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """The orders pending in `before` (taken before the ERP rows were read) or pending now, each
+    """The orders pending in `before` (taken at `taken_at`, before the ERP rows were read), pending
+    now, or come in since `taken_at` whatever became of them but a skip or a cancellation, each
     once. An order reaching the ERP while its rows are read (its reservation after its row was
     read, its message closed before the levels are computed) is in the snapshot; one taken in
-    Shopify meanwhile is in the later query. An order in both the ERP's reservation and the
-    snapshot counts twice for one pass, the safe direction: its message closed, so the next pass
-    computes its products again (`flag_order_changes`)."""
-    return list({**before, **pending_orders(shop_id, session)}.values())
+    Shopify meanwhile is in the later query, or, sent to the ERP at once and reserved there after
+    the rows were read (a stale write's re-computation minutes into a big company's pass), among
+    those come in since: in neither, its units were handed back. An order in both the ERP's
+    reservation and these counts twice for one pass, the safe direction: its message closed, so
+    the next pass computes its products again (`flag_order_changes`)."""
+    if session is None:
+        with session_scope() as own:
+            return pending_since(before, shop_id, own, taken_at)
+    shops = same_erp_shops(session, shop_id)
+    since = _come_in_since(session, shops, taken_at) if taken_at is not None else {}
+    return list({**before, **since, **_pending_in(session, shop_id, shops)}.values())
+
+
+def _come_in_since(session: Any, shops: Collection[int], taken_at: datetime) -> dict[int, dict[str, Any]]:
+    """Request payloads, by orders message id, of `shops`' orders whose message appeared after
+    `taken_at` and was closed since but for a skip (never the ERP's) or a cancellation (released)."""
+    stmt = (
+        select(Message.id, Message.request_payload, StoreLink.nro_empresa)
+        .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
+        .where(
+            Message.flow == ORDERS_FLOW,
+            Message.status == MessageStatus.DONE.value,
+            Message.shop_id.in_(sorted(shops)),
+            Message.created_at >= taken_at,
+            ~_link_cancelled(),
+        )
+    )
+    return {
+        message_id: p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
+        for message_id, p, linked in session.execute(stmt)
+        if p
+    }
 
 
 def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any]]:
@@ -444,8 +473,8 @@ def _utc(at: datetime) -> datetime:
 def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tuple[datetime, Decimal]]]:
     """This shop's orders for `company` whose message appeared after `since`, whatever became of
     them but a skip undoing the sale (cancelled, never paid; a sale entered in the ERP by hand or not
-    for the ERP stands), and but an order of the store's time before the app (its sale is older than
-    its message): idSku -> [(sold at, Shopify units)].
+    for the ERP stands) or a cancellation since (its order link's), and but an order of the store's
+    time before the app (its sale is older than its message): idSku -> [(sold at, Shopify units)].
 
     What explains a drop of a SKU's level at the company's location since Shopify showed a known
     figure (jobs.stock_writer): only this shop's orders of that very SKU move its inventory item
@@ -463,6 +492,8 @@ def sold_since(shop_id: int, company: int, since: datetime) -> dict[str, list[tu
             or_(Message.status != MessageStatus.SKIPPED.value, _sale_stands_sql()),
             ~_sold_before_install_sql(),
             Message.created_at > since,
+            ~_link_cancelled(),  # its units restocked: a later drop is another sale (cancelled
+            # without restock, its drop reads unexplained: kept out for one write, the safe side)
         )
     )
     found: dict[str, list[tuple[datetime, Decimal]]] = {}
