@@ -114,22 +114,32 @@ def cancelled(
     here (the order as Shopify held it when cancelled), so the delta is 0: a drop below what
     Shopify last showed is still kept out only beyond what the restock may have added back."""
     with session_scope() as session:
-        skus = {str(s) for s in erp_skus if s}
-        payload = session.scalars(
-            select(Message.request_payload).where(
-                Message.shop_id == shop_id,
-                Message.flow == "orders",
-                Message.unit_key == f"order:{numeric_id(order_id)}",
-            )
-        ).first()
-        skus.update(str(line["sku"]) for line in (payload or {}).get("lines") or [] if line.get("sku"))
-        for sku, substitute in session.execute(
-            select(OrderLineChange.sku, OrderLineChange.substitute_sku).where(
-                OrderLineChange.order_link_id == link_id
-            )
-        ):
-            skus.update(s for s in (sku, substitute) if s)
-        note(session, shop_id, company, f"cancel:{link_id}", dict.fromkeys(skus, 0), utcnow())
+        cancelled_in(session, shop_id, link_id, order_id, company, erp_skus)
+
+
+def cancelled_in(
+    session: Any, shop_id: int, link_id: int, order_id: str, company: int | None, erp_skus: Iterable[str]
+) -> None:
+    """`cancelled` in the caller's transaction. Also for an order cancelled in Shopify by anyone
+    after the ERP had cancelled it (a person, as the app's failed cancel advised; the ERP first, the
+    merchant's cancel after): the ERP released its reservation, a pass may have written that figure,
+    and the person's restock added the units again."""
+    skus = {str(s) for s in erp_skus if s}
+    payload = session.scalars(
+        select(Message.request_payload).where(
+            Message.shop_id == shop_id,
+            Message.flow == "orders",
+            Message.unit_key == f"order:{numeric_id(order_id)}",
+        )
+    ).first()
+    skus.update(str(line["sku"]) for line in (payload or {}).get("lines") or [] if line.get("sku"))
+    for sku, substitute in session.execute(
+        select(OrderLineChange.sku, OrderLineChange.substitute_sku).where(
+            OrderLineChange.order_link_id == link_id
+        )
+    ):
+        skus.update(s for s in (sku, substitute) if s)
+    note(session, shop_id, company, f"cancel:{link_id}", dict.fromkeys(skus, 0), utcnow())
 
 
 def edited(

@@ -74,7 +74,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import AUTH, ErpAuthError, ErpRejected
 from erp.errors import SYSTEM as ERP
-from jobs import invoices, order_clients, order_generation, order_map, order_posted, order_waits
+from jobs import invoices, order_clients, order_generation, order_map, order_posted, order_waits, stock_reread
 from jobs import orders as orders_flow
 from jobs.cancellations import erased
 from jobs.inbox import Ignored, not_installed
@@ -224,6 +224,7 @@ def _cancel_locked(
             clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
             edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
             settle_erp_side(session, shop_id, link)
+            stock_reread.cancelled_in(session, shop_id, link.id, link.shopify_order_id, None, [])  # as below
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled",
                        words=("erp_order_already_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
@@ -450,6 +451,10 @@ def _cancelled(
     address_change.settle_cancelled(session, shop_id, link)  # nor a delivery address not taken
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     settle_erp_side(session, shop_id, link)
+    # The ERP may have cancelled it first (its C event, a person in the ERP): its reservation
+    # released, a stock pass may have written that figure, and the restock of this cancellation in
+    # Shopify added the units again (phantom stock). The levels are read again (cheap when right).
+    stock_reread.cancelled_in(session, shop_id, link.id, link.shopify_order_id, None, [])
     response: dict[str, Any] = {"nro_pedvenda": nro, "situacao": situacao}
     if erp_code is not None:
         response["already_cancelled_in_erp"] = erp_code

@@ -171,6 +171,10 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     mine = (ours or _asked_before(previous, state, event)) and not _refund_not_made(previous, state)
     if state.cancelled_at and not mine:
         _update_link(unit, state, invoiced, keys, _as_found(previous))
+        # A person's cancellation (as a failed cancel of the app's advised), its restock maybe after
+        # a stock pass wrote the figure the ERP's cancellation released: read the levels again
+        stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
+                               [line.id_sku for line in event.lines])  # fmt: skip
         raise order_events.Skipped(
             f"Shopify order {state.name} was already cancelled",
             {"cancelled_at": state.cancelled_at},
@@ -367,9 +371,11 @@ def _refund_not_made(previous: dict[str, Any], state: Settlement) -> bool:
     """Pure: an earlier attempt's orderCancel, not known to have taken effect, asked for a refund,
     and Shopify shows money paid and not refunded (nor an authorisation voided): the cancellation
     is not that call's (its job failed, a refund declined; a person then cancelled keeping the
-    payment, maybe with no staff note) but someone else's, told as found, its money flagged."""
+    payment, maybe with no staff note) but someone else's, told as found, its money flagged. A
+    refund the gateway has not answered for yet (a Pix refund is asynchronous) is money being given
+    back: the app's own cancellation, its refund under way, is not taken for someone else's."""
     asked = bool(previous.get("refund")) and not previous.get("done")
-    return asked and not _voided(state) and state.kept > 0
+    return asked and not _voided(state) and state.kept - state.refunding > 0
 
 
 def _ours(state: Settlement, event: OrderEvent) -> bool:

@@ -145,6 +145,7 @@ class Settlement:
     nfe: dict[str, str]  # metafields of namespace "nfe", by key
     fulfillments: list[FulfillmentInfo] = field(default_factory=list)
     refunded: Decimal = ZERO  # successful REFUND money
+    refunding: Decimal = ZERO  # REFUND money the gateway has not answered for yet (a Pix refund's)
     refunds: tuple[tuple[str | None, Decimal], ...] = ()  # (processedAt, amount) of each one
     tips: Decimal = ZERO  # tips owed now (tip_value): money owed beside the goods (no NF-e line)
     tip_refunds: Refunds = ()  # the refunds that gave a tip back, its share of each (tip_refunds)
@@ -226,7 +227,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
     pending_by_parent: dict[str, Decimal] = {}
     refused_by_parent: dict[str, list[tuple[Decimal, str]]] = {}
     voided: set[str] = set()
-    paid = refunded = ZERO
+    paid = refunded = refunding = ZERO
     refunds: list[tuple[str | None, Decimal]] = []
     pending_sales = [
         (txn.get("gateway"), _amount(txn.get("amountSet")), txn.get("manualPaymentGateway"))
@@ -246,6 +247,8 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         elif txn.get("kind") == "CAPTURE" and parent and txn.get("status") in REFUSED:
             why = txn.get("errorCode") or txn["status"]
             refused_by_parent.setdefault(parent, []).append((_amount(txn.get("amountSet")), why))
+        if txn.get("kind") == "REFUND" and txn.get("status") in IN_FLIGHT:
+            refunding += _amount(txn.get("amountSet"))
         if txn.get("status") != "SUCCESS":
             continue
         amount = _amount(txn.get("amountSet"))
@@ -291,6 +294,7 @@ def parse_settlement(raw: dict[str, Any]) -> Settlement:
         authorizations=authorizations,
         paid=paid,
         refunded=refunded,
+        refunding=refunding,
         refunds=tuple(refunds),
         tips=tip_value(_lines(raw), tip_total),
         gift_cards=gift_card_value(nodes(raw.get("lineItems"))),

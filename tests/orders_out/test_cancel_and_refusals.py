@@ -546,3 +546,43 @@ def test_a_cancelled_order_knows_its_nfe_cancelled_whatever_mask_or_case_the_erp
         f"the ERP lists its NF-e {key} cancelled",
         ("invoice_cancelled_nfe_gone", {"key": key}),
     )
+
+
+def test_the_apps_own_cancel_with_its_refund_pending_at_the_gateway_is_its_own(
+    world: World, monkeypatch
+) -> None:
+    """The first attempt ends while Shopify's cancel job still runs; the job cancels with the app's
+    staff note, the Pix refund PENDING at the gateway (asynchronous). The rerun counted the money as
+    kept (paid less successful refunds) and took the cancellation for someone else's: skipped
+    "already cancelled", the restock the app asked for never read again."""
+    from sandbox.shopify import order_store
+    from shopify_app.admin_api import for_shop
+
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    real = order_store.new_transaction
+
+    def gateway(ctx, kind, status, *args, **kwargs):  # the gateway answers refunds later (Pix)
+        return real(ctx, kind, "PENDING" if kind == "REFUND" else status, *args, **kwargs)
+
+    monkeypatch.setattr(order_store, "new_transaction", gateway)
+    with monkeypatch.context() as patched:  # the attempt ends while Shopify's job still runs
+        patched.setattr(cancel_side, "_wait", lambda *a, **k: False)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload["cancel_job"]
+    client = for_shop(world.domain)
+    for _ in range(100):
+        if client.job(message.response_payload["cancel_job"]).done:
+            break
+        time.sleep(0.05)
+    assert world.order_doc(order.gid)["cancelledAt"]
+    for _ in range(5):
+        try:
+            status = cancel_side.replay(message.id)
+            break
+        except Transient:
+            time.sleep(0.3)
+    [message] = world.messages("cancellations", order)
+    assert status == MessageStatus.DONE.value, message.error_text
+    assert message.response_payload.get("done") is True

@@ -340,3 +340,35 @@ def test_a_picking_edit_counts_what_shopify_moved_once_per_line(world: World) ->
         "S|event:7": -2,
         "K|event:7": -4,
     }
+
+
+def test_an_order_cancelled_by_hand_after_the_erp_leaves_no_phantom_stock(world: World) -> None:
+    """The ERP cancels, Shopify's cancel job fails, the message says "or cancel the order there",
+    and a person does with Restock (Shopify's default). The ERP had released its reservation and a
+    pass written that figure: the restock added the units a second time, and only the app's own
+    orderCancel asked the stock flow to read the level again: 22 sold of 20 for good."""
+    from jobs.cancellations import to_erp
+    from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
+    from tests.by_hand import cancel_in_shopify
+
+    stock_ready(world)
+    sku = unit_skus(world)[0]
+    set_erp_row(world, sku, 20)
+    stock.run(world.shop_id)
+    order = world.linked_order([(sku, 2)], gateway="pix")
+    in_the_erp(world, order, [(sku, 2)])
+    stock.run(world.shop_id)
+    assert world.stock(sku)["available"] == 18
+    fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
+    world.erp.cancel(order.nro, "Cliente desistiu")
+    stock.run(world.shop_id)  # the ERP released its reservation
+    assert world.stock(sku)["available"] == 20
+    world.poll()  # the app's orderCancel: its job fails (a refund declined)
+    [failed] = world.messages("cancellations", order)
+    assert failed.error_detail["code"] == "CANCEL_NOT_APPLIED"
+    cancel_in_shopify(world.domain, order.gid, staff_note="cancelado pelo SAC")  # as advised, restocked
+    assert world.stock(sku)["available"] == 22
+    to_erp.cancel_in_erp(world.shop_id, order.gid, "customer")  # its orders/cancelled
+    world.poll()
+    stock.run(world.shop_id)
+    assert world.stock(sku)["available"] == erp_figure(world, sku) == 20
