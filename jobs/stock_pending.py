@@ -135,11 +135,7 @@ def _come_in_since(session: Any, shops: Collection[int], taken_at: datetime) -> 
             ~_link_cancelled(),
         )
     )
-    return {
-        message_id: p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
-        for message_id, p, linked in session.execute(stmt)
-        if p
-    }
+    return _payloads(session, stmt)
 
 
 def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any]]:
@@ -173,12 +169,17 @@ def _pending_in(session: Any, shop_id: int, shops: Collection[int]) -> dict[int,
             ~_link_cancelled(),
         )
     )
-    found = {
+    return {**_payloads(session, stmt), **edit_payloads(session, shop_id, shops=shops)}
+
+
+def _payloads(session: Any, stmt: Any) -> dict[int, dict[str, Any]]:
+    """(message id, request payload, store link's company) rows as payloads by message id; one
+    without its company (parked for a setting before the orders flow named it) takes its store's."""
+    return {
         message_id: p if p.get("nro_empresa") is not None else {**p, "nro_empresa": linked}
         for message_id, p, linked in session.execute(stmt)
         if p
     }
-    return {**found, **edit_payloads(session, shop_id, shops=shops)}
 
 
 def added_units(payload: dict[str, Any] | None) -> dict[str, Decimal]:
