@@ -326,8 +326,15 @@ def _park(settings: Settings, domain: str, snapshot: _Snapshot, reason: str) -> 
     with session_scope(settings.database_url) as session:
         shop = find_shop(session, domain, for_update=True, key_share=True)
         _unless_replaced(shop, domain, snapshot, settings)
-        if shop is not None:
+        # Uninstalled meanwhile (Shopify revoked the grant at the uninstall, whose webhook was worked
+        # while this refresh was in flight): the refusal is the uninstall's, the shop stays as it is
+        # (parked, it was e-mailed "re-authorize the app" for the 48 h until shop/redact).
+        gone = shop is None or shop.token is None or shop.status == ShopStatus.UNINSTALLED.value
+        if not gone:
             mark_needs_reauth(session, shop, reason)
+        status = shop.status if shop is not None else "not_installed"
+    if gone:
+        raise ShopNeedsReauth(domain, status, reason)
     log.warning("tokens: %s needs re-authorization: %s", domain, reason)
     raise ShopNeedsReauth(domain, ShopStatus.NEEDS_REAUTH.value, reason)
 

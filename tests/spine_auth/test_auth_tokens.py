@@ -131,6 +131,36 @@ def test_a_second_401_for_the_same_token_does_not_refresh_again(settings, instal
     assert get_access_token(SHOP_A, refused="shpat_T2") == "shpat_T3"  # T2 refused in turn
 
 
+def test_a_refresh_refused_by_an_uninstall_worked_meanwhile_leaves_the_shop_uninstalled(
+    settings, install_shop, monkeypatch
+):
+    """Shopify revokes the grant at the uninstall; its app/uninstalled webhook is worked while a
+    worker's refresh is in flight, then the refresh is refused. The uninstalled shop was parked
+    needs_reauth again: 48 h of "re-authorize the app" e-mails to a store that removed it."""
+    from jobs.compliance import app_uninstalled
+    from jobs.inbox import WebhookEvent
+    from shopify_app.token_endpoint import TokenRequestRejected
+
+    install_shop(SHOP_A)
+    expire_in(settings, 10)
+
+    def refused_after_the_uninstall(_settings, shop, _refresh_token):
+        event = WebhookEvent(
+            1, "app/uninstalled", SHOP_A, "w1", "e1", "2026-10", utcnow(), {"myshopify_domain": SHOP_A}
+        )
+        app_uninstalled(event)
+        raise TokenRequestRejected("refused", status=400, error="invalid_grant", request_id=None)
+
+    monkeypatch.setattr(tokens, "refresh_access_token", refused_after_the_uninstall)
+    with pytest.raises(ShopNeedsReauth):
+        get_access_token(SHOP_A)
+    shop = shop_row(settings, SHOP_A)
+    assert shop.status == ShopStatus.UNINSTALLED.value, (shop.status, shop.status_reason)
+    with session_scope(settings.database_url) as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.shop_id == shop.id)).all()
+    assert "shop.needs_reauth" not in actions
+
+
 def test_refused_refresh_marks_needs_reauth_and_then_fails_fast(settings, install_shop, requests_mock):
     install_shop(SHOP_A)
     expire_in(settings, 10)
