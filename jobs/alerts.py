@@ -620,19 +620,25 @@ ORDER_FINDINGS = (
 
 
 def _drift_items(session: Session, shop_id: int, since: datetime, now: datetime, locale: str) -> list[Item]:
-    """A reconciliation report ended in (since, now] that found orders out of step: told once."""
+    """A reconciliation report ended in (since, now] that found orders out of step: told once. A
+    report left incomplete by another section (the ERP refusing one company's stock read, every day
+    the refusal lasts) ends failed or retrying, its orders compared all the same: what they found
+    is told too, or the team reads "stock refused" and never learns its webhooks are lost."""
+    ended = (MessageStatus.DONE.value, MessageStatus.FAILED.value, MessageStatus.RETRYING.value)
     rows = session.scalars(
         select(Message).where(
             Message.shop_id == shop_id,
             Message.flow == "reconcile",
-            Message.status == MessageStatus.DONE.value,
-            Message.error_text.is_not(None),
+            Message.status.in_(ended),
             Message.updated_at > since,
             Message.updated_at <= now,
         )
     ).all()
     items = []
     for message in rows:
+        orders = (message.response_payload or {}).get("orders")
+        if not isinstance(orders, dict) or "error" in orders:
+            continue  # the orders not compared (the report failed before, or at, them)
         found = drift.findings(message.response_payload)
         found = {key: n for key, n in found.items() if key in ORDER_FINDINGS}
         if not found:

@@ -264,3 +264,29 @@ def test_a_reconciliation_that_found_orders_out_of_step_is_told_once(mail) -> No
     assert "pedidos sem vínculo (importados agora) 37, pedidos ausentes no ERP 3" in sent.text
     assert "estoques" not in sent.text and f"/app/messages/{found}" in sent.text
     assert alerts.run(shop_id) == {"items": 0}  # told once
+
+
+def test_order_drift_of_a_report_left_incomplete_by_its_stock_is_told(mail) -> None:  # noqa: F811
+    """The ERP refuses one company's stock read (a user without permission on a store just mapped):
+    every day's report ends failed, its orders compared all the same. Only done reports were read,
+    so the e-mail said "stock refused" and never that the webhooks were lost."""
+    from jobs import reconcile
+    from ledger.errors import Rejected as Refused
+
+    shop_id = _shop()
+
+    def failed(orders: dict) -> int:
+        with session_scope() as session:
+            message = trace.begin(session, shop_id, "reconcile", reconcile.report_key(utcnow(), None), "both")
+            message.response_payload = {"summary": {"orders_missing_in_ledger": 5}, "orders": orders}
+            trace.fail(
+                session, message, Refused("conciliação incompleta: estoque: Acesso negado", system="erp")
+            )
+            return message.id
+
+    failed({"error": "the ERP is down"})  # the orders not compared: nothing found to tell
+    assert all("Pedidos fora de sintonia" not in m.text for m in mail.received)
+    found = failed({})
+    alerts.run(shop_id)
+    text = "\n".join(m.text for m in mail.received)
+    assert "Pedidos fora de sintonia na reconciliação diária" in text and f"/app/messages/{found}" in text
