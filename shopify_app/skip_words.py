@@ -288,6 +288,11 @@ WORDS: dict[str, Text] = {
         "A Shopify já confere com o pedido {nro} do ERP como separado: nada a mudar",
         "Shopify already matches ERP order {nro} as picked: nothing to change",
     ),
+    "edit_forms_too_late": (
+        "O pedido {nro} do ERP já tem estes itens; a separação começou, suas formas de pagamento ficam como "
+        "estão",
+        "ERP order {nro} already has these lines; its picking began, its payment forms stay unchanged",
+    ),
     "edit_lines_already": (
         "O pedido {nro} do ERP já tem estes itens",
         "ERP order {nro} already has these lines",

@@ -367,6 +367,8 @@ def _apply(
         money = None if lost else goodwill.given_back(client, read, edit_id)
         if money is not None:  # a refund of money only: the ERP's receivable is a person's to mend
             goodwill.flag(session, link, message, money, read.order.name)
+        elif not lost and (forms := _forms_moved(session, shop_id, read, current)) is not None:
+            return _send_forms(session, link, message, erp, nro, forms, lock, read)
         else:
             trace.skip(session, message, f"ERP order {nro} already has these lines{found}", words=words)
         if _sent_before(link, earlier, lines):  # its card forms, as the lost answer would have followed
@@ -456,6 +458,47 @@ def _note_goodwill(client: Any, link: OrderLink, read: ErpOrderRead, edit_id: st
     money = goodwill.given_back(client, read, edit_id) if is_refund(edit_id) else None
     if money is not None:
         goodwill.note(link, money, read.order.name)
+
+
+def _forms_moved(session: Session, shop_id: int, read: Any, current: ErpOrder) -> list[Any] | None:
+    """The ERP order's payment forms made again from the money Shopify holds now, when they differ
+    from those it has; None when they agree (or cannot be made: a gateway not mapped, shown when an
+    edit sends lines). A refund since the last edit (the money owed back after an edit lowered the
+    order, given back to one gateway) left the lines as they were: the forms the edit split by
+    gateway in turn then booked the card at what it no longer holds, the Pix at money given back."""
+    _shop, on_delivery, codes = _payment_inputs(session, shop_id, read)
+    try:
+        forms = list(order_map.map_payments(read.order, current.total, codes, on_delivery))
+    except MappingMissing:
+        return None
+    have = sorted((p.nro_forma_pagto, p.amount) for p in current.payments)
+    want = sorted((p.nro_forma_pagto, p.amount) for p in forms)
+    return forms if forms and have and want != have else None
+
+
+def _send_forms(
+    session: Session, link: OrderLink, message: Message, erp: Any, nro: int, forms: list[Any], lock: Lock,
+    read: Any,
+) -> str:  # fmt: skip
+    """PUT the ERP order's payment forms alone (its lines and freight already Shopify's); done.
+    The ERP refusing for its picking begun: the forms stay as they are (its total is right), said."""
+    message.request_payload = {
+        **message.request_payload,
+        "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in forms],
+    }
+    ensure_held(lock, order_map.numeric_id(link.shopify_order_id))
+    try:
+        erp.edit_order(nro, payments=forms)
+    except ErpRejected as exc:
+        if exc.codigo not in {code for code, _ in TOO_LATE.values()}:
+            raise
+        log.info("order_edits: ERP order %s refused its payment forms: %s", nro, exc)
+        text = f"ERP order {nro} already has these lines; its picking began, its payment forms stay unchanged"
+        trace.skip(session, message, text, words=("edit_forms_too_late", {"nro": nro}))
+        return "skipped"
+    trace.succeed(session, message, response={"nro_pedvenda": nro, "payments_only": True}, erp_id=str(nro))
+    _follow_cards(session, link.shop_id, link, read, forms)
+    return "done"
 
 
 def _follow_cards(session: Session, shop_id: int, link: OrderLink, read: Any, payments: list[Any]) -> None:
