@@ -230,10 +230,14 @@ class ChangeRead(Generic[T]):
         elif not seen and self._erp_snapshot and self.snapshot is not None:
             # An empty read tells no date column from a date-time one: a change made later today
             # may be stamped with today's date, before the snapshot's time of day. The next read
-            # starts at the day's start (in the ERP's zone), never before where this one started;
-            # a first read (from nothing) that found nothing leaves no watermark: the next one is
-            # whole again, as cheap while there is nothing, and misses no row however dated.
-            day = _day_start(self.snapshot, zone)
+            # starts no later than the previous day's start (in the ERP's zone), never before where
+            # this one started: a date column may hold the server's own local day while its clock
+            # is read in another zone (UTC date-times, Brasilia dates: at 22:00 in Sao Paulo the
+            # snapshot's day is already tomorrow, and a price changed at 22:30, dated today, sat
+            # behind the watermark until the daily sweep), as the dated branch above keeps the day
+            # before. A first read (from nothing) that found nothing leaves no watermark: the next
+            # one is whole again, as cheap while there is nothing, and misses no row however dated.
+            day = _day_start(self.snapshot, zone) - timedelta(days=1)
             self.snapshot = max(self.since, day) if self.since is not None else None
         short = coverage.problem(self.total)
         if short is not None:

@@ -160,12 +160,12 @@ def test_a_price_changed_mid_read_on_a_date_column_paged_by_offset_loses_no_othe
 def test_a_price_dated_today_after_an_empty_read_is_read_by_the_next_read(requests_mock) -> None:
     """A read that comes back empty sees no date, so nothing told it the column is a date: it kept
     the ERP's snapshot (10:00) as the watermark, and a price changed at 14:00, stamped with today's
-    date (before 10:00), was never read. The watermark of an empty read is the start of the
-    snapshot's day in the ERP's zone, never before where the read started."""
+    date (before 10:00), was never read. The watermark of an empty read is the start of the day
+    before the snapshot's in the ERP's zone, never before where the read started."""
     fake, client = _erp(requests_mock)
     empty, got = _read(client, datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
     assert got == [] and empty.complete
-    assert empty.snapshot == datetime(2026, 11, 28, tzinfo=UTC)  # not 10:00
+    assert empty.snapshot == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # not 10:00
 
     fake.put(_price(2, "2026-11-28", 7.5))
     fake.now = datetime(2026, 11, 28, 14, 5)
@@ -192,14 +192,14 @@ def test_an_empty_first_read_leaves_no_watermark(requests_mock) -> None:
 
 
 def test_an_empty_reads_day_starts_in_the_erps_zone(tmp_path, requests_mock) -> None:
-    """An ERP writing Brasilia time: 22:30 on the 28th there is 01:30 UTC on the 29th; the day an
-    empty read keeps starts at 03:00 UTC on the 28th."""
+    """An ERP writing Brasilia time: 22:30 on the 28th there is 01:30 UTC on the 29th; the day before
+    the one an empty read is in starts at 03:00 UTC on the 27th."""
     path = tmp_path / "names.json"
     path.write_text(json.dumps({"formats": {"datetime_zone": "America/Sao_Paulo"}}))
     fake, client = _erp(requests_mock, load_names(path))
     fake.now = datetime(2026, 11, 28, 22, 30)
     read, got = _read(client, datetime(2026, 11, 20, tzinfo=UTC))
-    assert got == [] and read.snapshot == datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    assert got == [] and read.snapshot == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
 def test_a_date_whose_midnight_summer_time_skipped_is_still_a_date(tmp_path, requests_mock) -> None:
@@ -219,3 +219,18 @@ def test_a_date_whose_midnight_summer_time_skipped_is_still_a_date(tmp_path, req
     fake.now = datetime(2026, 12, 7, 10, 5)
     _, got = _read(client, read.snapshot)
     assert (2, 7.77) in got
+
+
+def test_an_evening_price_dated_in_the_servers_day_after_a_quiet_read_is_read_next(requests_mock) -> None:
+    """UTC date-times (the contract's default) but a date column holding the Brazilian server's
+    own day. At 22:00 in Sao Paulo (01:00 UTC on the 29th) a quiet read's watermark was the 29th;
+    a price changed at 22:30, dated the 28th, was behind it until the 00:30 daily sweep."""
+    fake, client = _erp(requests_mock)
+    fake.put(_price(1, "2026-11-27", 10.0))
+    fake.now = datetime(2026, 11, 29, 1, 0)
+    empty, got = _read(client, datetime(2026, 11, 28, 0, 0, tzinfo=UTC))
+    assert got == [] and empty.complete
+    fake.put(_price(2, "2026-11-28", 7.5))  # 22:30 in Sao Paulo: the server stamps its own day
+    fake.now = datetime(2026, 11, 29, 1, 35)
+    _, got = _read(client, empty.snapshot)
+    assert got == [(2, 7.5)]
