@@ -617,6 +617,30 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     return None
 
 
+def later_done(session: Session, shop_id: int, event: OrderEvent, generation: int = 0) -> int | None:
+    """The seqEvento of an event of the same order (of the same ERP) after `event`, of a kind the app
+    applies, whose message is through (done, or skipped: a picking that changed nothing states the
+    order too), None: none."""
+    rows = session.execute(
+        select(Message.unit_key, Message.request_payload).where(
+            Message.shop_id == shop_id,
+            Message.erp_id == str(event.nro_pedvenda),
+            Message.direction == ERP_TO_SHOPIFY,
+            Message.flow.in_(tuple(FLOW_BY_KIND.values())),
+            Message.unit_key.like("event:%"),
+            Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+        )
+    ).all()
+    later = [
+        seq_of(key)
+        for key, request in rows
+        if order_notes.generation_of(key) == generation
+        and seq_of(key) > event.seq_evento
+        and (request or {}).get("kind") in FLOW_BY_KIND  # not one of a kind the app does not know
+    ]
+    return min(later) if later else None
+
+
 def wait_for_earlier(
     session: Session, shop_id: int, event: OrderEvent, *, must_apply: Collection[str], generation: int = 0
 ) -> None:

@@ -248,6 +248,12 @@ WORDS: dict[str, Text] = {
         "ERP event {seq} names NF-e {key} (number {number}), which the ERP lists cancelled: nothing of it "
         "is written, charged or fulfilled",
     ),
+    "picking_superseded": (
+        "o evento de separação #{seq} foi substituído pelo evento #{later} do pedido {nro} do ERP, já "
+        "aplicado: nada aplicado",
+        "picking event #{seq} was superseded by event #{later} of ERP order {nro}, applied already: nothing "
+        "applied",
+    ),
     "picking_order_cancelled": (
         "O pedido {name} está cancelado na Shopify: alterações da separação não aplicadas",
         "Shopify order {name} is cancelled: picking changes not applied",

@@ -167,6 +167,9 @@ class LineChange:
     # lowered it since (the customer wants fewer) and the substitute's target would raise it back
     keeps: int | None = None
     split_lines: tuple[str, ...] = ()  # a weighed line cut: its weight split's unit lines, set with it
+    # a weighed SKU on several ERP lines: the Shopify lines that are this change's own (its line, its
+    # split's unit lines), the only ones whose adjustments count for it; None: the variant's lines
+    own_lines: tuple[str, ...] | None = None
     removes: tuple[str, ...] = ()  # an earlier picking's adjustments (descriptions) taken off its lines
     removed_from: tuple[str, ...] = ()  # the lines they are on: its line, that picking's split unit line
     emptied: tuple[
@@ -253,6 +256,20 @@ def plan_changes(
         if line.qty_served is None:
             continue
         key = repeats.change_key(event.seq_evento, line.seq_item, generation)
+        original = next((o for o in event.lines if o.seq_item == line.replaces_seq_item), None)
+        if (
+            line.is_substitute
+            and original is not None
+            and not original.weighed
+            and own_line.get(original.seq_item) is None
+            and line.id_sku not in receiving
+        ):
+            # The substitute of an ERP line the Shopify order has no line of (typed in the ERP and
+            # linked by a person): adding it would charge the customer a product they never ordered.
+            base = {"sku": line.id_sku, "qty_before": line.qty_ordered, "qty_after": line.qty_served,
+                    "line_item_id": None, "variant_id": variant_of.get(line.id_sku or "")}  # fmt: skip
+            changes.append(_not_on_order(key, line, base, "substitution"))
+            continue
         if line.is_substitute:
             change = _substitute(key, line, event, variant_of, carried_all)
             if line.id_sku in together:
@@ -291,7 +308,8 @@ def plan_changes(
         elif line.weighed and line.qty_served > 0:
             if line.qty_served != line.qty_ordered:
                 shared = line.id_sku in shared_skus
-                changes.append(_weight(key, line, lines, shopify_line, carried or {}, base, shared))
+                owned = {s.id for s in own_line.values() if s is not None}
+                changes.append(_weight(key, line, lines, shopify_line, carried or {}, base, shared, owned))
         elif _in_part(line) and shopify_line is not None and not receives:
             changes.append(_part_served(key, line, lines, shopify_line, carried or {}, base))
         elif line.qty_served < line.qty_ordered:
@@ -716,12 +734,14 @@ def _weight(
     carried: Mapping[str, Sequence[str]],
     base: dict[str, Any],
     shared: bool = False,
+    owned: Collection[str] = (),
 ) -> LineChange:
     """A weighed line picked at another weight: a discount when lighter (split when the units do
     not divide it), a record when heavier. `shared`: the SKU is on other ERP lines of the order
     too, each on a Shopify line of its own: this line's units and discount are its own line's
     (else the variant's units are counted over all of its lines, so a replay after a split
-    plans the same adjustment)."""
+    plans the same adjustment), and so are the adjustments it finds (`_own_and_split`: another
+    line's "Ajuste de peso" is no replay of this one, nor a weighing of it before)."""
     ordered, served = line.qty_ordered, line.qty_served
     weighed = f"weighed {served} kg instead of {ordered} kg"
     kg = {"served": quantity(served), "ordered": quantity(ordered)}
@@ -743,7 +763,8 @@ def _weight(
         reason = f"{weighed}: no Shopify line to adjust, the capture follows the NF-e total"
         return LineChange(key, "weight", **said(reason, ("line_weight_no_line", kg)), **base)
     description = f"{WEIGHT_ADJUSTMENT}: {_kg(ordered)} kg → {_kg(served)} kg"
-    adjusted = any(description in carried.get(s.id, ()) for s in same)
+    mine = _own_and_split(shopify_line, same, carried, owned) if shared else same
+    adjusted = any(description in carried.get(s.id, ()) for s in mine)
     ordered_units = _units(ordered)
     if not adjusted and units < ordered_units:
         # A person lowered the line before the picking reached Shopify (their edit, counted against
@@ -757,7 +778,7 @@ def _weight(
             lowered_words = ("line_weight_lowered", {**kg, "units": units, "ordered_units": ordered_units})
             return LineChange(key, "weight", **said(reason, lowered_words), **base)
     money = {"discount_description": description, "discount_total": difference, "weighed_units": units,
-             "adjusted": adjusted}  # fmt: skip
+             "adjusted": adjusted, "own_lines": tuple(s.id for s in mine) if shared else None}  # fmt: skip
     if units > 1 and (difference / CENT) % units:
         price = _unit_price(shopify_line)
         shares = (
@@ -958,6 +979,21 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
     event = unit.event
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
+        if event.kind == "S" and (
+            later := order_events.later_done(session, unit.shop_id, event, unit.generation)
+        ):
+            # A picking states the whole order (quantities, weights): one the ERP reported after this
+            # one, or its invoice, was applied already. This older one, taken late (committed after
+            # the read overlap: the late sweep) or retried by a person, would undo it: the customer
+            # paid for 1 box, received and was invoiced for 3.
+            raise order_events.Skipped(
+                f"picking event #{event.seq_evento} was superseded by event #{later} of ERP order "
+                f"{event.nro_pedvenda}, applied already: nothing applied",
+                words=(
+                    "picking_superseded",
+                    {"seq": event.seq_evento, "later": later, "nro": event.nro_pedvenda},
+                ),
+            )
         skus = [line.id_sku for line in event.lines if line.id_sku]
         found = bindings.get_many(session, unit.shop_id, "variant", skus)
         variant_of = {k: b.shopify_id for k, b in found.items() if b.shopify_id}
@@ -1570,6 +1606,19 @@ def _current(lines: Sequence[ShopifyLine], line_item_id: str) -> int | None:
     return next((s.current_quantity for s in lines if s.id == line_item_id), None)
 
 
+def _own_and_split(
+    shopify_line: ShopifyLine, same: Sequence[ShopifyLine], carried: Mapping[str, Sequence[str]],
+    owned: Collection[str],
+) -> list[ShopifyLine]:  # fmt: skip
+    """A weighed line's own Shopify line and its split's unit lines: the variant's lines no ERP line
+    owns that carry an adjustment its own line carries (as `_with_split_units` finds them)."""
+    mine = set(carried.get(shopify_line.id, ()))
+    split = [
+        s for s in same if s.id != shopify_line.id and s.id not in owned and mine & set(carried.get(s.id, ()))
+    ]
+    return [shopify_line, *split]
+
+
 def _refuse_other_weighing(
     changes: Sequence[LineChange], lines: Sequence[ShopifyLine], carried: Mapping[str, Sequence[str]]
 ) -> None:
@@ -1579,7 +1628,10 @@ def _refuse_other_weighing(
         if change.adjusted or change.discount_description is None or change.line_item_id is None:
             continue
         shopify_line = next((s for s in lines if s.id == change.line_item_id), None)
-        for same in _variant_lines(lines, shopify_line):
+        checked = _variant_lines(lines, shopify_line)
+        if change.own_lines is not None:  # a weighed SKU on several ERP lines: this line's own alone
+            checked = [s for s in checked if s.id in change.own_lines]
+        for same in checked:
             adjustments = (WEIGHT_ADJUSTMENT, PART_SERVED)
             other = next((d for d in carried.get(same.id, ()) if d.startswith(adjustments)), None)
             if other is not None:

@@ -317,3 +317,38 @@ def test_a_row_written_before_the_rows_kept_their_discounts_is_read_by_its_words
     _pick_again(world, order, cuts={str(order.lines[box]): 2}, weights={})
     assert not any(d.startswith(APP_MADE) for d in _descriptions(_lines_of(world, order, box)))
     assert _total(world, order) == _nfe(world, order)
+
+
+def test_an_older_picking_taken_late_does_not_undo_the_newer_one(world: World) -> None:
+    """S1 cuts A to 1 of 3; the picker finds the boxes and S2 serves 3 of 3. S1 was committed late:
+    the poll took S2 (nothing to change), the hourly late sweep S1 afterwards, which cut Shopify to 1;
+    the F (3 of 3, not "alterado") edits nothing: the customer paid for 1 box, received and was
+    invoiced for 3. A picking states the whole order: an older one after a newer one applied is
+    skipped, saying so (a person's Retry of an older failed S likewise)."""
+    from datetime import timedelta
+
+    import erp
+    from jobs import order_events
+    from jobs.worker import run_worker
+    from ledger.models import utcnow
+
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 2)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 1}, weights={})  # S1
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 3}, weights={})  # S2: found after all
+    read = erp.for_shop(world.shop_id).order_events(utcnow() - timedelta(hours=2))
+    s1, s2 = sorted(
+        (e for e in read if e.nro_pedvenda == order.nro and e.kind == "S"), key=lambda e: e.seq_evento
+    )
+    order_events._take(world.shop_id, s2)  # the poll sees S2 (S1 not committed yet)
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    order_events._take(world.shop_id, s1)  # the late sweep finds S1
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    [late] = [m for m in world.messages("order_edits", order) if m.unit_key == f"event:{s1.seq_evento}"]
+    assert (
+        late.status == MessageStatus.SKIPPED.value
+        and f"superseded by event #{s2.seq_evento}" in late.error_text
+    )
+    held = sum(line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"] if line["sku"] == a)
+    nfe, _message = world.invoice(order)  # F: 3 of 3, not "alterado": no edit
+    assert (held, world.settlement(order.gid).paid) == (3, nfe)

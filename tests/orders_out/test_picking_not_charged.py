@@ -76,3 +76,21 @@ def test_a_cut_of_an_erp_line_the_shopify_order_has_no_line_of_adds_nothing(worl
     assert (named.kind, named.applied) == ("cut", False)
     assert named.reason_words[0]["key"] == "line_not_on_order"
     assert named.reason_words[0]["params"]["item"] == order.lines[b]
+
+
+def test_a_substitute_of_an_erp_line_the_shopify_order_has_no_line_of_adds_nothing(world: World) -> None:
+    """The ERP order (typed by hand, linked by a person) holds a line B the Shopify order has not,
+    and the picking replaces B with C: B's cut was recorded and named, but C was planned before that
+    check and added to the customer's order, charged for a product they never ordered."""
+    a, b, c = world.plain(0), world.plain(1), world.plain(2)
+    order = world.linked_order([(a, 2)], erp_lines=[(a, 2), (b, 3)], gateway="cartao", capture="manual")
+    before = world.settlement(order.gid).current_total
+    c_product = next(s.seq_produto for s in world.chain.skus if s.id_sku == c)
+    world.erp.separate(
+        order.nro, substitutions=[{"seqItem": order.lines[b], "seqProduto": c_product, "qtd": 3}]
+    )
+    world.poll()
+    [edit] = world.messages("order_edits", order)
+    assert edit.status == MessageStatus.DONE.value, edit.error_text
+    assert _quantities(world, order.gid) == {a: 2}
+    assert world.settlement(order.gid).current_total == before

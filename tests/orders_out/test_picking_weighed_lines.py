@@ -69,3 +69,37 @@ def test_a_weighed_second_line_picked_lighter_is_discounted_on_that_line(world: 
     assert invoice.status == MessageStatus.DONE.value, invoice.error_text
     after = world.settlement(order.gid)
     assert after.current_total == nfe_total == after.paid
+
+
+def test_a_second_line_of_a_weighed_sku_weighed_again_is_not_refused(world: World) -> None:
+    """S1 weighs line 1 lighter ("Ajuste de peso" on its Shopify line) and line 3 as ordered; S2
+    weighs line 3 lighter. Line 3 was never adjusted, but every line of the variant was looked at:
+    line 1's discount refused the whole picking (WEIGHT_ALREADY_ADJUSTED), the invoice held behind."""
+    w, a = world.weighed(), world.plain(0)
+    order = world.linked_order([(w, 1), (a, 1), (w, 2)], gateway="cartao", capture="manual")
+    first, second = _weighed_lines(world, order.nro, w)
+    world.erp.separate(order.nro, weights={str(first): 0.8, str(second): 2.0})
+    world.poll()
+    world.erp.separate(order.nro, weights={str(second): 1.6})
+    world.poll()
+    last = world.messages("order_edits", order)[-1]
+    assert last.status == MessageStatus.DONE.value, (last.status, last.error_text)
+
+
+def test_a_second_line_weighed_again_like_the_first_is_discounted_too(world: World) -> None:
+    """Both lines 1 kg: S1 weighs line 1 at 0.8 kg, line 3 as ordered; S2 weighs line 3 at 0.8 kg
+    too. Its adjustment's words were found on line 1 and taken for "in Shopify already": nothing
+    sent, line 3 charged a full kilogram, the order above its NF-e."""
+    from decimal import Decimal
+
+    w, a = world.weighed(), world.plain(0)
+    order = world.linked_order([(w, 1), (a, 1), (w, 1)], gateway="cartao", capture="manual")
+    first, second = _weighed_lines(world, order.nro, w)
+    world.erp.separate(order.nro, weights={str(first): 0.8, str(second): 1.0})
+    world.poll()
+    world.erp.separate(order.nro, weights={str(second): 0.8})
+    world.poll()
+    last = world.messages("order_edits", order)[-1]
+    assert last.status == MessageStatus.DONE.value, (last.status, last.error_text)
+    total = Decimal(world.order_doc(order.gid)["currentTotalPriceSet"]["shopMoney"]["amount"])
+    assert total == Decimal(str(world.erp.order(order.nro)["vlrTotalAtendido"]))
