@@ -533,7 +533,12 @@ def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
     late = [
         row
         for row in rows
-        if is_overdue(row, now, OVERDUE_RETRYING if row.last_status == RUN_RETRYING else OVERDUE_ALERT)
+        if is_overdue(
+            row,
+            now,
+            OVERDUE_RETRYING if row.last_status == RUN_RETRYING else OVERDUE_ALERT,
+            shop.installed_at,
+        )
     ]
     if not late:
         return []

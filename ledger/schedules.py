@@ -151,12 +151,17 @@ def ensure_default_schedules(session: Session, shop_id: int, zone: str | None = 
 OVERDUE_AFTER = timedelta(minutes=3)
 
 
-def is_overdue(row: Schedule, now: datetime, after: timedelta = OVERDUE_AFTER) -> bool:
+def is_overdue(
+    row: Schedule, now: datetime, after: timedelta = OVERDUE_AFTER, usable_since: datetime | None = None
+) -> bool:
     """Whether a switched-on schedule missed its run: no tick enqueued it (`last_run_at`) since its
     latest due time `after` (OVERDUE_AFTER: the Flows page's) or more ago. As the tick, a due time
     before a person's edit of the cron is not run (a new start); nor, on a row no tick enqueued
-    yet, one before the row was last written (a fresh install's first due time is still ahead). A
-    cron that cannot be read is not overdue (the row says bad_cron)."""
+    yet, one before the row was last written (a fresh install's first due time is still ahead);
+    nor one before the shop was last made usable (`usable_since`: Shop.installed_at, written at a
+    reinstall and at a re-authorization: the tick started nothing while it was not active, and
+    its last runs of days before are no stopped worker). A cron that cannot be read is not overdue
+    (the row says bad_cron)."""
     if not row.enabled:
         return False
     limit = (now - after).astimezone(UTC).replace(second=0, microsecond=0)
@@ -164,5 +169,9 @@ def is_overdue(row: Schedule, now: datetime, after: timedelta = OVERDUE_AFTER) -
         due = croniter(row.cron, limit + timedelta(seconds=1)).get_prev(datetime)
     except (ValueError, KeyError):
         return False
-    since = [row.last_run_at if row.last_run_at is not None else row.updated_at, row.cron_changed_at]
+    since = [
+        row.last_run_at if row.last_run_at is not None else row.updated_at,
+        row.cron_changed_at,
+        usable_since,
+    ]
     return all(as_utc(at) < due for at in since if at is not None)

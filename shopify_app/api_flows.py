@@ -39,7 +39,7 @@ from ledger import alert_state, drift, queues, stuck, trace, variant_quota
 from ledger import flows as catalog
 from ledger.kv import get_redis
 from ledger.masking import mask_text
-from ledger.models import Message, MessageStatus, Role, Schedule, Watermark, as_utc, utcnow
+from ledger.models import Message, MessageStatus, Role, Schedule, Shop, Watermark, as_utc, utcnow
 from ledger.scheduler_beat import (  # noqa: F401 (HEARTBEAT_KEY, SCHEDULER_STOPPED_AFTER: the answer's)
     HEARTBEAT_KEY,
     SCHEDULER_STOPPED_AFTER,
@@ -147,6 +147,7 @@ def _schedule_json(
     findings: dict[str, int] | None = None,
     lang: str = "pt-BR",
     busy: bool = False,
+    usable_since: datetime | None = None,
 ) -> dict[str, Any] | None:
     """The schedule part of a flow's row: its last run's outcome (ledger.run_outcome) included,
     the error line in `lang` (shopify_app.run_words) masked as the failed-jobs list masks it (PII
@@ -179,7 +180,7 @@ def _schedule_json(
         "last_error": mask_text(last_error(row, lang, FAILURES), reveal),
         "last_findings": findings or None,
         "next_run_at": iso(next_run(row.cron, row.enabled, now)),
-        "overdue": not busy and is_overdue(row, now),
+        "overdue": not busy and is_overdue(row, now, usable_since=usable_since),
     }
 
 
@@ -249,6 +250,7 @@ def list_flows() -> ResponseReturnValue:
         quota = _variant_quota(session, shop_id, now)
         alert = alert_state.last_attempt(session, shop_id)
         ticked = scheduler_state(session, shop_id, now)
+        usable_since = _usable_since(session, shop_id)
         watermarks: dict[str, list[Watermark]] = {}
         for mark in session.scalars(
             select(Watermark).where(Watermark.shop_id == shop_id).order_by(Watermark.scope)
@@ -270,7 +272,9 @@ def list_flows() -> ResponseReturnValue:
                     "direction": flow.direction,
                     "queue": flow.queue,
                     "webhook_only": flow.schedule is None,
-                    "schedule": _schedule_json(flow, schedule, now, reveal, found.get(flow.name), lang, busy),
+                    "schedule": _schedule_json(
+                        flow, schedule, now, reveal, found.get(flow.name), lang, busy, usable_since
+                    ),
                     "running": flow.name in running,
                     "waiting": waiting,
                     "progress": schedule.progress if schedule is not None else None,
@@ -479,7 +483,13 @@ def put_schedule(flow: str) -> ResponseReturnValue:
             before,
             {"cron": cron, "enabled": row.enabled, **({"cancelled_run": cancelled} if cancelled else {})},
         )
-        return jsonify(_schedule_json(spec, row, utcnow(), g.role.at_least(Role.ADMIN), lang=locale()))
+        return jsonify(_schedule_json(spec, row, utcnow(), g.role.at_least(Role.ADMIN), lang=locale(),
+                                      usable_since=_usable_since(session, g.shop.id)))  # fmt: skip
+
+
+def _usable_since(session: Session, shop_id: int) -> datetime | None:
+    """When the shop was last made usable (Shop.installed_at: an install, a reinstall, a re-auth)."""
+    return session.scalar(select(Shop.installed_at).where(Shop.id == shop_id))
 
 
 def _cancel_waiting_run(row: Schedule) -> str | None:

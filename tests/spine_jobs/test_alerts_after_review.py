@@ -290,3 +290,25 @@ def test_order_drift_of_a_report_left_incomplete_by_its_stock_is_told(mail) -> N
     alerts.run(shop_id)
     text = "\n".join(m.text for m in mail.received)
     assert "Pedidos fora de sintonia na reconciliação diária" in text and f"/app/messages/{found}" in text
+
+
+def test_a_shop_made_whole_after_days_parked_is_not_told_overdue_before_its_first_tick(mail) -> None:  # noqa: F811
+    """Parked needs_reauth for two days (the tick started nothing), then re-authorized (mark_installed:
+    installed_at now): every frequent schedule's last run of two days before read as runs that
+    stopped coming, a "worker down" e-mail the moment the install was fixed."""
+    from sqlalchemy import select
+
+    from ledger.models import Schedule
+    from ledger.schedules import ensure_default_schedules
+
+    shop_id = _shop()
+    two_days_ago = utcnow() - timedelta(days=2)
+    with session_scope() as session:
+        ensure_default_schedules(session, shop_id)
+        for row in session.scalars(select(Schedule).where(Schedule.shop_id == shop_id)):
+            row.last_run_at, row.last_status, row.last_ended_at = two_days_ago, "ok", two_days_ago
+        session.get(Shop, shop_id).installed_at = utcnow()  # made whole a moment ago
+    with session_scope() as session:
+        assert alerts.overdue(session, shop_id, utcnow() + timedelta(seconds=30)) == []
+        session.get(Shop, shop_id).installed_at = two_days_ago - timedelta(days=1)  # no re-auth: told
+        assert alerts.overdue(session, shop_id, utcnow() + timedelta(seconds=30))

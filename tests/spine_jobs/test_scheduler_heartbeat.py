@@ -16,7 +16,7 @@ from app import create_app
 from jobs import scheduler
 from ledger.db import session_scope
 from ledger.kv import get_redis
-from ledger.models import Role, Schedule, utcnow
+from ledger.models import Role, Schedule, Shop, utcnow
 from ledger.schedules import RUN_OK
 from shopify_app import api_flows
 from shopify_app.api_flows import OVERDUE_AFTER, SCHEDULER_STOPPED_AFTER, is_overdue, is_stopped
@@ -79,6 +79,21 @@ def test_a_fresh_installs_schedule_is_overdue_only_after_its_first_due_time_pass
     assert is_overdue(fresh, T0 + timedelta(minutes=6))
 
 
+def test_a_shop_made_usable_again_is_overdue_only_after_its_next_due_time_passed() -> None:
+    """Reinstalled, or re-authorized after days parked: the tick started nothing meanwhile, and its
+    schedules' last runs of days before read as runs that stopped coming (the Flows page and the
+    alert e-mail) until the next tick, a "worker down" alarm the moment the install was fixed."""
+    row = _row("*/3 * * * *", T0 - timedelta(days=3))
+    back = T0 + timedelta(seconds=10)  # Shop.installed_at: mark_installed, at a reinstall or a re-auth
+    assert is_overdue(row, T0 + timedelta(minutes=1))
+    assert not is_overdue(row, T0 + timedelta(minutes=5), usable_since=back)  # first due 12:03
+    assert is_overdue(row, T0 + timedelta(minutes=6), usable_since=back)
+    flow = next(f for f in api_flows.catalog.FLOWS if f.schedule == "stock")
+    assert (
+        api_flows._schedule_json(flow, row, T0 + timedelta(minutes=1), usable_since=back)["overdue"] is False
+    )
+
+
 def test_a_running_or_waiting_flow_is_not_overdue() -> None:
     row = _row("*/3 * * * *", T0)
     flow = next(f for f in api_flows.catalog.FLOWS if f.schedule == "stock")
@@ -123,6 +138,8 @@ def _stock_last_run(shop_id: int, at: datetime) -> None:
         ).one()
         row.last_run_at = row.last_ended_at = at
         row.last_status = RUN_OK
+        shop = session.get(Shop, shop_id)
+        shop.installed_at = min(shop.installed_at or at, at)  # installed before that run
 
 
 def _health(settings) -> tuple[int, dict]:  # noqa: F811
