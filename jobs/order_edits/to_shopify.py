@@ -979,8 +979,10 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
     event = unit.event
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
-        if event.kind == "S" and (
-            later := order_events.later_done(session, unit.shop_id, event, unit.generation)
+        if (
+            event.kind == "S"
+            and (later := order_events.later_done(session, unit.shop_id, event, unit.generation))
+            and not _applied_before(session, unit.link_id, event, unit.generation)
         ):
             # A picking states the whole order (quantities, weights): one the ERP reported after this
             # one, or its invoice, was applied already. This older one, taken late (committed after
@@ -1677,6 +1679,24 @@ def _same_place(edit: Any, line_item_id: str, lines: Sequence[ShopifyLine]) -> C
     same = [s.id for s in lines if s.variant_id == shopify_line.variant_id]
     calculated = edit.lines_for_variant(shopify_line.variant_id)
     return calculated[same.index(line_item_id)] if len(calculated) == len(same) else None
+
+
+def _applied_before(session: Any, link_id: int, event: OrderEvent, generation: int = 0) -> bool:
+    """Whether an earlier run of this event applied changes in Shopify (a replay of an applied
+    picking re-reads Shopify and sends nothing: it is no late picking to skip)."""
+    prefix = repeats.event_prefix(event.seq_evento, generation)
+    return (
+        session.scalar(
+            select(OrderLineChange.id)
+            .where(
+                OrderLineChange.order_link_id == link_id,
+                OrderLineChange.change_key.startswith(prefix, autoescape=True),
+                OrderLineChange.applied.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _tried(link_id: int, event: OrderEvent, generation: int = 0) -> set[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from jobs.scheduler import HEARTBEAT_KEY
 from ledger.db import session_scope
-from ledger.models import Schedule, utcnow
+from ledger.models import Schedule, Shop, utcnow
 
 from .conftest import SHOP_DOMAIN, screenshot
 from .ledger_rows import shop_id
@@ -38,6 +38,8 @@ def _last_tick(fresh, ago: timedelta) -> None:
         for row in db.scalars(select(Schedule).where(Schedule.shop_id == shop)):
             row.last_run_at = row.last_ended_at = at
             row.last_status = "ok"
+        installed = db.get(Shop, shop)
+        installed.installed_at = min(installed.installed_at or at, at)  # installed before that tick
 
 
 def test_a_stopped_scheduler_is_said_above_the_flows_and_late_schedules_are_marked(open_page, fresh) -> None:
