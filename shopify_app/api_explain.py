@@ -1042,6 +1042,20 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             "item fixed by hand in Shopify), it settled no money: this event still captures the NF-e.",
         ),
     ),
+    "CANCEL_NFE_STILL_VALID": (
+        (
+            "O ERP cancelou o pedido, mas uma NF-e dele continua válida (o restante cancelado depois de "
+            "um faturamento parcial): o pedido não foi cancelado na Shopify.",
+            "The ERP cancelled the order, but an NF-e of it is still valid (the rest cancelled after a "
+            "partial invoice): the order was not cancelled in Shopify.",
+        ),
+        (
+            "Reembolse na Shopify o que o ERP cancelou e mantenha o que a NF-e faturou (essas mercadorias "
+            "estão com o cliente); depois use “Marcar como resolvida”.",
+            "Refund in Shopify what the ERP cancelled and keep what the NF-e invoiced (those goods are "
+            "with the customer); then use “Mark as handled”.",
+        ),
+    ),
     "CANCEL_NOT_APPLIED": (
         (
             "O cancelamento pedido pelo ERP falhou na Shopify (um reembolso recusado, por exemplo): o "
@@ -1822,6 +1836,7 @@ APP_CHECKS = frozenset(
     {
         "BAD_MAPPING",
         "BULK_LINE_TOO_LARGE",
+        "CANCEL_NFE_STILL_VALID",
         "COMPANY_NOT_READ",
         "COMPANY_TAX_ID_MISSING",
         "INVALID_TAX_ID",

@@ -1051,6 +1051,15 @@ WORDS: dict[str, Text] = {
         "substitute {sku} of ERP order {nro} is not in Shopify (no variant binding): publish the SKU, then "
         "the edit resumes",
     ),
+    "cancel_nfe_still_valid": (
+        "O pedido {nro} do ERP foi cancelado, mas sua NF-e {keys} continua válida (o restante cancelado "
+        "depois de um faturamento parcial): o pedido {name} da Shopify não foi cancelado. Reembolse na "
+        "Shopify o que o ERP cancelou e mantenha o que a NF-e faturou; depois marque esta mensagem como "
+        "resolvida.",
+        "ERP order {nro} was cancelled but its NF-e {keys} is still valid (the rest cancelled after a "
+        "partial invoice): Shopify order {name} was not cancelled. Refund in Shopify what the ERP cancelled "
+        "and keep what the NF-e invoiced; then mark this message as handled.",
+    ),
     "cancel_failed_in_shopify": (
         "O cancelamento do pedido {name} falhou na Shopify: o job de cancelamento {job} terminou e o pedido "
         "não está cancelado (um reembolso recusado na forma de pagamento original, por exemplo). A linha do "

@@ -57,7 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from erp.records import OrderEvent
-from jobs import old_orders, order_events, stock_reread
+from jobs import old_orders, order_clients, order_events, stock_reread
 from jobs.cancellations import service_hold, to_erp
 from jobs.invoices import kept_keys
 from jobs.nfe import normalise
@@ -160,6 +160,8 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
             f"Cancel the order (the ERP's reason: {reason})" if reason else "Cancel the order",
             ("too_old_todo_cancel", {"reason": reason}) if reason else ("too_old_todo_cancel_plain", {}),
         )  # fmt: skip
+    if nfe_key and not event.nfe_cancelled and not state.cancelled_at:
+        _refuse_valid_nfe(unit, state)
     invoiced = event.nfe_cancelled or bool(nfe_key)
     keys = nfe_keys(state, nfe_key)
     if invoiced:
@@ -206,6 +208,25 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     log.info("cancellations: order %s cancelled (%s)", unit.order_id, outcome["reason"],
              extra={"shop_id": unit.shop_id, "flow": FLOW})  # fmt: skip
     return outcome
+
+
+def _refuse_valid_nfe(unit: order_events.EventUnit, state: Settlement) -> None:
+    """An invoiced order the ERP cancelled without saying its NF-e was (nfeCancelada false): when the
+    ERP order still holds a valid NF-e (the rest cancelled after a partial invoice), cancelling it in
+    Shopify would write "NF-e cancelada" on a document valid at SEFAZ, cancel the fulfillment of goods
+    delivered and refund them: a person settles it (refund the cancelled rest, keep the invoiced)."""
+    erp_order = order_clients.erp_client(unit.shop_id).get_order(unit.event.nro_pedvenda)
+    valid = [doc.key for doc in erp_order.invoices if doc.valid]
+    if not valid:
+        return
+    said = {"name": state.name, "nro": unit.event.nro_pedvenda, "keys": ", ".join(valid)}
+    raise Rejected(
+        f"ERP order {said['nro']} was cancelled but its NF-e {said['keys']} is still valid (the rest "
+        f"cancelled after a partial invoice): Shopify order {state.name} was not cancelled. Refund in "
+        "Shopify what the ERP cancelled and keep what the NF-e invoiced; then mark this message as handled.",
+        system="app", code="CANCEL_NFE_STILL_VALID", detail={"keys": valid},
+        words=("cancel_nfe_still_valid", said),
+    )  # fmt: skip
 
 
 def _cancel_order(

@@ -586,3 +586,35 @@ def test_the_apps_own_cancel_with_its_refund_pending_at_the_gateway_is_its_own(
     [message] = world.messages("cancellations", order)
     assert status == MessageStatus.DONE.value, message.error_text
     assert message.response_payload.get("done") is True
+
+
+def test_the_rest_cancelled_after_a_partial_invoice_leaves_the_valid_nfe_and_asks_a_person(
+    world: World,
+) -> None:
+    """Invoiced in part (NF-e 1 applied: captured, fulfilled, the goods with the customer), then the
+    ERP cancels the rest saying its NF-e was not (nfeCancelada false, the document still valid).
+    The link's key alone made it "invoiced and NF-e cancelled": "NF-e cancelada" written on a
+    document valid at SEFAZ, the delivered goods' fulfillment cancelled, the whole capture refunded."""
+    from sandbox.consinco import lifecycle
+    from tests.orders_out.test_invoice_documents import _first_part_invoiced
+
+    order, _items, _part_a, first = _first_part_invoiced(world)
+    key = first.response_payload["key"]
+    store = world.erp.store
+    with store.write() as (conn, now):  # the ERP cancels what was not invoiced; NF-e 1 stays valid
+        lifecycle._set_status(
+            conn, now, order.nro, "C", dtacancelamento=now, motcancelamento="Desistiu do resto"
+        )
+        lifecycle.record_event(
+            conn, now, order.nro, "C", store.quantity_unit, store.discount_per, nfe_cancelled=False
+        )
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert (
+        message.status == MessageStatus.FAILED.value
+        and message.error_detail["code"] == "CANCEL_NFE_STILL_VALID"
+    )
+    assert key in message.error_text
+    state = world.settlement(order.gid)
+    assert state.cancelled_at is None and state.refunded == 0
+    assert state.nfe.get("status") != "cancelada" and "NF-e cancelada" not in state.tags
