@@ -621,24 +621,32 @@ def later_done(session: Session, shop_id: int, event: OrderEvent, generation: in
     """The seqEvento of an event of the same order (of the same ERP) after `event`, of a kind the app
     applies, whose message is through (done, or skipped: a picking that changed nothing states the
     order too), None: none."""
-    rows = session.execute(
-        select(Message.unit_key, Message.request_payload).where(
+    through = Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value))
+    later = [
+        seq_of(row.unit_key)
+        for row in _event_rows(session, shop_id, event, generation, through)
+        if seq_of(row.unit_key) > event.seq_evento
+        and (row.request_payload or {}).get("kind") in FLOW_BY_KIND  # not of a kind the app does not know
+    ]
+    return min(later) if later else None
+
+
+def _event_rows(
+    session: Session, shop_id: int, event: OrderEvent, generation: int, *where: Any
+) -> list[Message]:
+    """The event messages of `event`'s order, of the ERP `generation` names, in every event flow;
+    `where`: further conditions."""
+    rows = session.scalars(
+        select(Message).where(
             Message.shop_id == shop_id,
             Message.erp_id == str(event.nro_pedvenda),
             Message.direction == ERP_TO_SHOPIFY,
             Message.flow.in_(tuple(FLOW_BY_KIND.values())),
             Message.unit_key.like("event:%"),
-            Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value)),
+            *where,
         )
     ).all()
-    later = [
-        seq_of(key)
-        for key, request in rows
-        if order_notes.generation_of(key) == generation
-        and seq_of(key) > event.seq_evento
-        and (request or {}).get("kind") in FLOW_BY_KIND  # not one of a kind the app does not know
-    ]
-    return min(later) if later else None
+    return [row for row in rows if order_notes.generation_of(row.unit_key) == generation]
 
 
 def wait_for_earlier(
@@ -657,16 +665,7 @@ def wait_for_earlier(
     this one instead would leave it failed for ever once the earlier one applied, and a person
     cannot close a pending message as handled (ledger.handled.can_mark).
     """
-    rows = session.scalars(
-        select(Message).where(
-            Message.shop_id == shop_id,
-            Message.erp_id == str(event.nro_pedvenda),
-            Message.direction == ERP_TO_SHOPIFY,
-            Message.flow.in_(tuple(FLOW_BY_KIND.values())),
-            Message.unit_key.like("event:%"),
-        )
-    ).all()
-    rows = [row for row in rows if order_notes.generation_of(row.unit_key) == generation]
+    rows = _event_rows(session, shop_id, event, generation)
     for unread in order_event_records.earlier(
         session, shop_id, event.nro_pedvenda, event.seq_evento, generation
     ):

@@ -31,7 +31,7 @@ Why pure: the money path is arithmetic, and arithmetic is tested best without a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -665,6 +665,11 @@ def _paying(txn: Transaction, transactions: list[Transaction]) -> bool:
         open_authorisation(txn, transactions) > 0
         or any(t.kind == "CAPTURE" for t in _children(txn, transactions))
     )
+
+
+def payment_records(payments: Iterable[PaymentInput]) -> list[dict[str, str | int]]:
+    """The ERP payment forms sent, as a message's request payload keeps them."""
+    return [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments]
 
 
 def map_payments(

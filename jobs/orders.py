@@ -926,9 +926,7 @@ def _prepare(
             "freight": str(mapped.freight),
             "erp_total": str(mapped.erp_total),
             "shopify_total": str(mapped.shopify_total) if mapped.shopify_total is not None else None,
-            "payments": [
-                {"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in mapped.payments
-            ],
+            "payments": order_map.payment_records(mapped.payments),
             order_posted.KEY: order_posted.kept(mapped),  # posted again if the ERP's answer is lost
             DELIVERY: delivery_record(order, target.slot_keys),  # what obsPedido names (order_edits.address)
             order_posted.TAKEN: False,  # not posted yet

@@ -394,7 +394,7 @@ def _apply(
         raise
     message.request_payload = {
         **message.request_payload,
-        "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in payments],
+        "payments": order_map.payment_records(payments),
     }
     sent = said(f"Shopify order edit {edit_id}", ("line_edit_sent", {"edit": edit_id}))
     response: dict[str, Any] = {"nro_pedvenda": nro}
@@ -484,7 +484,7 @@ def _send_forms(
     The ERP refusing for its picking begun: the forms stay as they are (its total is right), said."""
     message.request_payload = {
         **message.request_payload,
-        "payments": [{"nro_forma_pagto": p.nro_forma_pagto, "amount": str(p.amount)} for p in forms],
+        "payments": order_map.payment_records(forms),
     }
     ensure_held(lock, order_map.numeric_id(link.shopify_order_id))
     try:
