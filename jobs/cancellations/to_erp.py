@@ -224,7 +224,6 @@ def _cancel_locked(
             clear_unsure_note(link)  # cancelled in the ERP by hand, as the note asked
             edits_to_erp.settle_cancelled(session, link)  # an edit flagged or held back: the sale is off
             settle_erp_side(session, shop_id, link)
-            stock_reread.cancelled_in(session, shop_id, link.id, link.shopify_order_id, None, [])  # as below
             trace.skip(session, message, f"ERP order {link.nro_pedvenda} is already cancelled",
                        words=("erp_order_already_cancelled", {"nro": link.nro_pedvenda}))  # fmt: skip
             return "skipped"
@@ -451,10 +450,6 @@ def _cancelled(
     address_change.settle_cancelled(session, shop_id, link)  # nor a delivery address not taken
     clear_unsure_note(link)  # the ERP order a Retry learned, or one it refused, is cancelled now
     settle_erp_side(session, shop_id, link)
-    # The ERP may have cancelled it first (its C event, a person in the ERP): its reservation
-    # released, a stock pass may have written that figure, and the restock of this cancellation in
-    # Shopify added the units again (phantom stock). The levels are read again (cheap when right).
-    stock_reread.cancelled_in(session, shop_id, link.id, link.shopify_order_id, None, [])
     response: dict[str, Any] = {"nro_pedvenda": nro, "situacao": situacao}
     if erp_code is not None:
         response["already_cancelled_in_erp"] = erp_code
@@ -494,7 +489,11 @@ def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
     (its C event) that failed in Shopify (a refund declined: "or cancel the order there", its
     message said) is carried out. That message is closed saying so, and its note goes; a pending
     one runs by itself (it finds the order cancelled). The fulfillments it cancelled before failing
-    stay named on the link (`fulfillments_note`): their goods may have left the store."""
+    stay named on the link (`fulfillments_note`): their goods may have left the store. The levels
+    are read again: the ERP may have cancelled it first (its C event, a person in the ERP), its
+    reservation released, a stock pass may have written that figure, and the restock of the
+    cancellation in Shopify added the units again (phantom stock; cheap when right)."""
+    stock_reread.cancelled_in(session, shop_id, link.id, link.shopify_order_id, None, [])
     erp = order_generation.of_link(session, link)
     rows = session.scalars(
         select(Message).where(

@@ -116,6 +116,7 @@ TOO_LATE = {
 # (R grouped with L by some, W and P unexplained: the shared Consinco reference), and an edit the app
 # held back there would be flagged "is in state R" with picking advice; the ERP's refusal decides.
 NOT_EDITABLE = frozenset(TOO_LATE)
+TOO_LATE_CODES = frozenset(code for code, _ in TOO_LATE.values())  # the ERP's codigo of each
 FLAG_CODES = ("PEDIDO_EM_SEPARACAO", "PEDIDO_FATURADO")  # a flag for a person (`_flag`)
 STATE_WORDS = {"S": "state_separating", "F": "state_invoiced", "C": "state_cancelled"}  # TOO_LATE's, said
 NOT_BOUND, NOT_ERP = "its ERP product not bound to Shopify yet", "not an ERP product"  # LineChange.note
@@ -405,7 +406,7 @@ def _apply(
     except ErpRejected as exc:
         taken = holds_edit(erp, nro, mapped, freight) if exc.maybe_taken else None
         if taken is None:
-            if exc.codigo in {code for code, _ in TOO_LATE.values()}:
+            if exc.codigo in TOO_LATE_CODES:
                 status = next((s for s, (code, _) in TOO_LATE.items() if code == exc.codigo), "S")
                 return _too_late(session, link, message, edit_id, changes, status, read.order.name, moved,
                                  client=client)  # fmt: skip
@@ -490,7 +491,7 @@ def _send_forms(
     try:
         erp.edit_order(nro, payments=forms)
     except ErpRejected as exc:
-        if exc.codigo not in {code for code, _ in TOO_LATE.values()}:
+        if exc.codigo not in TOO_LATE_CODES:
             raise
         log.info("order_edits: ERP order %s refused its payment forms: %s", nro, exc)
         text = f"ERP order {nro} already has these lines; its picking began, its payment forms stay unchanged"
