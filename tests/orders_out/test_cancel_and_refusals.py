@@ -443,23 +443,12 @@ def test_a_person_cancelling_after_the_apps_cancel_job_failed_is_theirs_not_the_
     a note of their own, keeping the money: the retry finds it cancelled by them (skipped "already
     cancelled"), not done as the app asked (its refund was never made)."""
     from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
-    from shopify_app.admin_api import for_shop
     from tests.by_hand import cancel_in_shopify
 
     order = world.linked_order([(world.plain(0), 2)], gateway="pix")
     fail_next_cancel(world.shopify.sandbox, world.name, order.gid)
     world.erp.cancel(order.nro, "Cliente desistiu da compra")
-    with monkeypatch.context() as patched:  # the attempt ends while Shopify's job still runs
-        patched.setattr(cancel_side, "_wait", lambda *a, **k: False)
-        world.poll()
-    [message] = world.messages("cancellations", order)
-    assert message.status == MessageStatus.RETRYING.value and message.response_payload["cancel_job"]
-    client = for_shop(world.domain)
-    for _ in range(100):  # Shopify's job ends without cancelling
-        if client.job(message.response_payload["cancel_job"]).done:
-            break
-        time.sleep(0.05)
-    client.close()
+    message = _poll_before_the_cancel_job_ends(world, order, monkeypatch)  # it ends without cancelling
     assert world.order_doc(order.gid)["cancelledAt"] is None
     cancel_in_shopify(world.domain, order.gid, refund=False, staff_note="Cancelado pelo SAC, sem estorno")
 
@@ -556,7 +545,6 @@ def test_the_apps_own_cancel_with_its_refund_pending_at_the_gateway_is_its_own(
     kept (paid less successful refunds) and took the cancellation for someone else's: skipped
     "already cancelled", the restock the app asked for never read again."""
     from sandbox.shopify import order_store
-    from shopify_app.admin_api import for_shop
 
     order = world.linked_order([(world.plain(0), 2)], gateway="pix")
     world.erp.cancel(order.nro, "Cliente desistiu da compra")
@@ -566,16 +554,7 @@ def test_the_apps_own_cancel_with_its_refund_pending_at_the_gateway_is_its_own(
         return real(ctx, kind, "PENDING" if kind == "REFUND" else status, *args, **kwargs)
 
     monkeypatch.setattr(order_store, "new_transaction", gateway)
-    with monkeypatch.context() as patched:  # the attempt ends while Shopify's job still runs
-        patched.setattr(cancel_side, "_wait", lambda *a, **k: False)
-        world.poll()
-    [message] = world.messages("cancellations", order)
-    assert message.status == MessageStatus.RETRYING.value and message.response_payload["cancel_job"]
-    client = for_shop(world.domain)
-    for _ in range(100):
-        if client.job(message.response_payload["cancel_job"]).done:
-            break
-        time.sleep(0.05)
+    message = _poll_before_the_cancel_job_ends(world, order, monkeypatch)
     assert world.order_doc(order.gid)["cancelledAt"]
     for _ in range(5):
         try:
@@ -618,3 +597,22 @@ def test_the_rest_cancelled_after_a_partial_invoice_leaves_the_valid_nfe_and_ask
     state = world.settlement(order.gid)
     assert state.cancelled_at is None and state.refunded == 0
     assert state.nfe.get("status") != "cancelada" and "NF-e cancelada" not in state.tags
+
+
+def _poll_before_the_cancel_job_ends(world: World, order: Any, monkeypatch) -> Message:
+    """A poll whose cancellation attempt ends while Shopify's cancel job still runs (left retrying,
+    the job's id kept), then Shopify's job waited for: the cancellation message."""
+    from shopify_app.admin_api import for_shop
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cancel_side, "_wait", lambda *a, **k: False)
+        world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.RETRYING.value and message.response_payload["cancel_job"]
+    client = for_shop(world.domain)
+    for _ in range(100):
+        if client.job(message.response_payload["cancel_job"]).done:
+            break
+        time.sleep(0.05)
+    client.close()
+    return message
