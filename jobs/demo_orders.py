@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,9 @@ from ledger.models import Binding, Message, MessageStatus, OrderLink
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 90.0
+# The slots a customer picks at checkout: the next days from the demo's run, never a past one
+SLOT_DAY = (date.today() + timedelta(days=1)).isoformat()
+NEXT_DAY = (date.today() + timedelta(days=2)).isoformat()
 OPEN = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")
 
@@ -53,8 +57,8 @@ SCENARIOS = (
     Scenario(
         "Pix, delivery slot chosen then rescheduled, invoiced (NF-e)",
         "pix",
-        slot={"Data de entrega": "2026-12-05", "Horário de entrega": "08h às 12h"},
-        reschedule={"Data de entrega": "2026-12-05", "Horário de entrega": "14h às 18h"},
+        slot={"Data de entrega": SLOT_DAY, "Horário de entrega": "08h às 12h"},
+        reschedule={"Data de entrega": NEXT_DAY, "Horário de entrega": "14h às 18h"},
         asked={"Aceita substituto": "Não", "_option_set": "3"},
     ),
     Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
@@ -66,7 +70,7 @@ SCENARIOS = (
         "Pix, store pickup: ready for pickup at the NF-e",
         "pix",
         shipping="RETIRADA",
-        slot={"Pickup-Date": "2026-12-05", "Pickup-Time": "17:00 - 18:00"},
+        slot={"Pickup-Date": SLOT_DAY, "Pickup-Time": "17:00 - 18:00"},
     ),
     Scenario("card, fraud risk high: held, sent after a person's review", "cartao", "manual", risk="high"),
 )
