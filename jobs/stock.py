@@ -204,15 +204,18 @@ class _Shop:
     linked_company: int | None
     bulk_threshold: int
     ignored: frozenset[int] = frozenset()  # setting ignored_companies: not sold in this store
+    closed: frozenset[int] = frozenset()  # mapped, inactive in the ERP (this pass's stock_closed.close)
 
     @property
     def policy_company(self) -> int | None:
         """Whose stock control decides a variant's inventoryPolicy: the store's linked company,
-        or, when that company has no location here (its rows are never read), the first company
-        that has one."""
-        if self.linked_company is None or self.linked_company in self.locations:
+        or, when that company has no location here or is closed in the ERP (its rows are never
+        read: an item it sold without stock control kept CONTINUE, sold past 0 at the stores still
+        open), the first open company that has one."""
+        open_ = [c for c in self.locations if c not in self.closed]
+        if self.linked_company is None or self.linked_company in open_:
             return self.linked_company
-        return min(self.locations) if self.locations else None
+        return min(open_) if open_ else None
 
 
 def run(shop_id: int) -> StockRun:
@@ -328,7 +331,7 @@ def _settle_fix(
             if message is not None and message.status != MessageStatus.DONE.value:
                 trace.fail(session, message, failure)
         return
-    stock_fix.forget_moves(shop_id, message_id)
+    stock_fix.forget_moves(shop_id, message_id, keep=result.moving)
     response = stock_fix.outcome(asked, result.levels_sent, result.failed, result.moving, left_out)
     with session_scope() as session:
         trace.succeed_open(session, shop_id, FLOW, [unit_key], response)
@@ -390,6 +393,7 @@ def _run(
         listed = erp.companies()
         closed = stock_closed.close(shop_id, listed, shop.locations, moves)  # mapped, inactive: zeroed
         result.closed = sorted(closed)
+        shop.closed = frozenset(closed)  # (the policies follow an open company: policy_company)
         open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
         # Writes never answered at a location their company does not write now, asked about before
         # any company writes, and what they applied put right (jobs.stock_in_flight).
@@ -444,6 +448,7 @@ def _forget_done(
     """The requests the pass acted on: the rechecks (a SKU's, for every company) and the movements
     of no known company once every company's pass ended clean; a company's own movements once its
     own did (another company's transient is no reason to read them again)."""
+    moves = moves.without(result.moving)  # kept for the next pass, which sends their levels
     with session_scope() as session:
         if not result.unfinished and result.bug is None:
             bindings.forget_requests(session, shop_id, RECHECK_KIND, read_rechecks)

@@ -27,6 +27,7 @@ asked again for it is the same message's next attempt (the API compares the repo
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +75,11 @@ def note_moves(
         seen = {str(row["sku"]): row.get("shopify") for row in rows}
         began = _began(payload)
         known = bindings.get_many(session, shop_id, STOCK_KIND, [f"{company}:{sku}" for sku in skus])
-        # An earlier attempt's movements stand (its batches may have written some levels since).
-        mine = "|" + source(message_id, attempt)
-        noted = {m.sku for m in stock_reread.read(session, shop_id).found if m.key.endswith(mine)}
+        # An earlier attempt's movements stand (its batches may have written some levels since): a
+        # fix failed and asked again is the next attempt, and noting its SKUs again counted the
+        # person's correction twice (a level raised by 5 by hand expected at +10: 5 units held back).
+        mine = "|" + source(message_id)
+        noted = {m.sku for m in stock_reread.read(session, shop_id).found if mine in m.key}
         deltas: dict[str, int] = {}
         left_out: dict[str, str] = {}
         for sku in skus:
@@ -95,13 +98,16 @@ def note_moves(
     return left_out
 
 
-def forget_moves(shop_id: int, message_id: int) -> None:
+def forget_moves(shop_id: int, message_id: int, keep: Collection[str] = ()) -> None:
     """The fix's movements (an earlier attempt's left by a failure too), done with once its
-    company's pass ended clean."""
+    company's pass ended clean; but those of the SKUs in `keep`, set aside as moving, whose levels
+    the next pass sends ("the next pass sends them", as the fix's note says): forgotten, the drop
+    the person confirmed was no sale read as one, and its units stayed off sale. That pass's own
+    clean end forgets them."""
     prefix = "|" + source(message_id)
     with session_scope() as session:
         moves = stock_reread.read(session, shop_id)
-        mine = tuple(m for m in moves.found if prefix in m.key)
+        mine = tuple(m for m in moves.found if prefix in m.key and m.sku not in keep)
         asked = {m.key: (moves.read or {})[m.key] for m in mine}
         stock_reread.forget(session, shop_id, stock_reread.Moves(mine, asked))
 

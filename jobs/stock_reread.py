@@ -29,7 +29,7 @@ a fall counted twice only trusts a drop of that size as explained.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,7 +73,14 @@ class Moves:
 
     def only(self, company: int) -> Moves:
         """The movements recorded for `company` itself (not those of no known company)."""
-        found = tuple(m for m in self.found if m.company == company)
+        return self._kept(tuple(m for m in self.found if m.company == company))
+
+    def without(self, skus: Collection[str]) -> Moves:
+        """All but these SKUs' movements: a level the pass set aside as moving is sent by the next
+        pass, which must still count them (forgotten, the drop they explain reads as a sale)."""
+        return self._kept(tuple(m for m in self.found if m.sku not in skus)) if skus else self
+
+    def _kept(self, found: tuple[Move, ...]) -> Moves:
         return Moves(found, {m.key: (self.read or {})[m.key] for m in found if m.key in (self.read or {})})
 
 

@@ -214,6 +214,7 @@ class BatchWriter:
         self._added: dict[str, int] = {}  # binding key -> the level the last call added to its "tried"
         self._computed: dict[str, int] = {}  # the levels computed of those capped at their ceiling
         self._moving: dict[str, LevelEntry] = {}  # set aside: stale SET_ASIDE_AFTER rounds in a row
+        self._already: set[str] = set()  # found at their target in Shopify: in `done`, never written
 
     def write(self, entries: list[LevelEntry]) -> BatchOutcome:
         skus = sorted(e.id_sku for e in entries)
@@ -247,6 +248,7 @@ class BatchWriter:
         outcome = BatchOutcome()
         due: set[str] = set()  # refused as a whole: sent again by the next pass
         self._noted, self._answered, self._computed, self._moving = None, False, {}, {}
+        self._already = set()
         try:
             self._send(live, done, errors, due, batch_key, attempt)
         except Transient as exc:
@@ -296,7 +298,7 @@ class BatchWriter:
                 # (jobs.stock_superseded), and the levels it sent are its history.
                 message.response_payload = {"levels": done, **above}
                 trace.fail(session, message, failure)
-        outcome.written = len(done)
+        outcome.written = len(set(done) - self._already)  # (a fix's note: "set", apart from "already at it")
         outcome.failed = [e["sku"] for e in errors]
         outcome.moving = moving
         outcome.message_id, outcome.levels = message_id, dict(done)
@@ -384,6 +386,7 @@ class BatchWriter:
                 self._keep_unexplained_drops([e.id_sku for e in unknown if e.id_sku in live], live)
             for sku in [s for s, e in live.items() if e.expected == e.target and not e.unsure]:
                 self._done(done, live.pop(sku))  # Shopify already shows it: nothing to write
+                self._already.add(sku)
             if not live:
                 return
             order = list(live.values())

@@ -50,6 +50,10 @@ def _differ(report: Message) -> dict[str, dict]:
 
 @pytest.fixture
 def drifted(chain):
+    return drifted_shop(chain)
+
+
+def drifted_shop(chain):
     """A shop whose stock pass ran, then three levels changed in Shopify alone: one raised by 5, two
     lowered by 3; the report of it."""
     shop = chain.install("conserta", 1, 1, [1])
@@ -203,3 +207,39 @@ def test_a_fix_whose_companys_read_the_erp_refuses_fails_saying_so_and_its_retry
     with session_scope() as session:
         fix = session.get(Message, fix_id)
         assert fix.status == MessageStatus.DONE.value and fix.response_payload["levels_sent"] == 3
+
+
+def test_a_fix_that_failed_asked_again_from_the_report_counts_the_persons_correction_once(
+    env, chain, drifted, monkeypatch
+):
+    """Asked again from the report's page (not the message's Retry) the fix is its message's next
+    attempt: the first attempt's movements stand, and its SKUs are not noted a second time (the
+    level raised by 5 was expected at +10, and 5 units were held back as unknown sales)."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+
+    shop, picked, targets, report = drifted
+    real = ErpClient.stock
+
+    def refused(self, since, nro_empresa, **kwargs):
+        raise ErpRejected("empresa 1 sem acesso", status=422, endpoint="api/v1/Cadastros/ProdutoEstoque")
+
+    monkeypatch.setattr(ErpClient, "stock", refused)
+    client, auth = staff_api(env, shop, Role.OPERATOR)
+    answer = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
+    assert answer.status_code == 202, answer.get_json()
+    fix_id = answer.get_json()["message_id"]
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    with session_scope() as session:
+        assert session.get(Message, fix_id).status == MessageStatus.FAILED.value
+
+    monkeypatch.setattr(ErpClient, "stock", real)
+    again = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
+    assert again.status_code == 202 and again.get_json()["message_id"] == fix_id, again.get_json()
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    for sku, data in picked:
+        assert chain.level(shop, data["inventory_item_id"], 1) == targets[sku], sku
+    with session_scope() as session:
+        fix = session.get(Message, fix_id)
+        assert fix.status == MessageStatus.DONE.value and fix.attempts == 2
+        assert fix.response_payload["levels_sent"] == 3

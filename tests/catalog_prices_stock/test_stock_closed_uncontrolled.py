@@ -105,3 +105,26 @@ def _two_products(catalog, chain, shop):
     _sku, first = pick(catalog, chain, shop, 2, minimum=3)
     rest = {k: d for k, d in catalog.items() if d["seq_produto"] != first["seq_produto"]}
     return first, pick(rest, chain, shop, 2, minimum=3)[1]
+
+
+def test_the_policy_follows_an_open_company_while_the_deciding_one_is_closed(chain):
+    """The store's linked company decides inventoryPolicy; closed in the ERP, its passes never run,
+    so the next open company decides (an item the closed store sold without stock control kept
+    CONTINUE, and the open store that controls it sold past 0); reopened, it decides again."""
+    shop = chain.install("decisora-fechada", 1, 1, [1, 2])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    _, data = pick(catalog, chain, shop, 2, minimum=3)  # controlled at company 2
+    _control(chain, 1, data["seq_produto"], "N")
+    stock.run(shop.shop_id)
+    policy = lambda: chain.variant(shop, data["variant_id"])["inventoryPolicy"]  # noqa: E731
+    assert policy() == "CONTINUE"  # company 1, the linked one, decides
+
+    _status(chain, 1, "I")
+    run = stock.run(shop.shop_id)
+    assert run.closed == [1] and run.companies == [2]
+    assert policy() == "DENY"  # company 2 controls it: Shopify stops at its stock
+
+    _status(chain, 1, "A")
+    stock.run(shop.shop_id)
+    assert policy() == "CONTINUE"
