@@ -10,6 +10,12 @@ request never reaches another's data. Then the ledger operations the compliance 
 `export_customer`, `redact_customer`, `redact_shop`. A data request's audit record keeps the
 export's counts and row ids (`exported_ids`), never the data: `export_recorded` rebuilds the
 export from them for an admin to send the customer (GET /api/audit/<id>/export).
+
+A message about many customers (the day's reconciliation report lists every held order with its
+failure's text: another buyer's mistyped CPF, a staff note quoting an e-mail) is found by a mention
+of the customer inside it, not by being one of her orders' messages: the export holds only its parts
+about her (`message_parts`: the paths of the entries naming her, kept by the audit record beside the
+ids), never the whole message, which would hand her other customers' data.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, func, or_, select
@@ -37,13 +44,16 @@ from ledger.models import (
     Schedule,
     Shop,
     WebhookInbox,
+    as_utc,
 )
 
 REDACTED = "[redacted]"
 DATA_EXPORTED = "customer.data_exported"  # the audit action of a customers/data_request
 CUSTOMER_REDACTED = "customer.redacted"  # ... of a customers/redact
 SHOP_REDACTED = "shop.redacted"  # ... of a shop/redact (the one record it keeps)
-EXPORT_TABLES = ("order_links", "messages", "webhooks", "audit_events", "bindings")
+EXPORT_TABLES = ("order_links", "messages", "webhooks", "audit_events", "bindings", "schedules")
+# A message's columns that may hold a customer's data, searched for her parts (`message_parts`)
+MESSAGE_PARTS = ("request_payload", "response_payload", "error_detail", "error_text", "search_text")
 
 # fmt: off
 # Keys whose values are personal wherever they appear (compared lower-case, letters and digits only):
@@ -386,6 +396,10 @@ class CustomerRows:
     audit_events: list[AuditEvent]
     order_links: list[OrderLink]
     bindings: list[Binding]
+    schedules: list[Schedule] = field(default_factory=list)  # their last error naming the customer
+    # {message id: paths of its parts about the customer}: a message found by a mention inside it,
+    # not one of her orders' own (`message_parts`); absent, a message is hers whole
+    parts: dict[int, list[list[Any]]] = field(default_factory=dict)
 
 
 def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRows:
@@ -408,7 +422,56 @@ def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRow
         audit_events=_candidate_audit(session, shop, ref, targets),
         order_links=list(links),
         bindings=bindings,
+        schedules=_schedules_naming(session, shop, ref),
+        parts={m.id: message_parts(m, ref) for m in messages if m.shopify_id not in ref.order_gids},
     )
+
+
+def message_parts(message: Message, ref: CustomerRef) -> list[list[Any]]:
+    """The paths ([column, key or index...]) of a message's parts about the customer: a JSON object
+    naming her by a value of its own (her order's id, her customer id, her e-mail or phone) whole, a
+    text naming her; [[column]] when a whole column is about her (a message of her order's, keyed
+    otherwise)."""
+    found: list[list[Any]] = []
+    for column in MESSAGE_PARTS:
+        found.extend(_parts(getattr(message, column), ref, "", [column]))
+    return found
+
+
+def _parts(obj: Any, ref: CustomerRef, key: str, path: list[Any]) -> list[list[Any]]:
+    if isinstance(obj, dict):
+        own = {
+            k: v for k, v in obj.items() if not isinstance(v, dict | list) or normalise_key(k) in _PERSON_KEYS
+        }
+        if mentions(own, ref, key):
+            return [path]
+        return [p for k, v in obj.items() for p in _parts(v, ref, normalise_key(k), [*path, k])]
+    if isinstance(obj, list):
+        return [p for i, v in enumerate(obj) for p in _parts(v, ref, key, [*path, i])]
+    return [path] if isinstance(obj, str) and mentions(obj, ref, key) else []
+
+
+_PERSON_KEYS = frozenset({"customer", "cliente"})  # (mentions: a customer object names her by its id)
+
+
+def _picked(obj: Any, paths: list[list[Any]]) -> Any:
+    """`obj` with only what lies at these paths (their ancestors as containers); None when none."""
+    if not paths:
+        return None
+    if any(not p for p in paths):
+        return obj
+    heads: dict[Any, list[list[Any]]] = {}
+    for p in paths:
+        heads.setdefault(p[0], []).append(p[1:])
+    if isinstance(obj, dict):
+        return {k: _picked(obj[k], rest) for k, rest in heads.items() if isinstance(k, str) and k in obj}
+    if isinstance(obj, list):
+        return [
+            _picked(obj[i], rest)
+            for i, rest in sorted((i, r) for i, r in heads.items() if isinstance(i, int))
+            if 0 <= i < len(obj)
+        ]
+    return None  # a path past a text: the message changed since (export_recorded leaves it out)
 
 
 def _line_changes(session: Session, link: OrderLink) -> list[OrderLineChange]:
@@ -424,8 +487,10 @@ def _line_changes(session: Session, link: OrderLink) -> list[OrderLineChange]:
 def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str, Any]:
     """Everything the ledger holds on a customer, as one JSON-ready document: every column
     redact_customer scrubs (payloads, error texts and details, an order's needs_attention and
-    line-change reasons, audit events, bindings). The compliance requests themselves (their
-    webhooks, their audit records of counts and ids) are not the customer's data and are left out."""
+    line-change reasons, audit events, bindings, an inbox row's failure text, a schedule's last
+    error), of a message about many customers only its parts about her (module docstring). The
+    compliance requests themselves (their webhooks, their audit records of counts and ids) are not
+    the customer's data and are left out."""
     rows = customer_rows(session, shop, ref)
     rows.webhooks = [(r, p) for r, p in rows.webhooks if not r.topic.startswith(("customers/", "shop/"))]
     rows.audit_events = [a for a in rows.audit_events if not a.action.startswith("customer.")]
@@ -484,26 +549,15 @@ def export_document(
             }
             for link in rows.order_links
         ],
-        "messages": [
-            {
-                "id": m.id,
-                "flow": m.flow,
-                "direction": m.direction,
-                "unit_key": m.unit_key,
-                "shopify_id": m.shopify_id,
-                "erp_id": m.erp_id,
-                "status": m.status,
-                "created_at": m.created_at.isoformat(),
-                "search_text": m.search_text,
-                "request_payload": m.request_payload,
-                "response_payload": m.response_payload,
-                "error_text": m.error_text,
-                "error_detail": m.error_detail,
-            }
-            for m in rows.messages
-        ],
+        "messages": [_message_json(m, rows.parts.get(m.id)) for m in rows.messages],
         "webhooks": [
-            {"id": row.id, "topic": row.topic, "received_at": row.received_at.isoformat(), "payload": payload}
+            {
+                "id": row.id,
+                "topic": row.topic,
+                "received_at": row.received_at.isoformat(),
+                "payload": payload,
+                "reason": row.reason,
+            }
             for row, payload in rows.webhooks
         ],
         "audit_events": [
@@ -522,26 +576,59 @@ def export_document(
             {"id": b.id, "kind": b.kind, "erp_id": b.erp_id, "shopify_id": b.shopify_id, "data": b.data}
             for b in rows.bindings
         ],
+        "schedules": [
+            {"id": s.id, "flow": s.flow, "last_error": s.last_error, "last_error_words": s.last_error_words}
+            for s in rows.schedules
+        ],
         "counts": {
             "order_links": len(rows.order_links),
             "messages": len(rows.messages),
             "webhooks": len(rows.webhooks),
             "audit_events": len(rows.audit_events),
             "bindings": len(rows.bindings),
+            "schedules": len(rows.schedules),
         },
     }
 
 
-def exported_ids(export: dict[str, Any]) -> dict[str, list[int]]:
-    """What an export holds, as row ids per table: all its audit record keeps (no personal data)."""
-    return {table: [row["id"] for row in export[table]] for table in EXPORT_TABLES}
+def _message_json(m: Message, parts: list[list[Any]] | None) -> dict[str, Any]:
+    """A message as exported: whole, or (`parts`: a message about many customers) only its parts
+    about the customer, their paths beside them (`parts`: what the audit record keeps)."""
+    columns = {column: getattr(m, column) for column in MESSAGE_PARTS}
+    if parts is not None:
+        columns = {
+            column: _picked(value, [p[1:] for p in parts if p[0] == column])
+            for column, value in columns.items()
+        }
+    return {
+        "id": m.id,
+        "flow": m.flow,
+        "direction": m.direction,
+        "unit_key": m.unit_key,
+        "shopify_id": m.shopify_id,
+        "erp_id": m.erp_id,
+        "status": m.status,
+        "created_at": m.created_at.isoformat(),
+        **columns,
+        **({"parts": parts} if parts is not None else {}),
+    }
+
+
+def exported_ids(export: dict[str, Any]) -> dict[str, Any]:
+    """What an export holds, as row ids per table, and the paths of the parts of each message about
+    many customers it holds: all its audit record keeps (no personal data)."""
+    ids: dict[str, Any] = {table: [row["id"] for row in export[table]] for table in EXPORT_TABLES}
+    parts = {str(m["id"]): m["parts"] for m in export["messages"] if "parts" in m}
+    return {**ids, "message_parts": parts} if parts else ids
 
 
 def export_recorded(
-    session: Session, shop: Shop, exported: dict[str, Any], customer_id: Any
+    session: Session, shop: Shop, exported: dict[str, Any], customer_id: Any, at: datetime | None = None
 ) -> dict[str, Any]:
     """An export rebuilt from the row ids its audit record kept (`exported_ids`), as the rows are
-    now: what a later customers/redact scrubbed or shop/redact deleted is not given out again."""
+    now: what a later customers/redact scrubbed or shop/redact deleted is not given out again. Of a
+    message about many customers only the parts recorded; none when it changed after the export
+    (`at`: a report run again lists other orders at those places)."""
 
     def ids(table: str) -> list[int]:
         return [int(i) for i in exported.get(table) or []] or [0]
@@ -550,12 +637,21 @@ def export_recorded(
         return list(session.scalars(select(model).where(model.id.in_(ids(table)), *where).order_by(model.id)))
 
     inbox = rows(WebhookInbox, "webhooks", WebhookInbox.shop_domain == shop.domain)
+    messages = rows(Message, "messages", Message.shop_id == shop.id)
+    recorded = {int(i): paths for i, paths in (exported.get("message_parts") or {}).items()}
+    parts = {
+        m.id: [] if at is not None and as_utc(m.updated_at) > as_utc(at) else recorded[m.id]
+        for m in messages
+        if m.id in recorded
+    }
     found = CustomerRows(
-        messages=rows(Message, "messages", Message.shop_id == shop.id),
+        messages=messages,
         webhooks=[(row, _decode_body(row.raw_body)[0]) for row in inbox],
         audit_events=rows(AuditEvent, "audit_events", _of_shop(shop)),
         order_links=rows(OrderLink, "order_links", OrderLink.shop_id == shop.id),
         bindings=rows(Binding, "bindings", Binding.shop_id == shop.id),
+        schedules=rows(Schedule, "schedules", Schedule.shop_id == shop.id),
+        parts=parts,
     )
     return export_document(session, shop.domain, found, {"id": customer_id})
 
@@ -595,7 +691,7 @@ def redact_customer(
             change.reason_words = _scrub_param(change.reason_words, known)  # the same said in words
     for binding in rows.bindings:
         binding.data = scrub(binding.data, known)
-    schedules = _schedules_naming(session, shop, ref)
+    schedules = rows.schedules
     for schedule in schedules:
         schedule.last_error = scrub_text(schedule.last_error, known) if schedule.last_error else None
         schedule.last_error_words = _scrub_param(schedule.last_error_words, known)

@@ -133,7 +133,9 @@ def audit_export(event_id: int) -> ResponseReturnValue:
         shop = session.get(Shop, g.shop.id)
         after = event.after or {}
         return jsonify(
-            privacy.export_recorded(session, shop, after.get("exported") or {}, after.get("customer_id"))
+            privacy.export_recorded(
+                session, shop, after.get("exported") or {}, after.get("customer_id"), event.created_at
+            )
         )
 
 

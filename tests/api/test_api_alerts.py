@@ -5,8 +5,10 @@ at once over real SMTP, its refusal an answer the page shows, not an error."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from spine_auth.factories import SHOP_A, SHOP_B
 from sqlalchemy import select
 
@@ -14,6 +16,8 @@ from api.conftest import headers
 from ledger.db import session_scope
 from ledger.models import AlertState, AuditEvent, Role, utcnow
 from sandbox.mail import MailServer
+
+OPENAPI = Path(__file__).resolve().parents[2] / "shopify_app" / "openapi.yaml"
 
 
 @pytest.fixture
@@ -87,6 +91,8 @@ def test_a_test_email_goes_now_and_a_refusal_is_an_answer(mailbox, client, setti
     assert len(mailbox.received) == 1
     too_many = client.post("/api/setup/alerts/test", headers=headers()).get_json()
     assert too_many["code"] == "too_many_tests" and len(mailbox.received) == 1  # the sender is every shop's
+    documented = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["AlertTest"]["properties"]
+    assert {answer["code"], busy["code"], too_many["code"]} <= set(documented["code"]["enum"])
     with session_scope(
         settings.database_url
     ) as session:  # each test e-mail tried is audited, with how it went

@@ -166,6 +166,7 @@ def test_data_request_exports_what_the_ledger_holds(ledger_with_customer, delive
         "webhooks": 1,
         "audit_events": 1,
         "bindings": 1,
+        "schedules": 0,
     }
     assert event.after["data_request_id"] == 99
     for secret in (CPF, EMAIL, NAME, PHONE, "52998224725"):  # the audit record keeps ids, no data
