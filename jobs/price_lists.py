@@ -477,6 +477,8 @@ def _send(
                 {"sku": live[i][0].erp_id.removeprefix(prefix), "message": why} for i, why in named.items()
             ]
             live = [pair for index, pair in enumerate(live) if index not in named]
+            if not live:  # every price named: each fails a message of its own, the call's is done
+                error = None  # (failed as a whole, no SKU's message: one closed by hand came back)
     if price_list_gone.is_gone(error):  # the list was deleted in Shopify: made again, this sent again
         with session_scope() as session:
             why = f"price list {list_id} was deleted in Shopify; its prices go to the list made again"

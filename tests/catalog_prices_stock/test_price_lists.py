@@ -11,12 +11,12 @@ import pytest
 
 from jobs import prices
 from jobs.price_map import erp_today
-from ledger import bindings, trace
+from ledger import bindings, handled, trace
 from ledger.bindings import BindingRow
 from ledger.db import session_scope
 from ledger.errors import Transient
 from ledger.mappings import delete_mapping, upsert_mapping
-from ledger.models import MessageStatus
+from ledger.models import Message, MessageStatus
 from sandbox.consinco import tables as t
 from sandbox.shopify.state_dump import dump
 from settings import get_settings
@@ -124,6 +124,36 @@ def test_one_bad_variant_is_named_and_the_rest_of_its_list_batch_lands(chain, mo
     )
     failing = [(m.unit_key, m.error_text) for m in messages(shop.shop_id, "prices") if m.status == "failed"]
     assert failing == []  # nor the store's own price of it (due again until taken)
+
+
+def test_a_call_whose_only_price_is_refused_names_it_on_its_own_message_which_a_person_can_close(
+    chain, monkeypatch
+):
+    """An incremental pass's call of one price, its variant deleted in Shopify: Shopify names every
+    price of the call. The call's message is done, the SKU's own fails (it failed the call's message
+    whole, no SKU's message: closed as handled, the next pass failed it again)."""
+    _beyond_the_overlap(monkeypatch)
+    shop = chain.install("lista-so-um", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    market = _list_market(shop).rsplit("/", 1)[-1]
+    prices.run(shop.shop_id)  # every list price sent
+    bad, data = next(iter(catalog.items()))
+    with session_scope() as session:
+        binding = bindings.get_many(session, shop.shop_id, "variant", [bad])[bad]
+        gone = BindingRow(bad, "gid://shopify/ProductVariant/999999", None, dict(binding.data))
+        bindings.upsert_many(session, shop.shop_id, "variant", [gone])
+    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"]}
+    where["qtdembalagem"] = int(Decimal(data["qtd_embalagem"]))
+    erp_update(chain, t.mrl_prodempseg, where, precovalidnormal=77.77)  # that SKU's list price changes
+    prices.run(shop.shop_id)
+
+    listed = {m.unit_key: m for m in messages(shop.shop_id, "prices") if m.unit_key.startswith("pricelist:")}
+    failed = [m for m in listed.values() if m.status != MessageStatus.DONE.value]
+    assert [m.unit_key for m in failed] == [f"pricelist:{market}:sku:{bad}"]
+    with session_scope() as session:
+        handled.mark(session, session.get(Message, failed[0].id), by="31", note="preço posto à mão")
+    prices.run(shop.shop_id)
+    assert [m.unit_key for m in messages(shop.shop_id, "prices") if m.status == "failed"] == []
 
 
 def test_deleting_a_market_mapping_removes_its_fixed_prices_and_mapping_it_again_sends_them(
