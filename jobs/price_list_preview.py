@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from erp.client import ErpClient
-from jobs import price_list_setup
+from jobs import price_list_retire, price_list_setup
 from jobs.price_lists import CURRENCY, NO_PRICE, ListTarget, settled_by_hand, targets
 from jobs.price_map import PriceState, money, promotion_running, target_price, unit_factor
 from ledger import bindings
@@ -202,7 +202,10 @@ def _retiring(shop_id: int, mapped: set[str]) -> list[dict[str, Any]]:
         rows = session.scalars(
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == price_list_setup.LIST_KIND)
         ).all()
-        stale = [(b.erp_id, str(b.shopify_id)) for b in rows if b.erp_id not in mapped and b.shopify_id]
+        shared = price_list_retire.still_filled(rows, mapped)  # (left to the market still mapped)
+        stale = [
+            (b.erp_id, str(b.shopify_id)) for b in rows if b.erp_id not in mapped | shared and b.shopify_id
+        ]
         found = []
         for key, list_id in sorted(stale):
             pair, _, market_id = key.partition("@")

@@ -16,6 +16,7 @@ A call that fails keeps everything for the next pass.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,10 @@ def retire(shop_id: int, client: AdminClient, current: dict[str, str]) -> int:
             select(Binding).where(Binding.shop_id == shop_id, Binding.kind == LIST_KIND)
         ).all()
         stale = [Stale(b.erp_id, b.shopify_id) for b in rows if b.erp_id not in current and b.shopify_id]
+        shared = still_filled(rows, current)
+        for list_ in [s for s in stale if s.key in shared]:
+            _forget_key(session, shop_id, list_)
+        stale = [s for s in stale if s.key not in shared]
         _close_unneeded(session, shop_id, {list_.market for list_ in stale})
     removed, transient = 0, None
     for list_ in stale:
@@ -87,6 +92,33 @@ def retire(shop_id: int, client: AdminClient, current: dict[str, str]) -> int:
     if transient is not None:
         raise transient
     return removed
+
+
+def still_filled(rows: Sequence[Binding], mapped: Collection[str]) -> set[str]:
+    """The unmapped keys of `rows` ("price_list" bindings) whose list a mapped key of the same pair
+    still fills (one catalog, two markets mapped to one pair: jobs.price_list_setup._check_shared):
+    the list keeps its prices, only the key goes (emptied, it would lose them for both markets)."""
+    kept = {(b.erp_id.partition("@")[0], b.shopify_id) for b in rows if b.erp_id in mapped}
+    return {
+        b.erp_id
+        for b in rows
+        if b.erp_id not in mapped and (b.erp_id.partition("@")[0], b.shopify_id) in kept
+    }
+
+
+def _forget_key(session: Any, shop_id: int, list_: Stale) -> None:
+    """A market's unmapped key on a list another mapped key still fills: its binding, watermark and
+    records go, the list's fixed prices stay."""
+    session.execute(
+        delete(Binding).where(
+            Binding.shop_id == shop_id, Binding.kind == LIST_KIND, Binding.erp_id == list_.key
+        )
+    )
+    watermarks.reset(session, shop_id, FLOW, list_.scope)
+    price_records.forget(session, shop_id, list_.scope)
+    log.info(
+        "prices: shop %s key %s left list %s to the market still mapped", shop_id, list_.key, list_.list_id
+    )
 
 
 def _close_unneeded(session: Any, shop_id: int, retiring: set[str]) -> None:

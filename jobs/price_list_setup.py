@@ -176,7 +176,9 @@ def _check_shared(shop_id: int, target: ListTarget, list_id: str) -> None:
     """A list another mapped pair sends its prices to already (two markets sharing one catalog, and
     so one list, mapped to different pairs): stopped, for the pair bound to it later. Taken by
     both, each pass wrote one pair's prices over the other's, and both markets showed whichever
-    went last, every price sent again every pass."""
+    went last, every price sent again every pass. Two markets mapped to the same pair share it (the
+    list's prices are that pair's either way: the second market's pass finds them sent), as the
+    refusal itself advises."""
     with session_scope() as session:
         holders = session.scalars(
             select(Binding.erp_id)
@@ -184,7 +186,7 @@ def _check_shared(shop_id: int, target: ListTarget, list_id: str) -> None:
             .order_by(Binding.id)
         ).all()
     first = next(iter(holders), target.key)
-    if first == target.key:
+    if first.partition("@")[0] == target.key.partition("@")[0]:  # (the same key, or the same pair)
         return
     other = first
     raise Rejected(
