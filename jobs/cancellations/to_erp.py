@@ -93,6 +93,8 @@ from shopify_app.admin_api.order_settlement import settlement
 log = logging.getLogger(__name__)
 
 FLOW = "cancellations"
+# An ERP cancellation of an order whose NF-e it left valid (to_shopify._refuse_valid_nfe): a person's
+NFE_STILL_VALID = "CANCEL_NFE_STILL_VALID"
 # How the note of a cancellation whose ERP number is unknown starts (`_unsure`): cleared, unlike
 # the invoiced order's note, once the ERP order is cancelled (`clear_unsure_note`).
 UNSURE_NOTE = f"{FLOW}: ERP number unknown. "
@@ -466,10 +468,12 @@ def _cancelled(
 def _cancelled_by_erp(session: Session, shop_id: int, link: OrderLink) -> int | None:
     """The EventoPedido number of the ERP's own cancellation of the link's order (a C event the app
     read: its message of this flow, whatever its status, of the ERP the link's number is of), None
-    when none came. The ERP cancels an invoiced order with its NF-e (`nfeCancelada`)."""
+    when none came. The ERP cancels an invoiced order with its NF-e (`nfeCancelada`); not one whose
+    NF-e it left valid (NFE_STILL_VALID: the rest cancelled after a partial invoice), whose goods
+    were delivered against a valid NF-e whatever Shopify does since."""
     erp = order_generation.of_link(session, link)
-    keys = session.scalars(
-        select(Message.unit_key).where(
+    rows = session.execute(
+        select(Message.unit_key, Message.error_detail).where(
             Message.shop_id == shop_id,
             Message.flow == FLOW,
             Message.direction == ERP_TO_SHOPIFY,
@@ -477,11 +481,16 @@ def _cancelled_by_erp(session: Session, shop_id: int, link: OrderLink) -> int | 
             Message.unit_key.like("event:%"),
         )
     )
-    for key in keys:
+    for key, detail in rows:
         event = order_notes.event_of(key)
-        if event is not None and event[1] == erp:
+        if event is not None and event[1] == erp and not _nfe_still_valid(detail):
             return event[0]
     return None
+
+
+def _nfe_still_valid(detail: Any) -> bool:
+    """A C event's message refused as NFE_STILL_VALID (jobs.cancellations.to_shopify)."""
+    return isinstance(detail, dict) and detail.get("code") == NFE_STILL_VALID
 
 
 def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
@@ -509,6 +518,8 @@ def settle_erp_side(session: Session, shop_id: int, link: OrderLink) -> None:
         event = order_notes.event_of(row.unit_key)
         if event is None or event[1] != erp:
             continue  # the same number of another ERP is another order
+        if _nfe_still_valid(row.error_detail):  # its NF-e valid: not "both sides cancelled", still a person's
+            continue
         order_notes.clear(link, FLOW, event=event[0], generation=event[1])
         if fulfillments := (row.response_payload or {}).get("fulfillments_named"):
             text, words = fulfillments_note(link, event[0], fulfillments)

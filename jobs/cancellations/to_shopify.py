@@ -224,7 +224,7 @@ def _refuse_valid_nfe(unit: order_events.EventUnit, state: Settlement) -> None:
         f"ERP order {said['nro']} was cancelled but its NF-e {said['keys']} is still valid (the rest "
         f"cancelled after a partial invoice): Shopify order {state.name} was not cancelled. Refund in "
         "Shopify what the ERP cancelled and keep what the NF-e invoiced; then mark this message as handled.",
-        system="app", code="CANCEL_NFE_STILL_VALID", detail={"keys": valid},
+        system="app", code=to_erp.NFE_STILL_VALID, detail={"keys": valid},
         words=("cancel_nfe_still_valid", said),
     )  # fmt: skip
 

@@ -598,6 +598,24 @@ def test_the_rest_cancelled_after_a_partial_invoice_leaves_the_valid_nfe_and_ask
     assert state.cancelled_at is None and state.refunded == 0
     assert state.nfe.get("status") != "cancelada" and "NF-e cancelada" not in state.tags
 
+    # A person cancels the whole order in Shopify instead: not "both sides cancelled" (that C event
+    # left the NF-e valid), the valid NF-e named for a person on the cancellation and the link
+    import by_hand
+
+    from jobs.cancellations import to_erp
+    from shopify_app.admin_api import for_shop
+    from shopify_app.admin_api.order_settlement import fulfillment_cancel, settlement
+
+    client = for_shop(world.domain)
+    for fulfillment in settlement(client, order.gid).active_fulfillments:
+        fulfillment_cancel(client, fulfillment.id)
+    client.close()
+    by_hand.cancel_in_shopify(world.domain, order.gid)
+    assert to_erp.cancel_in_erp(world.shop_id, order.gid, "customer") == MessageStatus.FAILED.value
+    [c_event] = [m for m in world.messages("cancellations", order) if m.unit_key.startswith("event:")]
+    assert c_event.status == MessageStatus.FAILED.value, c_event.error_text
+    assert key in (world.link(order.gid).needs_attention or "")
+
 
 def _poll_before_the_cancel_job_ends(world: World, order: Any, monkeypatch) -> Message:
     """A poll whose cancellation attempt ends while Shopify's cancel job still runs (left retrying,
