@@ -67,8 +67,8 @@ from jobs.order_map import FINANCIAL_STATUS_WORDS
 from ledger import order_notes, shop_settings, trace
 from ledger.db import session_scope
 from ledger.errors import Rejected, Transient
-from ledger.flows import ERP_TO_SHOPIFY
-from ledger.models import Message, OrderLink, Shop, utcnow
+from ledger.flows import ERP_TO_SHOPIFY, SHOPIFY_TO_ERP
+from ledger.models import Message, MessageStatus, OrderLink, Shop, utcnow
 from shopify_app.admin_api import AdminClient, for_shop
 from shopify_app.admin_api.errors import ShopifyUserErrors
 from shopify_app.admin_api.order_settlement import Settlement, fulfillment_cancel, settlement
@@ -172,7 +172,7 @@ def _apply(unit: order_events.EventUnit, sleep: Callable[[float], None] = time.s
     ours = previous.get("cancel_job") and _ours(state, event)
     mine = (ours or _asked_before(previous, state, event)) and not _refund_not_made(previous, state)
     if state.cancelled_at and not mine:
-        _update_link(unit, state, invoiced, keys, _as_found(previous))
+        _update_link(unit, state, invoiced, keys, _as_found(previous), _cancelled_from_shopify(unit))
         # A person's cancellation (as a failed cancel of the app's advised), its restock maybe after
         # a stock pass wrote the figure the ERP's cancellation released: read the levels again
         stock_reread.cancelled(unit.shop_id, unit.link_id, unit.order_id, event.nro_empresa,
@@ -536,13 +536,33 @@ def _remember(message_id: int, outcome: dict[str, Any]) -> None:
             message.response_payload = dict(outcome)
 
 
+def _cancelled_from_shopify(unit: order_events.EventUnit) -> bool:
+    """The order's cancellation in Shopify reached the ERP (its to_erp message done): a person
+    cancelled it there, choosing in Shopify's own dialog whether to refund. The C event is then that
+    cancellation's echo (or the ERP's, crossed with it), not "the ERP cancelled it" keeping money."""
+    with session_scope() as session:
+        status = session.scalar(
+            select(Message.status).where(
+                Message.shop_id == unit.shop_id,
+                Message.flow == FLOW,
+                Message.direction == SHOPIFY_TO_ERP,
+                Message.unit_key == to_erp.unit_key(unit.order_id),
+            )
+        )
+    return status == MessageStatus.DONE.value
+
+
 def _update_link(
     unit: order_events.EventUnit,
     state: Settlement,
     invoiced: bool,
     keys: list[str],
     outcome: dict[str, Any],
+    from_shopify: bool = False,
 ) -> None:
+    """The link of an order found cancelled in Shopify, and what a person is told. `from_shopify`
+    (`_cancelled_from_shopify`): the money is as the person who cancelled it there chose, not told
+    as "the ERP cancelled it" keeping the payment (no goods left: nothing else to check)."""
     with session_scope() as session:
         link = session.get(OrderLink, unit.link_id)
         if link is None:
@@ -561,7 +581,7 @@ def _update_link(
         elif outcome.get("fulfillments_cancelled"):
             text, words = _fulfilled_before_invoicing_note(unit, state, outcome)
             order_notes.put(link, FLOW, text, words=words)
-        elif _money_kept(state, outcome):
+        elif _money_kept(state, outcome) and not from_shopify:
             text, words = _money_kept_note(unit, state, outcome)
             order_notes.put(link, FLOW, text, words=words)
 

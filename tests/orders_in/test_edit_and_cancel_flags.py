@@ -300,3 +300,21 @@ def test_undoing_a_flagged_edit_while_the_erps_picking_edit_failed_clears_only_t
     note = world.link(gid).needs_attention or ""
     assert "NOT applied" not in note and "no line change" not in note
     assert "picking edit refused by Shopify" in note  # the failed picking's own, for a person
+
+
+def test_the_erps_echo_of_a_cancellation_made_in_shopify_keeping_the_money_flags_nothing(world) -> None:
+    """A person cancels a paid Pix order in Shopify keeping the money (no refund: settled another way).
+    The app cancels the ERP order; that cancellation's C event comes back: not told as "the ERP
+    cancelled order #... before invoicing it ... check how the payment was settled" (false, and a
+    flag on every such cancellation): the person chose in Shopify's own dialog."""
+    import by_hand
+
+    gid, nro = imported(world, gateway="pix")
+    by_hand.cancel_in_shopify(world.domain, gid, refund=False)
+    world.drain()
+    assert world.chain.order(nro)["situacaoPed"] == "C"
+    num = gid.rsplit("/", 1)[-1]
+    assert world.message(gid, "cancellations", f"cancel:{num}").status == MessageStatus.DONE.value
+    poll_erp_events(world)  # the C event of the app's own cancellation
+    assert order_notes.note_of(world.link(gid), "cancellations") is None
+    assert world.link(gid).needs_attention is None
