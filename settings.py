@@ -416,6 +416,9 @@ class Settings:
                 "REDIS_URL must start with redis://, rediss:// (TLS) or unix://, as redis://host:6379/0, "
                 f"not {self.redis_url.split('@')[-1]!r}"
             )
+        for name, url in (("SMTP_URL", self.smtp_url), ("REDIS_URL", self.redis_url)):
+            if url and not readable_url(url):  # (never quoted: its password may be what breaks it)
+                raise ConfigurationError(URL_UNREADABLE.format(name=name))
         if self.app_env == "development":
             self._refuse_public_keys_with_the_real_app()
         if not self.is_production:
@@ -465,6 +468,25 @@ class Settings:
         if not self.shopify_base_url:
             return f"https://{shop}", {}
         return self.shopify_base_url, {"Host": shop}
+
+
+# A URL whose user or password holds a character of the URL's own syntax (an AWS SES SMTP password
+# is base64: "/" and "+"): read as a port or a path, every use failed quoting the password's head.
+URL_UNREADABLE = (
+    "{name} cannot be read as scheme://user:password@host:port: percent-encode the characters / # ? @ : % "
+    "in its user name and password (%2F %23 %3F %40 %3A %25)"
+)
+
+
+def readable_url(url: str) -> bool:
+    """Whether `url` splits into a host and a port (none: the default), as its clients read it; a
+    unix:// socket names no host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return bool(parts.hostname) or parts.scheme == "unix"
 
 
 def _valid_fernet_keys(keys: str) -> bool:

@@ -22,7 +22,7 @@ from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from ledger.errors import Rejected, Transient
-from settings import Settings
+from settings import URL_UNREADABLE, Settings, readable_url
 
 TIMEOUT = 15  # seconds for the connection and each command: a job must not hang on a dead server
 SYSTEM = "mail"
@@ -82,6 +82,8 @@ def send(settings: Settings, message: EmailMessage) -> list[str]:
         Transient: the server unreachable, slow, or answering "try later" (4xx).
         Rejected: the server refused the login, the sender or every recipient (5xx).
     """
+    if not readable_url(settings.smtp_url):  # (the start refuses it in production; never quoted)
+        raise Rejected(URL_UNREADABLE.format(name="SMTP_URL"), system=SYSTEM, code="SMTP_URL")
     server = server_of(settings.smtp_url)
     recipients = [
         address for _name, address in getaddresses([*message.get_all("To", []), *message.get_all("Cc", [])])

@@ -196,6 +196,31 @@ def test_a_redis_url_refused_does_not_show_its_password(bare_env):
     assert "s3cret" not in str(caught.value) and "redis-host:6379" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "redis://:Bx7Kq/abc@cache.internal:6379/0"),  # a "/" in the password
+        (
+            "SMTP_URL",
+            "smtp://AKIAEXAMPLE:Bx7Kq/abc+def@email-smtp.sa-east-1.amazonaws.com:587",
+        ),  # SES's base64
+        ("SMTP_URL", "smtp://user:Bx7Kq#x@mail.loja.com.br:587"),
+        ("SMTP_URL", "smtp://"),
+    ],
+)
+def test_a_url_whose_password_breaks_its_syntax_is_refused_without_quoting_it(bare_env, name, value):
+    """A password holding "/", "#" or "?" splits the URL there: its head read as the port, every use
+    failed with a ValueError quoting it (no alert ever sent, logged and shown on the Failed jobs page;
+    every Redis use a 500). Refused at start, the password never quoted."""
+    bare_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"{name} cannot be read") as caught:
+        Settings.from_env().validate()
+    assert "Bx7Kq" not in str(caught.value) and caught.value.__cause__ is None
+    bare_env.setenv(name, value.replace("Bx7Kq/abc", "Bx7Kq%2Fabc").replace("Bx7Kq#x", "Bx7Kq%23x"))
+    if value != "smtp://":
+        Settings.from_env().validate()  # percent-encoded, as the message says: read
+
+
 @pytest.mark.parametrize("version", ["2026-1O", "2024-01", "unstable"])
 def test_an_admin_api_version_other_than_the_vendored_schemas_is_refused(bare_env, version):
     """Every GraphQL document is checked against the vendored 2026-10 schema (and the webhooks are

@@ -66,6 +66,15 @@ def test_production_sends_nothing_in_clear(jobs_env) -> None:
         assert server.received == []
 
 
+def test_an_unreadable_smtp_url_is_refused_when_sending_without_quoting_it(jobs_env) -> None:
+    """(Development, where the start does not check it): a Rejected the alert job records, never a
+    ValueError quoting the password's head as the port."""
+    settings = _settings("smtp://user:Bx7Kq/abc@mail.loja.com.br:587")
+    with pytest.raises(Rejected, match="SMTP_URL cannot be read") as caught:
+        client.send(settings, _email("a@loja.com.br"))
+    assert "Bx7Kq" not in str(caught.value)
+
+
 def test_an_smtp_url_of_another_scheme_is_refused_at_start(jobs_env) -> None:
     from settings import ConfigurationError
 
