@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
@@ -30,7 +31,8 @@ def behind_head(url: str) -> str | None:
     """Why the database at `url` is not at the code's newest migration (None when it is, or when it
     cannot be reached now: the app then answers 503 until it can). A release started without
     `alembic upgrade head` would otherwise serve, and every tick would fail on a missing column."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    head = scripts.get_current_head()
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -41,5 +43,19 @@ def behind_head(url: str) -> str | None:
         engine.dispose()
     if current == head:
         return None
+    if current and not _known(scripts, current):  # a newer release migrated it, then was rolled back
+        return (
+            f"the database is at revision {current}, newer than this release knows ({head} is its last): "
+            "deploy the release that has that revision, or downgrade the database to "
+            f"{head} with that release's code first (`alembic downgrade {head}`): an upgrade "
+            "cannot start from a revision this release does not have"
+        )
     found = f"at revision {current}" if current else "empty (no migration applied)"
     return f"the database is {found}; this release needs {head}: run `alembic upgrade head` (DATABASE_URL)"
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:  # (Alembic: "Can't locate revision identified by ...")
+        return False

@@ -34,3 +34,27 @@ def test_production_starts_only_on_a_database_at_the_newest_migration(env, empty
         create_app(settings, blueprints=(), cli_modules=())
     command.upgrade(alembic_config(empty_pg_database_url), "head")
     create_app(settings, blueprints=(), cli_modules=())  # starts
+
+
+def test_a_database_newer_than_the_release_is_told_so_not_to_upgrade(env, empty_pg_database_url):
+    """A release rolled back after a newer one migrated the database: `alembic upgrade head`, the
+    advice given to a release behind, fails on this one ("Can't locate revision"); it is told what
+    can be done instead."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+    from sqlalchemy import create_engine, text
+
+    config = alembic_config(empty_pg_database_url)
+    command.upgrade(config, "head")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    engine = create_engine(empty_pg_database_url)
+    with engine.begin() as conn:  # what the newer release's migration left
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(CommandError):
+        command.upgrade(config, "head")
+    with pytest.raises(
+        ConfigurationError, match=rf"at revision 9999, newer than this release knows \({head}"
+    ) as caught:
+        create_app(_production(env, empty_pg_database_url), blueprints=(), cli_modules=())
+    assert "deploy the release that has that revision" in str(caught.value)
