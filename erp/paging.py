@@ -72,6 +72,9 @@ class _Page(Generic[T]):
     keys: list[Key] = field(default_factory=list)  # (key, change time) of each record
     marks: list[Any] = field(default_factory=list)  # of each item: its key, or the raw item if unread
     malformed: list[tuple[Any, ErpUnexpectedShape]] = field(default_factory=list)
+    # the read ends on it, its request's own `total` served (no hasNext): the end is attested even
+    # when the read's first `total` was not reached (rows that left the window mid-read)
+    ends_at_total: bool = False
 
 
 class ChangeRead(Generic[T]):
@@ -202,6 +205,7 @@ class ChangeRead(Generic[T]):
                 body, items = page.body, page.items
                 seen = seen or bool(items)
                 coverage.note(body, items, repeated)
+                coverage.attested = page.ends_at_total
                 repeats = repeats + 1 if items and repeated == len(items) else 0
                 if repeats >= REPEATED_PAGES:
                     par = self._names.params
@@ -282,6 +286,8 @@ class ChangeRead(Generic[T]):
                 has_next = f.flag(body, env["has_next"], self.endpoint, default=False)
             else:
                 has_next = self._more_without_flag(body, count, plan.served)
+                total = f.opt_int(body, env["total"], self.endpoint)
+                page.ends_at_total = not has_next and total is not None and plan.served >= total
             if has_next:  # the next request, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:
@@ -465,6 +471,9 @@ class _Coverage:
         self.capped = False  # a page with records came back shorter than asked
         self.whole = False  # a page came back as full as asked: the server serves the size asked
         self.flagless = False  # the last envelope had no hasNext
+        # the last page held the rest of its own request's `total` (a restarted request's, whose
+        # window rows left mid-read: fewer than the first page announced, yet the end proven)
+        self.attested = False
 
     def note(self, body: dict[str, Any], items: list[Any], repeated: int) -> None:
         count = len(items)
@@ -489,7 +498,7 @@ class _Coverage:
         The read stays complete (an incremental read of a few rows is one such page: held back,
         it would be read for ever), but proves no row missing from it absent.
         """
-        if not self.flagless or self.whole or (total is not None and self.fresh >= total):
+        if not self.flagless or self.whole or self.attested or (total is not None and self.fresh >= total):
             return None
         said = "no" if total is None else f"{total} announced, {self.fresh} served,"
         return (
@@ -499,7 +508,7 @@ class _Coverage:
 
     def problem(self, total: int | None) -> str | None:
         """Why the read cannot count as complete, or None."""
-        if not self.flagless or total is None or self.fresh >= total:
+        if not self.flagless or total is None or self.fresh >= total or self.attested:
             return None
         if not self.capped or self.full is None or self.last < self.full:
             return None

@@ -3,6 +3,8 @@ read that ends short of its `total` for no reason the contract gives is an error
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from erp_fake_list import FakeList
 from erp_samples import LOGIN, SKU, sample
@@ -101,6 +103,33 @@ def test_rows_leaving_the_window_mid_read_end_it_short_without_an_error(requests
     got = [s.seq_produto for s in read]
     assert len(got) == 247 and read.total == 250
     assert read.complete
+
+
+@pytest.mark.parametrize("paging", ["offset", "keyset"])
+def test_a_row_leaving_mid_read_of_a_capping_server_without_page_size_ends_it_complete(
+    requests_mock, paging
+) -> None:
+    """2 served of the 3 asked, neither hasNext nor pageSize: a row not served yet changes and leaves
+    the window. The last request (restarted at the newest change time served) holds its own total
+    whole on one full page: the end is proven. It was failed as "the server caps PageSize and stopped
+    serving" against the first page's total: a long read, where some row changes nearly every time,
+    never completed."""
+    fake = FakeList(KEY, "dtaHorAlteracao", paging=paging, max_page=2, leave_out=("hasNext", "pageSize"))
+    for seq in range(1, 8):
+        fake.put(_sku(seq, f"2026-11-28T08:0{seq}:00"))
+    requests_mock.post(API + "Auth/Login", json=LOGIN)
+    requests_mock.get(API + "Cadastros/ProdutoSku", json=fake)
+
+    def sell_sku_5(request: int) -> None:
+        if request == 2:  # SKU 5, not served yet, is sold: it leaves the read's window
+            fake.now = datetime(2026, 11, 28, 10, 0, 5)
+            fake.put(_sku(5, "2026-11-28T10:00:03"))
+
+    fake.between_pages = sell_sku_5
+    read = _client(page_size=3).skus()
+    read.prefetch = 0
+    assert sorted(s.seq_produto for s in read) == [1, 2, 3, 4, 6, 7]  # SKU 5 comes with the next read
+    assert read.complete and read.total == 7
 
 
 def test_pages_repeating_the_first_never_make_a_complete_read(requests_mock) -> None:
