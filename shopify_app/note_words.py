@@ -790,6 +790,24 @@ WORDS: dict[str, Text] = {
         "A Shopify segue falhando o pedido do lado dela; nada foi recusado, e o app tenta de novo mais tarde",
         "Shopify keeps failing the request on its side; nothing was refused, and the app tries again later",
     ),
+    "shopify_shop_frozen": (
+        "A loja está congelada na Shopify (fatura em aberto): a Shopify recusa todo pedido do app até que a "
+        "fatura seja paga no admin da Shopify; o app tenta de novo mais tarde",
+        "The shop is frozen in Shopify (an unpaid bill): Shopify refuses every request of the app until the "
+        "bill is paid in the Shopify admin; the app tries again later",
+    ),
+    "shopify_shop_locked": (
+        "A loja está bloqueada na Shopify: a Shopify recusa todo pedido do app até que o bloqueio seja "
+        "retirado (fale com o suporte da Shopify); o app tenta de novo mais tarde",
+        "The shop is locked in Shopify: Shopify refuses every request of the app until the lock is lifted "
+        "(ask Shopify's support); the app tries again later",
+    ),
+    "shopify_shop_inactive": (
+        "A loja não está ativa na Shopify: a Shopify recusa todo pedido do app até que ela volte a ficar "
+        "ativa; o app tenta de novo mais tarde",
+        "The shop is not active in Shopify: Shopify refuses every request of the app until it is active "
+        "again; the app tries again later",
+    ),
     "shopify_bulk_running": (
         "Uma operação em massa ainda está em andamento na Shopify; o app confere de novo mais tarde",
         "A bulk operation is still running in Shopify; the app checks again later",

@@ -198,6 +198,20 @@ class ShopifyServerError(ShopifyTransient):
     said_as = "shopify_server_error"
 
 
+class ShopUnavailable(ShopifyTransient):
+    """The shop itself cannot be served now, whatever the request: frozen over an unpaid bill (HTTP
+    402), locked (HTTP 423), or not active (the top-level code SHOP_INACTIVE). A state of the shop
+    that passes, not a refusal of the request: refused as one, every unit of work of those days
+    would wait for a person's Retry, one by one. Retried later as any outage is (not by the client:
+    the next call minutes later finds the same), the message saying why."""
+
+    KINDS = {402: "shopify_shop_frozen", 423: "shopify_shop_locked"}
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.words = (self.KINDS.get(status or 0, "shopify_shop_inactive"), {})
+
+
 class ShopifyNetworkError(ShopifyTransient):
     """The request did not get an HTTP answer (connection refused, reset, timeout): `error`, the
     network error's name (ConnectTimeout), when there was one; none, the answer was lost."""

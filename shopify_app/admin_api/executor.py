@@ -54,6 +54,7 @@ from shopify_app.admin_api.errors import (
     ShopifyTransient,
     ShopifyUnauthorized,
     ShopifyUserErrors,
+    ShopUnavailable,
     Throttled,
     UnexpectedResponse,
     UserError,
@@ -71,6 +72,7 @@ TokenProvider = Callable[[str | None], str]
 # Called with every HTTP answer (operation name, raw response): metrics, the benchmark.
 AnswerObserver = Callable[[str, RawResponse], None]
 TRANSIENT_GRAPHQL_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
+SHOP_INACTIVE = "SHOP_INACTIVE"  # top-level: "The shop is not active" (errors.ShopUnavailable)
 # The userErrors of an @idempotent mutation that answer the key, not the input (see the docstring).
 KEY_IN_PROGRESS = "IDEMPOTENCY_CONCURRENT_REQUEST"
 KEY_FAILED_BEFORE = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
@@ -110,6 +112,9 @@ def classify(operation: str, raw: RawResponse) -> GraphQLResult:
         raise Throttled("Shopify answered 429", status=429, request_id=rid, retry_after=raw.retry_after)
     if raw.status >= 500:
         raise ShopifyServerError(f"Shopify answered HTTP {raw.status}", status=raw.status, request_id=rid)
+    if raw.status in ShopUnavailable.KINDS:  # the shop frozen (402) or locked (423): it passes
+        raise ShopUnavailable(f"Shopify answered HTTP {raw.status}: {raw.text[:200]}", status=raw.status,
+                              request_id=rid)  # fmt: skip
     if raw.status >= 400:
         raise ShopifyHTTPError(raw.status, raw.text, request_id=rid)
     if raw.errors:
@@ -117,6 +122,8 @@ def classify(operation: str, raw: RawResponse) -> GraphQLResult:
         codes = {((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
         if "THROTTLED" in codes:
             raise Throttled(f"{operation} throttled", status=raw.status, request_id=rid)
+        if SHOP_INACTIVE in codes:
+            raise ShopUnavailable(f"{operation}: the shop is not active ({SHOP_INACTIVE})", request_id=rid)
         if codes & TRANSIENT_GRAPHQL_CODES:
             raise ShopifyServerError(f"{operation}: {sorted(c for c in codes if c)}", request_id=rid)
         if VARIANT_THROTTLE in codes:
@@ -221,6 +228,8 @@ class Executor:
                 self.observer(name, raw)
             try:
                 return classify(name, raw)
+            except ShopUnavailable:
+                raise  # (the next call finds the shop as it is now: RQ tries the unit again later)
             except ShopifyUnauthorized:
                 if refreshed:
                     raise

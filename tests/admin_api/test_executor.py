@@ -12,6 +12,7 @@ from shopify_app.admin_api.errors import (
     ShopifyServerError,
     ShopifyUnauthorized,
     ShopifyUserErrors,
+    ShopUnavailable,
     Throttled,
 )
 from shopify_app.admin_api.idempotency import renewed_key
@@ -149,6 +150,33 @@ def test_5xx_gives_up_after_the_bounded_attempts_as_transient(client, http):
     assert isinstance(caught.value, Transient)
     assert caught.value.request_id == "req-9"
     assert http.call_count == 4
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ({"status_code": 402, "json": {"errors": "Unavailable Shop"}}, "shopify_shop_frozen"),
+        ({"status_code": 423, "json": {"errors": "Unavailable Shop"}}, "shopify_shop_locked"),
+        (
+            {
+                "json": gql_body(
+                    errors=[{"message": "The shop is not active.", "extensions": {"code": "SHOP_INACTIVE"}}]
+                )
+            },
+            "shopify_shop_inactive",
+        ),
+    ],
+    ids=["frozen-402", "locked-423", "SHOP_INACTIVE"],
+)
+def test_a_shop_frozen_locked_or_inactive_is_a_passing_state_not_a_refusal(client, http, answer, words):
+    """Shopify's answers for a shop it cannot serve now (an unpaid bill, a lock): refused as the
+    request's own fault, every order, invoice and stock unit of those days waited for a person's Retry
+    one by one. Transient (RQ tries again later), said so, and not retried on the spot."""
+    http.post(URL, **answer)
+    with pytest.raises(ShopUnavailable) as caught:
+        client.job("gid://shopify/Job/1")
+    assert isinstance(caught.value, Transient) and not isinstance(caught.value, Rejected)
+    assert caught.value.words == (words, {}) and http.call_count == 1
 
 
 def test_network_error_is_retried(client, http):

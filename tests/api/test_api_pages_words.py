@@ -223,6 +223,9 @@ def test_every_kind_of_shopify_transient_failure_is_said_in_both_languages():
         errors.IdempotencyInProgress("orderCapture: in progress"),
         errors.IdempotencyKeyFailed("orderCapture: failed (3 keys tried)"),
         errors.BulkStillRunning("still running", bulk_id="gid://shopify/BulkOperation/1", status="RUNNING"),
+        errors.ShopUnavailable("Shopify answered HTTP 402: Unavailable Shop", status=402),
+        errors.ShopUnavailable("Shopify answered HTTP 423: Unavailable Shop", status=423),
+        errors.ShopUnavailable("job: the shop is not active (SHOP_INACTIVE)"),
     ]
 
     def family(cls: type) -> set[type]:
