@@ -178,19 +178,20 @@ def _start(session: Session, schedule: Schedule, domain: str, now: datetime) -> 
     last = schedule.last_run_at
     last = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
     previous = _previous_job(schedule, last)
-    state = _job_state(previous)
     if _before_edit(schedule, due_at):
         return None  # a person changed the cron after this due time: it starts at the next one
+    # RQ is asked only when the row cannot say (a schedule not due never meets Redis: a tick during
+    # a Redis outage wrote "could not start" over the outcome of a run ended hours before)
     if last is not None and last >= due_at:
-        if previous is None or state is not None or _ended(schedule, last):
-            return None  # enqueued for this due time, and RQ holds it or the row says it ended
+        if previous is None or _ended(schedule, last) or _job_state(previous) is not None:
+            return None  # enqueued for this due time, and the row says it ended or RQ holds it
         # RQ has no record of the run enqueued for this due time and the row says it has not
         # ended (RQ dropping an ended run's record on its result/failure TTL is not a loss):
         # Redis lost it. Again, once.
         log.warning("scheduler: %s for %s due %s is gone from RQ (Redis restarted?); enqueued again",
                     schedule.flow, domain, f"{due_at:%Y-%m-%d %H:%M}Z")  # fmt: skip
         job_id = previous
-    elif state in WAITING:
+    elif _job_state(previous) in WAITING:
         return None  # the last run has not started yet: it reads every change up to its start
     else:
         job_id = flow_job_id(schedule.shop_id, schedule.flow, due_at)

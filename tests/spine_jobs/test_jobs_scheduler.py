@@ -356,3 +356,40 @@ def test_one_schedule_failing_leaves_the_others_running_and_its_row_says_why(
 
     monkeypatch.setattr(queues, "enqueue", real)  # the bug gone: the next tick starts it
     assert scheduler.tick(T0.replace(second=50)) == [f"flow-{shop_id}-order_events-202611281200"]
+
+
+def test_a_tick_during_a_redis_outage_leaves_a_schedule_not_due_as_its_run_ended(shop_id, rconn, monkeypatch):
+    """Redis unreachable for one tick: the daily sweep, ended ok at 05:40 and not due again until
+    tomorrow, is not asked about (RQ was asked first, and the failure wrote "retrying: the scheduler
+    could not start this run" over its outcome for a day); and Redis back without its data (the
+    restart that caused it), that ended run is not taken for one Redis lost and run again."""
+    import redis as redis_py
+
+    from ledger.schedules import RUN_OK
+
+    five = datetime(2026, 11, 28, 5, 0, 20, tzinfo=UTC)
+    with session_scope() as session:
+        session.add(Schedule(shop_id=shop_id, flow="catalog_full", cron="0 5 * * *", enabled=True))
+        session.add(Schedule(shop_id=shop_id, flow="stock", cron="*/3 * * * *", enabled=True))
+    full = scheduler.flow_job_id(shop_id, "catalog_full", five.replace(second=0))
+    assert full in scheduler.tick(five)
+    job = Job.fetch(full, connection=rconn)
+    Queue("catalog", connection=rconn).remove(job)
+    job.set_status(JobStatus.FINISHED)
+    with session_scope() as session:  # as ledger.run_outcome writes its end
+        row = session.scalar(select(Schedule).where(Schedule.flow == "catalog_full"))
+        row.last_status, row.last_ended_at = RUN_OK, five + timedelta(minutes=40)
+
+    noon = datetime(2026, 11, 28, 12, 0, 10, tzinfo=UTC)
+    real = queues.connection
+    with monkeypatch.context() as down:
+        down.setattr(queues, "connection", lambda: redis_py.Redis(port=1, socket_connect_timeout=0.2))
+        with pytest.raises(scheduler.TickFailed):
+            scheduler.tick(noon)  # (the stock schedule, due, could not start: said on its row)
+    assert queues.connection is real
+    rconn.flushall()  # back without its data
+    for minute in range(1, 4):
+        assert full not in scheduler.tick(noon + timedelta(minutes=minute))
+    with session_scope() as session:
+        row = session.scalar(select(Schedule).where(Schedule.flow == "catalog_full"))
+        assert (row.last_status, row.last_error) == (RUN_OK, None)
