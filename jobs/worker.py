@@ -30,7 +30,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from sqlalchemy import text
 
-from ledger import db, flows, kv, run_outcome
+from ledger import db, flows, kv, replay_outcome, run_outcome
 from ledger.queues import QUEUE_NAMES, get_queue, keep_failure_words
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,11 @@ class LedgerWorker(PromptUnsubscribe, QuietHeartbeat, Worker):
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         """RQ fails (and retries) a job whose horse died without its failure callback: the run's
-        outcome on its schedule row is written here instead (ledger.run_outcome)."""
+        outcome on its schedule row, and a replay's given up on its message, are written here
+        instead (ledger.run_outcome, ledger.replay_outcome)."""
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         run_outcome.horse_killed(job, ret_val)
+        replay_outcome.horse_killed(job, ret_val)
 
 
 class LedgerSimpleWorker(PromptUnsubscribe, QuietHeartbeat, SimpleWorker):

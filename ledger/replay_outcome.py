@@ -23,7 +23,7 @@ from typing import Any
 from ledger import queues, trace
 from ledger.db import session_scope
 from ledger.models import Message, MessageStatus
-from ledger.run_outcome import error_line
+from ledger.run_outcome import error_line, killed_line
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,18 @@ def failed(
     try:
         last = error_line(exc_type, exc_value) if exc_value is not None else None
         gave_up(int(job.args[0]), job.id, last, connection)
+    except Exception:
+        log.exception("replay_outcome: could not record that replay job %s ran out of retries", job.id)
+
+
+def horse_killed(job: Any, ret_val: int | None) -> None:
+    """A replay whose forked work horse died (the OOM killer on a big load): RQ fails it, or runs it
+    again, without calling its failure callback; on its last try the message would stay "retrying"
+    (the page: retried automatically) with no job left to retry it. Never raises."""
+    if getattr(job, "_failure_callback_name", None) != ON_FAILURE or job.should_retry:
+        return
+    try:
+        gave_up(int(job.args[0]), job.id, killed_line(ret_val)[0], job.connection)
     except Exception:
         log.exception("replay_outcome: could not record that replay job %s ran out of retries", job.id)
 

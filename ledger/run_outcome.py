@@ -104,6 +104,13 @@ def error_line(exc_type: type[BaseException] | None, exc_value: BaseException | 
 def horse_killed(job: Any, ret_val: int | None) -> None:
     """The forked work horse running `job` died (a signal): RQ fails the job and decides its
     retry from the same `retries_left`, without calling the job's failure callback."""
+    line, words = killed_line(ret_val)
+    status = RUN_RETRYING if job.should_retry else RUN_FAILED
+    _record(job, status, line, words)
+
+
+def killed_line(ret_val: int | None) -> tuple[str, Words]:
+    """How a dead work horse is said: its error line, and its words."""
     signalled = bool(ret_val) and os.WIFSIGNALED(ret_val or 0)
     dead = f"signal {os.WTERMSIG(ret_val or 0)}" if signalled else f"status {ret_val}"
     words: Words = (
@@ -111,9 +118,7 @@ def horse_killed(job: Any, ret_val: int | None) -> None:
         if signalled
         else ("worker_killed_status", {"status": ret_val})
     )
-    status = RUN_RETRYING if job.should_retry else RUN_FAILED
-    line = f"WorkHorseKilled: the worker process running it died ({dead}; out of memory?)"
-    _record(job, status, line, words)
+    return f"WorkHorseKilled: the worker process running it died ({dead}; out of memory?)", words
 
 
 def record(

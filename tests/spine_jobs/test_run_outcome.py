@@ -202,6 +202,31 @@ def test_a_run_whose_forked_horse_is_killed_is_shown_retrying_then_failed(schedu
     assert row(shop_id, "stock").last_status == "failed"
 
 
+def test_a_replay_whose_forked_horse_is_killed_on_its_last_try_fails_its_message(shop_id, rconn):
+    """A person's Retry of a product message runs as a replay carrying replay_outcome's failure
+    callback; a horse killed under its last try is failed by RQ without it: the message was left
+    "retrying" (the page: retried automatically) with no job left to retry it."""
+    from ledger import replay_outcome, trace
+    from ledger.models import Message, MessageStatus
+
+    job_id = f"replay-{shop_id}-1-2"
+    with session_scope() as session:
+        message = trace.begin(session, shop_id, "products", "product:10", "erp_to_shopify", erp_id="10")
+        trace.fail(session, message, Transient("Shopify answered HTTP 503"))
+        message.job_id = job_id
+        message_id = message.id
+    job = queues.enqueue("spine_jobs.handlers.horse_killed", message_id, queue=queues.CATALOG, job_id=job_id,
+                         on_failure=replay_outcome.ON_FAILURE, conn=rconn)  # fmt: skip
+    job.retries_left = 0  # its last try
+    job.save()
+    build_worker(("catalog",), conn=rconn).work(burst=True, with_scheduler=False)  # forks; horse SIGKILLed
+    assert FailedJobRegistry(queue=Queue("catalog", connection=rconn)).get_job_ids() == [job_id]
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message.status == MessageStatus.FAILED.value, message.status
+        assert "WorkHorseKilled" in (message.error_text or "")
+
+
 def test_an_outcome_landing_while_an_uninstall_commits_keeps_the_row_stopped(schedules):
     """PostgreSQL: the run's outcome is written while app/uninstalled's transaction holds the
     row; once it commits, the outcome must not overwrite "uninstalled" (a reinstall turns back
