@@ -60,6 +60,39 @@ def test_orders_query_pages_by_updated_at_and_finds_by_name(shop: ShopClient, ca
     assert [n["id"] for n in named] == [placed[1]]
 
 
+def test_an_order_updated_between_two_pages_comes_again_and_none_is_skipped(
+    shop: ShopClient, catalogue: Catalogue, clock
+) -> None:
+    """Shopify's cursor keeps the position read (the sort value and the id): the last order of a
+    page, tagged before the next page is asked (the app tags orders itself), moves to the end and
+    is read again. The sandbox's cursor was its id, found in the list as sorted now: every order
+    between its old place and its new one was skipped (a reconciliation leaving orders unchecked)."""
+    placed = []
+    for seed in range(6):
+        lines = [{"sku": "FJN-1", "quantity": 1}]
+        placed.append(
+            checkout.place_order(
+                shop.handle.sandbox,
+                "acme",
+                lines=lines,
+                gateway="pix",
+                discount_rate=0.0,
+                shipping="PAC",
+                seed=seed,
+            )
+        )
+        clock.advance(60)
+    page = shop.data(ORDERS, {"query": "updated_at:>=2000-01-01T00:00:00Z"})["orders"]
+    seen = [n["id"] for n in page["nodes"]]
+    clock.advance(60)
+    assert shop.data(TAGS_ADD, {"id": seen[-1], "tags": ["nfe-emitida"]})["tagsAdd"]["userErrors"] == []
+    while page["pageInfo"]["hasNextPage"]:
+        after = page["pageInfo"]["endCursor"]
+        page = shop.data(ORDERS, {"query": "updated_at:>=2000-01-01T00:00:00Z", "after": after})["orders"]
+        seen += [n["id"] for n in page["nodes"]]
+    assert seen == [*placed, placed[1]]  # the tagged one read again at its new place
+
+
 def test_tags_and_invoice_metafields_on_an_order(
     shop: ShopClient, catalogue: Catalogue, receiver: Receiver
 ) -> None:

@@ -124,7 +124,7 @@ def resolve_orders(_src: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
     sort = _SORT_KEYS.get(args.get("sortKey") or "ID")
     if sort is not None:
         found.sort(key=sort)
-    return connection(found, args)
+    return connection(found, args, ordered_by=sort)
 
 
 # -- Order ---------------------------------------------------------------------------------
