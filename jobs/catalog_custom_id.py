@@ -35,7 +35,7 @@ bound id, and is sent only once that worked (catalog_load.sync, before anything 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,12 @@ from shopify_app.admin_api.results import ProductRef
 log = logging.getLogger(__name__)
 
 MISSING = "custom_id_missing"  # product binding data: Shopify's product lacks its custom id
+# product binding data: a person deleted the product in Shopify while the ERP did not sell it online:
+# not sent again (an unrelated ERP edit made it anew) until the ERP sells it (jobs.catalog_deleted)
+DELETED = "deleted_in_shopify"
+# erp_id = a Product gid products/delete named: a pass binding a product Shopify deleted meanwhile
+# (its answer in hand, not yet recorded) forgets it instead (jobs.catalog_ledger.record_sent)
+DELETED_KIND = "product_deleted"
 GONE_CODE = "CUSTOM_ID_PRODUCT_GONE"  # the product was deleted in Shopify: it is sent again, anew
 
 
@@ -178,6 +184,25 @@ def unbind(session: Session, shop_id: int, seqs: Sequence[int]) -> None:
         row.shopify_id = None
         row.digest = None
         row.data = {k: v for k, v in (row.data or {}).items() if k != MISSING}
+
+
+def deleted_among(session: Session, shop_id: int, product_ids: Collection[str]) -> set[str]:
+    """The products among these that products/delete named (DELETED_KIND, jobs.catalog_deleted)."""
+    return set(bindings.get_many(session, shop_id, DELETED_KIND, sorted(set(product_ids))))
+
+
+def forget_deleted(session: Session, shop_id: int, seqs: Sequence[int]) -> None:
+    """These products' Shopify products were deleted by a person (products/delete): one the ERP
+    sells online is forgotten and re-planned by the next products pass, which makes it anew; one it
+    does not is marked DELETED, left so until the ERP sells it again (jobs.catalog_deleted)."""
+    rows = bindings.get_many(session, shop_id, PRODUCT_KIND, [str(seq) for seq in seqs])
+    selling = [int(r.erp_id) for r in rows.values() if (r.data or {}).get("status") == "ACTIVE"]
+    unbind(session, shop_id, selling)
+    rechecks = [BindingRow(str(seq), None, None, {}) for seq in selling]
+    bindings.upsert_many(session, shop_id, CATALOG_RECHECK_KIND, rechecks)
+    for row in rows.values():
+        if int(row.erp_id) not in selling:
+            row.data = {**(row.data or {}), DELETED: True}
 
 
 def _explained(client: AdminClient, seq: int, product_id: str, exc: BaseException) -> IntegrationError:

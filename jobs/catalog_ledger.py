@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from jobs import catalog_cache, catalog_messages
 from jobs.catalog_adopt import ADOPTED
-from jobs.catalog_custom_id import MISSING
+from jobs.catalog_custom_id import DELETED, MISSING, deleted_among, forget_deleted
 from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product, shows_unit_price
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
 from ledger import bindings, shop_settings, trace
@@ -231,6 +231,10 @@ def plan_one(
             held=mapped if mapped.held else None,
         )
     if not force and bindings.unchanged(binding, mapped.digest):
+        return Planned(seq, mapped, "unchanged", was_active=was_active)
+    if not force and binding is not None and (binding.data or {}).get(DELETED) and mapped.status != "ACTIVE":
+        # deleted in Shopify by a person while the ERP did not sell it online: left so until it does
+        # (an unrelated ERP edit made it anew, the cleanup undone: jobs.catalog_deleted)
         return Planned(seq, mapped, "unchanged", was_active=was_active)
     verdict = "create" if binding is None or binding.shopify_id is None else "change"
     return Planned(seq, mapped, verdict, was_active=was_active, unmarked=unmarked)
@@ -443,6 +447,14 @@ def record_sent(
                 }
             )
     bindings.upsert_many(session, ctx.shop_id, PRODUCT_KIND, product_rows)
+    # Deleted in Shopify by a person while this pass held its answer (products/delete ran before
+    # this record: jobs.catalog_deleted): forgotten as that handler does, not bound to a product
+    # that no longer exists with a digest saying Shopify holds it (never sent again).
+    gone = deleted_among(session, ctx.shop_id, [row.shopify_id for row in product_rows if row.shopify_id])
+    if gone:
+        seqs = [int(row.erp_id) for row in product_rows if row.shopify_id in gone]
+        forget_deleted(session, ctx.shop_id, seqs)
+        to_publish = [seq for seq in to_publish if seq not in seqs]
     bindings.upsert_many(session, ctx.shop_id, VARIANT_KIND, variant_rows)
     # An inactive packaging must not stay sellable, a new one must get its stock: the stock flow
     # sets them without waiting for an ERP stock movement (jobs.stock reads these "stock_recheck" rows).

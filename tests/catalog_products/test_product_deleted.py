@@ -90,4 +90,72 @@ def test_a_product_the_erp_no_longer_sells_or_never_made_is_left_alone(installed
         2, "products/delete", installed.domain, "w-x", None, "2026-10", None, {"id": 987654}
     )
     answer = catalog_deleted.on_delete(stranger)
-    assert isinstance(answer, Ignored) and "no product the app made" in answer.reason
+    assert isinstance(answer, Ignored) and "no product the app has bound" in answer.reason
+
+
+def _delete_while_recording(installed: InstalledShop, monkeypatch, seq: int, answers: list) -> None:
+    """A person deletes product `seq` in Shopify, and its products/delete is worked, while a pass
+    holds productSet's answer for it and has not recorded it yet (a batch of 50; a bulk operation
+    of hours): between the answer and record_sent."""
+    from jobs import catalog_load
+
+    original = catalog_load._set_custom_ids
+
+    def answered(client, outcomes):
+        for mapped, product, _ in outcomes:
+            if mapped.seq_produto == seq and not answers:
+                ctx = Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key="")
+                assert catalog.delete_product_by_hand(ctx, product.id)
+                answers.append(catalog_deleted.on_delete(_deleted_by_hand(installed, product.id)))
+        return original(client, outcomes)
+
+    monkeypatch.setattr(catalog_load, "_set_custom_ids", answered)
+
+
+def test_a_product_deleted_while_a_pass_records_it_is_made_again(
+    installed: InstalledShop, monkeypatch
+) -> None:
+    """Changed (bound already) or created (not bound yet), then deleted before the pass recorded it:
+    the record bound it to the deleted product with its digest, and no later pass (the recheck, the
+    daily full sweep) sent it again, though the ERP sells it online."""
+    from tests.catalog_products.erp_writes import set_title
+    from tests.catalog_products.test_catalog_flows import products_by_seq
+
+    client = installed.client()
+    answers: list = []
+    with monkeypatch.context() as patched:  # created, deleted before recorded
+        _delete_while_recording(installed, patched, 1, answers)
+        catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert isinstance(answers[0], Ignored) and 1 not in products_by_seq(installed)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert 1 in products_by_seq(installed)
+
+    set_title(installed.erp, 1, "Novo titulo")
+    answers.clear()
+    with monkeypatch.context() as patched:  # changed, deleted before recorded
+        _delete_while_recording(installed, patched, 1, answers)
+        catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    assert answers == [None] and 1 not in products_by_seq(installed)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    client.close()
+    made = products_by_seq(installed).get(1)
+    assert made is not None and _bound(installed, 1)[0] == made["id"]
+
+
+def test_a_deleted_product_the_erp_does_not_sell_is_not_made_again_by_an_edit(installed) -> None:
+    """Deleted by a person while the ERP does not sell it online: an ERP edit (a title) made it again
+    all the same, still not sold (the cleanup undone)."""
+    from tests.catalog_products.erp_writes import set_title
+    from tests.catalog_products.test_catalog_flows import products_by_seq
+
+    client = installed.client()
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    seq, product = sorted((s, p) for s, p in products_by_seq(installed).items() if p["status"] != "ACTIVE")[0]
+    ctx = Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key="")
+    assert catalog.delete_product_by_hand(ctx, product["id"])
+    answer = catalog_deleted.on_delete(_deleted_by_hand(installed, product["id"]))
+    assert isinstance(answer, Ignored) and "only if the ERP sells it online again" in answer.reason
+    set_title(installed.erp, seq, "Titulo corrigido")
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    client.close()
+    assert seq not in products_by_seq(installed)
