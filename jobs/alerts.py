@@ -143,9 +143,10 @@ WORDS: dict[str, dict[str, str]] = {
         "pt-BR": "Execuções agendadas paradas (página Fluxos)",
         "en": "Scheduled runs stopped (Flows page)",
     },
-    "webhooks": {
-        "pt-BR": "Webhooks da Shopify que falharam (página Fluxos, Jobs com falha: Reenfileirar)",
-        "en": "Shopify webhooks that failed (Flows page, Failed jobs: Requeue)",
+    "webhooks": {  # the page's own words filled in (`_heading`): they can never drift apart
+        "pt-BR": "Webhooks da Shopify que falharam (página Fluxos, {section}: {requeue}; "
+        "um ilegível: {dismiss})",
+        "en": "Shopify webhooks that failed (Flows page, {section}: {requeue}; an unreadable one: {dismiss})",
     },
     "webhook": {"pt-BR": "Webhook {topic} nº {id}", "en": "Webhook {topic} #{id}"},
     "bad_cron": {
@@ -298,7 +299,7 @@ def _run(shop_id: int, now: datetime | None) -> dict[str, Any]:
         collected = collect(
             session, shop_id, since, now, told, locale, interrupted, access, late=late, zone=zone
         )
-        counts = open_counts(session, shop_id, interrupted, late)
+        counts = open_counts(session, shop_id, interrupted, late or ())
         unsent = state.last_error is not None
     if not collected.count:
         # What an e-mail the server did not take held is collected again while open: nothing to
@@ -311,7 +312,10 @@ def _run(shop_id: int, now: datetime | None) -> dict[str, Any]:
         took = mail.send(settings, email)
     except (Transient, Rejected) as exc:
         log.warning("alerts: the e-mail of %s was not sent: %s", domain, exc.message, extra={"shop": domain})
-        _record(shop_id, None, now, sent=None, error=exc.message, items=collected.count, to=recipients)
+        # a first look's window held where it began (else, the server down past FIRST_LOOK, its first
+        # hours slid out of every later read: failures never named)
+        _record(shop_id, None, now, sent=None, error=exc.message, items=collected.count, to=recipients,
+                hold_from=since + OVERLAP)  # fmt: skip
         return {"items": collected.count, "error": exc.message}
     _record(shop_id, collected, now, sent=now, items=collected.count, to=took)
     log.info("alerts: %s items told to %s for %s", collected.count, len(took), domain,
@@ -341,6 +345,7 @@ def collect(
     schedules `overdue` now (read here when not given); `zone`: the store's, its times are said in."""
     late_rows = overdue(session, shop_id, now) if late is None else late  # what is late now, told or not
     kept = still_open(session, shop_id, told, interrupted, late_rows, now=now)
+    late_rows = late_rows or []
     rows = session.execute(
         select(*LIGHT)
         .where(
@@ -518,14 +523,15 @@ def _run_items(schedules: Iterable[Schedule], locale: str) -> list[Item]:
     return items
 
 
-def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
+def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule] | None:
     """The shop's schedules whose runs stopped coming: due OVERDUE_ALERT ago or more and not
     enqueued since (a worker down: the run sits queued and the tick enqueues no other; the
     scheduler stopped), none of their flows running or waiting for the catalog. The Flows page
     flags one after 3 minutes; the e-mail waits longer, past a busy hour's queue. None of a shop
     the tick starts nothing of (not active: its grant refused, the access item tells why; blamed on
     a worker, each schedule was a false alarm), and a run waiting for its retry only much later
-    (OVERDUE_RETRYING)."""
+    (OVERDUE_RETRYING). None: Redis cannot say which are running (none said late, and those told
+    stay told: forgotten, the next run told them again)."""
     shop = session.get(Shop, shop_id)
     if shop is None or shop.status != ShopStatus.ACTIVE.value:
         return []
@@ -546,7 +552,7 @@ def overdue(session: Session, shop_id: int, now: datetime) -> list[Schedule]:
         conn = get_redis()
         busy = {name for name in {*FLOW_LOCKS, "catalog"} if is_locked(shop_id, name, conn)}
     except RedisError:
-        return []  # which are running cannot be told: none said late
+        return None  # which are running cannot be told
     if "catalog" in busy:
         busy |= {f.name for f in flows.FLOWS if f.queue == queues.CATALOG}
     return [row for row in late if not any(f.name in busy for f in flows.FLOWS if f.schedule == row.flow)]
@@ -678,7 +684,7 @@ def still_open(
     shop_id: int,
     told: dict[str, str],
     interrupted: stuck.Stuck | None = None,
-    late: Iterable[Schedule] = (),
+    late: Iterable[Schedule] | None = (),
     *,
     now: datetime | None = None,
 ) -> dict[str, str]:
@@ -720,7 +726,10 @@ def still_open(
             Schedule.last_status.in_((*STOPPED_RUNS, RUN_RETRYING, ENQUEUED)),
         )
         open_keys |= {f"s{row_id}" for row_id in session.scalars(stopped)}
-    open_keys |= {f"d{row.id}" for row in late}  # a schedule still late (`overdue`, read by the caller)
+    if late is None:  # Redis could not say which run: those told stay told
+        open_keys |= {key for key in told if key.startswith("d")}
+    else:
+        open_keys |= {f"d{row.id}" for row in late}  # a schedule still late (`overdue`, read by the caller)
     report_ids = [int(key[1:]) for key in told if key.startswith("r") and key[1:].isdigit()]
     if report_ids:  # a report told stays told while a run's read (its overlap, a first look) can reach it
         recent = (now or utcnow()) - FIRST_LOOK - OVERLAP
@@ -832,7 +841,11 @@ def _heading(group: str, locale: str) -> str:
         return say("order_notes", locale)
     if group == "access":
         return say("access", locale)
-    if group in ("runs", "webhooks", "drift"):
+    if group == "webhooks":
+        page = load_catalogue("en" if locale == "en" else "pt-BR")
+        labels = {"section": "failed_jobs_heading", "requeue": "requeue", "dismiss": "dismiss"}
+        return say(group, locale, **{name: page.get(f"flows.{key}", key) for name, key in labels.items()})
+    if group in ("runs", "drift"):
         return say(group, locale)
     name, _, status = group.partition(":")
     flow = flows.BY_NAME.get(name)
@@ -867,8 +880,10 @@ def _record(
     error: str | None = None,
     items: int | None = None,
     to: list[str] | None = None,
+    hold_from: datetime | None = None,
 ) -> None:
-    """Keep what was told (`collected`: None leaves it as it was) and, for an attempt, its outcome."""
+    """Keep what was told (`collected`: None leaves it as it was) and, for an attempt, its outcome.
+    `hold_from`: where the next read ends its overlap when none was kept yet (a first e-mail unsent)."""
     with session_scope() as session:
         state = session.get(AlertState, shop_id, with_for_update=True)
         if state is None:
@@ -877,6 +892,8 @@ def _record(
         if collected is not None:
             state.read_until = collected.read_until
             state.told = collected.told
+        elif hold_from is not None and state.read_until is None:
+            state.read_until = hold_from
         if items is not None:
             state.last_at, state.last_error = now, error
             state.last_items, state.last_to = items, list(to or [])

@@ -312,3 +312,61 @@ def test_a_shop_made_whole_after_days_parked_is_not_told_overdue_before_its_firs
         assert alerts.overdue(session, shop_id, utcnow() + timedelta(seconds=30)) == []
         session.get(Shop, shop_id).installed_at = two_days_ago - timedelta(days=1)  # no re-auth: told
         assert alerts.overdue(session, shop_id, utcnow() + timedelta(seconds=30))
+
+
+def test_the_first_alert_the_server_refused_past_a_day_is_sent_whole_when_it_comes_back(mail) -> None:  # noqa: F811
+    """The shop's first e-mail refused (a wrong SMTP password over a weekend): no read window was
+    kept, every next run looked a day back from its own time, and the first hours' failures slid
+    out: the e-mail that finally went did not name them."""
+    shop_id = _shop()
+    _fail(shop_id, "orders", f"order:{ORDER}1001", _no_lines("#1001"), shopify_id=f"{ORDER}1001")
+    start = utcnow()
+    mail.busy()
+    for hours in (0, 12, 23):
+        assert "421" in alerts.run(shop_id, now=start + timedelta(hours=hours))["error"]
+    mail.busy(False)
+    outcome = alerts.run(shop_id, now=start + timedelta(hours=25))
+    assert outcome.get("items") == 1 and "#1001" in mail.received[-1].text, outcome
+
+
+def test_a_late_schedule_told_is_not_told_again_after_a_redis_blip(mail, rconn, monkeypatch) -> None:  # noqa: F811
+    """Which flows are running is asked of Redis: a run without an answer said none late, forgot those
+    told, and the next run e-mailed the same late schedule again."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from ledger.models import Schedule
+    from ledger.schedules import ENQUEUED
+
+    shop_id = _shop()
+    with session_scope() as session:
+        session.add(Schedule(shop_id=shop_id, flow="stock", cron="*/3 * * * *", last_status=ENQUEUED,
+                             last_run_at=utcnow() - timedelta(hours=3), last_job_id="stock-x"))  # fmt: skip
+    assert alerts.run(shop_id)["items"] == 1  # the catalog worker down: told
+    assert alerts.run(shop_id) == {"items": 0}  # told once while it stays late
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(alerts, "is_locked", down)
+        alerts.run(shop_id)
+    assert alerts.run(shop_id) == {"items": 0} and len(mail.received) == 1
+
+
+def test_a_failed_webhook_is_headed_with_the_flows_pages_own_words(mail) -> None:  # noqa: F811
+    """The e-mail sent the team to "Jobs com falha: Reenfileirar", which the Flows page has not
+    ("Execuções e tarefas que falharam de vez", "Tentar de novo"; an unreadable one: "Descartar")."""
+    from ledger.models import InboxStatus
+    from shopify_app.frontend import load_catalogue
+
+    from .test_alerts import SHOP, _webhook
+
+    shop_id = _shop()
+    _webhook(SHOP, "orders/create", InboxStatus.FAILED, "KeyError: 'line_items'")
+    assert alerts.run(shop_id)["items"] == 1
+    heading = next(
+        line for line in mail.received[-1].text.splitlines() if line.startswith("Webhooks da Shopify")
+    )
+    page = load_catalogue("pt-BR")
+    for key in ("flows.failed_jobs_heading", "flows.requeue", "flows.dismiss"):
+        assert page[key] in heading, (key, heading)
