@@ -94,7 +94,7 @@ def send(settings: Settings, message: EmailMessage) -> list[str]:
                 smtp.login(server.user, server.password or "")
             refused = smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise _refused(exc.recipients) from exc
+        raise (_later(exc.recipients) or _refused(exc.recipients)) from exc
     except smtplib.SMTPResponseException as exc:
         text = _text(exc.smtp_error)
         code = exc.smtp_code
@@ -104,6 +104,9 @@ def send(settings: Settings, message: EmailMessage) -> list[str]:
         raise Rejected(said, system=SYSTEM, code=str(code)) from exc
     except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timeout, TLS, dropped
         raise Transient(f"the mail server could not be reached ({type(exc).__name__}: {exc})") from exc
+    later = _later(refused)
+    if later is not None:
+        raise later
     return [address for address in recipients if address not in refused]
 
 
@@ -136,6 +139,17 @@ def _local_name(settings: Settings) -> str:
     """The name the app greets the server with (EHLO): its own host, not a reverse DNS lookup
     (smtplib's default, which can hang for seconds where DNS does not answer)."""
     return urlsplit(settings.app_url).hostname or "localhost"
+
+
+def _later(recipients: dict[str, tuple[int, bytes]]) -> Transient | None:
+    """Recipients the server asked to try later (4xx at RCPT: greylisting, an address being
+    verified): the e-mail is sent again (the others may get it twice: at least once), never taken
+    as delivered to them. None when none was."""
+    later = {address: answer for address, answer in recipients.items() if 400 <= answer[0] < 500}
+    if not later:
+        return None
+    said = "; ".join(f"{address}: {code} {_text(reply)}" for address, (code, reply) in later.items())
+    return Transient(f"the mail server asked to try later for {said}: it is sent again later")
 
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> Rejected:

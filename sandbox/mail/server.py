@@ -40,6 +40,7 @@ class Received:
 class _Handler:  # aiosmtpd's hooks: handle_<SMTP command>
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    later: set[str] = field(default_factory=set)  # answered 450: try later (greylisting)
     busy: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +58,8 @@ class _Handler:  # aiosmtpd's hooks: handle_<SMTP command>
     ) -> str:
         if address.lower() in self.refuse:
             return f"550 5.1.1 <{address}>: recipient address rejected: user unknown"
+        if address.lower() in self.later:
+            return f"450 4.2.0 <{address}>: recipient address rejected: greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -127,6 +130,10 @@ class MailServer:
     def refuse(self, *addresses: str) -> None:
         """Answer 550 to these recipients (an address the server does not know)."""
         self._handler.refuse |= {a.lower() for a in addresses}
+
+    def greylist(self, *addresses: str) -> None:
+        """Answer 450 (try later) to these recipients until called again without them."""
+        self._handler.later = {a.lower() for a in addresses}
 
     def busy(self, on: bool = True) -> None:
         """Answer 421 (try again later) to a sender while on."""

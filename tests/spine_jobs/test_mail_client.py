@@ -58,6 +58,23 @@ def test_recipients_refused_one_or_all_and_a_server_gone_or_busy(jobs_env) -> No
         client.send(_settings(f"smtp://127.0.0.1:{port}"), _email("novo@loja.com.br"))
 
 
+def test_a_recipient_asked_to_try_later_is_sent_again_never_taken_as_delivered(jobs_env) -> None:
+    """450 at RCPT (greylisting, an address being verified): the recipients taken were dropped of it
+    and the rest called delivered; transient now, naming it (the others may get it twice)."""
+    with MailServer() as server:
+        server.greylist("gerente@loja.com.br")
+        settings = _settings(server.url)
+        with pytest.raises(Transient, match=r"try later for gerente@loja.com.br: 450"):
+            client.send(settings, _email("equipe@loja.com.br", "gerente@loja.com.br"))
+        with pytest.raises(Transient, match=r"gerente@loja\.com\.br"):  # the only one: later, not refused
+            client.send(settings, _email("gerente@loja.com.br"))
+        server.greylist()
+        assert client.send(settings, _email("equipe@loja.com.br", "gerente@loja.com.br")) == [
+            "equipe@loja.com.br",
+            "gerente@loja.com.br",
+        ]
+
+
 def test_production_sends_nothing_in_clear(jobs_env) -> None:
     with MailServer() as server:  # offers no STARTTLS
         production = _settings(server.url, app_env="production")
