@@ -10,9 +10,16 @@ the app over HTTP, through the inbox, to real forking RQ workers in subprocesses
 - Redis is restarted without persistence: every queued and scheduled job is lost.
 
 Then the scheduler's duties are played every 2 s until the ledger converges: `jobs.inbox.sweep`
-(rows the receiver could not enqueue) and `jobs.orders.run` (the catch-up pass). The suite runs
-this with N = 30 (tests/orders_in/test_chaos.py); `python -m bench chaos_orders --orders 200`
-runs a larger one with its own PostgreSQL database, Redis, sandboxes and app.
+(rows the receiver could not enqueue) and `jobs.orders.run` (the catch-up pass).
+
+Then every ERP order is invoiced (an NF-e each) under the same faults, the ERP's 5xx and the
+duplicated webhooks still on: the EventoPedido poll (`jobs.order_events.run`) and the catch-up are
+played every 2 s while a worker is killed mid-job again and Redis restarted again, until every
+Shopify order holds its NF-e key (the "nfe.chave" metafield equal to the ERP's key), or the time
+is up: the keys missing and wrong are counted.
+
+The suite runs this with N = 24 (tests/orders_in/test_chaos.py); `python -m bench chaos_orders
+--orders 200` runs a larger one with its own PostgreSQL database, Redis, sandboxes and app.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -56,15 +64,26 @@ class ChaosReport:
     not_done: dict[str, int] = field(default_factory=dict)  # message status -> count (orders not done)
     inbox: dict[str, int] = field(default_factory=dict)  # inbox status -> count (order topics)
     examples: list[str] = field(default_factory=list)  # why some orders are not done
+    # POSTs of an order the ERP already had, answered "duplicado" with the first (a lost answer sent
+    # again): the ERP sandbox keeps one order per idPedidoCanalVenda, as the app counts on the real
+    # one doing (docs/consinco-api.md), so "duplicates" above counts what got past both
+    erp_repeats: int = 0
+    invoiced: int = 0  # ERP orders invoiced (an NF-e each)
+    keys_missing: list[str] = field(default_factory=list)  # Shopify orders without their NF-e key
+    keys_wrong: list[str] = field(default_factory=list)  # ... holding another key than the ERP's
+    invoice_worker_killed: bool = False
+    invoice_seconds: float = 0.0
 
     def ok(self) -> bool:
-        return self.erp_orders == self.placed and self.duplicates == 0 and not self.lost
+        orders = self.erp_orders == self.placed and self.duplicates == 0 and not self.lost
+        return orders and self.invoiced == self.placed and not self.keys_missing and not self.keys_wrong
 
     def lines(self) -> list[str]:
         return [
             f"orders placed:                    {self.placed}",
             f"ERP orders (distinct):            {self.erp_orders}",
             f"duplicates in the ERP:            {self.duplicates}",
+            f"POSTs the ERP answered duplicado: {self.erp_repeats}",
             f"lost (no ERP order):              {len(self.lost)}",
             f"order messages done:              {self.messages_done}",
             f"duplicate webhook deliveries:     {self.duplicate_deliveries}",
@@ -76,6 +95,11 @@ class ChaosReport:
             f"order messages not done:          {self.not_done or 'none'}",
             f"inbox rows of order topics:       {self.inbox}",
             *[f"  not done: {example}" for example in self.examples],
+            f"ERP orders invoiced:              {self.invoiced}",
+            f"NF-e keys missing in Shopify:     {len(self.keys_missing)}",
+            f"NF-e keys wrong in Shopify:       {len(self.keys_wrong)}",
+            f"worker SIGKILLed mid-invoice:     {self.invoice_worker_killed}",
+            f"seconds for the keys:             {self.invoice_seconds:.1f}",
         ]
 
 
@@ -200,13 +224,127 @@ def run_chaos(
     report.placed = len(gids)
     report.erp_orders = len(counts)
     report.duplicates = sum(n - 1 for n in counts.values())
+    store = getattr(getattr(chain.handle, "erp", None), "store", None)  # (in this process only)
+    report.erp_repeats = sum(n for key, n in (store.repeats if store else {}).items() if key in wanted)
     report.lost = sorted(wanted - set(counts))
     report.messages_done = _done_count(shop.shop_id)
     firsts = [d for d in shopify.sandbox.webhooks.deliveries[deliveries_before:] if d["attempt"] == 1]
     report.duplicate_deliveries = sum(n - 1 for n in Counter(d["webhook_id"] for d in firsts).values())
     report.paid_before_create = _paid_before_create(shop.domain)
     _explain(shop, report)
+    if report.erp_orders == report.placed and not report.duplicates:
+        _invoice_all(shop, shopify, chain, restart_redis, worker_env, gids, report, rng, settle_timeout, log)
     return report
+
+
+def _invoice_all(
+    shop: Shop,
+    shopify: Any,
+    chain: Chain,
+    restart_redis: Callable[[], None],
+    worker_env: dict[str, str],
+    gids: list[str],
+    report: ChaosReport,
+    rng: random.Random,
+    settle_timeout: float,
+    log: Callable[[str], None],
+) -> None:
+    """Invoice every ERP order, then play the poll and the catch-up under the faults until every
+    Shopify order holds its NF-e key (module docstring)."""
+    from jobs import inbox, order_events
+    from jobs import orders as orders_flow
+
+    numbers = {
+        row["nropedcliente"]: row["nropedvenda"] for row in chain.erp_orders() if row["nropedcliente"] in gids
+    }
+    expected = {gid: _erp_key(chain.handle.erp.invoice(nro)) for gid, nro in numbers.items()}
+    report.invoiced = sum(1 for key in expected.values() if key)
+    chaos = shopify.sandbox.webhooks.chaos
+    chaos.duplicate_rate, chaos.reorder = DUPLICATE_RATE, True
+    chain.handle.erp.faults.set(error_rate=ERP_ERROR_RATE, seed=rng.randrange(1 << 30))
+    workers = [WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG"))]
+    started = time.monotonic()
+    restarted = False
+    held: dict[str, str | None] = {}
+    told = time.monotonic()
+    try:
+        # twice the orders' time: an invoice is several Shopify calls (fulfillment, metafields, the
+        # capture), paced by the shop's cost bucket
+        deadline = time.monotonic() + 2 * settle_timeout
+        while time.monotonic() < deadline:
+            if time.monotonic() - told > 30:
+                told = time.monotonic()
+                landed = sum(_same_key(held.get(gid), key) for gid, key in expected.items())
+                log(f"NF-e keys on their orders: {landed} of {len(expected)}")
+            try:
+                order_events.run(shop.shop_id)  # the poll, as the tick enqueues it
+            except Exception as exc:  # the ERP's 5xx: the next poll reads from the same watermark
+                log(f"poll failed: {type(exc).__name__}")
+            if not report.invoice_worker_killed and _wait_for_running_job(timeout=5.0):
+                workers[-1].kill()
+                report.invoice_worker_killed = True
+                log(f"killed worker {workers[-1].proc.pid} mid-job while invoicing")
+                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+            elif report.invoice_worker_killed and not restarted:
+                restart_redis()
+                report.redis_restarts += 1
+                restarted = True
+                log("Redis restarted while invoicing")
+            if not workers[-1].alive():
+                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+            shopify.sandbox.webhooks.wait_idle(1.0)
+            held = _keys_on_orders(shopify, shop, list(expected))
+            if restarted and all(_same_key(held.get(gid), key) for gid, key in expected.items()):
+                break
+            inbox.sweep(older_than=timedelta(seconds=3))
+            orders_flow.run(shop.shop_id, stale_after_seconds=10)
+            time.sleep(2.0)
+    finally:
+        report.invoice_seconds = time.monotonic() - started
+        report.workers_started += len(workers)
+        for worker in workers:
+            worker.stop()
+        chain.handle.erp.faults.clear()
+        chaos.duplicate_rate, chaos.reorder = 0.0, False
+    report.keys_missing = sorted(gid for gid in expected if not held.get(gid))
+    report.keys_wrong = sorted(
+        gid for gid, key in expected.items() if held.get(gid) and not _same_key(held[gid], key)
+    )
+
+
+def _same_key(held: str | None, erp: str | None) -> bool:
+    """The same NF-e key, however written (digits only)."""
+    return bool(held) and bool(erp) and re.sub(r"\D", "", held or "") == re.sub(r"\D", "", erp or "")
+
+
+def _erp_key(order: Any) -> str | None:
+    """The NF-e key (chaveAcesso) an ERP order's answer holds, its last when several."""
+    found: list[str] = []
+    stack = [order]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("chaveAcesso"), str):
+                found.append(value["chaveAcesso"])
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found[-1] if found else None
+
+
+def _keys_on_orders(shopify: Any, shop: Shop, gids: list[str]) -> dict[str, str | None]:
+    """Each Shopify order's NF-e key as the sandbox holds it (metafield nfe.chave)."""
+    from sandbox.shopify import metafield_store
+    from sandbox.shopify.registry import Ctx
+
+    ctx = Ctx(shop=shop.name, sandbox=shopify.sandbox, api_key="")
+    keys: dict[str, str | None] = {}
+    for gid in gids:
+        fields = metafield_store.for_owner(ctx, gid)
+        keys[gid] = next(
+            (m.get("value") for m in fields if m.get("namespace") == "nfe" and m.get("key") == "chave"), None
+        )
+    return keys
 
 
 def _explain(shop: Shop, report: ChaosReport) -> None:

@@ -327,6 +327,7 @@ def insert_order(store: Store, body: Any) -> tuple[int, dict[str, Any]]:
             )
         ).scalar_one_or_none()
         if first is not None:
+            store.repeats[external] = store.repeats.get(external, 0) + 1
             return 200, _answer(conn, first, True)
         empresa, segmento = _company_segment(conn, body)
         representante = _representative(conn, body)

@@ -100,6 +100,9 @@ class Store:
         self._temporary = Path(self.url.removeprefix("sqlite:///")).parent if url is None else None
         self.clock = MonotonicClock()
         self.write_lock = threading.RLock()
+        # POST PedidoVenda repeats answered with the first order ("duplicado"), by idPedidoCanalVenda:
+        # a chaos run counts them (the app posting again after a lost answer, which the ERP absorbs)
+        self.repeats: dict[str, int] = {}
         metadata.create_all(self.engine)
 
     @contextmanager
