@@ -94,12 +94,12 @@ class ChaosReport:
             f"seconds to converge:              {self.seconds:.1f}",
             f"order messages not done:          {self.not_done or 'none'}",
             f"inbox rows of order topics:       {self.inbox}",
-            *[f"  not done: {example}" for example in self.examples],
             f"ERP orders invoiced:              {self.invoiced}",
             f"NF-e keys missing in Shopify:     {len(self.keys_missing)}",
             f"NF-e keys wrong in Shopify:       {len(self.keys_wrong)}",
             f"worker SIGKILLed mid-invoice:     {self.invoice_worker_killed}",
             f"seconds for the keys:             {self.invoice_seconds:.1f}",
+            *[f"  not done: {example}" for example in self.examples],
         ]
 
 
@@ -310,6 +310,23 @@ def _invoice_all(
     report.keys_wrong = sorted(
         gid for gid, key in expected.items() if held.get(gid) and not _same_key(held[gid], key)
     )
+    if report.keys_missing:
+        report.examples += _events_of(shop, report.keys_missing[:5])
+
+
+def _events_of(shop: Shop, gids: list[str]) -> list[str]:
+    """What the ledger says of these orders' ERP event messages (why a key is missing)."""
+    from ledger.db import session_scope
+    from ledger.models import Message
+
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Message)
+            .where(Message.shop_id == shop.shop_id, Message.shopify_id.in_(gids), Message.flow != "orders")
+            .order_by(Message.id)
+        ).all()
+        said = [f"{m.shopify_id} {m.flow} {m.unit_key} {m.status}: {m.error_text}" for m in rows]
+    return said or [f"{gid}: no ERP event message" for gid in gids]
 
 
 def _same_key(held: str | None, erp: str | None) -> bool:
@@ -409,5 +426,10 @@ def main(argv: list[str]) -> int:
             app.stop()
             chain.handle.stop()
     print("\n".join(report.lines()))
-    print("RESULT:", "exactly N ERP orders, 0 duplicates, 0 lost" if report.ok() else "FAILED")
+    print(
+        "RESULT:",
+        "exactly N ERP orders, 0 duplicates, 0 lost, every NF-e key on its order"
+        if report.ok()
+        else "FAILED",
+    )
     return 0 if report.ok() else 1

@@ -156,7 +156,20 @@ def build_worker(
     queues = [get_queue(name, conn) for name in (queue_names or QUEUE_NAMES)]
     worker_class = LedgerSimpleWorker if simple else LedgerWorker
     # a failure's words kept on its job, for the failed-jobs list (ledger.queues.keep_failure_words)
-    return worker_class(queues, connection=conn, exception_handlers=[keep_failure_words])
+    return worker_class(
+        queues,
+        connection=conn,
+        exception_handlers=[keep_failure_words],
+        maintenance_interval=MAINTENANCE_SECONDS,
+    )
+
+
+# How often a worker runs RQ's maintenance, where a worker that found another's scheduler holding the
+# queues' scheduler lock tries to take it again. RQ's 10 minutes: a worker killed with its scheduler
+# (the OOM killer) left its lock for ~1-2 minutes, and the worker started in its place then had no
+# scheduler for 10: every RQ Retry due meanwhile (an invoice after an ERP 5xx) waited, its message
+# "retrying", which the orders' catch-up leaves to RQ (a chaos run: 196 of 200 NF-e keys at 10 min).
+MAINTENANCE_SECONDS = 120
 
 
 def run_worker(

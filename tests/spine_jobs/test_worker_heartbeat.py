@@ -50,3 +50,18 @@ def test_a_repeated_state_is_not_written_again(rconn):
     assert rconn.hget(worker.key, "state") is None
     worker.set_state("busy")
     assert rconn.hget(worker.key, "state") == b"busy"
+
+
+def test_a_worker_tries_for_a_dead_workers_scheduler_lock_within_minutes(rconn) -> None:
+    """A worker killed with its scheduler leaves the queues' scheduler lock for interval + 60 s; the
+    worker started in its place tries for it again only at RQ's maintenance, every 10 minutes by
+    default: that long no RQ Retry ran (a chaos run's last NF-e keys waited past its 10 minutes).
+    The app's workers run it every MAINTENANCE_SECONDS, just past the lock's life."""
+    from rq.scheduler import RQScheduler
+
+    from jobs.worker import MAINTENANCE_SECONDS, build_worker
+
+    worker = build_worker(("orders",), conn=rconn)
+    lock_life = RQScheduler(worker.queues, connection=rconn).interval + 60
+    assert worker.maintenance_interval == MAINTENANCE_SECONDS
+    assert lock_life < MAINTENANCE_SECONDS <= 2 * lock_life
