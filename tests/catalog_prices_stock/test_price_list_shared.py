@@ -70,17 +70,7 @@ def test_two_markets_sharing_a_list_mapped_to_the_same_pair_share_it(chain, call
 def test_a_list_two_mapped_markets_share_is_kept_by_one_pair_and_refused_to_the_other(chain, calls) -> None:
     shop = chain.install("dois-mercados", 1, 1, [1])
     chain.load_catalog(shop)
-    store = chain.shopify.sandbox.store
-    rio = store.new_gid("Market")
-    market = {"__typename": "Market", "id": rio, "name": "Rio", "handle": "rio", "enabled": True,
-              "primary": False, "status": "ACTIVE", "type": "REGION", "assignedCustomization": False,
-              "currencySettings": currency_settings()}  # fmt: skip
-    store.put(shop.name, market, keys={"kind": "market"})
-    client = for_shop(shop.domain)
-    markets = [m.id for m in client.markets()]
-    shared = client.catalog_create("Merchant shared", markets)
-    client.price_list_create("Merchant list", "BRL", catalog_id=shared.id)
-    client.close()
+    markets = _two_markets_one_catalog(chain, shop)
     with session_scope() as session:
         upsert_mapping(session, shop.shop_id, "segment_market", markets[0], "2:1", "A")
     today = erp_today(get_settings().erp_timezone)

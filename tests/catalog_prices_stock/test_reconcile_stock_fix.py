@@ -176,21 +176,11 @@ def test_a_fix_whose_companys_read_the_erp_refuses_fails_saying_so_and_its_retry
     env, chain, drifted, monkeypatch
 ):
     from erp.client import ErpClient
-    from erp.errors import ErpRejected
     from shopify_app import fail_words
 
-    shop, [(raised, r), (lowered, low), (other, o)], targets, report = drifted
+    shop, [(raised, r), (lowered, low), (other, o)], targets, _ = drifted
     real = ErpClient.stock
-
-    def refused(self, since, nro_empresa, **kwargs):
-        raise ErpRejected("empresa 1 sem acesso", status=422, endpoint="api/v1/Cadastros/ProdutoEstoque")
-
-    monkeypatch.setattr(ErpClient, "stock", refused)
-    client, auth = staff_api(env, shop, Role.OPERATOR)
-    answer = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
-    assert answer.status_code == 202, answer.get_json()
-    fix_id = answer.get_json()["message_id"]
-    run_worker(burst=True, simple=True, with_scheduler=False)
+    client, auth, fix_id = _fix_the_erp_refuses(env, drifted, monkeypatch)
     with session_scope() as session:
         fix = session.get(Message, fix_id)
         assert fix.status == MessageStatus.FAILED.value and fix.error_class == "rejected"
@@ -216,20 +206,10 @@ def test_a_fix_that_failed_asked_again_from_the_report_counts_the_persons_correc
     attempt: the first attempt's movements stand, and its SKUs are not noted a second time (the
     level raised by 5 was expected at +10, and 5 units were held back as unknown sales)."""
     from erp.client import ErpClient
-    from erp.errors import ErpRejected
 
     shop, picked, targets, report = drifted
     real = ErpClient.stock
-
-    def refused(self, since, nro_empresa, **kwargs):
-        raise ErpRejected("empresa 1 sem acesso", status=422, endpoint="api/v1/Cadastros/ProdutoEstoque")
-
-    monkeypatch.setattr(ErpClient, "stock", refused)
-    client, auth = staff_api(env, shop, Role.OPERATOR)
-    answer = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
-    assert answer.status_code == 202, answer.get_json()
-    fix_id = answer.get_json()["message_id"]
-    run_worker(burst=True, simple=True, with_scheduler=False)
+    client, auth, fix_id = _fix_the_erp_refuses(env, drifted, monkeypatch)
     with session_scope() as session:
         assert session.get(Message, fix_id).status == MessageStatus.FAILED.value
 
@@ -243,3 +223,22 @@ def test_a_fix_that_failed_asked_again_from_the_report_counts_the_persons_correc
         fix = session.get(Message, fix_id)
         assert fix.status == MessageStatus.DONE.value and fix.attempts == 2
         assert fix.response_payload["levels_sent"] == 3
+
+
+def _fix_the_erp_refuses(env, drifted, monkeypatch):
+    """The report's fix asked of company 1 while the ERP refuses that company's stock read (left
+    refusing: the caller puts ErpClient.stock back), worked: (client, auth, the fix's message id)."""
+    from erp.client import ErpClient
+    from erp.errors import ErpRejected
+
+    shop, _, _, report = drifted
+
+    def refused(self, since, nro_empresa, **kwargs):
+        raise ErpRejected("empresa 1 sem acesso", status=422, endpoint="api/v1/Cadastros/ProdutoEstoque")
+
+    monkeypatch.setattr(ErpClient, "stock", refused)
+    client, auth = staff_api(env, shop, Role.OPERATOR)
+    answer = client.post(f"/api/messages/{report.id}/stock-fix", json={"nro_empresa": 1}, headers=auth)
+    assert answer.status_code == 202, answer.get_json()
+    run_worker(burst=True, simple=True, with_scheduler=False)
+    return client, auth, answer.get_json()["message_id"]
