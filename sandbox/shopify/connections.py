@@ -80,22 +80,7 @@ def connection(
     if before is not None:
         position = next((n for n, (k, _) in enumerate(keyed) if k == before), None)
         keyed = keyed[:position] if position is not None else keyed
-    total = len(keyed)
-    first, last = args.get("first"), args.get("last")
-    if first is not None:
-        keyed = keyed[:first]
-    if last is not None:
-        keyed = keyed[-last:] if last else []
-    edges = [{"cursor": encode_cursor(k), "node": node} for k, node in keyed]
-    page_info = {
-        "hasNextPage": first is not None and total > len(keyed),
-        "hasPreviousPage": has_previous
-        if has_previous is not None
-        else (after is not None or (last is not None and total > len(keyed))),
-        "startCursor": edges[0]["cursor"] if edges else None,
-        "endCursor": edges[-1]["cursor"] if edges else None,
-    }
-    return {"edges": edges, "nodes": [e["node"] for e in edges], "pageInfo": page_info}
+    return _page([(encode_cursor(k), node) for k, node in keyed], args, after is not None, has_previous)
 
 
 def _by_position(items: list[Any], args: dict[str, Any], order: Callable[[Any], Any]) -> dict[str, Any]:
@@ -110,16 +95,26 @@ def _by_position(items: list[Any], args: dict[str, Any], order: Callable[[Any], 
         placed = [(p, i) for p, i in placed if ahead(p, after)]
     if before is not None:
         placed = [(p, i) for p, i in placed if ahead(before, p)]
-    total = len(placed)
+    return _page([(_sorted_cursor(p), node) for p, node in placed], args, after is not None, None)
+
+
+def _page(
+    nodes: list[tuple[str, Any]], args: dict[str, Any], after: bool, has_previous: bool | None
+) -> dict[str, Any]:
+    """The connection of `nodes` ((cursor, node), past `after` and short of `before` already) cut by
+    first/last."""
+    total = len(nodes)
     first, last = args.get("first"), args.get("last")
     if first is not None:
-        placed = placed[:first]
+        nodes = nodes[:first]
     if last is not None:
-        placed = placed[-last:] if last else []
-    edges = [{"cursor": _sorted_cursor(p), "node": node} for p, node in placed]
+        nodes = nodes[-last:] if last else []
+    edges = [{"cursor": cursor, "node": node} for cursor, node in nodes]
     page_info = {
-        "hasNextPage": first is not None and total > len(placed),
-        "hasPreviousPage": after is not None or (last is not None and total > len(placed)),
+        "hasNextPage": first is not None and total > len(nodes),
+        "hasPreviousPage": has_previous
+        if has_previous is not None
+        else (after or (last is not None and total > len(nodes))),
         "startCursor": edges[0]["cursor"] if edges else None,
         "endCursor": edges[-1]["cursor"] if edges else None,
     }
