@@ -398,7 +398,7 @@ class CustomerRows:
     bindings: list[Binding]
     schedules: list[Schedule] = field(default_factory=list)  # their last error naming the customer
     # {message id: paths of its parts about the customer}: a message found by a mention inside it,
-    # not one of her orders' own (`message_parts`); absent, a message is hers whole
+    # not one of her orders' own (`message_parts`, for an export); absent, a message is hers whole
     parts: dict[int, list[list[Any]]] = field(default_factory=dict)
 
 
@@ -423,7 +423,6 @@ def customer_rows(session: Session, shop: Shop, ref: CustomerRef) -> CustomerRow
         order_links=list(links),
         bindings=bindings,
         schedules=_schedules_naming(session, shop, ref),
-        parts={m.id: message_parts(m, ref) for m in messages if m.shopify_id not in ref.order_gids},
     )
 
 
@@ -494,6 +493,7 @@ def export_customer(session: Session, shop: Shop, ref: CustomerRef) -> dict[str,
     rows = customer_rows(session, shop, ref)
     rows.webhooks = [(r, p) for r, p in rows.webhooks if not r.topic.startswith(("customers/", "shop/"))]
     rows.audit_events = [a for a in rows.audit_events if not a.action.startswith("customer.")]
+    rows.parts = {m.id: message_parts(m, ref) for m in rows.messages if m.shopify_id not in ref.order_gids}
     customer = {"id": ref.customer_id, "email": ref.email, "phone": ref.phone}
     return export_document(session, shop.domain, rows, customer)
 
