@@ -103,6 +103,20 @@ class ChaosReport:
         ]
 
 
+def _worker(env: dict[str, str]) -> WorkerProcess:
+    """A forking worker of the run (its output to CHAOS_WORKER_LOG when set)."""
+    return WorkerProcess(env, log_path=os.environ.get("CHAOS_WORKER_LOG"))
+
+
+def _tick(shop: Shop) -> None:
+    """The scheduler tick's duties the run plays: the inbox sweep and the orders' catch-up."""
+    from jobs import inbox
+    from jobs import orders as orders_flow
+
+    inbox.sweep(older_than=timedelta(seconds=3))
+    orders_flow.run(shop.shop_id, stale_after_seconds=10)
+
+
 def _place(shopify: Any, shop: Shop, rng: random.Random, count: int, gids: list[str]) -> None:
     from sandbox.shopify.checkout import place_order
 
@@ -175,8 +189,6 @@ def run_chaos(
     log: Callable[[str], None] = lambda _: None,
 ) -> ChaosReport:
     """Place `orders` orders under every fault at once and count what the ERP ends up with."""
-    from jobs import inbox
-    from jobs import orders as orders_flow
 
     rng = random.Random(seed)
     report = ChaosReport()
@@ -185,7 +197,7 @@ def run_chaos(
     chaos.rng = random.Random(seed)  # the same duplicates and jitter for the same deliveries
     chain.handle.erp.faults.set(error_rate=ERP_ERROR_RATE, seed=seed)
     deliveries_before = len(shopify.sandbox.webhooks.deliveries)
-    workers = [WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG"))]
+    workers = [_worker(worker_env)]
     gids: list[str] = []
     third = max(1, orders // 3)
     started = time.monotonic()
@@ -194,7 +206,7 @@ def run_chaos(
         report.worker_killed_mid_job = _wait_for_running_job()
         workers[-1].kill()
         log(f"killed worker {workers[-1].proc.pid} mid-job after {len(gids)} orders placed")
-        workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+        workers.append(_worker(worker_env))
         chain.handle.erp.faults.set(down_for=ERP_DOWN_SECONDS)
         log(f"ERP down for {ERP_DOWN_SECONDS}s")
         _place(shopify, shop, rng, third, gids)
@@ -206,11 +218,10 @@ def run_chaos(
         while time.monotonic() < deadline:
             shopify.sandbox.webhooks.wait_idle(1.0)
             if not workers[-1].alive():
-                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+                workers.append(_worker(worker_env))
             if _done_count(shop.shop_id) >= orders and len(gids) == orders:
                 break
-            inbox.sweep(older_than=timedelta(seconds=3))  # the scheduler tick's duties
-            orders_flow.run(shop.shop_id, stale_after_seconds=10)
+            _tick(shop)
             time.sleep(2.0)
     finally:
         report.seconds = time.monotonic() - started
@@ -251,8 +262,7 @@ def _invoice_all(
 ) -> None:
     """Invoice every ERP order, then play the poll and the catch-up under the faults until every
     Shopify order holds its NF-e key (module docstring)."""
-    from jobs import inbox, order_events
-    from jobs import orders as orders_flow
+    from jobs import order_events
 
     numbers = {
         row["nropedcliente"]: row["nropedvenda"] for row in chain.erp_orders() if row["nropedcliente"] in gids
@@ -262,7 +272,7 @@ def _invoice_all(
     chaos = shopify.sandbox.webhooks.chaos
     chaos.duplicate_rate, chaos.reorder = DUPLICATE_RATE, True
     chain.handle.erp.faults.set(error_rate=ERP_ERROR_RATE, seed=rng.randrange(1 << 30))
-    workers = [WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG"))]
+    workers = [_worker(worker_env)]
     started = time.monotonic()
     restarted = False
     held: dict[str, str | None] = {}
@@ -284,20 +294,19 @@ def _invoice_all(
                 workers[-1].kill()
                 report.invoice_worker_killed = True
                 log(f"killed worker {workers[-1].proc.pid} mid-job while invoicing")
-                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+                workers.append(_worker(worker_env))
             elif report.invoice_worker_killed and not restarted:
                 restart_redis()
                 report.redis_restarts += 1
                 restarted = True
                 log("Redis restarted while invoicing")
             if not workers[-1].alive():
-                workers.append(WorkerProcess(worker_env, log_path=os.environ.get("CHAOS_WORKER_LOG")))
+                workers.append(_worker(worker_env))
             shopify.sandbox.webhooks.wait_idle(1.0)
             held = _keys_on_orders(shopify, shop, list(expected))
             if restarted and all(_same_key(held.get(gid), key) for gid, key in expected.items()):
                 break
-            inbox.sweep(older_than=timedelta(seconds=3))
-            orders_flow.run(shop.shop_id, stale_after_seconds=10)
+            _tick(shop)
             time.sleep(2.0)
     finally:
         report.invoice_seconds = time.monotonic() - started
