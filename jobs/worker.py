@@ -128,7 +128,26 @@ class PromptUnsubscribe:
             self.pubsub.close()
 
 
-class LedgerWorker(PromptUnsubscribe, QuietHeartbeat, Worker):
+class PromptMaintenance:
+    """An idle worker's wait for a job (BLPOP) bounded by its maintenance interval.
+
+    RQ waits `worker_ttl - 15` s (405 s) on an empty queue before it looks up again, and runs its
+    maintenance only between two waits: the worker started in place of a killed one, which found
+    the dead worker's scheduler lock and has no scheduler, tried for it again only after that wait
+    on a quiet queue, not every MAINTENANCE_SECONDS. Meanwhile no RQ Retry ran and the messages
+    stayed "retrying", their jobs scheduled and so alive to the orders' catch-up (a chaos run's
+    last NF-e key waited past its 5 minutes in CI). A wait no longer than the interval costs one
+    BLPOP every two minutes.
+    """
+
+    maintenance_interval: int
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))  # type: ignore[misc]
+
+
+class LedgerWorker(PromptMaintenance, PromptUnsubscribe, QuietHeartbeat, Worker):
     """An RQ Worker whose forked horse keeps the engine but not the parent's connections."""
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
@@ -145,7 +164,7 @@ class LedgerWorker(PromptUnsubscribe, QuietHeartbeat, Worker):
         replay_outcome.horse_killed(job, ret_val)
 
 
-class LedgerSimpleWorker(PromptUnsubscribe, QuietHeartbeat, SimpleWorker):
+class LedgerSimpleWorker(PromptMaintenance, PromptUnsubscribe, QuietHeartbeat, SimpleWorker):
     """RQ's SimpleWorker (jobs in the worker's own process) with the spaced heartbeats."""
 
 

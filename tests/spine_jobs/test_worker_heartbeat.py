@@ -1,6 +1,9 @@
-"""jobs.worker's spaced heartbeats: one pipelined beat a second at most, explicit beats untouched."""
+"""jobs.worker: spaced heartbeats (one pipelined beat a second at most, explicit beats untouched), and
+the maintenance that finds a dead worker's scheduler lock lapsed, every MAINTENANCE_SECONDS even when idle."""
 
 from __future__ import annotations
+
+import time
 
 from rq import SimpleWorker, Worker
 
@@ -65,3 +68,44 @@ def test_a_worker_tries_for_a_dead_workers_scheduler_lock_within_minutes(rconn) 
     lock_life = RQScheduler(worker.queues, connection=rconn).interval + 60
     assert worker.maintenance_interval == MAINTENANCE_SECONDS
     assert lock_life < MAINTENANCE_SECONDS <= 2 * lock_life
+
+
+def test_an_idle_worker_takes_a_dead_workers_scheduler_lock_at_its_maintenance(env, rconn) -> None:
+    """On a quiet queue RQ waits 405 s for a job before it looks up and runs its maintenance: the
+    worker started in place of a killed one, its scheduler lock held by the dead worker, promoted
+    no RQ Retry for that long (CI: a chaos run's last NF-e key still "retrying" at 5 minutes). Its
+    wait is bounded by the maintenance interval: a job scheduled meanwhile runs once the lock
+    lapsed and the worker's next maintenance took it (3 s here, MAINTENANCE_SECONDS in use)."""
+    import subprocess
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+
+    from rq.job import Job, JobStatus
+    from rq.scheduler import RQScheduler
+
+    from ledger.queues import get_queue
+
+    for simple in (True, False):
+        rconn.flushall()
+        rconn.set(RQScheduler.get_locking_key("orders"), "a-killed-worker", ex=2)
+        job = get_queue("orders", rconn).enqueue_in(timedelta(seconds=1), "time.time")
+        code = (
+            "from jobs.worker import build_worker\n"
+            f"worker = build_worker(('orders',), simple={simple})\n"
+            "worker.maintenance_interval = 3\n"
+            "worker.work(with_scheduler=True)\n"
+        )
+        root = Path(__file__).resolve().parents[2]
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and job.get_status() is not JobStatus.FINISHED:
+                assert proc.poll() is None, "the worker died"
+                time.sleep(0.2)
+            assert job.get_status() is JobStatus.FINISHED, f"simple={simple}: the scheduled job never ran"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        assert Job.fetch(job.id, connection=rconn).return_value() is not None
