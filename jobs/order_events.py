@@ -202,7 +202,8 @@ def order_lock_key(shop_id: int, order_id: str) -> str:
 def run(shop_id: int) -> dict[str, int]:
     """One poll: enqueue every new event, then advance the watermark to the read's snapshot.
 
-    Returns counts {"read", "enqueued", "seen", "unknown", "ignored", "unreadable"}; {"busy": 1}
+    Returns counts {"read", "enqueued", "seen", "unknown", "ignored", "unreadable"}, with "late" (events
+    the late sweep found) or "late_failed" (its read failed: tried at the next poll); {"busy": 1}
     when another worker is polling this shop right now.
     """
     started = utcnow()
@@ -217,7 +218,7 @@ def run(shop_id: int) -> dict[str, int]:
 def _poll(shop_id: int, started: datetime) -> dict[str, int]:
     client = erp.for_shop(shop_id)
     with session_scope() as session:
-        since = watermarks.read(session, shop_id, FLOW).last_changed_at
+        cursor = since = watermarks.read(session, shop_id, FLOW).last_changed_at
         if since is None:
             since = first_read_since(session, shop_id, started)
         skip = _boundary(session, shop_id)
@@ -227,9 +228,6 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
     for event in sorted(read, key=lambda e: (e.seq_evento,)):
         counts["read"] += 1
         counts[_take(shop_id, event)] += 1
-    late = _late_sweep(shop_id, client, started) if read.complete else 0
-    if late:
-        counts["late"] = late
     if read.complete and read.snapshot is not None:
         counts["unreadable"] = len(read.malformed)
         with session_scope() as session:
@@ -242,6 +240,18 @@ def _poll(shop_id: int, started: datetime) -> dict[str, int]:
             ]
             held = order_event_records.record(session, shop_id, unread, EVENT_FLOWS, generation)
         advance(shop_id, read, started, order_event_records.hold(held))
+    if read.complete:
+        # after the cursor moved: a failing sweep (the poll's biggest read, a day of every store's
+        # events) neither throws away the poll's whole read nor holds its cursor, poll after poll
+        try:
+            late = _late_sweep(shop_id, client, started, cursor)
+        except Transient as exc:
+            counts["late_failed"] = 1  # not swept: due again at the next poll
+            log.warning("order_events: shop %s: the late sweep could not read the ERP (%s); the next poll"
+                        " tries again", shop_id, exc, extra={"shop_id": shop_id, "flow": FLOW})  # fmt: skip
+        else:
+            if late:
+                counts["late"] = late
     log.info("order_events: shop %s %s", shop_id, counts, extra={"shop_id": shop_id, "flow": FLOW})
     return counts
 
@@ -257,10 +267,10 @@ LATE_SWEEP_BACK = timedelta(hours=24)
 LATE_SCOPE = "late-sweep"  # its own watermark row: when it last read whole (forgotten at an ERP move)
 
 
-def _late_sweep(shop_id: int, client: Any, started: datetime) -> int:
-    """The late sweep when due; how many events it found that no poll had taken."""
+def _late_sweep(shop_id: int, client: Any, started: datetime, cursor: datetime | None) -> int:
+    """The late sweep when due, reading back from the poll's cursor before it read (`cursor`); how
+    many events it found that no poll had taken."""
     with session_scope() as session:
-        cursor = watermarks.read(session, shop_id, FLOW).last_changed_at
         last = watermarks.read(session, shop_id, FLOW, LATE_SCOPE).last_changed_at
     if cursor is None or (last is not None and started - last < LATE_SWEEP_EVERY):
         return 0  # a first read (it reads back a day already), or swept within the hour

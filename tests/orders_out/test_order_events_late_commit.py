@@ -69,3 +69,55 @@ def test_the_late_sweep_takes_again_only_events_not_yet_final(world: World, monk
     _sweep_due(world)
     counts = world.poll()
     assert "late" not in counts and taken == []  # every event's message final: none taken again
+
+
+def test_a_failing_late_sweep_neither_fails_the_poll_nor_holds_its_cursor(world: World, monkeypatch) -> None:
+    """The sweep is the poll's biggest read (a day of every store's events), the likeliest to time
+    out. Run before the cursor moved, its failure failed the poll whose own read was complete: the
+    cursor stayed, the sweep stayed due, and every later poll read a growing window and failed the
+    same way, until that window failed too and no invoice reached Shopify. It runs after the cursor
+    moved, and a failure is counted and tried again at the next poll."""
+    import erp as erp_pkg
+    from erp.errors import ErpTransient
+    from ledger import watermarks
+
+    order = world.linked_order([(world.plain(0), 1)], gateway="pix")
+    world.poll()
+    with session_scope() as session:
+        before = watermarks.read(session, world.shop_id, order_events.FLOW).last_changed_at
+    real = erp_pkg.for_shop
+    failing = [True]
+    sweeps: list[bool] = []
+
+    class SweepTimesOut:
+        """The shop's client, its day-long read (the sweep's, a day back) timing out."""
+
+        def __init__(self, client):
+            self._client = client
+
+        def __getattr__(self, name):
+            return getattr(self._client, name)
+
+        def order_events(self, since=None, nro_empresa=None, *, skip=()):
+            if since is not None and since < before - timedelta(hours=1):
+                sweeps.append(failing[0])
+                if failing[0]:
+                    raise ErpTransient("EventoPedido: read timed out", status=504)
+            return self._client.order_events(since, nro_empresa, skip=skip)
+
+    monkeypatch.setattr(erp_pkg, "for_shop", lambda shop_id: SweepTimesOut(real(shop_id)))
+    world.erp.invoice(order.nro)
+    _sweep_due(world)
+    counts = world.poll()
+    assert counts["late_failed"] == 1 and counts["enqueued"] == 2  # the poll's own read taken
+    [invoice] = world.messages("invoices", order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+    with session_scope() as session:
+        after = watermarks.read(session, world.shop_id, order_events.FLOW).last_changed_at
+    assert after > before  # the cursor moved past what the poll read
+
+    assert world.poll()["late_failed"] == 1  # not swept: due again, and failing again
+    failing[0] = False
+    assert "late_failed" not in world.poll()  # swept at last
+    world.poll()
+    assert sweeps == [True, True, False]  # and not due again
