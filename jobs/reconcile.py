@@ -109,7 +109,7 @@ from jobs import (
     reconcile_price_lists,
     stock_closed,
 )
-from jobs.catalog_map import ACTIVE, product_status
+from jobs.catalog_map import ACTIVE, not_kg, product_status
 from jobs.invoice_capture import CENTS_ABSORBED
 from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
@@ -190,6 +190,11 @@ NOT_IN_ERP = ("not in the ERP", ("recon_not_in_erp", {}))
 STILL_FOR_SALE = (
     "inactive in the ERP (or not for sale at the store), still for sale in Shopify",
     ("recon_still_for_sale", {}),
+)
+HELD_NOT_KG = (
+    "a weighed product's packaging other than its 1 kg one: held out of the sale (its products message says "
+    "what to change in the ERP)",
+    ("recon_held_not_kg", {}),
 )
 NOT_YET_FOR_SALE = ("for sale in the ERP, not for sale in Shopify", ("recon_not_yet_for_sale", {}))
 VARIANT_DELETED = ("variant deleted in Shopify while the ERP sells it", ("recon_variant_deleted", {}))
@@ -1447,9 +1452,13 @@ def _catalog(
         inactive_status = str(shop_settings.get(shop, "inactive_sku_status")).upper() if shop else "DRAFT"
         quota = variant_quota.waiting_products(session, shop_id)
     active = {id_sku for id_sku, sku in skus.items() if sku.active}
-    sold = {id_sku for id_sku in active if id_sku not in off}
+    # a weighed product's packagings but its 1 kg one, held out of the sale by the catalog rule (no
+    # variant made, one made kept off sale; its products message says what to change in the ERP)
+    held = {id_sku for id_sku in active if not_kg(skus[id_sku].weighed, skus[id_sku].qtd_embalagem)}
+    sold = {id_sku for id_sku in active if id_sku not in off and id_sku not in held}
     unbound = sorted(active - set(variants))
-    missing = [id_sku for id_sku in unbound if skus[id_sku].seq_produto not in quota]
+    missing = [id_sku for id_sku in unbound if skus[id_sku].seq_produto not in quota and id_sku not in held]
+    held_rows = [{"sku": id_sku, **beside("why", *HELD_NOT_KG)} for id_sku in unbound if id_sku in held]
     waiting = [_quota_row(id_sku, *quota[skus[id_sku].seq_produto]) for id_sku in unbound
                if skus[id_sku].seq_produto in quota]  # fmt: skip
     out_of_step, unproven = [], 0
@@ -1482,6 +1491,8 @@ def _catalog(
         "missing_in_shopify_count": len(missing),
         "waiting_variant_quota": waiting[:LISTED],
         "waiting_variant_quota_count": len(waiting),
+        "held_not_kg": held_rows[:LISTED],
+        "held_not_kg_count": len(held_rows),
         "orphan_bindings": out_of_step[:LISTED],
         "orphan_bindings_count": len(out_of_step),
         **_unproven_note(unproven, doubt),
@@ -1731,6 +1742,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         else sum(loc.get("differ_count", 0) for loc in stock.get("locations", [])),
         "skus_missing_in_shopify": catalog.get("missing_in_shopify_count"),
         "skus_waiting_variant_quota": catalog.get("waiting_variant_quota_count"),
+        "skus_held_not_kg": catalog.get("held_not_kg_count"),
         "orphan_bindings": catalog.get("orphan_bindings_count"),
         "catalog_differs_in_shopify": catalog.get("shopify_differs_count"),
         "prices_differ_in_shopify": catalog.get("prices_differ_count"),

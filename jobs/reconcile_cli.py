@@ -140,6 +140,10 @@ def render(report: dict[str, Any]) -> str:
         "Active ERP SKUs waiting for Shopify's daily limit on new variants (sent again by themselves)",
         catalog.get("waiting_variant_quota") or [],
     )
+    lines += _rows(
+        "Active ERP SKUs held out of the sale: weighed products' packagings other than 1 kg (not drift)",
+        catalog.get("held_not_kg") or [],
+    )
     lines += _rows("Bindings out of step with the ERP", catalog.get("orphan_bindings") or [])
     for key in ("orphan_bindings_note", "skus_unread_note"):  # left out, and why
         if catalog.get(key):

@@ -79,6 +79,13 @@ WORDS: dict[str, Text] = {
         "waiting for Shopify's daily limit on new variants: the products flow sends it again by itself "
         "after {until}",
     ),
+    # a weighed product's packaging other than its KG one of 1 (jobs.catalog_map.not_kg)
+    "recon_held_not_kg": (
+        "embalagem de um produto pesável que não é a de 1 kg: fora da venda (a mensagem de produtos diz o "
+        "que mudar no ERP)",
+        "a weighed product's packaging other than its 1 kg one: held out of the sale (its products message "
+        "says what to change in the ERP)",
+    ),
     "recon_variant_quota_soon": (
         "aguardando o limite diário de novas variantes da Shopify: o fluxo de produtos a envia de novo "
         "sozinho quando a espera terminar",

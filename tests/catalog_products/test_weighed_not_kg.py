@@ -205,3 +205,38 @@ def test_a_product_sold_only_by_a_10_kg_box_is_not_created_and_its_message_says_
         assert str(seq) not in bindings.get_many(session, installed.shop_id, PRODUCT_KIND, [str(seq)])
     assert not _in_shopify(installed, f"P{seq}E10")
     client.close()
+
+
+def test_the_reconciliation_lists_a_held_packaging_apart_not_as_drift(installed: InstalledShop) -> None:
+    """The report judged what the ERP sells from its active flags alone: a held 10 kg box was an
+    "active ERP SKU not in Shopify" (drift found, every day, once per product of its family), and a
+    product the ERP sells by that box alone, DRAFT on purpose, was "not for sale in Shopify while the
+    ERP sells it". Held packagings are listed apart, as the catalog rule decides them."""
+    from erp.factory import for_shop as erp_for_shop
+    from jobs import reconcile
+    from ledger import drift
+
+    client = installed.client()
+    location = next(iter(client.locations())).id
+    with session_scope() as session:
+        set_location_mapping(session, installed.shop_id, 1, location)
+    catalog_flow.run_flow(installed.shop_id, "products", client=client)
+    seq = weighed_products(installed.erp)[0]
+    family = family_of(installed.erp, seq)
+    _add_box(installed, seq, family, 10)
+    set_packaging_status(installed.erp, family, 1, "I")  # the KG packaging off: the box alone is active
+    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    erp = erp_for_shop(installed.shop_id)
+    try:
+        section = reconcile._catalog(installed.shop_id, client, erp)
+    finally:
+        erp.close()
+        client.close()
+    assert f"P{seq}E10" not in section["missing_in_shopify"]
+    assert f"P{seq}E10" in [row["sku"] for row in section["held_not_kg"]]
+    assert section["held_not_kg"][0]["why_words"] == [{"key": "recon_held_not_kg", "params": {}}]
+    assert [r for r in section["shopify_differs"] if r["sku"].startswith(f"P{seq}E")] == []
+    assert [r for r in section["orphan_bindings"] if r["sku"].startswith(f"P{seq}E")] == []
+    summary = reconcile.summary({"catalog": section})
+    assert summary["skus_held_not_kg"] == section["held_not_kg_count"] > 0
+    assert "skus_held_not_kg" not in drift.findings({"summary": summary})

@@ -19,7 +19,7 @@ import { busyButton, payload } from "../widgets.js";
 const ORDER_LISTS = ["missing_in_ledger", "missing_in_erp", "missing_in_shopify", "totals_differ",
   "totals_differ_by_design", "status_differs", "cancellations_enqueued", "held_in_app", "unknown_in_erp", "of_erp_before",
   "not_readable_in_shopify", "not_checked"];
-const CATALOG_LISTS = ["missing_in_shopify", "waiting_variant_quota", "orphan_bindings", "shopify_differs", "prices_differ", "list_prices_differ",
+const CATALOG_LISTS = ["missing_in_shopify", "waiting_variant_quota", "held_not_kg", "orphan_bindings", "shopify_differs", "prices_differ", "list_prices_differ",
   "never_priced"];
 // The columns a row may have, in the order they read; any other key follows under its own name.
 const COLUMNS = ["order", "nro_pedvenda", "sku", "product", "variant", "market", "pair", "price_list", "total", "shopify",
