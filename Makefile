@@ -24,7 +24,7 @@ demo: install
 test: install
 	bash scripts/services.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
