@@ -214,8 +214,8 @@ def _problem(key: str, value: Any) -> str | None:
     if isinstance(rule, BoolSetting):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(rule, IntSetting):
-        if value is None and rule.optional:
-            return None
+        if value is None:
+            return None if rule.optional else "is required"
         number = as_int(value)
         if number is None:
             return "must be an integer"

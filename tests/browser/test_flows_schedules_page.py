@@ -5,6 +5,7 @@ sweep says what it does and where its messages are, and a cron expression fits i
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -174,3 +175,48 @@ def test_shopifys_daily_limit_on_new_variants_is_said_above_the_flows(open_page,
         "3 product(s) wait to be created in Shopify"
     )
     assert page.errors == [] and english.errors == []
+
+
+def _cron_host(page):
+    """The products flow's schedule field itself (its label finds the input inside)."""
+    return page.locator("s-text-field.cron-field").filter(has=page.get_by_label("Agenda de Produtos"))
+
+
+def test_a_schedule_being_typed_outlives_the_pages_own_refresh(open_page, fresh) -> None:
+    """The table is drawn again on every change of any flow and every 30 s: an expression typed and
+    not saved yet went back to the saved one under the admin's hands, and so did one refused with its
+    error on the field."""
+    page = open_page("/app/flows", clock=True)
+    field = page.get_by_label("Agenda de Produtos")
+    expect(field).to_have_value("*/15 * * * *")
+    field.fill("*/5 * * * *")
+    before = page.get_by_test_id("updated-at").inner_text()
+    page.clock.fast_forward(31_000)  # past the page's full read
+    expect(page.get_by_test_id("updated-at")).not_to_have_text(before)
+    expect(page.get_by_label("Agenda de Produtos")).to_have_value("*/5 * * * *")
+
+    field = page.get_by_label("Agenda de Produtos")
+    field.fill("61 * * * *")
+    cell = page.locator("div").filter(has=field).last
+    cell.get_by_role("button", name="Salvar agenda").click()
+    expect(_cron_host(page)).to_have_attribute("error", re.compile("61"))
+    before = page.get_by_test_id("updated-at").inner_text()
+    page.clock.fast_forward(31_000)
+    expect(page.get_by_test_id("updated-at")).not_to_have_text(before)
+    expect(page.get_by_label("Agenda de Produtos")).to_have_value("61 * * * *")
+    expect(_cron_host(page)).to_have_attribute("error", re.compile("61"))
+
+    page.get_by_label("Agenda de Produtos").fill("*/5 * * * *")
+    page.locator("div").filter(has=page.get_by_label("Agenda de Produtos")).last.get_by_role(
+        "button", name="Salvar agenda"
+    ).click()
+    expect(page.locator("#stand-in-toasts")).to_contain_text("Salvo")
+    shop = shop_id(fresh.settings.database_url, SHOP_DOMAIN)
+    with session_scope(fresh.settings.database_url) as session:
+        cron = session.scalar(
+            select(Schedule.cron).where(Schedule.shop_id == shop, Schedule.flow == "products")
+        )
+    assert cron == "*/5 * * * *"
+    page.clock.fast_forward(31_000)
+    expect(page.get_by_label("Agenda de Produtos")).to_have_value("*/5 * * * *")
+    expect(_cron_host(page)).not_to_have_attribute("error", re.compile("."))

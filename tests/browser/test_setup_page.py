@@ -411,3 +411,38 @@ def test_a_company_given_two_locations_is_refused_on_its_picker_in_words(open_pa
     with session_scope(fresh.settings.database_url) as db:
         assert list(db.scalars(select(LocationMapping))) == []
     assert page.errors == []
+
+
+BULK = "Acima de quantas mudanças usar operação em massa"
+
+
+def _saved_settings(page) -> dict:
+    answer = api_call(page, "GET", "/api/setup/settings")
+    assert answer["status"] == 200, answer
+    return json.loads(answer["body"])
+
+
+def test_a_number_the_api_cannot_read_is_refused_on_its_field_not_saved_as_another(open_page, fresh) -> None:
+    """Typed "5.000" (five thousand, as pt-BR writes it) was read with parseInt as 5 and saved behind
+    "Saved"; an emptied required number was left out and "Saved" told while the old value stayed."""
+    page = open_page("/app/setup")
+    settled(page)
+    before = _saved_settings(page)["bulk_threshold"]
+    assert before is not None
+    field = page.get_by_label(BULK)
+    host = page.locator("s-number-field[name=bulk_threshold]")  # the field, as the API's error marks it
+    section = page.locator("s-section").filter(has=field)
+    field.fill("5.000")
+    section.get_by_role("button", name="Salvar").click()
+    expect(host).to_have_attribute("error", "deve ser um número inteiro")
+    assert _saved_settings(page)["bulk_threshold"] == before
+
+    field.fill("")
+    section.get_by_role("button", name="Salvar").click()
+    expect(host).to_have_attribute("error", "preencha este campo")
+    assert _saved_settings(page)["bulk_threshold"] == before
+
+    field.fill("5000")
+    section.get_by_role("button", name="Salvar").click()
+    expect(page.locator("#stand-in-toasts")).to_contain_text("Salvo")
+    assert _saved_settings(page)["bulk_threshold"] == 5000

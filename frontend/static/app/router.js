@@ -46,6 +46,13 @@ export function href(path, extra) {
   return `/app/${path}${query ? `?${query}` : ""}`;
 }
 
+/** The current URL's values of these page keys: a list's filters, carried to an item's page so its
+ * Back link returns to the list as it was filtered (null where unset: href leaves those out). */
+export function kept(keys) {
+  const params = new URLSearchParams(window.location.search);
+  return Object.fromEntries(keys.map((key) => [key, params.get(key)]));
+}
+
 export function navigate(url, { replaceState = false } = {}) {
   if (replaceState) window.history.replaceState({}, "", url);
   else window.history.pushState({}, "", url);

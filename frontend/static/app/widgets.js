@@ -168,13 +168,15 @@ export function handledNoteForm({ details, fieldId, formId, save }) {
     await save(text);
   };
   return h("s-stack", { gap: "small", "data-testid": formId }, note,
-    h("s-button", { tone: "critical", onclick: submit }, t("detail.handled.mark")));
+    busyButton({ tone: "critical" }, t("detail.handled.mark"), submit));
 }
 
-/** Read a field's value as an integer, or null when empty. */
+/** Read a field's value as an integer, or null when empty. Anything but digits goes as typed, for
+ * the API to refuse on the field: parseInt read "5.000" (five thousand, as pt-BR writes it) as 5. */
 export function intValue(field) {
-  const text = String(field.value || "").trim();
-  return text === "" ? null : Number.parseInt(text, 10);
+  const text = String(field.value ?? "").trim();
+  if (text === "") return null;
+  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 /** The toast after a save: how many parked messages it resumed, when any did. */
@@ -191,7 +193,9 @@ export function savedToast(resumed) {
 
 /**
  * A button whose action runs one at a time: disabled, with its spinner, from the click until the
- * action's requests are answered, so Save double-clicked sends one save, not two racing ones.
+ * action's requests are answered, so Save double-clicked sends one save, not two racing ones (and an
+ * action, Retry or Mark as handled, one request, not a second answered "changed meanwhile"). Its
+ * `disabled` prop is what it returns to.
  */
 export function busyButton(props, label, action) {
   let running = false;
@@ -204,7 +208,7 @@ export function busyButton(props, label, action) {
       await action();
     } finally {
       running = false;
-      button.disabled = false;
+      button.disabled = Boolean(props.disabled);
       button.loading = false;
     }
   } }, label);

@@ -8,7 +8,7 @@
 import { api, download, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
-import { failureBanner, pagedList } from "../widgets.js";
+import { busyButton, failureBanner, pagedList } from "../widgets.js";
 import { actorCell, changeLines, targetCell } from "./audit_words.js";
 
 const ROLES = ["owner", "admin", "operator", "viewer"];
@@ -40,14 +40,14 @@ function rolesSection(ctx) {
       // in the toast, never on the add-role box's inputs of the same name.
       const row = h("s-table-row", {}, [staffName(r), h("span", { class: "mono" }, r.user_id), picker, fmtDate(r.updated_at),
         h("s-stack", { direction: "inline", gap: "small" },
-          h("s-button", { onclick: async () => {
+          busyButton({}, t("common.save"), async () => {
             await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "PUT", body: { role: picker.value, name: r.name }, form: row });
-            toast(t("common.saved")); load();
-          } }, t("common.save")),
-          h("s-button", { tone: "critical", variant: "tertiary", onclick: async () => {
+            toast(t("common.saved")); await load();
+          }),
+          busyButton({ tone: "critical", variant: "tertiary" }, t("roles.remove"), async () => {
             await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "DELETE", form: row });
-            toast(t("roles.removed")); load();
-          } }, t("roles.remove")))].map((c) => h("s-table-cell", {}, c)));
+            toast(t("roles.removed")); await load();
+          }))].map((c) => h("s-table-cell", {}, c)));
       return row;
     });
     const add = [];

@@ -16,7 +16,7 @@ import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, fmtNumber, has, label, t, timeZone } from "../i18n.js";
 import { barList, hourChart } from "../chart.js";
 import { href } from "../router.js";
-import { driftLine, failureBanner, roleText, technicalDetail } from "../widgets.js";
+import { busyButton, driftLine, failureBanner, roleText, technicalDetail } from "../widgets.js";
 
 export const POLL_MS = pollEvery(3000);
 export const FULL_MS = 30000;
@@ -110,19 +110,33 @@ function nextRun(schedule) {
     h("div", {}, fmtDate(schedule.next_run_at)));
 }
 
-function scheduleCell(ctx, flow, reload) {
+/** A flow's schedule cell. `drafts` (flow name -> {value, error}), kept by the page across its
+ * redraws: the table is drawn again on every change of any flow and every FULL_MS, and an expression
+ * being typed, or refused on its field, must not go back to the saved one under the person's hands. */
+function scheduleCell(ctx, flow, reload, drafts) {
   if (flow.webhook_only || !flow.schedule) return h("s-text", { color: "subdued" }, t("flows.webhook_only"));
   const schedule = flow.schedule;
   if (!ctx.can("configure")) return h("div", {}, h("span", { class: "mono" }, schedule.cron || "—"), " ", offBadge(schedule));
-  const field = h("s-text-field", { label: t("flows.cron_of", { flow: flow.label }), ".value": schedule.cron || "",
+  const draft = drafts.get(flow.name);
+  const field = h("s-text-field", { label: t("flows.cron_of", { flow: flow.label }),
+    ".value": draft ? draft.value : schedule.cron || "",
     labelAccessibilityVisibility: "exclusive", name: "cron", class: "cron-field",
     placeholder: "*/15 * * * *" });
+  if (draft && draft.error) field.setAttribute("error", draft.error);
+  field.addEventListener("input", () => drafts.set(flow.name, { value: field.value, error: null }));
   const cell = h("div", {});
   // Switching on or off sends the switch alone: the server keeps the saved expression, whatever this
   // page loaded (another admin may have changed it since) or the field holds unsaved.
   const put = async (body, done) => {
-    await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", form: cell,
-      body: "enabled" in body && schedule.cron ? body : { cron: field.value.trim(), ...body } });
+    const sendsCron = !("enabled" in body && schedule.cron);
+    try {
+      await api(`/api/flows/${flow.name}/schedule`, { method: "PUT", form: cell,
+        body: sendsCron ? { cron: field.value.trim(), ...body } : body });
+    } catch (error) {  // refused on the field: kept with its error through the redraws
+      if (sendsCron) drafts.set(flow.name, { value: field.value, error: field.getAttribute("error") });
+      throw error;
+    }
+    if (sendsCron) drafts.delete(flow.name);
     toast(t(done));
     await reload();
   };
@@ -142,19 +156,19 @@ function flowName(flow) {
     has(help) ? h("div", { class: "muted flow-help", "data-testid": `flow-help-${flow.name}` }, t(help)) : null);
 }
 
-function rows(ctx, flows, since, reload) {
+function rows(ctx, flows, since, reload, drafts) {
   return table([t("flows.flow"), t("flows.schedule"), t("flows.last_run"), t("flows.next_run"), t("flows.watermark"),
     t("flows.counts_open"), t("flows.status"), ""],
   flows.map((f) => [
     flowName(f),
-    scheduleCell(ctx, f, reload),
+    scheduleCell(ctx, f, reload, drafts),
     fmtDate(f.schedule && f.schedule.last_run_at), nextRun(f.schedule),
     watermark(f), counts(f, since), progress(ctx, f),
-    ctx.can("operate") && !f.webhook_only ? h("s-button", { accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
-      disabled: f.running, onclick: async () => {
-        const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
-        toast(job.enqueued ? t("flows.enqueued") : t("flows.already_waiting"));
-      } }, t("flows.run_now")) : "",
+    ctx.can("operate") && !f.webhook_only ? busyButton({ accessibilityLabel: t("flows.run_now_of", { flow: f.label }),
+      disabled: f.running }, t("flows.run_now"), async () => {
+      const job = await api(`/api/flows/${f.name}/run`, { method: "POST" });
+      toast(job.enqueued ? t("flows.enqueued") : t("flows.already_waiting"));
+    }) : "",
   ]), { "data-testid": "flows-table" }, { "data-testid": "flows-table-scroll" });
 }
 
@@ -219,12 +233,11 @@ function failedAction(job, reload) {
   const [verb, label, of, done] = job.unreadable
     ? ["dismiss", t("flows.dismiss"), t("flows.dismiss_of", name), t("flows.dismissed")]
     : ["requeue", t("flows.requeue"), t("flows.requeue_of", name), t("flows.requeued")];
-  return h("s-button", { accessibilityLabel: of,
-    onclick: async () => {
-      await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/${verb}`, { method: "POST" });
-      toast(done);
-      await reload();
-    } }, label);
+  return busyButton({ accessibilityLabel: of }, label, async () => {
+    await api(`/api/jobs/failed/${encodeURIComponent(job.id)}/${verb}`, { method: "POST" });
+    toast(done);
+    await reload();
+  });
 }
 
 /** Shopify's daily limit on new variants holding new products (the API's variant_quota): how many
@@ -263,6 +276,7 @@ function named(flows) {
 }
 
 export async function render(ctx) {
+  const drafts = new Map();  // schedules typed, not saved yet (scheduleCell)
   const tableBox = h("div", {});
   const quotaBox = h("div", {});
   const attentionBox = h("div", {});
@@ -287,7 +301,7 @@ export async function render(ctx) {
     cursor = next;
     running = flows.filter((f) => f.running).map((f) => f.name);
     replace(quotaBox, schedulerBanner(answer.scheduler), quotaBanner(answer.variant_quota), alertBanner(answer.alert_failed));
-    replace(tableBox, rows(ctx, flows, answer.finished_since, reload));
+    replace(tableBox, rows(ctx, flows, answer.finished_since, reload, drafts));
     replace(attentionBox, openFailures(flows),
       h("s-heading", {}, t("flows.failed_jobs_heading")), failedJobs(ctx, failed, reload));
     replace(chartBox, charts(metrics));

@@ -8,9 +8,12 @@
 import { api, toast } from "../api.js";
 import { h, pollEvery, replace, table } from "../dom.js";
 import { fmtDate, has, label, t } from "../i18n.js";
-import { href, navigate } from "../router.js";
-import { banner, errorKind, failureBanner, handledNoteForm, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
+import { href, kept, navigate } from "../router.js";
+import { banner, busyButton, errorKind, failureBanner, handledNoteForm, payload, shopifyLink, statusBadge, subjectText } from "../widgets.js";
 import { isReport, reconcileReport } from "./reconcile_report.js";
+
+// The Messages list's filters in the URL, carried to a message's page and back by its Back link.
+export const LIST_FILTERS = ["flow", "status", "q", "stuck", "updated_since"];
 
 /** "What Shopify said:" — one phrase per system (Portuguese contracts "de a Shopify" to "da Shopify");
  * with no system (an unexpected error: the app's own exception), "Technical message:". */
@@ -121,11 +124,11 @@ function view(ctx, m, watch) {
     watch();
   };
   const buttons = ctx.can("operate") ? h("s-stack", { direction: "inline", gap: "small" },
-    m.can_retry ? h("s-button", { variant: "primary", onclick: act("retry", t("detail.retried")) }, t("detail.retry")) : null,
-    m.can_replay ? h("s-button", { onclick: act("replay", t("detail.replayed")) }, t("detail.replay")) : null,
+    m.can_retry ? busyButton({ variant: "primary" }, t("detail.retry"), act("retry", t("detail.retried"))) : null,
+    m.can_replay ? busyButton({}, t("detail.replay"), act("replay", t("detail.replayed"))) : null,
     // an order held for its fraud risk (jobs.order_risk): sent after a person's review, audited
-    heldForRisk(m) ? h("s-button", { "data-testid": "risk-accept", onclick: act("risk-accept", t("detail.risk_accepted")) },
-      t("detail.risk_accept")) : null) : null;
+    heldForRisk(m) ? busyButton({ "data-testid": "risk-accept" }, t("detail.risk_accept"),
+      act("risk-accept", t("detail.risk_accepted"))) : null) : null;
   const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
   // What the merchant reads: the thing by its name (order #1002, the product's title), its place
   // in Shopify as a link; the app's own ids (unit of work, job, the raw gid) are for support, apart.
@@ -154,10 +157,10 @@ function view(ctx, m, watch) {
   const fixStock = report && ctx.can("operate") ? async (company) => {
     const asked = await api(`/api/messages/${m.id}/stock-fix`, { method: "POST", body: { nro_empresa: company } });
     toast(asked.enqueued ? t("recon.stock.fix_asked", { count: asked.skus.length }) : t("flows.already_waiting"));
-    navigate(href(`messages/${asked.message_id}`));
+    navigate(href(`messages/${asked.message_id}`, kept(LIST_FILTERS)));
   } : null;
   return h("s-page", { heading: t("detail.heading", { id: m.id }) },
-    h("s-link", { href: href("messages"), slot: "primary-action" }, t("detail.back")),
+    h("s-link", { href: href("messages", kept(LIST_FILTERS)), slot: "primary-action" }, t("detail.back")),
     handledBanner(m), skippedBanner(m), explanation(m),
     h("s-section", { heading: t("detail.summary") }, table([t("detail.field"), t("detail.value")], facts), buttons, closing,
       technical),

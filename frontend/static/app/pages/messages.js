@@ -9,9 +9,9 @@
 import { api, toast } from "../api.js";
 import { h, replace, select } from "../dom.js";
 import { fmtDate, label, t } from "../i18n.js";
-import { href, navigate } from "../router.js";
-import { driftLine, errorKind, failureBanner, messageIds, pagedList, roleText, statusBadge, subjectText } from "../widgets.js";
-import { renderDetail } from "./message_detail.js";
+import { href, kept, navigate } from "../router.js";
+import { busyButton, driftLine, errorKind, failureBanner, messageIds, pagedList, roleText, statusBadge, subjectText } from "../widgets.js";
+import { LIST_FILTERS, renderDetail } from "./message_detail.js";
 
 export const FLOWS = ["products", "skus", "prices", "stock", "orders", "order_edits", "invoices", "cancellations", "reconcile"];
 const STATUSES = ["pending", "done", "failed", "parked", "retrying", "skipped"];
@@ -35,7 +35,7 @@ function errorCell(ctx, m) {
 
 function resultRows(ctx, messages) {
   return messages.map((m) => h("s-table-row", { "data-message-id": m.id },
-    h("s-table-cell", {}, h("s-link", { href: href(`messages/${m.id}`) }, `#${m.id}`)),
+    h("s-table-cell", {}, h("s-link", { href: href(`messages/${m.id}`, kept(LIST_FILTERS)) }, `#${m.id}`)),
     h("s-table-cell", {}, label("flow.", m.flow)),
     h("s-table-cell", {}, statusBadge(m.status)),
     h("s-table-cell", {}, h("div", { title: messageIds(m), "data-testid": "message-subject" }, subjectText(m))),
@@ -89,13 +89,14 @@ export async function render(ctx) {
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
 
   if (ctx.can("operate") && q.get("flow")) {
-    replace(actions, h("s-button", { tone: "critical", onclick: async () => {
-      const result = await api("/api/messages/retry-failed", { method: "POST", query: { flow: q.get("flow") } });
-      toast(result.remaining
-        ? `${t("messages.retried_many", { count: result.enqueued })}. ${t("messages.retried_more", { count: result.remaining })}`
-        : t("messages.retried_many", { count: result.enqueued }));
-      load();
-    } }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) })),
+    replace(actions, busyButton({ tone: "critical" }, t("messages.retry_failed_of", { flow: label("flow.", q.get("flow")) }),
+      async () => {
+        const result = await api("/api/messages/retry-failed", { method: "POST", query: { flow: q.get("flow") } });
+        toast(result.remaining
+          ? `${t("messages.retried_many", { count: result.enqueued })}. ${t("messages.retried_more", { count: result.remaining })}`
+          : t("messages.retried_many", { count: result.enqueued }));
+        await load();
+      }),
     h("div", { class: "muted" }, t("messages.retry_failed_hint")));
   }
   load().catch((e) => replace(results, failureBanner(e)));

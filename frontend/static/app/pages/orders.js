@@ -20,10 +20,12 @@
 import { api, toast } from "../api.js";
 import { h, replace, select, table } from "../dom.js";
 import { fmtDate, fmtDay, fmtMoney, fmtNumber, has, label, shopDay, t } from "../i18n.js";
-import { href, navigate } from "../router.js";
+import { href, kept, navigate } from "../router.js";
 import { banner, failureBanner, failureBody, handledNoteForm, pagedList, statusBadge } from "../widgets.js";
 
 const FILTERS = ["needs_attention", "not_in_erp", "in_erp", "invoiced", "cancelled"];
+// The list's filters in the URL, carried to an order's page and back by its Back link.
+const LIST_FILTERS = ["q", "status", "slot_day"];
 
 /** Every note for a person on the order, one per flow (a cancellation's first). */
 function notes(o) {
@@ -102,7 +104,7 @@ function keyCell(o) {
 
 /** The order's name, and under it the delivery or pickup slot the customer chose, when one. */
 function nameCell(o) {
-  const name = h("s-link", { href: href(`orders/${o.id}`) }, o.shopify_order_name || o.shopify_order_id);
+  const name = h("s-link", { href: href(`orders/${o.id}`, kept(LIST_FILTERS)) }, o.shopify_order_name || o.shopify_order_id);
   if (!o.delivery_slot) return name;
   return h("div", {}, name, h("div", { "data-testid": "delivery-slot" },
     h("s-text", { color: "subdued" }, t("orders.delivery_slot", { slot: o.delivery_slot }))));
@@ -214,7 +216,7 @@ async function detail(ctx, id, reload) {
   const linkable = ctx.can("operate") && !o.nro_pedvenda && !o.cancelled_at;
   const unlinkable = ctx.can("operate") && o.nro_pedvenda && o.erp_linked_by_hand;
   return h("s-page", { heading: t("orders.detail_heading", { name: o.shopify_order_name || o.id }) },
-    h("s-link", { href: href("orders"), slot: "primary-action" }, t("detail.back")),
+    h("s-link", { href: href("orders", kept(LIST_FILTERS)), slot: "primary-action" }, t("detail.back")),
     notes(o).length ? banner("warning", t("orders.needs_attention"),
       notes(o).map((n) => noteLine(n, "s-paragraph", ctx.can("operate") ? { order: o, done: reload } : null))) : null,
     linkable ? linkForm(o, reload) : null,

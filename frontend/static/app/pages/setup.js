@@ -264,10 +264,12 @@ function settingsSection(ctx, onSaved) {
       const body = { inactive_sku_status: inactive.value, payment_confirmation: payment.value, risk_hold: risk.value,
         default_role: role.value };
       for (const [key, field] of [...cancel, ...invoice]) body[key] = field.value === "true";
-      if (intValue(canal) !== null) body.seq_canal_venda = intValue(canal);
-      if (intValue(oper) !== null) body.cod_geral_oper = intValue(oper);
+      // required: emptied where a value is saved, it goes as null, for the API to refuse on the field
+      // (not left out and told "Saved")
+      for (const [key, field] of [["seq_canal_venda", canal], ["cod_geral_oper", oper], ["bulk_threshold", bulk]]) {
+        if (intValue(field) !== null || s[key] != null) body[key] = intValue(field);
+      }
       for (const [key, field] of optional) if (optionalValue(field) !== (s[key] ?? null)) body[key] = optionalValue(field);
-      if (intValue(bulk) !== null) body.bulk_threshold = intValue(bulk);
       const wait = String(appWait.value ?? "").trim();  // 0 is a value here (intValue reads it as empty)
       if (wait !== "") body.risk_app_wait_minutes = Number.isFinite(Number(wait)) ? Number(wait) : wait;
       if (publishTo.value() !== undefined) body.publish_to = publishTo.value();
