@@ -6,6 +6,7 @@ Now neither lists such a binding; a note says how many were left out, and why, i
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -80,7 +81,7 @@ def _said(found: dict[str, Any], key: str, locale: str) -> str:
 
 def test_a_read_not_proven_whole_reports_no_binding_as_not_in_the_erp(env, monkeypatch) -> None:
     shop_id = _shop(["S1", "S2"])
-    s2 = SimpleNamespace(id_sku="S2", active=True, seq_produto=2)
+    s2 = SimpleNamespace(id_sku="S2", active=True, seq_produto=2, weighed=False, qtd_embalagem=Decimal(1))
     read = _Read([s2], unsure="no hasNext, pages shorter than the 1000 asked")  # S1's page never came
 
     found, _seen = _catalog(monkeypatch, shop_id, read)
@@ -95,7 +96,7 @@ def test_a_read_not_proven_whole_reports_no_binding_as_not_in_the_erp(env, monke
 
 def test_an_unreadable_sku_record_is_no_binding_gone_and_fails_no_section(env, monkeypatch) -> None:
     shop_id = _shop(["S1", "S2", "S3"])
-    s2 = SimpleNamespace(id_sku="S2", active=True, seq_produto=2)
+    s2 = SimpleNamespace(id_sku="S2", active=True, seq_produto=2, weighed=False, qtd_embalagem=Decimal(1))
     read = _Read([s2], raw_unreadable=[{"idSku": "S1", "seqProduto": 1, "qtdEmbalagem": "x"}])
 
     found, seen = _catalog(monkeypatch, shop_id, read)
