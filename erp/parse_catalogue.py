@@ -58,6 +58,8 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
     n, w = names.fields["sku"], names.paths["skus"]
     r = f.obj(raw, w)
     weighed = f.flag(r, n["weighed"], w, default=False)
+    status = f.opt_str(r, n["packaging_status"], w)
+    integrate = f.flag(r, n["integrate_ecommerce"], w, default=True)
     return Sku(
         id_sku=f.str_(r, n["id_sku"], w),
         seq_produto=f.int_(r, n["seq_produto"], w),
@@ -69,9 +71,11 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
         weighed=weighed,
         gross_weight=f.opt_dec(r, n["gross_weight"], w),
         net_weight=f.opt_dec(r, n["net_weight"], w),
-        packaging_status=f.opt_str(r, n["packaging_status"], w),
-        integrate_ecommerce=f.flag(r, n["integrate_ecommerce"], w, default=True),
-        active=f.flag(r, n["active"], w),
+        packaging_status=status,
+        integrate_ecommerce=integrate,
+        # `ativo` as served; without it, the packaging's STATUS and the product's INDINTEGRAECOMMERCE
+        # (the reference's rule; STATUSVENDA is per company and segment: the prices flow reads it)
+        active=f.flag(r, n["active"], w, default=None if status is None else status == "A" and integrate),
         changed_at=f.when(r, n["changed_at"], w, names.zone),
     )
 
@@ -154,7 +158,8 @@ def parse_price_item(raw: Any, names: Names = NAMES) -> PriceItem:
 def parse_stock(raw: Any, names: Names = NAMES) -> Stock:
     n, w = names.fields["stock"], names.paths["stock"]
     r = f.obj(raw, w)
-    controlled = f.flag(r, n["controlled"], w)
+    # only 'N' (false) lifts the stock control (INDCONTROLAESTOQUEECOMM, reference): a null controls
+    controlled = f.flag(r, n["controlled"], w, default=True)
     skus = tuple(
         SkuStock(
             id_sku=f.str_(s, n["sku_id"], w),
@@ -173,7 +178,7 @@ def parse_stock(raw: Any, names: Names = NAMES) -> Stock:
         reserved_sale=f.dec(r, n["reserved_sale"], w),
         reserved_receiving=f.dec(r, n["reserved_receiving"], w),
         reserved_fixed=f.dec(r, n["reserved_fixed"], w),
-        available=f.dec(r, n["available"], w),
+        available=f.opt_dec(r, n["available"], w),  # the API's own total: the app computes its figure
         controlled=controlled,
         safety=f.opt_dec(r, n["safety"], w) or _ZERO,
         available_ecommerce=f.opt_dec(r, n["available_ecommerce"], w) if controlled else None,

@@ -188,7 +188,7 @@ def parse_insert_result(raw: Any, names: Names = NAMES) -> InsertResult:
     return InsertResult(
         nro_pedvenda=f.int_(r, n["nro_pedvenda"], w),
         duplicated=f.flag(r, n["duplicated"], w, default=False),
-        situacao=f.str_(r, n["situacao"], w),
+        situacao=f.opt_str(r, n["situacao"], w),  # the answer's body is not public: only the number counts
         seq_pessoa=f.opt_int(r, n["seq_pessoa"], w),
         total=f.opt_dec(r, n["total"], w),
     )

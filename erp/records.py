@@ -151,7 +151,7 @@ class Stock:
     reserved_sale: Decimal
     reserved_receiving: Decimal
     reserved_fixed: Decimal
-    available: Decimal
+    available: Decimal | None  # the API's total (qtdDisponivel), when served: the app computes its own
     controlled: bool
     safety: Decimal
     available_ecommerce: Decimal | None
@@ -468,7 +468,7 @@ class InsertResult:
 
     nro_pedvenda: int
     duplicated: bool
-    situacao: str
+    situacao: str | None  # None: the answer did not say (the order read's SITUACAOPED says it later)
     seq_pessoa: int | None = None
     total: Decimal | None = None
 

@@ -193,7 +193,7 @@ def stock_record(
     r: RowMapping | dict, packs: list[tuple[int, bool]], dates_only: bool = False
 ) -> dict[str, Any]:
     """The ProdutoEstoque record of one product x company; `packs` = (qtdembalagem, pesavel)."""
-    controlled = r["indcontrolaestoqueecomm"] == "S"
+    controlled = r["indcontrolaestoqueecomm"] != "N"  # only 'N' lifts the control (reference)
     qty = available(r)
     sellable = max(0.0, round(qty - r["estqsegurancaecommerce"], 3)) if controlled else None
     skus = []
