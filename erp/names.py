@@ -107,13 +107,21 @@ ERROR: dict[str, str] = {"codigo": "codigo", "mensagem": "mensagem", "campo": "c
 # authorised / a cancelled fiscal document, each a comma-separated list ([guess]: 'V' and 'C'); read
 # as the app's own V / C (erp/parse_orders.py), any other code is kept as the ERP wrote it and a
 # document of it is applied to no order (jobs.invoices: NFE_STATUS_UNKNOWN), never taken for valid.
+# `event_picked` / `event_invoiced` / `event_cancelled`: the EventoPedido kind codes (`tipoEvento`, a
+# schema not public: [assumed] 'S', 'F', 'C') of an order changed at picking, invoiced, cancelled,
+# each a comma-separated list; read as the app's own S / F / C, any other kind is kept as written and
+# traced skipped as unknown by the poller (jobs.order_events), which a person then sees.
 FORMATS: dict[str, str] = {
     "datetime_zone": "UTC",
     "quantity_unit": "packaging",
     "discount_per": "line",
     "nfe_valid": "V",
     "nfe_cancelled": "C",
+    "event_picked": "S",
+    "event_invoiced": "F",
+    "event_cancelled": "C",
 }
+EVENT_KINDS = {"event_picked": "S", "event_invoiced": "F", "event_cancelled": "C"}
 QUANTITY_UNITS = ("packaging", "base")
 DISCOUNTS_PER = ("line", "packaging")
 
@@ -272,9 +280,14 @@ class Names:
                 f"{ENV_VAR}: formats.nfe_valid {self.formats['nfe_valid']!r} and formats.nfe_cancelled "
                 f"{self.formats['nfe_cancelled']!r} must each name a code, and no code both"
             )
+        kinds = [self.nfe_codes(name) for name in EVENT_KINDS]
+        if not all(kinds) or sum(len(codes) for codes in kinds) != len(frozenset().union(*kinds)):
+            said = ", ".join(f"formats.{name} {self.formats[name]!r}" for name in EVENT_KINDS)
+            raise FieldMapError(f"{ENV_VAR}: {said} must each name a code, and no code two of them")
 
     def nfe_codes(self, name: str) -> frozenset[str]:
-        """The statusDf codes of formats `name` (nfe_valid, nfe_cancelled), upper-cased."""
+        """The codes of formats `name` (nfe_valid, nfe_cancelled; event_picked, event_invoiced,
+        event_cancelled), upper-cased."""
         return frozenset(code.strip().upper() for code in self.formats[name].split(",") if code.strip())
 
     def nfe_status(self, code: str) -> str:
@@ -285,6 +298,15 @@ class Names:
             return "V"
         if said in self.nfe_codes("nfe_cancelled"):
             return "C"
+        return code.strip()
+
+    def event_kind(self, code: str) -> str:
+        """The app's kind of an EventoPedido's tipoEvento: "S" changed at picking, "F" invoiced, "C"
+        cancelled, else the code as the ERP wrote it (stripped): a kind the poller does not know."""
+        said = code.strip().upper()
+        for name, kind in EVENT_KINDS.items():
+            if said in self.nfe_codes(name):
+                return kind
         return code.strip()
 
     @property

@@ -148,7 +148,9 @@ def parse_order(raw: Any, names: Names = NAMES) -> Order:
 def parse_order_event(raw: Any, names: Names = NAMES) -> OrderEvent:
     n, w = names.fields["event"], names.paths["order_events"]
     r = f.obj(raw, w)
-    kind = f.str_(r, n["kind"], w)  # S, F, C; another kind is read and left to the poller to ignore
+    # S, F, C as the installation's codes say (formats.event_*); another kind is read and left to the
+    # poller to trace as unknown
+    kind = names.event_kind(f.str_(r, n["kind"], w))
     invoice = r.get(n["invoice"])
     tracking = r.get(n["tracking"])
     lines = tuple(parse_order_line(x, w, names) for x in f.seq(r, n["lines"], w))

@@ -167,6 +167,8 @@ def test_an_installation_reading_discounts_per_packaging_is_sent_and_read_in_the
         {"formats": {"datetime_zone": "America/Sao Paulo"}},
         {"formats": {"quantity_unit": "units"}},
         {"formats": {"discount_per": "unit"}},
+        {"formats": {"event_invoiced": " , "}},
+        {"formats": {"event_invoiced": "F,C"}},  # C is the cancellation's too
     ],
 )
 def test_unknown_or_bad_names_are_refused(tmp_path, override) -> None:
@@ -174,6 +176,21 @@ def test_unknown_or_bad_names_are_refused(tmp_path, override) -> None:
     path.write_text(json.dumps(override))
     with pytest.raises(ValueError, match="CONSINCO_FIELD_MAP"):
         load_names(path)
+
+
+def test_an_installation_naming_its_event_kinds_otherwise_is_read_in_the_apps(tmp_path) -> None:
+    """EventoPedido's schema is not public: 'S', 'F', 'C' are the contract's [assumed] codes. An ERP
+    writing others had every event traced skipped as an unknown kind (no NF-e, capture or cancellation
+    reached Shopify) with no way to say them; formats.event_* map them, as statusDf's codes are."""
+    path = tmp_path / "names.json"
+    kinds = {"event_picked": "SEP,ALT", "event_invoiced": "FAT", "event_cancelled": "CAN"}
+    path.write_text(json.dumps({"formats": kinds}))
+    names = load_names(path)
+    codes = ("fat", "ALT", "SEP", "CAN")
+    read = [parse_order_event({**EVENT, "tipoEvento": code}, names).kind for code in codes]
+    assert read == ["F", "S", "S", "C"]
+    assert parse_order_event({**EVENT, "tipoEvento": " X "}, names).kind == "X"  # unknown: kept as written
+    assert [parse_order_event({**EVENT, "tipoEvento": code}).kind for code in "SFC"] == ["S", "F", "C"]
 
 
 def test_env_var_is_read_at_import(tmp_path) -> None:
