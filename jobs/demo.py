@@ -101,6 +101,9 @@ def run_demo(
             f"  RQ worker         pid {stack.worker.pid if stack.worker else '-'}; "
             f"logs in {options.log_path or '(not kept)'}"
         )
+        echo(f"  this demo         pid {os.getpid()}: `kill {os.getpid()}` stops every part, now or later")
+        said = " ".join(f"{key}={os.environ[key]}" for key in COMMAND_ENVIRONMENT if os.environ.get(key))
+        echo(f"  a command against it, from another terminal: {said} flask --app app reconcile")
         result.timings["start"] = time.monotonic() - started
         _steps(stack, options, echo, result)
         result.page_url = page_url(stack.app_url, stack.shop_domain)
@@ -123,6 +126,12 @@ def run_demo(
         with shielded():  # a Ctrl-C or SIGTERM now must not cut the stop short
             stack.stop()
     return result
+
+
+# What a command of README's table needs to work on the running demo: its ledger, its Shopify sandbox
+# (else it would send the sandbox's token to the shop's real domain), its Redis (an embedded one's
+# socket is new each run).
+COMMAND_ENVIRONMENT = ("DATABASE_URL", "SHOPIFY_BASE_URL", "SHOPIFY_APP_URL", "REDIS_URL")
 
 
 def _steps(stack: Stack, options: DemoOptions, echo: Echo, result: DemoResult) -> None:

@@ -7,7 +7,13 @@ the worker, rq cron and the embedded redis-server (a daemon of its own) were lef
 shell starts a background job (`make demo &`) with SIGINT ignored, which Python then keeps, so
 `pkill -INT` did nothing. Each signal becomes `DemoStopped` (a KeyboardInterrupt, which no
 `except Exception` of a step swallows) in the main thread, once: a second one while the demo is
-stopping its children is ignored, so the stop (up to RQ's warm shutdown, 15 s) is never cut short.
+stopping its children is ignored, so the stop (up to RQ's warm shutdown, 15 s) is never cut short,
+and so is one within UNWIND_SECONDS of the first (the demo unwinding towards its stop).
+
+A signal whose handler runs inside a finalizer (a __del__, a weakref callback a GC pass runs at any
+bytecode) raises where Python discards the exception ("Exception ignored in ..."): the demo went on,
+and every later signal was ignored as if it were stopping (only kill -9 ended it, leaving its worker,
+rq cron and redis-server). A later signal that finds no stop under way raises again.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +41,16 @@ class DemoStopped(KeyboardInterrupt):
         super().__init__(self.name)
 
 
-_state = {"stopping": False, "installed": False}
+UNWIND_SECONDS = 2.0  # from a DemoStopped raised to its stop (shielded) under way, at most
+_state: dict[str, Any] = {"shielded": False, "raised_at": None, "installed": False}
 
 
 def _handle(signum: int, _frame: FrameType | None) -> None:
-    if _state["stopping"]:
+    raised = _state["raised_at"]
+    if _state["shielded"] or (raised is not None and time.monotonic() - raised < UNWIND_SECONDS):
         log.info("demo: %s while stopping: ignored, the stop goes on", signal.Signals(signum).name)
         return
-    _state["stopping"] = True
+    _state["raised_at"] = time.monotonic()
     raise DemoStopped(signum)
 
 
@@ -52,21 +62,21 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.signal(sig, _handle) for sig in STOP_SIGNALS}
-    _state.update(stopping=False, installed=True)
+    _state.update(shielded=False, raised_at=None, installed=True)
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _state.update(stopping=False, installed=False)
+        _state.update(shielded=False, raised_at=None, installed=False)
 
 
 @contextmanager
 def shielded() -> Iterator[None]:
     """A block no stop signal interrupts (the stop itself): one arriving now is ignored."""
-    was = _state["stopping"]
-    _state["stopping"] = True
+    was = _state["shielded"]
+    _state["shielded"] = True
     try:
         yield
     finally:
-        _state["stopping"] = was
+        _state["shielded"] = was

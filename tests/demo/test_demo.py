@@ -128,6 +128,13 @@ def test_the_demo_prints_the_embedded_page_and_gives_the_environment_back(demo):
     assert any(result.page_url in line for line in demo.lines)
     assert any(result.state_url in line for line in demo.lines)
     assert os.environ.get("DATABASE_URL") is None and os.environ.get("SHOPIFY_BASE_URL") is None
+    # from the start: its own pid (README's `kill <pid>`, midway too) and a command's environment
+    start = demo.lines[: next(i for i, line in enumerate(demo.lines) if "RQ worker" in line) + 3]
+    pid = os.getpid()
+    assert f"  this demo         pid {pid}: `kill {pid}` stops every part, now or later" in start
+    [command] = [line for line in start if "a command against it" in line]
+    assert f"SHOPIFY_BASE_URL={result.shopify_url}" in command and "DATABASE_URL=sqlite:///" in command
+    assert command.endswith(" flask --app app reconcile")
 
 
 def test_a_second_run_on_the_same_files_starts_clean_and_serves_the_page_until_stopped(
