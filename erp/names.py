@@ -253,6 +253,9 @@ class Names:
     error: dict[str, str]
     fields: dict[str, dict[str, str]]
     formats: dict[str, str]
+    # header fields of POST PedidoVenda the app has no value of its own for, sent as the installation
+    # gives them (load_names: "order_header"), e.g. TDN's tipoRateioFretePedido and tipoFreteDocAuxiliar
+    order_header: dict[str, str | int | float | bool] = dataclass_field(default_factory=dict)
     zone: tzinfo = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -353,8 +356,25 @@ def load_names(path: str | os.PathLike[str] | None = None) -> Names:
             raise FieldMapError(f"{ENV_VAR}: {source} is not a JSON file: {exc}") from exc
         if not isinstance(override, dict):
             raise FieldMapError(f"{ENV_VAR}: {source} must hold a JSON object")
+        header = override.pop("order_header", {})
         _merge(merged, override, "")
+        merged["order_header"] = _order_header(header, merged["fields"]["order"])
     return Names(**merged)
+
+
+def _order_header(header: Any, order_fields: dict[str, str]) -> dict[str, str | int | float | bool]:
+    """The installation's own POST PedidoVenda header fields: names the app does not send itself,
+    each a JSON string, number or boolean (TDN lists header fields the app has no value for, such as
+    tipoRateioFretePedido and tipoFreteDocAuxiliar: an ERP that needs them says how here)."""
+    if not isinstance(header, dict):
+        raise FieldMapError(f"{ENV_VAR}: 'order_header' must be an object of field names and values")
+    own = set(order_fields.values())
+    for key, value in header.items():
+        if not key.strip() or key in own:
+            raise FieldMapError(f"{ENV_VAR}: order_header {key!r} is not a field the app leaves unsent")
+        if value is None or not isinstance(value, str | int | float | bool):
+            raise FieldMapError(f"{ENV_VAR}: order_header {key!r} must be a string, a number or a boolean")
+    return dict(header)
 
 
 NAMES = load_names()

@@ -160,6 +160,7 @@ def order_payload(order: OrderInput, names: Names = NAMES) -> dict[str, Any]:
         n["customer_in"]: customer_payload(order.customer, names),
         n["lines_in"]: [line_payload(line, names) for line in order.lines],
         n["payments_in"]: [payment_payload(p, names) for p in order.payments],
+        **names.order_header,  # the installation's own (erp.names: never one of the fields above)
     }
 
 

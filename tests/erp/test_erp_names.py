@@ -206,3 +206,28 @@ def test_env_var_is_read_at_import(tmp_path) -> None:
         cwd=str(Path(__file__).resolve().parents[2]),
     )
     assert out.stdout.strip() == "api/v1/Eventos"
+
+
+def test_an_installation_sends_the_header_fields_it_needs_that_the_app_has_no_value_for(tmp_path) -> None:
+    """TDN lists tipoRateioFretePedido and tipoFreteDocAuxiliar among the order header's fields; the app
+    has no value of its own for them, and an ERP that needs them had no way to be given them."""
+    from erp.payloads import order_payload
+    from tests.erp.test_erp_orders import ORDER_IN
+
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"order_header": {"tipoRateioFretePedido": "V", "tipoFreteDocAuxiliar": 0}}))
+    body = order_payload(ORDER_IN, load_names(path))
+    assert body["tipoRateioFretePedido"] == "V" and body["tipoFreteDocAuxiliar"] == 0
+    assert "tipoRateioFretePedido" not in order_payload(ORDER_IN)  # none by default
+    assert body["nroEmpresa"] == order_payload(ORDER_IN)["nroEmpresa"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"nroEmpresa": 2}, {"tipoFreteDocAuxiliar": None}, {"tipoFreteDocAuxiliar": [1]}, {" ": 1}, ["x"]],
+)
+def test_a_header_field_the_app_sends_or_a_value_not_scalar_is_refused(tmp_path, header) -> None:
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"order_header": header}))
+    with pytest.raises(ValueError, match=r"CONSINCO_FIELD_MAP: .*order_header"):
+        load_names(path)
