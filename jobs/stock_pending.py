@@ -117,13 +117,18 @@ def pending_since(
         with session_scope() as own:
             return pending_since(before, shop_id, own, taken_at)
     shops = same_erp_shops(session, shop_id)
-    since = _come_in_since(session, shops, taken_at) if taken_at is not None else {}
+    since = _come_in_since(session, shop_id, shops, taken_at) if taken_at is not None else {}
     return list({**before, **since, **_pending_in(session, shop_id, shops)}.values())
 
 
-def _come_in_since(session: Any, shops: Collection[int], taken_at: datetime) -> dict[int, dict[str, Any]]:
-    """Request payloads, by orders message id, of `shops`' orders whose message appeared after
-    `taken_at` and was closed since but for a skip (never the ERP's) or a cancellation (released)."""
+def _come_in_since(
+    session: Any, shop_id: int, shops: Collection[int], taken_at: datetime
+) -> dict[int, dict[str, Any]]:
+    """Request payloads, by message id, of `shops`' orders, and of the units Shopify edits added to
+    orders in the ERP, whose message was closed since `taken_at` but for a skip (never the ERP's) or
+    a cancellation (released). Closed since, not begun since: an import begun before the snapshot
+    had no payload in it yet (it writes its lines once it has read the order), and an edit begun
+    after it and taken by the ERP after the rows were read is in no other count."""
     stmt = (
         select(Message.id, Message.request_payload, StoreLink.nro_empresa)
         .outerjoin(StoreLink, StoreLink.shop_id == Message.shop_id)
@@ -131,11 +136,12 @@ def _come_in_since(session: Any, shops: Collection[int], taken_at: datetime) -> 
             Message.flow == ORDERS_FLOW,
             Message.status == MessageStatus.DONE.value,
             Message.shop_id.in_(sorted(shops)),
-            Message.created_at >= taken_at,
+            Message.finished_at >= taken_at,
             ~_link_cancelled(),
         )
     )
-    return _payloads(session, stmt)
+    edits = edit_payloads(session, shop_id, open_only=False, shops=shops, finished_since=taken_at)
+    return {**_payloads(session, stmt), **edits}
 
 
 def pending_orders(shop_id: int, session: Any = None) -> dict[int, dict[str, Any]]:
@@ -220,12 +226,14 @@ def edit_payloads(
     own_only: bool = False,
     since: datetime | None = None,
     shops: Collection[int] | None = None,
+    finished_since: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Payloads as `pending_orders` gives them, by order_edits message id, of the units Shopify edits
     added to orders in the ERP (their orders message done) that the ERP does not hold yet: each
     edit's message open (`open_only`; else any not skipped, for `sold_since`), of an order's open
     ones its newest read alone, its order link not cancelled, in every shop on the same ERP
-    (`own_only`: this shop's alone; `shops`: those), begun after `since` when given. Each payload's
+    (`own_only`: this shop's alone; `shops`: those), begun after `since` when given, closed (done)
+    since `finished_since` when given. Each payload's
     `sold_at` is its message's time (the edit came then); each line at the company the order's
     payload names for its SKU (a line of an order shipping from several companies names its own),
     else the order's, else the store link's."""
@@ -252,6 +260,8 @@ def edit_payloads(
     )
     if since is not None:
         stmt = stmt.where(Message.created_at > since)
+    if finished_since is not None:
+        stmt = stmt.where(Message.status == MessageStatus.DONE.value, Message.finished_at >= finished_since)
     # Each edit's changes are read against the ERP order as it stands, every open edit before it
     # included: of an order's open edits (the ERP refused or has not taken them), its newest read
     # says what they add together; the older ones' units are in it (counted once, not 2 + 3).

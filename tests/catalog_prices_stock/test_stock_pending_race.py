@@ -161,3 +161,83 @@ def test_an_order_cancelled_since_does_not_explain_a_new_sale(chain):
     stock.run(shop.shop_id)
     row, s = erp_stock(chain, 1)[sku]
     assert chain.level(shop, item, 1) == expected(row, s) - 2  # the unknown sale kept out
+
+
+def test_an_import_begun_before_the_pass_and_posted_after_the_read_is_not_given_back(chain, monkeypatch):
+    """The import begins its message (no payload: it reads the order from Shopify first) before the
+    pass takes its pending orders, writes its lines, posts and closes after the ERP rows were read:
+    not in the snapshot (no lines yet), not pending now, not "come in since" (begun before): its 2
+    units were handed back. Orders closed since the snapshot count, whenever they began."""
+    from ledger.flows import SHOPIFY_TO_ERP
+    from ledger.models import utcnow
+
+    shop = chain.install("sem-payload", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    item, seq = data["inventory_item_id"], data["seq_produto"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)  # a customer buys 2 in Shopify
+    with session_scope() as session:  # jobs.orders._import_locked: its message begun, then the read
+        trace.begin(session, shop.shop_id, "orders", "order:9401", SHOPIFY_TO_ERP,
+                    shopify_id="gid://shopify/Order/9401")  # fmt: skip
+    chain.consinco.erp.simulator.move_stock(1, seq, 12)  # goods received: the row moves
+    real = stock._targets
+
+    def posted_after_the_read(*args, **kwargs):
+        with session_scope() as session:
+            message = session.scalars(select(Message).where(Message.unit_key == "order:9401")).one()
+            message.request_payload = {"nro_empresa": 1, "lines": [{"sku": sku, "quantity": 2}],
+                                       "sold_at": utcnow().isoformat()}  # fmt: skip
+        _order_reaches_erp(chain, seq, 9401, 2)
+        monkeypatch.setattr(stock, "_targets", real)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stock, "_targets", posted_after_the_read)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]  # the ERP now: the order reserved
+    assert chain.level(shop, item, 1) == expected(row, s), "the 2 units sold were handed back"
+
+
+def test_units_an_edit_adds_reaching_the_erp_after_the_read_are_not_given_back(chain, monkeypatch):
+    """A person adds 3 units in Shopify to an order in the ERP; the edit reaches the ERP (reserved)
+    after the pass read the rows: not in the ERP figure read, not open any more, and "come in since"
+    counted orders alone: the 3 units were handed back."""
+    from datetime import timedelta
+
+    from ledger.flows import SHOPIFY_TO_ERP
+    from ledger.models import utcnow
+
+    order = "gid://shopify/Order/9002"
+    shop = chain.install("edit-corrida", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1, minimum=5)
+    item, seq = data["inventory_item_id"], data["seq_produto"]
+    with session_scope() as session:  # the order, in the ERP for two hours
+        message = trace.begin(session, shop.shop_id, "orders", "order:9002", SHOPIFY_TO_ERP, shopify_id=order,
+                              request={"nro_empresa": 1, "lines": [{"sku": sku, "quantity": 1}],
+                                       "sold_at": (utcnow() - timedelta(hours=2)).isoformat()})  # fmt: skip
+        trace.succeed(session, message)
+    chain.consinco.erp.simulator.move_stock(1, seq, 12)  # goods received: the row moves
+    real = stock._targets
+
+    def edit_applied_after_the_read(*args, **kwargs):
+        chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # Shopify commits the edit at once
+        change = {"kind": "qty", "sku": sku, "before": "1", "after": "4"}
+        with session_scope() as session:
+            request = {"nro_pedvenda": 56, "lines": [{"sku": sku, "quantity": 4}], "changes": [change],
+                       "freight": "0"}  # fmt: skip
+            edit = trace.begin(session, shop.shop_id, "order_edits", "edit:778", SHOPIFY_TO_ERP,
+                               shopify_id=order, request=request)  # fmt: skip
+            edit_id = edit.id
+        with chain.consinco.erp.store.write() as (conn, now):
+            erp_move_stock(conn, now, 1, seq, reserva=3.0)
+        with session_scope() as session:
+            trace.succeed(session, trace.get_message(session, edit_id))
+        monkeypatch.setattr(stock, "_targets", real)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stock, "_targets", edit_applied_after_the_read)
+    stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]  # the ERP now: the 3 units reserved
+    assert chain.level(shop, item, 1) == expected(row, s), "the 3 units the edit sold were handed back"
