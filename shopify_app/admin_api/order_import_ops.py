@@ -23,6 +23,7 @@ from shopify_app.admin_api.order_results import (
     CompanyBuyer,
     FulfillmentOrder,
     Order,
+    allocated_discount,
     parse_company_buyer,
     parse_fulfillment_order,
     parse_order,
@@ -206,6 +207,7 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
     if more:
         lines = read.order.lines + [parse_order_line(line) for line in more]
         read = dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
+    read = _with_discount_allocations(runner, order_id, read)
     read = _all_fulfillment_orders(runner, order_id, raw, read)
     order = with_every_shipping_line(runner, "OrderForErpShippingLines", order_id, raw, read.order)
     read = dataclasses.replace(read, order=order)
@@ -222,6 +224,30 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
         order = dataclasses.replace(read.order, fulfillment_orders=fulfillment_orders)
         read = dataclasses.replace(read, order=order)
     return read
+
+
+def _with_discount_allocations(runner: QueryRunner, order_id: str, read: ErpOrderRead) -> ErpOrderRead:
+    """`read` with each line's share of every discount (OrderForErpDiscountAllocations) when its
+    prices include a tax and some line is discounted: Shopify's current line values then leave the
+    tax out (jobs.order_discounts.taxes_set_aside), and a split by the per-unit prices after all
+    discounts, rounded per unit, put an order-level code's cents on the wrong lines."""
+    taxed = bool(read.taxes_included) and read.current_tax is not None and read.current_tax.amount != 0
+    discounted = any(
+        line.discounted_unit_price is not None
+        and line.original_unit_price is not None
+        and line.discounted_unit_price.amount < line.original_unit_price.amount
+        for line in read.order.lines
+    )
+    if not (taxed and discounted):
+        return read
+    nodes = paginate(runner, "OrderForErpDiscountAllocations", ("order", "lineItems"), {"id": order_id},
+                     first=LINES_PER_PAGE)  # fmt: skip
+    allocated = {node["id"]: allocated_discount(node.get("discountAllocations")) for node in nodes}
+    lines = [
+        dataclasses.replace(line, allocated_discount=allocated[line.id]) if line.id in allocated else line
+        for line in read.order.lines
+    ]
+    return dataclasses.replace(read, order=dataclasses.replace(read.order, lines=lines))
 
 
 def _all_fulfillment_orders(

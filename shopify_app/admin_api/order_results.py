@@ -289,7 +289,7 @@ def parse_order_line(raw: dict[str, Any]) -> OrderLine:
         total_discount=parse_money_bag(raw.get("totalDiscountSet")),
         gift_card=bool(raw.get("isGiftCard")),
         requires_shipping=raw.get("requiresShipping") is not False,
-        allocated_discount=_allocated(raw.get("discountAllocations")),
+        allocated_discount=allocated_discount(raw.get("discountAllocations")),
         current_total=parse_money_bag(raw.get("priceAfterAllDiscountsBeforeTaxesSet")),
         unfulfilled_quantity=_int_or_none(raw.get("unfulfilledQuantity")),
         properties={a["key"]: a.get("value") or "" for a in raw.get("customAttributes") or []},
@@ -300,7 +300,8 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _allocated(allocations: list[dict[str, Any]] | None) -> Decimal | None:
+def allocated_discount(allocations: list[dict[str, Any]] | None) -> Decimal | None:
+    """The sum of a line's discountAllocations (None: not read)."""
     if allocations is None:
         return None
     amounts = (parse_money_bag(a.get("allocatedAmountSet")) for a in allocations)
