@@ -227,10 +227,12 @@ def read_order_for_erp(client: Any, order_id: str, *, where_lines_ship: bool = F
 
 
 def _with_discount_allocations(runner: QueryRunner, order_id: str, read: ErpOrderRead) -> ErpOrderRead:
-    """`read` with each line's share of every discount (OrderForErpDiscountAllocations) when its
-    prices include a tax and some line is discounted: Shopify's current line values then leave the
-    tax out (jobs.order_discounts.taxes_set_aside), and a split by the per-unit prices after all
-    discounts, rounded per unit, put an order-level code's cents on the wrong lines."""
+    """`read` with each line's share of every discount (OrderLineDiscounts, the order edits' read of
+    the same allocations) when its prices include a tax and some line is discounted: Shopify's
+    current line values then leave the tax out (jobs.order_discounts.taxes_set_aside), and a split by
+    the per-unit prices after all discounts, rounded per unit, put an order-level code's cents on the
+    wrong lines (a line cut at picking took them with it: the NF-e off Shopify's total). OrderForErp
+    leaves the allocations out: every other order pays no points for them."""
     taxed = bool(read.taxes_included) and read.current_tax is not None and read.current_tax.amount != 0
     discounted = any(
         line.discounted_unit_price is not None
@@ -240,8 +242,8 @@ def _with_discount_allocations(runner: QueryRunner, order_id: str, read: ErpOrde
     )
     if not (taxed and discounted):
         return read
-    nodes = paginate(runner, "OrderForErpDiscountAllocations", ("order", "lineItems"), {"id": order_id},
-                     first=LINES_PER_PAGE)  # fmt: skip
+    lines_path = ("order", "lineItems")
+    nodes = paginate(runner, "OrderLineDiscounts", lines_path, {"id": order_id}, first=LINES_PER_PAGE)
     allocated = {node["id"]: allocated_discount(node.get("discountAllocations")) for node in nodes}
     lines = [
         dataclasses.replace(line, allocated_discount=allocated[line.id]) if line.id in allocated else line
