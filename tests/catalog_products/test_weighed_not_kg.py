@@ -122,7 +122,10 @@ def _add_box(installed: InstalledShop, seq: int, family: int, qtd: int) -> None:
             precovalidpromoc=Decimal("0"), statusvenda="A", dtaalteracao=now))  # fmt: skip
 
 
-def test_a_10_kg_box_of_a_weighed_product_is_held_out_of_every_flow(installed: InstalledShop) -> None:
+def _boxed(installed: InstalledShop, *, kg_off: bool = False) -> tuple[Any, int, int]:
+    """The catalog loaded (company 1 at a location), then a 10 kg box added to the first weighed
+    product's family (its KG packaging taken off sale when `kg_off`) and the SKUs synced:
+    (the Admin client, the product, its family)."""
     client = installed.client()
     location = next(iter(client.locations())).id
     with session_scope() as session:
@@ -130,9 +133,16 @@ def test_a_10_kg_box_of_a_weighed_product_is_held_out_of_every_flow(installed: I
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     seq = weighed_products(installed.erp)[0]
     family = family_of(installed.erp, seq)
-    box, kg = f"P{seq}E10", f"P{seq}E1"
     _add_box(installed, seq, family, 10)
+    if kg_off:
+        set_packaging_status(installed.erp, family, 1, "I")
     catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    return client, seq, family
+
+
+def test_a_10_kg_box_of_a_weighed_product_is_held_out_of_every_flow(installed: InstalledShop) -> None:
+    client, seq, family = _boxed(installed)
+    box, kg = f"P{seq}E10", f"P{seq}E1"
 
     message = _messages(installed.shop_id, seq)["skus"]
     assert message.status == MessageStatus.FAILED.value
@@ -216,16 +226,7 @@ def test_the_reconciliation_lists_a_held_packaging_apart_not_as_drift(installed:
     from jobs import reconcile
     from ledger import drift
 
-    client = installed.client()
-    location = next(iter(client.locations())).id
-    with session_scope() as session:
-        set_location_mapping(session, installed.shop_id, 1, location)
-    catalog_flow.run_flow(installed.shop_id, "products", client=client)
-    seq = weighed_products(installed.erp)[0]
-    family = family_of(installed.erp, seq)
-    _add_box(installed, seq, family, 10)
-    set_packaging_status(installed.erp, family, 1, "I")  # the KG packaging off: the box alone is active
-    catalog_flow.run_flow(installed.shop_id, "skus", client=client)
+    client, seq, _ = _boxed(installed, kg_off=True)  # the KG packaging off: the box alone is active
     erp = erp_for_shop(installed.shop_id)
     try:
         section = reconcile._catalog(installed.shop_id, client, erp)
