@@ -98,7 +98,7 @@ WORDS: dict[str, Text] = {
         "{expected} (current total {shopify_total}{less})",
     ),
     "less_tips": (" menos gorjetas {value}", " less tips {value}"),
-    "less_gift_cards": (" menos vale-presentes vendidos {value}", " less gift cards sold {value}"),
+    "less_gift_cards": (" menos vales-presente vendidos {value}", " less gift cards sold {value}"),
     "totals_mismatch": (
         "pedido {order}: {figures}; ele não é enviado ao ERP com valor a menor",
         "order {order}: {figures}; it is not sent short",
@@ -297,16 +297,16 @@ WORDS: dict[str, Text] = {
         "click Retry once it is granted",
     ),
     "setting_sales_channel_missing": (
-        "configure o canal de venda (seqCanalVenda) em Configurações: os pedidos esperam por ele",
+        "configure o canal de venda (seqCanalVenda) em Configuração: os pedidos esperam por ele",
         "configure the sales channel (seqCanalVenda) under Settings: orders wait for it",
     ),
     "setting_fiscal_operation_missing": (
-        "configure o código da operação fiscal (codGeralOper) em Configurações: os pedidos esperam por ele",
+        "configure o código da operação fiscal (codGeralOper) em Configuração: os pedidos esperam por ele",
         "configure the fiscal operation code (codGeralOper) under Settings: orders wait for it",
     ),
     "location_unmapped": (
-        "o pedido sai da localização {location}, que não está mapeada a nenhuma empresa do ERP, e a loja não "
-        "está vinculada a nenhuma empresa: mapeie a localização (ou vincule a loja)",
+        "o pedido sai do local {location}, que não está mapeado a nenhuma empresa do ERP, e a loja não "
+        "está vinculada a nenhuma empresa: mapeie o local (ou vincule a loja)",
         "the order ships from location {location}, which no ERP company is mapped to, and the store is "
         "linked to no company: map the location (or link the store)",
     ),

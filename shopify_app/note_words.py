@@ -44,11 +44,11 @@ WORDS: dict[str, Text] = {
     # an ERP order linked by hand, invoiced, whose invoice event the app does not hold
     # (ledger.order_link_by_hand.INVOICE_NOT_HELD)
     "hand_link_invoice_not_held": (
-        "O pedido {nro} do ERP está faturado, mas o app não tem o evento da sua nota: se o ERP o faturou "
-        "nos últimos minutos, a próxima leitura o aplica e esta nota sai; se a nota é mais antiga que os "
-        "{days} dias em que o app guarda os eventos de pedidos ainda não vinculados "
+        "O pedido {nro} do ERP está faturado, mas o app não tem o evento da sua NF-e: se o ERP o faturou "
+        "nos últimos minutos, a próxima leitura o aplica e esta observação sai; se a NF-e é mais antiga que "
+        "os {days} dias em que o app guarda os eventos de pedidos ainda não vinculados "
         "(UNLINKED_EVENT_RETENTION_DAYS), registre a NF-e no pedido da Shopify e faça a captura e o "
-        "atendimento à mão, depois marque esta nota como tratada",
+        "processamento à mão, depois marque esta observação como resolvida",
         "ERP order {nro} is invoiced, but the app holds no invoice event of it: if the ERP invoiced it in "
         "the last minutes, the next poll applies it and this note goes; if the invoice is older than the "
         "{days} days the app keeps the events of orders not linked yet (UNLINKED_EVENT_RETENTION_DAYS), "
@@ -238,7 +238,7 @@ WORDS: dict[str, Text] = {
     "check_kept": (
         "O pagamento foi mantido, como pede a configuração cancel_refund (desligada; a Shopify mostra "
         "{status}): confira se saíram mercadorias da loja e reembolse ao cliente o que ele pagou por "
-        "mercadorias que não fica.",
+        "mercadorias com que ele não fica.",
         "The payment was kept, as the cancel_refund setting asks (off; Shopify shows {status}): check "
         "whether goods left the store, and refund the customer what they paid for goods they do not keep.",
     ),
@@ -633,7 +633,8 @@ WORDS: dict[str, Text] = {
     "address_now_pickup_erp_delivers": (
         "o pedido {name} da Shopify agora é uma retirada na loja, mas o pedido {nro} no ERP ainda é uma "
         "entrega (tipoEntrega E, a observação com o endereço): mude-o para retirada no ERP e avise o "
-        "motorista, depois use “Marcar como resolvida”; ou volte a entrega na Shopify (a nota se encerra)",
+        "motorista, depois use “Marcar como resolvida”; ou volte a entrega na Shopify (esta observação "
+        "se encerra)",
         "Shopify order {name} is a pickup at the store now, but ERP order {nro} still delivers it "
         "(tipoEntrega E, its observation the delivery address): make it a pickup in the ERP and tell the "
         "driver, then Mark as handled; or make it a delivery again in Shopify (this clears)",
@@ -781,29 +782,30 @@ WORDS: dict[str, Text] = {
         "Shopify asked the app to slow down (the shop's request limit ran out); the app tries again later",
     ),
     "shopify_request_in_progress": (
-        "A Shopify ainda está processando o mesmo pedido enviado antes; nada foi recusado, e o app tenta de "
-        "novo mais tarde",
+        "A Shopify ainda está processando a mesma requisição enviada antes; nada foi recusado, e o app "
+        "tenta de novo mais tarde",
         "Shopify is still processing the same request sent earlier; nothing was refused, and the app tries "
         "again later",
     ),
     "shopify_request_failing": (
-        "A Shopify segue falhando o pedido do lado dela; nada foi recusado, e o app tenta de novo mais tarde",
+        "A Shopify segue falhando a requisição do lado dela; nada foi recusado, e o app tenta de novo "
+        "mais tarde",
         "Shopify keeps failing the request on its side; nothing was refused, and the app tries again later",
     ),
     "shopify_shop_frozen": (
-        "A loja está congelada na Shopify (fatura em aberto): a Shopify recusa todo pedido do app até que a "
-        "fatura seja paga no admin da Shopify; o app tenta de novo mais tarde",
+        "A loja está congelada na Shopify (fatura em aberto): a Shopify recusa toda requisição do app até "
+        "que a fatura seja paga no admin da Shopify; o app tenta de novo mais tarde",
         "The shop is frozen in Shopify (an unpaid bill): Shopify refuses every request of the app until the "
         "bill is paid in the Shopify admin; the app tries again later",
     ),
     "shopify_shop_locked": (
-        "A loja está bloqueada na Shopify: a Shopify recusa todo pedido do app até que o bloqueio seja "
+        "A loja está bloqueada na Shopify: a Shopify recusa toda requisição do app até que o bloqueio seja "
         "retirado (fale com o suporte da Shopify); o app tenta de novo mais tarde",
         "The shop is locked in Shopify: Shopify refuses every request of the app until the lock is lifted "
         "(ask Shopify's support); the app tries again later",
     ),
     "shopify_shop_inactive": (
-        "A loja não está ativa na Shopify: a Shopify recusa todo pedido do app até que ela volte a ficar "
+        "A loja não está ativa na Shopify: a Shopify recusa toda requisição do app até que ela volte a ficar "
         "ativa; o app tenta de novo mais tarde",
         "The shop is not active in Shopify: Shopify refuses every request of the app until it is active "
         "again; the app tries again later",
@@ -843,7 +845,7 @@ WORDS: dict[str, Text] = {
         "granted",
     ),
     "too_old_todo_invoice": (
-        "Aplique a NF-e {key} ao pedido (atenda os itens, capture o pagamento)",
+        "Aplique a NF-e {key} ao pedido (processe os itens, capture o pagamento)",
         "Apply NF-e {key} to the order (fulfil its items, capture its payment)",
     ),
     "too_old_todo_cancel": (
@@ -899,7 +901,7 @@ WORDS: dict[str, Text] = {
     "held_why": (" ({why})", " ({why})"),
     "held_way_out_money": (
         "Use Tentar de novo no evento nº {seq} (ele cobra a NF-e) ou, se você acertar o dinheiro dele fora "
-        "do app, feche o evento nº {seq} com “Marcar como resolvida” e uma nota dizendo como foi pago; "
+        "do app, feche o evento nº {seq} com “Marcar como resolvida” e uma observação dizendo como foi pago; "
         "depois use Tentar de novo neste evento: após “Marcar como resolvida” ele grava a NF-e, processa "
         "e envia o rastreio, e não captura nada",
         "Either Retry event #{seq} (it charges the NF-e), or, if you settle its money outside the app, "
@@ -922,7 +924,7 @@ WORDS: dict[str, Text] = {
     ),
     "invoice_nfe_status_unknown": (
         "O evento {seq} do ERP traz a NF-e {key} (número {number}) com a situação '{status}', nem válida nem "
-        "cancelada: nada dela é gravado, cobrado ou atendido. Se o ERP grava assim uma NF-e autorizada, "
+        "cancelada: nada dela é gravado, cobrado ou processado. Se o ERP grava assim uma NF-e autorizada, "
         "informe esse código em CONSINCO_FIELD_MAP (formats.nfe_valid) e tente esta mensagem de novo",
         "ERP event {seq} names NF-e {key} (number {number}) with status '{status}', neither valid nor "
         "cancelled: nothing of it is written, charged or fulfilled. If the ERP writes an authorised NF-e so, "

@@ -65,9 +65,9 @@ WORDS: dict[str, Text] = {
         "next report reads it again",
     ),
     "recon_order_fulfillments_unread": (
-        "a Shopify não entrega inteiros os envios do pedido (no máximo 250, e ele tem mais, contando os "
-        "cancelados), então a situação dele não pode ser lida: não comparado hoje, o próximo relatório o "
-        "lê de novo",
+        "a Shopify não entrega inteiros os processamentos do pedido (no máximo 250, e ele tem mais, "
+        "contando os cancelados), então a situação dele não pode ser lida: não comparado hoje, o próximo "
+        "relatório o lê de novo",
         "Shopify will not give the order's fulfillments whole (250 at most, and it has more, cancelled "
         "ones included), so its settlement cannot be read: not compared today, the next report reads it "
         "again",
@@ -139,7 +139,7 @@ WORDS: dict[str, Text] = {
     # a later NF-e of an order invoiced in parts, its event missed (jobs.reconcile._missed_invoices)
     "recon_invoice_missed": (
         "NF-e {numbers} emitida(s) no ERP depois da aplicada e não aplicada(s) na Shopify: os itens dela "
-        "não foram marcados como enviados e o pagamento dela não foi capturado (o evento de faturamento "
+        "não foram processados e o pagamento dela não foi capturado (o evento de faturamento "
         "do ERP se perdeu)",
         "NF-e {numbers} issued in the ERP after the one applied and not applied in Shopify: its goods not "
         "fulfilled, its payment not captured (the ERP's invoice event was missed)",

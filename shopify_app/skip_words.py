@@ -244,7 +244,7 @@ WORDS: dict[str, Text] = {
     ),
     "invoice_nfe_cancelled": (
         "O evento {seq} do ERP cita a NF-e {key} (número {number}), que o ERP lista como cancelada: nada "
-        "dela é gravado, cobrado ou atendido",
+        "dela é gravado, cobrado ou processado",
         "ERP event {seq} names NF-e {key} (number {number}), which the ERP lists cancelled: nothing of it "
         "is written, charged or fulfilled",
     ),

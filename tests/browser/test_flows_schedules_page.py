@@ -137,7 +137,7 @@ def test_a_cron_expression_fits_its_field(open_page, fresh, width: int) -> None:
     page = open_page("/app/flows")
     page.set_viewport_size({"width": width, "height": 900})
     expect(page.get_by_test_id("last-run").first).to_be_visible()
-    for flow, cron in (("Produtos", "*/15 * * * *"), ("Reconciliação", "0 6 * * *")):
+    for flow, cron in (("Produtos", "*/15 * * * *"), ("Conciliação", "0 6 * * *")):
         field = page.get_by_label(f"Agenda de {flow}")
         expect(field).to_have_value(cron)
         widths = field.evaluate(TEXT_AND_ROOM)

@@ -284,5 +284,5 @@ def test_an_order_shopify_will_not_give_whole_at_the_tip_check_is_not_checked(mo
 
     [row] = findings["not_checked"]
     assert (row["order"], row["nro_pedvenda"]) == (gid, 77) and "fulfillments whole" in row["why"], row
-    assert _said(row, "pt-BR").startswith("a Shopify não entrega inteiros os envios do pedido"), row
+    assert _said(row, "pt-BR").startswith("a Shopify não entrega inteiros os processamentos do pedido"), row
     assert findings["totals_differ"] == []
