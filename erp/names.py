@@ -277,18 +277,18 @@ class Names:
             raise FieldMapError(
                 f"{ENV_VAR}: formats.discount_per {per!r} is not one of {', '.join(DISCOUNTS_PER)}"
             )
-        valid, cancelled = self.nfe_codes("nfe_valid"), self.nfe_codes("nfe_cancelled")
+        valid, cancelled = self.codes("nfe_valid"), self.codes("nfe_cancelled")
         if not valid or not cancelled or valid & cancelled:
             raise FieldMapError(
                 f"{ENV_VAR}: formats.nfe_valid {self.formats['nfe_valid']!r} and formats.nfe_cancelled "
                 f"{self.formats['nfe_cancelled']!r} must each name a code, and no code both"
             )
-        kinds = [self.nfe_codes(name) for name in EVENT_KINDS]
+        kinds = [self.codes(name) for name in EVENT_KINDS]
         if not all(kinds) or sum(len(codes) for codes in kinds) != len(frozenset().union(*kinds)):
             said = ", ".join(f"formats.{name} {self.formats[name]!r}" for name in EVENT_KINDS)
             raise FieldMapError(f"{ENV_VAR}: {said} must each name a code, and no code two of them")
 
-    def nfe_codes(self, name: str) -> frozenset[str]:
+    def codes(self, name: str) -> frozenset[str]:
         """The codes of formats `name` (nfe_valid, nfe_cancelled; event_picked, event_invoiced,
         event_cancelled), upper-cased."""
         return frozenset(code.strip().upper() for code in self.formats[name].split(",") if code.strip())
@@ -297,9 +297,9 @@ class Names:
         """The app's status of a fiscal document's statusDf: "V" valid, "C" cancelled, else the code
         as the ERP wrote it (stripped): a document neither valid nor cancelled."""
         said = code.strip().upper()
-        if said in self.nfe_codes("nfe_valid"):
+        if said in self.codes("nfe_valid"):
             return "V"
-        if said in self.nfe_codes("nfe_cancelled"):
+        if said in self.codes("nfe_cancelled"):
             return "C"
         return code.strip()
 
@@ -308,7 +308,7 @@ class Names:
         cancelled, else the code as the ERP wrote it (stripped): a kind the poller does not know."""
         said = code.strip().upper()
         for name, kind in EVENT_KINDS.items():
-            if said in self.nfe_codes(name):
+            if said in self.codes(name):
                 return kind
         return code.strip()
 
