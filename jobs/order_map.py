@@ -428,18 +428,13 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
             system="app",
             code=TOTALS_MISMATCH,
         )
-    figures = taxes_set_aside(figures, discount_total, _taxes_in_prices(read))
+    figures = taxes_set_aside(figures, discount_total, read.taxes_in_prices)
     shares = discount_shares(discount_total, figures)
     mapped: list[MappedLine] = []
     for line, figure, share in zip(current, figures, shares, strict=True):
         net = cents(figure.gross) - share
         mapped.append(_erp_line(line, variants[line.id], figure.gross, net))
     return mapped
-
-
-def _taxes_in_prices(read: ErpOrderRead) -> bool:
-    """The store charges a tax inside its prices (taxesIncluded, a non-zero current tax)."""
-    return bool(read.taxes_included) and read.current_tax is not None and read.current_tax.amount != 0
 
 
 def _missing_text(missing: list[OrderLine]) -> str:

@@ -77,6 +77,11 @@ class ErpOrderRead:
     risk: OrderRisk | None = None  # the assessments in full, read apart for an order its risk may hold only
 
     @property
+    def taxes_in_prices(self) -> bool:
+        """The store charges a tax inside its prices (taxesIncluded, a non-zero current tax)."""
+        return bool(self.taxes_included) and self.current_tax is not None and self.current_tax.amount != 0
+
+    @property
     def sold_at_pos(self) -> bool:
         """Rung up at a Shopify POS register: "pos" is a source name only Shopify's POS can set
         (other API clients cannot assign it). A retail location alone does not tell it: Shopify names
@@ -233,14 +238,13 @@ def _with_discount_allocations(runner: QueryRunner, order_id: str, read: ErpOrde
     the per-unit prices after all discounts, rounded per unit, put an order-level code's cents on the
     wrong lines (a line cut at picking took them with it: the NF-e off Shopify's total). OrderForErp
     leaves the allocations out: every other order pays no points for them."""
-    taxed = bool(read.taxes_included) and read.current_tax is not None and read.current_tax.amount != 0
     discounted = any(
         line.discounted_unit_price is not None
         and line.original_unit_price is not None
         and line.discounted_unit_price.amount < line.original_unit_price.amount
         for line in read.order.lines
     )
-    if not (taxed and discounted):
+    if not (read.taxes_in_prices and discounted):
         return read
     lines_path = ("order", "lineItems")
     nodes = paginate(runner, "OrderLineDiscounts", lines_path, {"id": order_id}, first=LINES_PER_PAGE)
