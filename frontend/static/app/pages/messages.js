@@ -61,9 +61,9 @@ function linkFilters(q, keep) {
 export async function render(ctx) {
   if (ctx.sub) return renderDetail(ctx, ctx.sub);
   const q = ctx.query;
-  // what the URL filters by (the toolbar's own filters as they were applied: an unsaved edit is not taken)
-  const applied = () => ({ flow: q.get("flow"), status: q.get("status"), q: q.get("q"),
-    stuck: q.get("stuck"), updated_since: q.get("updated_since") });
+  // what the URL filters by (the toolbar's own filters as they were applied: an unsaved edit is not
+  // taken), the same keys a message's page carries back (LIST_FILTERS)
+  const applied = () => Object.fromEntries(LIST_FILTERS.map((key) => [key, q.get(key)]));
   const flow = select({ label: t("messages.flow"), placeholder: t("common.all") },
     FLOWS.map((f) => ({ value: f, label: label("flow.", f) })), q.get("flow") || "");
   const status = select({ label: t("messages.status"), placeholder: t("common.all") },
