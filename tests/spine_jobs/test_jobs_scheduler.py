@@ -383,7 +383,9 @@ def test_a_tick_during_a_redis_outage_leaves_a_schedule_not_due_as_its_run_ended
     noon = datetime(2026, 11, 28, 12, 0, 10, tzinfo=UTC)
     real = queues.connection
     with monkeypatch.context() as down:
-        down.setattr(queues, "connection", lambda: redis_py.Redis(port=1, socket_connect_timeout=0.2))
+        # built as ledger.kv builds the app's (from a URL: no redis-py retry with backoff, which a
+        # client built from host and port has, ~8 s a command against a refused port)
+        down.setattr(queues, "connection", lambda: redis_py.Redis.from_url("redis://127.0.0.1:1/0"))
         with pytest.raises(scheduler.TickFailed):
             scheduler.tick(noon)  # (the stock schedule, due, could not start: said on its row)
     assert queues.connection is real
