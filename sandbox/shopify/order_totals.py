@@ -262,6 +262,18 @@ def current_shipping_of(order: dict[str, Any]) -> Decimal:
     )
 
 
+def refunded_shipping(order: dict[str, Any]) -> Decimal:
+    """The shipping the order's refunds gave back (their refundShippingLines' subtotals)."""
+    return sum(
+        (
+            bag_amount(s["subtotalAmountSet"])
+            for r in order.get("_refunds") or []
+            for s in r.get("_shippingLines") or []
+        ),
+        ZERO,
+    )
+
+
 def recompute(order: dict[str, Any]) -> dict[str, Any]:
     """Refresh every derived field of the order document in place (and return it).
 
@@ -317,7 +329,7 @@ def recompute(order: dict[str, Any]) -> dict[str, Any]:
             "totalOutstandingSet": bag(max(ZERO, current_total - received + refunded)),
             "totalCapturableSet": bag(capturable),
             "capturable": capturable > 0,
-            "totalRefundedShippingSet": bag(ZERO),
+            "totalRefundedShippingSet": bag(refunded_shipping(order)),
             "totalTipReceivedSet": bag(tips),
             "refundDiscrepancySet": bag(ZERO),
             "totalWeight": 0,

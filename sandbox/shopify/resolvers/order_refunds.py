@@ -8,10 +8,13 @@ stock (restockType CANCEL), the shipped ones with the customer (NO_RESTOCK) unle
 on hand again), one REFUND transaction of the money given back against the order's
 first capture (else its first successful sale), and a Refund document (createdAt, processedAt,
 note, totalRefundedSet; refundLineItems with lineItem, quantity, priceSet, subtotalSet at the
-line's unit price after all discounts, totalTaxSet, restockType, restocked; transactions) listed by
-Order.refunds, oldest first, and read alone by QueryRoot.refund. [not modelled:] refunds of shipping
-(refundShippingLines is always empty) or duties, order adjustments, the refunds/create and
-orders/updated webhooks (a test hands the app the refund itself).
+line's unit price after all discounts, totalTaxSet, restockType, restocked; refundShippingLines with
+shippingLine, subtotalAmountSet, taxAmountSet; transactions) listed by Order.refunds, oldest first,
+and read alone by QueryRoot.refund. Shipping refunded (`shipping`, the admin's "Refund shipping")
+lowers its shipping lines' currentDiscountedPriceSet ("after applying refunds"), first line first,
+and so Order.currentShippingPriceSet and the current total; totalRefundedShippingSet sums it.
+[not modelled:] refunds of duties, order adjustments, the refunds/create and orders/updated webhooks
+(a test hands the app the refund itself).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from graphql import GraphQLResolveInfo
 from sandbox.shopify import order_store
 from sandbox.shopify.clock import iso
 from sandbox.shopify.connections import connection
-from sandbox.shopify.order_totals import ZERO, bag, bag_amount, cents, recompute
+from sandbox.shopify.order_totals import ZERO, bag, bag_amount, cents, current_shipping_of, recompute
 from sandbox.shopify.registry import Ctx, field, query
 
 
@@ -44,8 +47,15 @@ def resolve_refund(_src: Any, info: GraphQLResolveInfo, id: str) -> dict | None:
 
 
 @field("Refund", "refundShippingLines")
-def refund_shipping_lines(_refund: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
-    return connection([], args)  # refunds of shipping are not modelled
+def refund_shipping_lines(refund: dict, _info: GraphQLResolveInfo, **args: Any) -> dict:
+    return connection(refund.get("_shippingLines") or [], args)
+
+
+@field("RefundShippingLine", "shippingLine")
+def refund_shipping_line_line(item: dict, info: GraphQLResolveInfo) -> dict | None:
+    order = order_store.owning(info.context, item["_refundId"])
+    found = [s for s in order["_shippingLines"] if s["id"] == item["_shippingLineId"]] if order else []
+    return found[0] if found else None
 
 
 @field("Refund", "refundLineItems")
@@ -76,16 +86,19 @@ def refund(
     at: str | None = None,
     note: str | None = None,
     restock: bool = False,
+    shipping: Decimal | None = None,
 ) -> dict[str, Any]:
-    """Refund `quantities` (line id -> units) of the order's lines, giving back `amount` (default:
-    the units' value after all discounts), at `at` (Shopify's DateTime; now by default). Units not
-    shipped go back to stock (CANCEL); shipped ones stay with the customer (NO_RESTOCK) unless
-    `restock` (the admin's "Restock items" on fulfilled units: RETURN, back on hand at the line's
-    location). Changes `order` in place (the caller saves it) and returns the Refund. ValueError for
-    a line the order does not have, more units than it has now, or money to give back with nothing
-    paid."""
+    """Refund `quantities` (line id -> units) of the order's lines and `shipping` of its shipping,
+    giving back `amount` (default: the units' value after all discounts, plus the shipping), at `at`
+    (Shopify's DateTime; now by default). Units not shipped go back to stock (CANCEL); shipped ones
+    stay with the customer (NO_RESTOCK) unless `restock` (the admin's "Restock items" on fulfilled
+    units: RETURN, back on hand at the line's location). Changes `order` in place (the caller saves
+    it) and returns the Refund. ValueError for a line the order does not have, more units than it
+    has now, more shipping than it charges now, or money to give back with nothing paid."""
     recompute(order)  # every line's price after all discounts, as it stands
     when = at or iso(ctx.now())
+    refund_id = order_store.new_id(ctx, "Refund")
+    shipping_lines = _refund_shipping(ctx, order, cents(shipping or ZERO), refund_id)
     items, value = [], ZERO
     for line_id, units in quantities.items():
         line = order_store.line(order, line_id)
@@ -118,7 +131,8 @@ def refund(
                 "_lineItemId": line_id,
             }
         )
-    money = cents(value if amount is None else amount)
+    shipped_back = sum((bag_amount(s["subtotalAmountSet"]) for s in shipping_lines), ZERO)
+    money = cents(value + shipped_back if amount is None else amount)
     transactions = []
     if money > 0:
         paid = [t for t in order["_transactions"] if t["kind"] == "CAPTURE" and t["status"] == "SUCCESS"] or [
@@ -133,7 +147,7 @@ def refund(
     order_store.refresh_fulfillment_order_status(order)
     made_refund = {
         "__typename": "Refund",
-        "id": order_store.new_id(ctx, "Refund"),
+        "id": refund_id,
         "createdAt": when,
         "processedAt": when,
         "updatedAt": when,
@@ -143,10 +157,42 @@ def refund(
         "return": None,
         "staffMember": None,
         "_lineItems": items,
+        "_shippingLines": shipping_lines,
         "_transactionIds": transactions,
     }
     order.setdefault("_refunds", []).append(made_refund)
     return made_refund
+
+
+def _refund_shipping(ctx: Ctx, order: dict[str, Any], shipping: Decimal, refund_id: str) -> list[dict]:
+    """`shipping` taken off the order's shipping lines charged now, first line first (each lowered to
+    no less than 0): the refund's RefundShippingLines. ValueError when they charge less than that."""
+    if shipping <= 0:
+        return []
+    charged = [s for s in order["_shippingLines"] if not s.get("isRemoved")]
+    if shipping > current_shipping_of(order):
+        raise ValueError(
+            f"cannot refund {shipping} of shipping: {order['id']} charges {current_shipping_of(order)}"
+        )
+    made, left = [], shipping
+    for line in charged:
+        now = bag_amount(line.get("currentDiscountedPriceSet") or line["originalPriceSet"])
+        part = min(now, left)
+        if part <= 0:
+            continue
+        line["currentDiscountedPriceSet"] = bag(now - part)
+        left -= part
+        made.append(
+            {
+                "__typename": "RefundShippingLine",
+                "id": order_store.new_id(ctx, "RefundShippingLine"),
+                "subtotalAmountSet": bag(part),
+                "taxAmountSet": bag(ZERO),
+                "_shippingLineId": line["id"],
+                "_refundId": refund_id,
+            }
+        )
+    return made
 
 
 def refund_order(
@@ -159,9 +205,12 @@ def refund_order(
     at: str | None = None,
     note: str | None = None,
     restock: bool = False,
+    shipping: Decimal | None = None,
 ) -> dict[str, Any]:
     """`refund` on the shop's order, saved (its updatedAt now). LookupError when it has no such order."""
     with order_store.for_control(sandbox, shop, order_id) as (ctx, order):
-        made = refund(ctx, order, quantities, amount=amount, at=at, note=note, restock=restock)
+        made = refund(
+            ctx, order, quantities, amount=amount, at=at, note=note, restock=restock, shipping=shipping
+        )
         order_store.save(ctx, order)
     return made
