@@ -272,8 +272,12 @@ def refuse_several_companies(order: Order, shipping: list[Shipping]) -> None:
     )
 
 
-def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, order_map.VariantInfo]:
-    """Line id -> the ERP SKU its variant is bound to (by variant gid, else by SKU = idSku)."""
+def variants_for(session: Session, shop_id: int, lines: list[Any]) -> order_map.BoundVariants:
+    """Line id -> the ERP SKU its variant is bound to: by variant gid, else by SKU = idSku when the
+    line's variant is gone (deleted since the sale: Shopify gives the line no variant) or the SKU's
+    binding names no variant yet. A live variant whose SKU is bound to another variant is a copy
+    made in Shopify ("Duplicate" copies the SKU: a kit of 6 at six times the price) and not the ERP
+    product: left out, and named in `copies`, for the order to be held saying so."""
     variant_ids = [line.variant_id for line in lines if line.variant_id]
     skus = [line.sku for line in lines if line.sku]
     rows = session.execute(
@@ -285,11 +289,18 @@ def variants_for(session: Session, shop_id: int, lines: list[Any]) -> dict[str, 
     ).all()
     by_gid = {row.shopify_id: row for row in rows if row.shopify_id}
     by_sku = {row.erp_id: row for row in rows}
-    found: dict[str, order_map.VariantInfo] = {}
+    found = order_map.BoundVariants()
+    copies = set()
     for line in lines:
-        row = by_gid.get(line.variant_id) or by_sku.get(line.sku or "")
+        row = by_gid.get(line.variant_id)
+        if row is None and (by_sku_row := by_sku.get(line.sku or "")) is not None:
+            if line.variant_id and by_sku_row.shopify_id:
+                copies.add(line.id)
+                continue
+            row = by_sku_row
         if row is not None and (row.data or {}).get("seq_produto") is not None:
             found[line.id] = order_map.VariantInfo.from_binding(row.erp_id, row.data)
+    found.copies = frozenset(copies)
     return found
 
 

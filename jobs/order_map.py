@@ -130,6 +130,14 @@ class VariantInfo:
         )
 
 
+class BoundVariants(dict[str, VariantInfo]):
+    """Line id -> the ERP SKU its variant is bound to (jobs.order_lookup.variants_for), and `copies`:
+    the lines whose live variant carries a bound SKU but is not the variant bound to it (a copy of
+    the app's product made in Shopify), which no binding will ever map."""
+
+    copies: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class OrderTarget:
     """Where and how the order lands in the ERP (store link, settings, company)."""
@@ -398,12 +406,21 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     missing = missing_variants(order, variants)
     if missing:
         first = missing[0]
+        copies = copied_lines(missing, variants)
         raise MappingMissing(
-            VARIANT,
-            first.sku or first.variant_id or first.id,
-            f"order {order.name}: {_missing_text(missing)}{_unmatched_tip(order, missing)}",
-            words=("order_lines_held", {"order": order.name, "why": _missing_words(order, missing)}),
-            lines=[{"sku": line.sku, "name": line.name, "variant_id": line.variant_id} for line in missing],
+            VARIANT,  # a copy waits for its own variant, which no binding will name: an order edit
+            (first.variant_id if first in copies else first.sku) or first.variant_id or first.id,
+            f"order {order.name}: {_missing_text(missing, copies)}{_unmatched_tip(order, missing)}",
+            words=("order_lines_held", {"order": order.name, "why": _missing_words(order, missing, copies)}),
+            lines=[
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "variant_id": line.variant_id,
+                    **({"copy": True} if line in copies else {}),
+                }
+                for line in missing
+            ],
         )
     current = goods_lines(order)
     if not current:
@@ -437,20 +454,43 @@ def map_lines(read: ErpOrderRead, variants: Mapping[str, VariantInfo]) -> list[M
     return mapped
 
 
-def _missing_text(missing: list[OrderLine]) -> str:
-    """Why lines hold the order: ERP SKUs not bound yet (their SKU is an idSku, P{seq}E{qtd}: the
-    catalog sync binds them once it publishes them), products made in Shopify (bag, gift wrap: any
-    other SKU, or none; nothing will ever bind them, and the app maps no variant by hand) and
-    custom items (no variant, no SKU)."""
-    unbound = [line for line in missing if line.sku and parse_sku(line.sku)]
+def copied_lines(missing: list[OrderLine], variants: Mapping[str, VariantInfo]) -> list[OrderLine]:
+    """The missing lines that are copies made in Shopify of a bound variant (BoundVariants.copies)."""
+    copies = variants.copies if isinstance(variants, BoundVariants) else frozenset()
+    return [line for line in missing if line.id in copies]
+
+
+def _missing_kinds(
+    missing: list[OrderLine], copies: list[OrderLine]
+) -> tuple[list[OrderLine], list[OrderLine], list[OrderLine], list[OrderLine]]:
+    """The missing lines as (unbound ERP SKUs, copies, made in Shopify, custom items)."""
+    unbound = [line for line in missing if line.sku and parse_sku(line.sku) and line not in copies]
     custom = [line for line in missing if not (line.variant_id or line.sku)]
-    own = [line for line in missing if line not in unbound and line not in custom]
+    own = [line for line in missing if line not in unbound and line not in custom and line not in copies]
+    return unbound, copies, own, custom
+
+
+def _missing_text(missing: list[OrderLine], copies: list[OrderLine] | None = None) -> str:
+    """Why lines hold the order: ERP SKUs not bound yet (their SKU is an idSku, P{seq}E{qtd}: the
+    catalog sync binds them once it publishes them), copies made in Shopify of a product the app
+    publishes (the SKU bound to another variant: nothing will ever bind the copy), products made in
+    Shopify (bag, gift wrap: any other SKU, or none; nothing will ever bind them, and the app maps
+    no variant by hand) and custom items (no variant, no SKU)."""
+    unbound, copied, own, custom = _missing_kinds(missing, copies or [])
     parts = []
     if unbound:
         names = ", ".join(f"{line.sku} ({line.name})" for line in unbound)
         parts.append(
             f"no ERP SKU bound to {names} yet; it resumes once the catalog sync binds it (if the ERP "
             "has no such product active for e-commerce, replace or remove the line by an order edit)"
+        )
+    if copied:
+        names = ", ".join(f"{line.name!r} (SKU {line.sku})" for line in copied)
+        parts.append(
+            f"{names} is a copy made in Shopify of the product the app publishes for that ERP SKU (its "
+            "variant is another), so the ERP cannot tell what it sells (a kit, another size) and no "
+            "catalog sync will bind it; replace it with the catalog product (or remove it) by an order "
+            "edit and the order resumes"
         )
     if own:
         names = ", ".join(f"{line.name!r} (SKU {line.sku or 'none'})" for line in own)
@@ -469,15 +509,17 @@ def _missing_text(missing: list[OrderLine]) -> str:
     return "; ".join(parts)
 
 
-def _missing_words(order: Order, missing: list[OrderLine]) -> dict[str, Any]:
+def _missing_words(
+    order: Order, missing: list[OrderLine], copies: list[OrderLine] | None = None
+) -> dict[str, Any]:
     """`_missing_text` and `_unmatched_tip` in the merchant's words (shopify_app.fail_words): its
     parts, "; " between them."""
-    unbound = [line for line in missing if line.sku and parse_sku(line.sku)]
-    custom = [line for line in missing if not (line.variant_id or line.sku)]
-    own = [line for line in missing if line not in unbound and line not in custom]
+    unbound, copied, own, custom = _missing_kinds(missing, copies or [])
     parts: list[Words] = []
     if unbound:
         parts.append(("lines_unbound", {"lines": [f"{line.sku} ({line.name})" for line in unbound]}))
+    if copied:
+        parts.append(("lines_copied", {"lines": [f"{line.name!r} (SKU {line.sku})" for line in copied]}))
     if own:
         lines = [
             f"{line.name!r} (SKU {line.sku})"  # names and ids only

@@ -1997,6 +1997,24 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
             "with an order edit in Shopify.",
         ),
     ),
+    "copy": (  # a copy made in Shopify of the app's product: its SKU bound to another variant
+        (
+            "Um produto do pedido é uma cópia feita na Shopify de um produto que o app publica (mesmo "
+            "SKU, outra variante): o ERP não sabe o que ela vende (um kit, outro tamanho), e nenhuma "
+            "sincronização do catálogo vai vinculá-la.",
+            "A product of the order is a copy made in Shopify of a product the app publishes (the same "
+            "SKU, another variant): the ERP cannot tell what it sells (a kit, another size), and no "
+            "catalog sync will ever bind it.",
+        ),
+        (
+            "Troque-a pelo produto do catálogo ou remova-a com uma edição do pedido na Shopify; o pedido "
+            "segue sozinho. Para vender a cópia, dê a ela um SKU próprio (e ela passa a ser um produto "
+            "criado na Shopify) ou apague-a.",
+            "Replace it with the catalog product or remove it with an order edit in Shopify; the order "
+            "resumes by itself. To keep selling the copy, give it a SKU of its own (it is then a product "
+            "made in Shopify) or delete it.",
+        ),
+    ),
     "shopify": (  # a SKU that is no ERP idSku (P{seq}E{qtd}), or none: a product made in Shopify
         (
             "Um produto do pedido foi criado na Shopify (sacola, embalagem para presente...) e não vem "
@@ -2014,10 +2032,14 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
 }
 
 
-def _variant_case(missing: str) -> str:
-    """Which VARIANT_TEXT explains a unit parked on `missing` (the line's SKU, else its id)."""
+def _variant_case(missing: str, detail: dict[str, Any]) -> str:
+    """Which VARIANT_TEXT explains a unit parked on `missing` (the line's SKU, else its id; a copy's
+    variant, its line marked `copy` in the detail: jobs.order_map.map_lines)."""
     if missing.startswith(CUSTOM_ITEM):
         return "custom"
+    lines = detail.get("lines") if isinstance(detail.get("lines"), list) else []
+    if any(isinstance(x, dict) and x.get("copy") and x.get("variant_id") == missing for x in lines):
+        return "copy"
     return "sku" if parse_sku(missing) else "shopify"
 
 
@@ -2359,7 +2381,7 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
         if kind == SETTING:
             what_happened, what_to_do = _setting_text(missing, english)
         elif kind == VARIANT:
-            happened_kind, todo_kind = VARIANT_TEXT[_variant_case(missing)]
+            happened_kind, todo_kind = VARIANT_TEXT[_variant_case(missing, detail)]
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         mapping = None
     elif mapping is not None:

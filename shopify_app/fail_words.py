@@ -122,6 +122,15 @@ WORDS: dict[str, Text] = {
         "catalog sync will bind it and the ERP cannot sell it; replace it with a catalog product (or remove "
         "it) by an order edit and the order resumes",
     ),
+    "lines_copied": (
+        "{lines} é uma cópia feita na Shopify do produto que o app publica para esse SKU do ERP (sua "
+        "variante é outra), então o ERP não sabe o que ela vende (um kit, outro tamanho) e nenhuma "
+        "sincronização do catálogo vai vinculá-la; troque-a pelo produto do catálogo (ou remova-a) por uma "
+        "edição do pedido e o pedido segue",
+        "{lines} is a copy made in Shopify of the product the app publishes for that ERP SKU (its variant "
+        "is another), so the ERP cannot tell what it sells (a kit, another size) and no catalog sync will "
+        "bind it; replace it with the catalog product (or remove it) by an order edit and the order resumes",
+    ),
     "was": ("foi", "was"),
     "were": ("foram", "were"),
     "lines_custom": (

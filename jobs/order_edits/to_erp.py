@@ -636,7 +636,8 @@ def _changes_beside_unsold(
     except Rejected:  # no line the ERP sells is left
         mapped = []
     changes = [c for c in diff(current, mapped, served=served) if c.kind != "price"]
-    changes += merged([not_erp_product(line) for line in missing])
+    copies = order_map.copied_lines(missing, variants)
+    changes += merged([not_erp_product(line, copy=line in copies) for line in missing])
     freight = order_map.freight_of(read.order)
     message.request_payload = {
         "nro_pedvenda": link.nro_pedvenda,
@@ -810,12 +811,13 @@ def _mapping_detail(missing: MappingMissing) -> dict[str, Any]:
     return {k: v for k, v in (missing.detail or {}).items() if k != "mapping"}
 
 
-def not_erp_product(line: ShopifyLine) -> LineChange:
+def not_erp_product(line: ShopifyLine, *, copy: bool = False) -> LineChange:
     """A line with no ERP SKU bound, added: an ERP idSku (P{seq}E{qtd}) the catalog sync has not
-    bound, or a product made in Shopify or a custom item (no SKU: named by its name), which no ERP
-    product is behind."""
-    note = NOT_BOUND if line.sku and order_map.parse_sku(line.sku) else NOT_ERP
-    sku = (line.sku or line.name)[:60]
+    bound, or a product made in Shopify, a copy made there of the app's product (`copy`: its SKU
+    bound to another variant) or a custom item (no SKU: named by its name), which no ERP product is
+    behind. A copy is named by its name: its SKU is the ERP product's, which the order may have too."""
+    note = NOT_BOUND if line.sku and order_map.parse_sku(line.sku) and not copy else NOT_ERP
+    sku = (line.name if copy else line.sku or line.name)[:60]
     return LineChange("added", sku, Decimal(0), Decimal(line.current_quantity), note=note)
 
 
