@@ -18,8 +18,9 @@ from flask import Flask, Response, request
 from flask.cli import AppGroup
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
+from ledger.errors import outage
 from ledger.kv import get_redis
 from ledger.models import utcnow
 from ledger.scheduler_beat import is_stopped, last_tick
@@ -137,17 +138,45 @@ def _missing_table(exc: OperationalError | ProgrammingError) -> str | None:
     return None
 
 
+# SQLSTATE classes of a database the command cannot use at all: a connection refused or lost (08),
+# the login refused (28), no such database (3D); and what ledger.errors.outage takes for one.
+UNREACHABLE_STATES = ("08", "28", "3D")
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """One line naming the variable behind a database or Redis the command cannot reach (None: the
+    error is another; its traceback is kept)."""
+    if isinstance(exc, RedisError):
+        said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        return f"Redis at REDIS_URL cannot be reached: {said}"
+    if isinstance(exc, DBAPIError):
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        if outage(exc) is None and not state.startswith(UNREACHABLE_STATES):
+            return None
+        said = str(exc.orig).strip().splitlines()[0][:200] if exc.orig is not None else type(exc).__name__
+        return f"the database at DATABASE_URL cannot be reached: {said}"
+    return None
+
+
 class LedgerCommand(click.Command):
-    """A CLI command that, meeting a ledger with no schema, says which command creates it."""
+    """A CLI command that, meeting a ledger with no schema, says which command creates it; and meeting
+    a database or Redis it cannot reach (a wrong host, port or name; the service down), says so in
+    one line naming the variable, not in a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (OperationalError, ProgrammingError) as exc:
             table = _missing_table(exc)
-            if table is None:
+            if table is not None:
+                raise click.ClickException(UNMIGRATED.format(table=table)) from None
+            if (said := _unreachable(exc)) is None:
                 raise
-            raise click.ClickException(UNMIGRATED.format(table=table)) from None
+            raise click.ClickException(said) from None
+        except (DBAPIError, RedisError) as exc:
+            if (said := _unreachable(exc)) is None:
+                raise
+            raise click.ClickException(said) from None
 
 
 class LedgerCommands(AppGroup):

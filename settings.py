@@ -76,6 +76,7 @@ APP_ENVS = ("development", "production", "test")
 # The driver the ledger uses (psycopg 3). Managed PostgreSQL hands out postgres:// or
 # postgresql:// URLs, which SQLAlchemy maps to no dialect or to psycopg2 (not installed).
 PG_DRIVER_SCHEME = "postgresql+psycopg://"
+DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")  # the drivers the app ships with (psycopg 3, sqlite3)
 
 
 class ConfigurationError(RuntimeError):
@@ -410,6 +411,12 @@ class Settings:
             raise ConfigurationError(
                 f"SHOPIFY_API_VERSION must be {API_VERSION} (the Admin API schema the app's GraphQL "
                 f"documents are checked against; another version is a code change), not {self.api_version!r}"
+            )
+        if urlsplit(self.database_url).scheme not in DATABASE_SCHEMES:
+            raise ConfigurationError(
+                "DATABASE_URL must start with postgresql:// (postgres://, postgresql+psycopg://) or "
+                "sqlite:///, as postgresql://user:password@host:5432/ledger, not "
+                f"{urlsplit(self.database_url).scheme + '://'!r}"
             )
         if self.redis_url and urlsplit(self.redis_url).scheme not in REDIS_SCHEMES:
             raise ConfigurationError(

@@ -221,7 +221,10 @@ def register(app: Flask) -> None:
     @catalog.command("sync")
     @click.option("--shop", "domain", help="shop domain (default: the only active shop)")
     @click.option(
-        "--full", is_flag=True, help="read everything from the ERP and push it in one bulk operation"
+        "--full",
+        is_flag=True,
+        help="read everything from the ERP and push it in one bulk operation (the daily full sweep: "
+        "packagings gone from the ERP are retired too)",
     )
     def sync_command(domain: str | None, full: bool) -> None:
         """Run the products and skus flows now, with a progress bar."""
@@ -231,7 +234,7 @@ def register(app: Flask) -> None:
         shop_id = _shop_id(domain)
         runs: list[tuple[str, Callable[[_Bar], Any]]]
         if full:
-            runs = [("initial load", lambda bar: catalog_flow.initial_load(shop_id, progress=bar))]
+            runs = [("full sweep", lambda bar: catalog_flow.initial_load(shop_id, progress=bar))]
         else:
             runs = [
                 (flow, lambda bar, flow=flow: catalog_flow.run_flow(shop_id, flow, progress=bar))
@@ -242,7 +245,10 @@ def register(app: Flask) -> None:
             try:
                 result = call(bar)
             except LockBusy as exc:  # another worker holds the catalog
-                raise click.ClickException(f"{name}: {exc}") from exc
+                raise click.ClickException(
+                    f"{name}: the catalog is being synced now (by the scheduler's worker or another "
+                    "terminal); run it again once that run ends"
+                ) from exc
             except IntegrationError as exc:  # no ERP connection, the ERP or Shopify down: said in one line
                 raise click.ClickException(f"{name}: {exc.message}") from exc
             finally:

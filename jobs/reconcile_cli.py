@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
                 partial = getattr(exc, "report", None)  # sections that could not be checked: the rest
                 if partial is not None:
                     click.echo(json.dumps(partial, indent=2, default=str) if as_json else render(partial))
-                    click.echo(f"{shop_domain}: reconciliation incomplete: {exc}", err=True)
+                    click.echo(f"{shop_domain}: {exc}", err=True)  # "reconciliation incomplete: ..."
                 else:
                     click.echo(f"{shop_domain}: reconciliation could not run: {exc}", err=True)
                 continue

@@ -116,3 +116,39 @@ def test_a_migrated_database_runs_the_command(tmp_path):
     upgrade(f"sqlite:///{tmp_path / 'ledger.db'}")
     done = _flask(["catalog", "diff"], tmp_path)
     assert "no active shop" in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("database", ["refused", "absent"])
+def test_a_database_that_cannot_be_reached_is_one_line_naming_the_variable(tmp_path, database):
+    url = (
+        f"postgresql://postgres@127.0.0.1:{_closed_port()}/ledger"
+        if database == "refused"
+        else "postgresql://postgres@127.0.0.1:5432/no_such_ledger_here"
+    )
+    line = _one_line_error(_flask(["retention"], tmp_path, DATABASE_URL=url))
+    assert line.startswith("Error: the database at DATABASE_URL cannot be reached: "), line
+    assert ("Connection refused" if database == "refused" else "no_such_ledger_here") in line, line
+
+
+@pytest.mark.parametrize("args", [["worker", "--burst"], ["cron"]])
+def test_a_redis_that_cannot_be_reached_is_one_line_naming_the_variable(tmp_path, args):
+    upgrade(f"sqlite:///{tmp_path / 'ledger.db'}")
+    done = _flask(args, tmp_path, REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]  # (rq's cron logs its start first)
+    assert last.startswith("Error: Redis at REDIS_URL cannot be reached: "), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("url", ["mysql://x@db/ledger", "postgresql+psycopg2://x@db/ledger"])
+def test_a_database_url_of_a_driver_the_app_does_not_ship_is_refused_by_name(tmp_path, url):
+    line = _one_line_error(_flask(["retention"], tmp_path, DATABASE_URL=url))
+    assert line.startswith("Error: DATABASE_URL must start with postgresql://"), line
+    assert url.split("://")[0] + "://" in line and "x@db" not in line, line
