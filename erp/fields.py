@@ -8,6 +8,7 @@ fix a CONSINCO_FIELD_MAP entry.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,7 +40,7 @@ def int_(raw: dict[str, Any], key: str, where: str) -> int:
         return value
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,30}\s*", value):  # ("²".isdigit(), "--5")
         return int(value)
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not an integer", value)
 
@@ -72,6 +73,15 @@ def dec(raw: dict[str, Any], key: str, where: str) -> Decimal:
         if number.is_finite():
             return number
     raise ErpUnexpectedShape(where, key, _MISSING if value is None else "is not a number", value)
+
+
+def positive(raw: dict[str, Any], key: str, where: str) -> Decimal:
+    """A number field that must be above zero (a packaging's quantity: every unit figure divides by
+    it): 0 or below is the record's malformed field."""
+    number = dec(raw, key, where)
+    if number > 0:
+        return number
+    raise ErpUnexpectedShape(where, key, "is not a positive number", raw.get(key))
 
 
 def opt_dec(raw: dict[str, Any], key: str, where: str) -> Decimal | None:

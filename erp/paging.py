@@ -264,6 +264,7 @@ class ChangeRead(Generic[T]):
         cursor: str | None = None
         cursors: set[str] = set()
         unit = self.page_size  # the page size the server serves (it may cap the one asked)
+        empty = 0  # pages in a row with no record that say more follow
         while True:
             body = f.obj(self._fetch(self._params(plan, cursor)), self.endpoint, "(envelope)")
             self.pages += 1
@@ -288,6 +289,11 @@ class ChangeRead(Generic[T]):
                 has_next = self._more_without_flag(body, count, plan.served)
                 total = f.opt_int(body, env["total"], self.endpoint)
                 page.ends_at_total = not has_next and total is not None and plan.served >= total
+            empty = empty + 1 if has_next and not count else 0
+            if empty >= REPEATED_PAGES:  # (no total to guard the count of pages by, or one that lies)
+                raise ErpUnexpectedShape(self.endpoint, env["has_next"],
+                                         f"is true on {empty} pages in a row with no records: the server "
+                                         "is not moving on", f"page {self.pages}")  # fmt: skip
             if has_next:  # the next request, before this page is handed on
                 next_cursor = f.opt_str(body, env["next_cursor"], self.endpoint)
                 if next_cursor is not None:

@@ -63,7 +63,7 @@ def parse_sku(raw: Any, names: Names = NAMES) -> Sku:
     return Sku(
         id_sku=f.str_(r, n["id_sku"], w),
         seq_produto=f.int_(r, n["seq_produto"], w),
-        qtd_embalagem=f.dec(r, n["qtd_embalagem"], w),
+        qtd_embalagem=f.positive(r, n["qtd_embalagem"], w),
         packaging=f.str_(r, n["packaging"], w),
         unit=f.opt_str(r, n["unit"], w),  # not used by the catalog: a record without it is read
         description=f.opt_str(r, n["description"], w),
@@ -102,7 +102,7 @@ def parse_sku_spec(raw: Any, names: Names = NAMES) -> SkuSpec:
     return SkuSpec(
         id_sku=f.str_(r, n["id_sku"], w),
         seq_produto=f.int_(r, n["seq_produto"], w),
-        qtd_embalagem=f.dec(r, n["qtd_embalagem"], w),
+        qtd_embalagem=f.positive(r, n["qtd_embalagem"], w),
         codes=codes,
         specs=specs,
         images=tuple(sorted(images, key=lambda i: i.order)),
@@ -141,7 +141,7 @@ def parse_price_item(raw: Any, names: Names = NAMES) -> PriceItem:
         nro_empresa=f.int_(r, n["nro_empresa"], w),
         nro_segmento=f.int_(r, n["nro_segmento"], w),
         seq_produto=f.int_(r, n["seq_produto"], w),
-        qtd_embalagem=f.dec(r, n["qtd_embalagem"], w),
+        qtd_embalagem=f.positive(r, n["qtd_embalagem"], w),
         id_sku=f.str_(r, n["id_sku"], w),
         normal=normal,
         promotional=promotional,
@@ -163,7 +163,7 @@ def parse_stock(raw: Any, names: Names = NAMES) -> Stock:
     skus = tuple(
         SkuStock(
             id_sku=f.str_(s, n["sku_id"], w),
-            qtd_embalagem=f.dec(s, n["sku_qtd_embalagem"], w),
+            qtd_embalagem=f.positive(s, n["sku_qtd_embalagem"], w),
             available_ecommerce=f.opt_dec(s, n["sku_available"], w) if controlled else None,
         )
         for s in (f.obj(x, w, n["skus"]) for x in f.seq(r, n["skus"], w))

@@ -51,8 +51,8 @@ class SkuUnit:
         parsed = parse_sku(id_sku)
         seq = data.get("seq_produto", parsed[0] if parsed else None)
         qtd = data.get("qtd_embalagem", parsed[1] if parsed else None)
-        if seq is None or qtd is None:
-            return None
+        if seq is None or qtd is None or not Decimal(str(qtd)) > 0:  # (a binding from before the ERP
+            return None  # client refused a packaging of 0 units: no unit figure divides by it)
         return cls(
             id_sku=id_sku,
             seq_produto=int(seq),

@@ -99,7 +99,14 @@ def test_an_unreadable_sku_record_fails_alone_and_is_read_again_until_it_can_be(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("pesoBruto", "NaN"), ("pesoBruto", "Infinity"), ("qtdEmbalagem", "NaN"), ("pesoBruto", float("nan"))],
+    [
+        ("pesoBruto", "NaN"),
+        ("pesoBruto", "Infinity"),
+        ("qtdEmbalagem", "NaN"),
+        ("pesoBruto", float("nan")),
+        ("qtdEmbalagem", 0),  # a data-entry slip: every unit figure divides by it (the stock's levels)
+        ("qtdEmbalagem", -6),
+    ],
 )
 def test_a_sku_record_with_a_number_that_is_no_number_fails_alone(
     installed: InstalledShop, field: str, value: Any

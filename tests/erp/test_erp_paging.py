@@ -304,3 +304,23 @@ def test_pages_past_twice_the_announced_total_stop_the_read(requests_mock, clien
     # the seventh page is never asked for; the seventh call asked page 1's last row alone (rows of
     # one change time, erp/page_plan.py), answered with two: pages go unchecked from there
     assert len(calls) == 7 and "PageSize=1&" in calls[2]
+
+
+@pytest.mark.parametrize("total", [None, 10**6])
+def test_empty_pages_that_keep_saying_more_follow_stop_the_read(requests_mock, client, total) -> None:
+    """No record and hasNext for ever, with no total (or one that lies: a million): the read stops
+    at the third such page, named, rather than paging until the job's timeout under the flow's
+    lock (the guards above count pages of records, or pages past a total)."""
+    body = {k: v for k, v in envelope([], has_next=True).items() if k != "total"}
+    calls = _endless(requests_mock, lambda n: body if total is None else {**body, "total": total})
+    with pytest.raises(ErpUnexpectedShape, match="is true on 3 pages in a row with no records"):
+        list(client.skus())
+    assert len(calls) <= 3 + 3  # (and the prefetch worker's pages ahead, a race)
+
+
+def test_an_empty_page_or_two_that_says_more_follow_is_read_past(requests_mock, client) -> None:
+    pages = [envelope([], has_next=True), envelope([], has_next=True, page=2), envelope([_sku(1)], page=3)]
+    _serve(
+        requests_mock, "Cadastros/ProdutoSku", [{k: v for k, v in p.items() if k != "total"} for p in pages]
+    )
+    assert [s.id_sku for s in client.skus()] == ["P1E1"]

@@ -203,6 +203,13 @@ def test_insert_result() -> None:
         (parse_sku, sample(SKU, idSku=...), "idSku", "missing"),
         (parse_sku, sample(SKU, qtdEmbalagem="doze"), "qtdEmbalagem", "not a number"),
         (parse_sku, sample(SKU, dtaHorAlteracao="ontem"), "dtaHorAlteracao", "ISO date-time"),
+        # a packaging of no units (every unit figure divides by it: the stock's levels)
+        (parse_sku, sample(SKU, qtdEmbalagem=0), "qtdEmbalagem", "not a positive number"),
+        (parse_sku, sample(SKU, qtdEmbalagem="-6"), "qtdEmbalagem", "not a positive number"),
+        (parse_sku_spec, sample(SKU_SPEC, qtdEmbalagem=0), "qtdEmbalagem", "not a positive number"),
+        (parse_price_item, sample(PRICE_ITEM, qtdEmbalagem=0), "qtdEmbalagem", "not a positive number"),
+        (parse_sku, sample(SKU, seqProduto="--5"), "seqProduto", "not an integer"),  # (int("--5") raised)
+        (parse_sku, sample(SKU, seqProduto="²"), "seqProduto", "not an integer"),  # ("²".isdigit())
         (parse_price_item, sample(PRICE_ITEM, precoValidNormal=None), "precoValidNormal", "missing"),
         (parse_stock, sample(STOCK, skus={"idSku": "x"}), "skus", "not a list"),
         (parse_stock, sample(STOCK, controlaEstoque="talvez"), "controlaEstoque", "boolean"),
