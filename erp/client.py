@@ -120,6 +120,14 @@ RESOURCES: dict[str, Resource] = {
 }
 
 
+class Companies(list[Company]):
+    """ErpClient.companies: the companies read, and those whose record could not be (number -> why)."""
+
+    def __init__(self, companies: Any = ()) -> None:
+        super().__init__(companies)
+        self.unreadable: dict[int, ErpUnexpectedShape] = {}
+
+
 class ErpClient:
     """A logged-in SmPedidoVendaAPI client; thread-safe (share one per shop per process)."""
 
@@ -243,8 +251,23 @@ class ErpClient:
     def price_tables(self) -> list[PriceTable]:
         return list(self.changed_since("price_tables", None))
 
-    def companies(self, nro_divisao: int | None = None) -> list[Company]:
-        return list(self.changed_since("companies", None, nro_divisao=nro_divisao))
+    def companies(self, nro_divisao: int | None = None) -> Companies:
+        """The ERP's companies (stores). A record the client cannot read is set aside in
+        `unreadable` by its company number, and the others are listed: one bad record of a store
+        this shop does not sync must not stop its stock pass, nor every NF-e's check of its
+        issuer. A record whose number cannot be read either fails the whole read (which company it
+        is, and so whether a mapped one is missing from the list, cannot be told)."""
+        read = self.changed_since("companies", None, nro_divisao=nro_divisao)
+        read.keep_malformed = True
+        found = Companies(read)
+        number = self.names.fields["company"]["nro_empresa"]
+        for raw, exc in read.malformed:
+            value = raw.get(number) if isinstance(raw, dict) else None
+            if type(value) is not int:
+                raise exc
+            found.unreadable[value] = exc
+            logger.warning("consinco: company %s's record cannot be read: %s", value, exc)
+        return found
 
     def segments(self) -> list[Segment]:
         return list(self.changed_since("segments", None))

@@ -68,9 +68,12 @@ def _companies(shop_id: int, nro_empresa: int) -> dict[int, Kept]:
         kept = _read.get(shop_id)
     if kept is not None and kept[0] is client and (nro_empresa in kept[2] or now - kept[1] < REREAD_AFTER):
         return kept[2]
-    companies = {
+    listed = client.companies()
+    if nro_empresa in listed.unreadable:  # the order's own company: its CNPJ and UF cannot be told
+        raise listed.unreadable[nro_empresa]
+    companies = {  # (another company's record unreadable: not this order's issuer, nor its state's)
         company.nro_empresa: Kept(normalise(company.cnpj), (company.uf or "").strip().upper() or None)
-        for company in client.companies()
+        for company in listed
     }
     with _lock:
         _read[shop_id] = (client, now, companies)

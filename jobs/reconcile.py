@@ -1286,8 +1286,10 @@ def _stock(
     by_product: dict[int, list[str]] = {}
     for sku, unit in units.items():
         by_product.setdefault(unit.seq_produto, []).append(sku)
-    listed = {company.nro_empresa: company.active for company in erp_client.companies()}
-    closed = stock_closed.closed_at(listed, dict(locations))
+    companies = erp_client.companies()
+    listed = {company.nro_empresa: company.active for company in companies}
+    # (a company whose record is unreadable is not taken for closed: its levels are compared)
+    closed = stock_closed.closed_at(listed, {c: loc for c, loc in locations if c not in companies.unreadable})
     result: list[dict[str, Any]] = []
     failed: dict[str, Any] | None = None  # the first company's failure: the section's (retried, say)
     for nro_empresa, location_id in locations:

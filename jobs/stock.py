@@ -391,7 +391,15 @@ def _run(
                 read_rechecks = bindings.read_requests(session, shop_id, RECHECK_KIND)
             rechecks = list(read_rechecks)
         listed = erp.companies()
-        closed = stock_closed.close(shop_id, listed, shop.locations, moves)  # mapped, inactive: zeroed
+        # A mapped company whose record the ERP serves unreadably: not taken for closed (zeroed) nor
+        # synced (active?), its pass stopped naming the record; the other companies sync.
+        unreadable = {c: exc for c, exc in listed.unreadable.items() if c in shop.locations}
+        readable = {c: loc for c, loc in shop.locations.items() if c not in unreadable}
+        closed = stock_closed.close(shop_id, listed, readable, moves)  # mapped, inactive: zeroed
+        for company, exc in sorted(unreadable.items()):
+            result.unfinished.append(company)
+            stock_records.stopped(shop_id, company, exc)
+            result.bug = result.bug or exc  # raised once every company had its turn, as _sync_company
         result.closed = sorted(closed)
         shop.closed = frozenset(closed)  # (the policies follow an open company: policy_company)
         open_locations = {c: loc for c, loc in shop.locations.items() if c not in closed}
@@ -406,7 +414,7 @@ def _run(
             rechecks = list(read_rechecks)
         if companies is None:
             companies = [c.nro_empresa for c in listed if c.active]
-        for company in [c for c in companies if c not in closed]:
+        for company in [c for c in companies if c not in closed and c not in unreadable]:
             location = shop.locations.get(company)
             if location is None and company in shop.ignored:
                 _ignore(shop_id, company)
@@ -422,7 +430,9 @@ def _run(
                           confirmed)  # fmt: skip
         if every_company and only is None:
             with session_scope() as session:  # companies not synced any more: their records unread
-                stock_records.forget_unread(session, shop_id, result.companies, result.refused)
+                stock_records.forget_unread(
+                    session, shop_id, [*result.companies, *unreadable], result.refused
+                )
         if only is None:
             vacated = stock_vacate.run(shop_id, shop.domain, client, open_locations, retry_vacate, closed)
             result.vacated = vacated.zeroed

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from erp.client import Companies
 from erp.records import Invoice
 from jobs import company_cnpj, invoice_keys
 from jobs.nfe import check_digit
@@ -127,10 +128,10 @@ def test_the_companies_are_read_once_per_erp_client(monkeypatch: pytest.MonkeyPa
     reads: list[str] = []
 
     class Client:
-        def companies(self) -> list[Any]:
+        def companies(self) -> Companies:
             reads.append("read")
-            return [SimpleNamespace(nro_empresa=2, cnpj=OURS, uf="sp "),
-                    SimpleNamespace(nro_empresa=3, cnpj="1222333000181", uf=None)]  # fmt: skip
+            return Companies([SimpleNamespace(nro_empresa=2, cnpj=OURS, uf="sp "),
+                              SimpleNamespace(nro_empresa=3, cnpj="1222333000181", uf=None)])  # fmt: skip
 
     client = Client()
     monkeypatch.setattr(company_cnpj.order_clients, "erp_client", lambda shop_id: client)
