@@ -510,7 +510,18 @@ class BatchWriter:
         Returns the SKUs answered CHANGE_FROM_QUANTITY_STALE (not those sent again at the ceiling)."""
         stale: list[LevelEntry] = []
         moved: set[str] = set()
-        for err in exc.errors:
+        errors_named = list(exc.errors)
+        unnamed = [
+            err for err in errors_named if err.code == STALE and quantity_index(err, len(order)) is None
+        ]
+        if unnamed:  # stale, naming no entry (a field path without the quantity's index: Shopify does not
+            # document the path): every entry is read again and recomputed, as a stale one is (a read
+            # more, never a sale overwritten, nor the batch refused for good)
+            errors_named = [err for err in errors_named if err not in unnamed] + [
+                replace(unnamed[0], field=("input", "quantities", str(i), "changeFromQuantity"))
+                for i in range(len(order))
+            ]
+        for err in errors_named:
             index = quantity_index(err, len(order))
             if index is None:
                 raise exc  # the batch itself is wrong (name, reason): a rejected unit

@@ -222,6 +222,42 @@ def test_stale_level_is_reread_and_the_sale_is_kept(chain, monkeypatch):
     assert result.failed == []
 
 
+def test_a_stale_answer_naming_no_entry_rereads_the_batch_and_keeps_the_sale(chain, monkeypatch):
+    """Shopify's field path of a CHANGE_FROM_QUANTITY_STALE error is not documented: one that names
+    no quantity's index has every entry read again and recomputed (the sale kept), not the batch
+    refused as the app's own mistake."""
+    from dataclasses import replace
+
+    from shopify_app.admin_api.errors import ShopifyUserErrors
+
+    shop = chain.install("cas-sem-indice", 1, 1, [1])
+    catalog = chain.load_catalog(shop, priced=True)
+    stock.run(shop.shop_id)
+    sku, data = pick(catalog, chain, shop, 1)
+    item = data["inventory_item_id"]
+    chain.consinco.erp.simulator.move_stock(1, data["seq_produto"], 12)  # the ERP received goods
+    real = stock_writer.set_available
+    sent: list[list[dict]] = []
+
+    def sale_in_between(client, quantities, **kwargs):
+        if not sent:  # a customer buys 2 between our read and our write
+            chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 2)
+            add_pending_order(shop, 5002, 1, [{"sku": sku, "quantity": 2}])
+        sent.append(list(quantities))
+        try:
+            return real(client, quantities, **kwargs)
+        except ShopifyUserErrors as exc:  # the same answer, its path without the quantity's index
+            errors = [replace(e, field=("input", "quantities")) for e in exc.errors]
+            raise ShopifyUserErrors(exc.detail["operation"], errors) from None
+
+    monkeypatch.setattr(stock_writer, "set_available", sale_in_between)
+    result = stock.run(shop.shop_id)
+    row, s = erp_stock(chain, 1)[sku]
+    assert len(sent) == 2  # stale, every entry re-read, sent again
+    assert chain.level(shop, item, 1) == expected(row, s, pending=Decimal(2))
+    assert result.failed == []
+
+
 def test_orders_not_in_the_erp_yet_are_subtracted(chain):
     shop = chain.install("pendentes", 1, 1, [1])
     catalog = chain.load_catalog(shop, priced=True)
