@@ -70,9 +70,16 @@ def unreadable_words(topic: str) -> dict[str, Any]:
     return stored(("webhook_unreadable", {"topic": topic}))
 
 
+# A webhook about an order that is not named orders/* (jobs.order_catch_up.ORDER_TOPICS lists them all).
+OTHER_ORDER_TOPICS = frozenset({"refunds/create"})
+
+
 def inbox_queue(topic: str) -> str:
-    """Orders have their own queue so a burst of catalog/compliance work never delays them."""
-    return ORDERS if topic.startswith("orders/") else WEBHOOKS
+    """Orders have their own queue so a burst of catalog/compliance work never delays them; a refund
+    goes there too, in the order of its delivery beside the order's edits and cancellation (on the
+    webhooks queue, served first, it ran ahead of an edit delivered before it, and behind a
+    products/delete burst)."""
+    return ORDERS if topic.startswith("orders/") or topic in OTHER_ORDER_TOPICS else WEBHOOKS
 
 
 def retry_policy() -> Retry:

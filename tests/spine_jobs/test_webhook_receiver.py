@@ -188,6 +188,19 @@ def test_same_webhook_twice_gives_one_row_and_one_job(deliver, rconn):
     assert orders.fetch_job(row.job_id).func_name == "jobs.inbox.process"
 
 
+def test_every_webhook_of_an_order_goes_to_the_orders_queue_in_delivery_order(deliver, rconn):
+    """A refund is an order's webhook though not named orders/*: on the webhooks queue (served
+    first) it ran ahead of an edit delivered before it."""
+    from jobs.order_catch_up import ORDER_TOPICS
+
+    for n, topic in enumerate(ORDER_TOPICS):
+        deliver(topic, {"id": 5000 + n, "order_id": 4000}, webhook_id=f"wh-o{n}", event_id=f"ev-o{n}")
+    deliver("products/delete", {"id": 7}, webhook_id="wh-p", event_id="ev-p")
+    by_topic = {row.topic: row.job_id for row in rows()}
+    assert Queue("orders", connection=rconn).job_ids == [by_topic[t] for t in ORDER_TOPICS]
+    assert Queue("webhooks", connection=rconn).job_ids == [by_topic["products/delete"]]
+
+
 def test_same_event_with_a_new_webhook_id_is_deduplicated(deliver, rconn):
     deliver("app/uninstalled", {"id": 1}, webhook_id="wh-a", event_id="ev-same")
     again = deliver("app/uninstalled", {"id": 1}, webhook_id="wh-b", event_id="ev-same")
