@@ -523,7 +523,7 @@ def _sent_before(link: OrderLink, earlier: dict[str, Any] | None, lines: list[An
         and earlier.get("nro_pedvenda") == link.nro_pedvenda
         and earlier.get("lines") == lines
         and earlier.get("payments")
-    )
+    )  # (its card forms are sent again whoever put the lines: _follow_cards sends each once)
 
 
 def _resent_payments(
@@ -1507,6 +1507,8 @@ def record_lost_answer(
     Returns how many were recorded."""
     if not earlier or earlier.get("nro_pedvenda") != link.nro_pedvenda or earlier.get("lines") != lines:
         return 0
+    if _applied_by_another(session, link, edit_id, lines):
+        return 0
     recorded = set(
         session.scalars(
             select(OrderLineChange.change_key).where(
@@ -1524,6 +1526,29 @@ def record_lost_answer(
         session, link, edit_id, changes, applied=True, **said(reason, ("line_edit_lost", {"edit": edit_id}))
     )
     return len(changes)
+
+
+def _applied_by_another(session: Session, link: OrderLink, edit_id: str, lines: list[Any]) -> bool:
+    """Whether another edit of the order put these very lines in the ERP and had its answer (done,
+    sending them): then the ERP holding them says nothing of this edit's earlier attempt, which may
+    have been refused (a 503) and taken nothing; its changes are that edit's, recorded by it."""
+    others = session.scalars(
+        select(Message.request_payload).where(
+            Message.shop_id == link.shop_id,
+            Message.flow == FLOW,
+            Message.direction == SHOPIFY_TO_ERP,
+            Message.shopify_id == link.shopify_order_id,
+            Message.unit_key != unit_key(edit_id),
+            Message.status == MessageStatus.DONE.value,
+        )
+    )
+    return any(
+        isinstance(payload, dict)
+        and payload.get("nro_pedvenda") == link.nro_pedvenda
+        and payload.get("lines") == lines
+        and payload.get("changes")
+        for payload in others
+    )
 
 
 def change_key(edit_id: str, sku: str) -> str:
