@@ -373,6 +373,7 @@ WORDS: dict[str, Text] = {
         "undo the change in Shopify if it can be (a refund cannot).",
     ),
     "changed_edited": ("editado", "edited"),
+    "changed_edited_refunded": ("editado e reembolsado", "edited and refunded"),
     "changed_refunded_items": ("reembolsado (itens devolvidos)", "refunded (items taken back)"),
     "changed_refunded": ("reembolsado", "refunded"),
     "state_separating": ("já está em separação", "is already being separated (em separação)"),

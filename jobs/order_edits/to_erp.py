@@ -1055,8 +1055,16 @@ def _flag(
 ) -> str:
     code, state = TOO_LATE.get(situacao, ("PEDIDO_EM_SEPARACAO", f"is in state {situacao}"))
     summary, summed = summarise(changes, freight)
-    refund = is_refund(edit_id)
-    changed, changed_key = _changed(refund, bool(changes))
+    # This flag names every line against what the ERP served, so the changes of the flags it closes
+    # too: a refund's among them cannot be undone in Shopify (advised so, a person undoing the edit
+    # was told again to undo the refunded line's, for ever).
+    refunded_too = not is_refund(edit_id) and _refund_flagged(session, link, message)
+    refund = is_refund(edit_id) or refunded_too
+    changed, changed_key = (
+        ("edited and refunded", "changed_edited_refunded")
+        if refunded_too
+        else _changed(refund, bool(changes))
+    )
     lines = changes or not freight
     advice = what_to_do(refund, situacao, kept=kept) if lines else freight_to_do(refund, situacao)
     advice_key = _todo_key(refund, situacao, freight=not lines, kept=kept and bool(lines))
@@ -1095,8 +1103,18 @@ def _flag(
     return trace.fail(
         session,
         message,
-        Rejected(explanation, system="consinco", code=code, detail={"nro_pedvenda": link.nro_pedvenda}),
-    ).value
+        Rejected(explanation, system="consinco", code=code,
+                 detail={"nro_pedvenda": link.nro_pedvenda, **({"refunded": True} if refund else {})}),
+    ).value  # fmt: skip
+
+
+def _refund_flagged(session: Session, link: OrderLink, message: Message) -> bool:
+    """Whether an open flag of the order (which this one closes) names a refund's change: a refund's
+    own, or one naming a refund's in turn (`refunded` in its detail)."""
+    return any(
+        flag.unit_key.startswith(unit_key("refund-")) or (flag.error_detail or {}).get("refunded")
+        for flag in _open_flags(session, link, message)
+    )
 
 
 def summarise(changes: list[LineChange], freight: tuple[Decimal, Decimal] | None) -> tuple[str, Any]:
