@@ -1253,12 +1253,13 @@ def _stock(
 
     An order reaching the ERP while its rows are read (the orders job's POST: the ERP reserves it,
     its message closes) may be in the ERP's figure or not. The orders pending are taken before the
-    read and again after it, so such an order is never missed (read after only, it would be in
-    neither: Shopify one sale lower than the target). But a level counting it both as reserved and
-    as pending is no target either (the stock flow accepts that for one pass, the safe direction; a
-    report would call it drift): for a product with an order settled during the read, Shopify's
-    level is in step with the order subtracted or without it (a differing row names both,
-    `erp_if_reserved` the latter).
+    read and again after it, with those come into the ERP since the first (taken, or their lines
+    written, after it and reserved after their row was read: in neither snapshot), as the stock
+    flow counts them, so such an order is never missed (Shopify one sale lower than the target).
+    But a level counting it both as reserved and as pending is no target either (the stock flow
+    accepts that for one pass, the safe direction; a report would call it drift): for a product
+    with an order settled during the read, Shopify's level is in step with the order subtracted or
+    without it (a differing row names both, `erp_if_reserved` the latter).
 
     A stock record the client cannot read is set aside, as the stock flow does (jobs.stock_records:
     it fails a message of its own there): its SKUs are not compared, the location says how many
@@ -1329,10 +1330,11 @@ def _location_stock(
         sellable_base,
         sku_ids,
     )
-    from jobs.stock_pending import pending_orders
+    from jobs.stock_pending import pending_orders, pending_since
 
     units, by_product, variants, variant_ids, prices = bound
     # The orders pending before the ERP rows are read and after (the docstring says why).
+    taken_at = utcnow()
     before = pending_orders(shop_id)
     bases: dict[str, tuple[Decimal | None, SkuUnit, bool]] = {}
     read = erp_client.stock(None, nro_empresa)
@@ -1347,7 +1349,10 @@ def _location_stock(
             selling = for_sale(data, price, variant_id=variant_ids.get(id_sku), priced_variant=priced_variant)
             bases[id_sku] = (base, unit, selling)
     after = pending_orders(shop_id)
-    with_settled = pending_base_by_product({**before, **after}.values(), units)
+    # and, as the stock flow counts them (stock_pending.pending_since), the orders and Shopify edits
+    # come into the ERP since `taken_at`: one taken (or whose import wrote its lines) after the first
+    # snapshot and reserved after its row was read is in neither snapshot
+    with_settled = pending_base_by_product(pending_since(before, shop_id, taken_at=taken_at), units)
     without_settled = pending_base_by_product(after.values(), units)
     expected: dict[str, int] = {}
     also: dict[str, int] = {}  # the level in step too, had the ERP reserved the orders settled meanwhile
