@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobs.demo_catalog import flow_module
+from jobs.demo_catalog import flow_module, run_flows
 from ledger.bindings import VARIANT_KIND
 from ledger.db import session_scope
 from ledger.models import Binding, Message, MessageStatus, OrderLink
@@ -470,6 +470,10 @@ def run_orders(stack: Any, shop_id: int, setup: Any, echo: Callable[[str], None]
             if count:
                 echo(f"  ERP: {count} order(s) {text}; polling EventoPedido")
                 poll_events(shop_id, events, outcome.events)
+    # A sale lowers in Shopify only the variant sold: the product's other packagings (the box of 6)
+    # follow at the stock flow's next pass, as the schedule runs it within minutes; run now, so a
+    # reconciliation right after the demo finds Shopify as the ERP says.
+    run_flows(shop_id, ("stock",), echo, outcome.skipped, {})
     read_both_sides(stack, outcome.placed)
     print_orders(outcome.placed, echo)
     return outcome

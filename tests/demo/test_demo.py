@@ -103,6 +103,15 @@ def test_orders_reach_the_erp_and_come_back_invoiced_edited_or_cancelled(demo):
             assert any("names the slot" in line for line in demo.lines)
 
 
+def test_a_stock_pass_follows_the_orders_so_every_packaging_of_a_product_sold_follows(demo):
+    """A sale lowers in Shopify only the variant sold: the box of 6 of a product sold by the unit
+    follows at the stock flow's next pass (a reconciliation run right after the demo found the boxes
+    one box high until the schedule's pass, minutes later)."""
+    reached = next(i for i, line in enumerate(demo.lines) if "orders reached the ERP" in line)
+    after = [line for line in demo.lines[reached:] if line.startswith("  stock ")]
+    assert len(after) == 2 and "running" in after[0] and "FAILED" not in after[1], after
+
+
 def test_the_team_gets_a_test_email_at_setup_and_an_alert_of_what_needs_a_person(demo):
     """The Setup page's test e-mail reached the sandbox's mail server; after the orders, the alert
     names the order flagged for a person (its NF-e cancelled after invoicing) with a link to it."""
