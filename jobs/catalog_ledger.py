@@ -35,6 +35,7 @@ from jobs.catalog_adopt import ADOPTED
 from jobs.catalog_custom_id import DELETED, MISSING, deleted_among, forget_deleted
 from jobs.catalog_map import SCALE_CODE, WEIGHED_SALE_UNIT_KG, MappedProduct, map_product, shows_unit_price
 from jobs.price_map import POLICY_DENY, SETTLED_BY_HAND, VARIANT_REPLACED, erp_today
+from jobs.stock_map import LIVE_PRICE
 from ledger import bindings, shop_settings, trace
 from ledger.bindings import (
     CATALOG_RECHECK_KIND,
@@ -386,6 +387,8 @@ def record_sent(
             # A variant adopted from what Shopify held before the app (jobs.catalog_adopt) has the
             # price and stock someone else gave it: the prices and stock flows send theirs.
             adopted = bool(data.pop(ADOPTED, False))
+            if adopted:
+                data[LIVE_PRICE] = True
             if replaced or adopted:
                 repriced.append(sku["id_sku"])
             if (

@@ -20,6 +20,11 @@ from erp.records import Stock
 from jobs.price_map import POLICY_CONTINUE, POLICY_DENY, parse_sku
 from ledger.digest import digest
 
+# Variant binding data (jobs.catalog_ledger, at adoption; kept): the variant came with a live price,
+# the earlier connector's, so until the prices flow prices it the stock flow counts it for sale
+# (`for_sale`), never sold out at 0 as a new variant at R$ 0.00 is.
+LIVE_PRICE = "adopted_with_price"
+
 ZERO = Decimal("0")
 ONE = Decimal("1")
 # Shopify's ceiling on a level: inventorySetQuantities answers INVALID_QUANTITY_TOO_HIGH ("The
@@ -149,7 +154,13 @@ def for_sale(
     `variant_id`, `priced_variant`: the Shopify ids of its "variant" and "price" bindings. A price
     sent to another variant than the SKU's (the products flow replaced it, the new one at R$ 0.00)
     prices nothing: not for sale until the prices flow prices the new one, whatever the flags say
-    (a prices pass running across the replacement could write the old variant's flags back)."""
+    (a prices pass running across the replacement could write the old variant's flags back).
+
+    A variant adopted from what the store held before the app (jobs.catalog_adopt) and not priced
+    by the prices flow yet (no price binding) is live at the earlier connector's price: for sale
+    when active, so the first stock pass after the switch does not sell the catalog out at 0."""
+    if price is None and variant.get(LIVE_PRICE):
+        return bool(variant.get("active", True))
     return (
         bool(variant.get("active", True))
         and price is not None
