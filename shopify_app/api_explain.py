@@ -556,6 +556,26 @@ KNOWN_CODES: dict[str, tuple[Text, Text]] = {
             BY_HAND_DONE,
         ),
     ),
+    # jobs.cancellations.erased: an order placed while the app was not installed, cancelled
+    "CANCEL_ORDER_BEFORE_APP": (
+        (
+            "O pedido foi cancelado na Shopify. Ele foi feito quando o app não estava instalado nesta "
+            "loja: o app nunca o enviou ao ERP, mas o conector anterior da loja pode tê-lo enviado (ou "
+            "ele foi lançado à mão), e o ERP então o separaria e faturaria.",
+            "The order was cancelled in Shopify. It was placed while the app was not installed on this "
+            "store: the app never sent it to the ERP, but the store's earlier connector may have (or it "
+            "was entered by hand), and the ERP would then pick and invoice it.",
+        ),
+        _by_hand(
+            (
+                "Procure o pedido no ERP (pelo id citado na mensagem ou como o conector anterior o nomeou) "
+                "e cancele-o lá se estiver.",
+                "Look the order up in the ERP (by the id the message gives or as the earlier connector "
+                "named it) and cancel it there if it is.",
+            ),
+            BY_HAND_DONE,
+        ),
+    ),
     "INVALID_TAX_ID": (
         (
             "O CPF/CNPJ que o cliente informou no checkout é inválido ou está vazio (o valor e a regra "

@@ -150,6 +150,19 @@ WORDS: dict[str, Text] = {
         "by hand), and no longer knows its ERP order. Look it up in the ERP by its channel order id {order} "
         "(or as entered by hand) and cancel it there, then mark this message handled.",
     ),
+    # a cancellation's failure: an order placed while the app was not installed (jobs.cancellations.erased)
+    "cancel_order_before_app": (
+        "O pedido {name} foi cancelado na Shopify. Ele foi feito quando o app não estava instalado nesta "
+        "loja (antes da instalação de {installed} UTC), então o app nunca o enviou ao ERP; o conector "
+        "anterior da loja pode tê-lo enviado (ou ele foi lançado lá à mão), e o ERP então o separaria e "
+        "faturaria. Procure-o no ERP (por {order} ou como o conector anterior o nomeou) e cancele-o lá se "
+        "estiver, depois marque esta mensagem como resolvida.",
+        "Order {name} was cancelled in Shopify. It was placed while the app was not installed on this "
+        "store (before its install of {installed} UTC), so the app never sent it to the ERP; the store's "
+        "earlier connector may have (or it was entered there by hand), and the ERP would then pick and "
+        "invoice it. Look it up in the ERP (by {order} or as the earlier connector named it) and cancel it "
+        "there if it is, then mark this message handled.",
+    ),
     "no_reason_recorded": ("nenhum motivo registrado", "no reason recorded"),
     "reason_on_orders_message": (
         "o motivo está na mensagem do pedido, na página Mensagens",

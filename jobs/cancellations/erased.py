@@ -13,10 +13,14 @@ only to be cancelled.
 So the cancellation fails for a person (CANCEL_ORDER_ERASED) naming the order's channel order id
 (`gid://shopify/Order/<n>`, the ERP's idPedidoCanalVenda of an order the app sent), as the ERP's
 events of such an order say it was erased (jobs.order_events.unknown_order): look it up in the ERP,
-cancel it there, then mark the message handled. An order placed while the app was not installed
-(ledger.install_periods: a gap) or in the current installation is not one: it is never sent as before.
-The order's creation time comes with orders/cancelled (kept on the message for its Retry); without it
-(a cancellation enqueued by the reconciliation, which enqueues only orders the app holds) nothing changes.
+cancel it there, then mark the message handled.
+An order placed while the app was not installed (before its first install: the store's earlier
+connector's time, or between an uninstall and a reinstall) may be in the ERP too, sent by that
+connector or by hand: its cancellation fails for a person the same way (CANCEL_ORDER_BEFORE_APP,
+`placed_without_app`); an order placed in the current installation and never sent is closed as
+never sent. The order's creation time comes with orders/cancelled (kept on the message for its
+Retry); without it (a cancellation enqueued by the reconciliation, which enqueues only orders the
+app holds) nothing changes.
 """
 
 from __future__ import annotations
@@ -47,6 +51,36 @@ def erased_when(session: Session, shop_id: int, created_at: str | None) -> datet
     if placed > erased or install_periods.of_store(session, shop.domain, shop.created_at).gap_at(placed):
         return None
     return erased
+
+
+def placed_without_app(session: Session, shop_id: int, created_at: str | None) -> datetime | None:
+    """The install after the stretch without the app the order (created at `created_at`) was placed
+    in: before the store's first install (its earlier connector's time, or by hand), or between an
+    uninstall and the install after it; None when the app was installed then (or it cannot tell)."""
+    shop = session.get(Shop, shop_id)
+    if shop is None or not created_at:
+        return None
+    try:
+        placed = as_utc(datetime.fromisoformat(created_at.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+    gap = install_periods.of_store(session, shop.domain, shop.created_at).gap_at(placed)
+    return None if gap is None else gap.until or as_utc(shop.created_at)
+
+
+def refusal_without_app(name: str, gid: str, installed: datetime) -> Rejected:
+    """The failure for a person: an order the store handled without the app (its earlier connector
+    sent it, or it was entered by hand) may be live in the ERP, which the app cannot look up."""
+    when = f"{installed:%Y-%m-%d %H:%M}"
+    text = (
+        f"Order {name} was cancelled in Shopify. It was placed while the app was not installed on this "
+        f"store (before its install of {when} UTC), so the app never sent it to the ERP; the store's "
+        "earlier connector may have (or it was entered there by hand), and the ERP would then pick and "
+        f"invoice it. Look it up in the ERP (by {gid} or as the earlier connector named it) and cancel it "
+        "there if it is, then mark this message handled."
+    )
+    words = ("cancel_order_before_app", {"name": name, "order": gid, "installed": when})
+    return Rejected(text, system="app", code="CANCEL_ORDER_BEFORE_APP", words=words)
 
 
 def refusal(name: str, gid: str, erased: datetime) -> Rejected:

@@ -208,9 +208,11 @@ def _cancel_locked(
         if link is None or link.nro_pedvenda is None:
             closed = close_never_sent(session, shop_id, num)
             mark_unsent_cancelled(link)
+            named = (link.shopify_order_name if link else None) or name or gid
             if (when := erased.erased_when(session, shop_id, created_at)) is not None:  # the ERP may hold it
-                named = (link.shopify_order_name if link else None) or name or gid
                 return trace.fail(session, message, erased.refusal(named, gid, when)).value
+            if (installed := erased.placed_without_app(session, shop_id, created_at)) is not None:
+                return trace.fail(session, message, erased.refusal_without_app(named, gid, installed)).value
             trace.skip(
                 session,
                 message,

@@ -187,3 +187,38 @@ def test_a_web_order_completed_at_the_counter_is_not_taken_for_a_pos_sale(world)
     world.drain()
     assert world.order_doc(gid)["sourceName"] != "pos"
     assert len(world.erp_orders_for(gid)) == 1
+
+
+def test_an_order_placed_before_the_install_cancelled_is_failed_for_a_person_not_closed(world):
+    """A store moving from another connector: an order that connector sent to the ERP before the
+    app's install is cancelled in Shopify (the customer refunded). Closed as "never sent to the ERP:
+    nothing to cancel there", the ERP order stayed live to be picked, invoiced and delivered. The app
+    cannot look it up by the connector's id: failed for a person, naming the order and the install."""
+    from sqlalchemy import delete
+
+    from ledger.models import Message, OrderLink
+    from shopify_app import fail_words
+    from shopify_app.api_explain import explain
+    from tests.orders_in.test_edits_and_cancels import cancel_in_shopify
+
+    gid = world.place(gateway="pix")
+    world.drain()
+    nro = world.link(gid).nro_pedvenda
+    with session_scope() as session:  # as the earlier connector left it: in the ERP, unknown here
+        installed = session.get(Shop, world.shop_id).created_at
+        session.execute(delete(OrderLink).where(OrderLink.shopify_order_id == gid))
+        session.execute(delete(Message).where(Message.shop_id == world.shop_id))
+    old = (installed - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    change_order(world, gid, lambda order: order.update(createdAt=old, processedAt=old))
+    cancel_in_shopify(world, gid)
+    world.drain()
+    cancellation = world.message(gid, "cancellations", f"cancel:{gid.rsplit('/', 1)[-1]}")
+    assert cancellation.status == MessageStatus.FAILED.value, cancellation.error_text
+    assert cancellation.error_detail["code"] == "CANCEL_ORDER_BEFORE_APP"
+    assert "placed while the app was not installed" in cancellation.error_text
+    assert gid in cancellation.error_text and f"{installed:%Y-%m-%d %H:%M}" in cancellation.error_text
+    said = fail_words.reason(cancellation, "pt-BR")
+    assert said and "quando o app não estava instalado" in said, said
+    assert "earlier connector" in explain(cancellation, "en")["what_happened"]
+    [erp_order] = [o for o in world.chain.erp_orders() if o["nropedvenda"] == nro]
+    assert erp_order["situacaoped"] != "C"  # nothing cancelled by guess
