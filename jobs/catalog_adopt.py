@@ -133,6 +133,8 @@ def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -
         holders = sorted({pid for code in codes for pid in by_code.get(_same(code), ())})
         if not holders:
             continue
+        for pid in holders:  # every ERP product whose codes a Shopify product holds, held or not
+            claims[pid].append(mapped.seq_produto)
         if len(holders) > 1:
             found.conflicts[mapped.seq_produto] = _conflict(
                 mapped, "several Shopify products hold its SKUs or EANs: " + _named(products, holders),
@@ -149,13 +151,17 @@ def decide(creates: Sequence[MappedProduct], products: Mapping[str, _Product]) -
                 "move those variants to a product of their own or delete them", holders,
             )  # fmt: skip
             continue
-        claims[product.id].append(mapped.seq_produto)
         found.adopted[mapped.seq_produto] = Adoption(
             product.id, product.title, matched, product.channels == 0
         )
+    # One Shopify product holding the codes of several ERP products (a SKU mistyped as another
+    # product's idSku, beside the first one's EAN): which is it? Not the one whose SKU it happens to
+    # carry: every one adopting it is held too, the others held already or not.
     for pid, seqs in claims.items():
-        if len(seqs) > 1:  # one Shopify product, several ERP products: which is it?
+        if len(seqs) > 1:
             for seq in seqs:
+                if seq not in found.adopted:
+                    continue
                 del found.adopted[seq]
                 mapped = next(m for m in creates if m.seq_produto == seq)
                 others = ", ".join(str(s) for s in seqs if s != seq)

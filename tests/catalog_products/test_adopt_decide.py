@@ -67,3 +67,19 @@ def test_a_product_on_no_channel_is_published_once_adopted() -> None:
         _variant(11, 101, "P2E1", channels=3),
     )
     assert (found.adopted[1].unpublished, found.adopted[2].unpublished) == (True, False)
+
+
+def test_a_sku_mistyped_as_another_erp_products_is_held_for_both_not_adopted_by_that_one():
+    """The earlier connector's product for ERP 123 carries SKU P132E6 (digits swapped) beside 123's
+    own EAN, and ERP 132 has no Shopify product. Adopted by 132 by its SKU, it was renamed and
+    re-coded as 132 (123's sales history moved under it) while 123's own message named it: held for
+    both, naming the other."""
+    ean_123, ean_132 = "7891000100103", "7891000200109"
+    found = _decide(
+        [_mapped(123, (6, ean_123)), _mapped(132, (6, ean_132))],
+        _variant(10, 500, "P132E6", ean_123),
+    )
+    assert found.adopted == {}
+    assert set(found.conflicts) == {123, 132}
+    assert "gid://shopify/Product/500" in found.conflicts[123].message
+    assert "those of ERP product(s) 123 too" in found.conflicts[132].message, found.conflicts[132].message
