@@ -181,10 +181,10 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
     owned = client is None
     client = client or for_shop(ctx.shop_domain, lane="background")
     try:
-        _existing(shop_id, client, planned, result)
+        adopted = _existing(shop_id, client, planned, result)
         if drift:
             result["drift"] = _drift(ctx, sent, client, unchanged, skus_by_variant)
-        result["prices"] = _prices(shop_id, erp_client, client)
+        result["prices"] = _prices(shop_id, erp_client, client, adopted)
         lists = _price_lists(shop_id, erp_client, client)
         if lists:
             result["price_lists"] = lists
@@ -195,15 +195,18 @@ def compute(shop_id: int, *, drift: bool = False, client: AdminClient | None = N
     return result
 
 
-def _existing(shop_id: int, client: AdminClient, planned: list[cl.Planned], result: dict[str, Any]) -> None:
+def _existing(
+    shop_id: int, client: AdminClient, planned: list[cl.Planned], result: dict[str, Any]
+) -> dict[str, str]:
     """The products to create that Shopify holds already without their custom id, as the sync
     would find them (jobs.catalog_adopt, read only): moved from "create" to "adopt" (the Shopify
-    product taken over) or "conflict" (held for a person, the products named)."""
+    product taken over) or "conflict" (held for a person, the products named). Returns the adopted
+    variants (idSku -> variant gid): the prices flow's first prices overwrite theirs."""
     creates = [p.mapped for p in planned if p.verdict == "create" and p.mapped is not None]
     with session_scope() as session:
         found = catalog_adopt.look_up(client, session, shop_id, creates)
     if not found.adopted and not found.conflicts:
-        return
+        return {}
     kept: list[dict[str, Any]] = []
     result.update(adopt=[], conflict=[])
     for entry in result["create"]:
@@ -225,14 +228,16 @@ def _existing(shop_id: int, client: AdminClient, planned: list[cl.Planned], resu
     counts = result["counts"]
     counts["create"] -= len(found.adopted) + len(found.conflicts)
     counts.update(adopt=len(found.adopted), conflict=len(found.conflicts))
+    return {sku: variant for a in found.adopted.values() for sku, variant in a.variants.items()}
 
 
-def _prices(shop_id: int, erp_client: Any, client: AdminClient) -> dict[str, Any]:
-    """The store's prices previewed (jobs.price_preview); the ERP or Shopify failing it is said in
+def _prices(shop_id: int, erp_client: Any, client: AdminClient, adopted: dict[str, str]) -> dict[str, Any]:
+    """The store's prices previewed (jobs.price_preview; `adopted`: the variants the sync would take
+    over, whose live prices the first prices overwrite); the ERP or Shopify failing it is said in
     it, the rest of the dry run standing."""
     try:
         return price_preview.preview(shop_id, erp_client, client, erp_today(get_settings().erp_timezone),
-                                     LIST_LIMIT)  # fmt: skip
+                                     LIST_LIMIT, adopted=adopted)  # fmt: skip
     except IntegrationError as exc:
         return {"error": str(exc)}
 

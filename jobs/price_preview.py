@@ -20,6 +20,7 @@ says why. The further (company, segment) pairs' price lists: jobs.price_list_pre
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -45,10 +46,20 @@ LISTED = ("first", "change", "kept_by_hand")
 
 
 def preview(
-    shop_id: int, erp_client: ErpClient, client: AdminClient | None, today: date, limit: int
+    shop_id: int,
+    erp_client: ErpClient,
+    client: AdminClient | None,
+    today: date,
+    limit: int,
+    *,
+    adopted: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The prices part of the dry run (module docstring); lists cut to `limit` rows, counts whole.
-    {"error": ...} when the store has no (company, segment) link yet."""
+    `adopted`: variants the sync would take over from an earlier connector (idSku -> variant gid,
+    jobs.catalog_adopt): live at a price the prices flow's first one replaces, so a `change` with
+    Shopify's price now, not a `first`. {"error": ...} when the store has no (company, segment)
+    link yet."""
+    adopted = adopted or {}
     with session_scope() as session:
         try:
             link = store_link(session, shop_id)
@@ -71,6 +82,8 @@ def preview(
         factor = variant_unit_factor(variant_data)
         target = target_price(state, today, factor)
         verdict = _verdict(sent.get(id_sku), variant_id, state, target.digest(), today)
+        if verdict == "first" and variant_id is None and id_sku in adopted:
+            verdict, variant_id = "change", adopted[id_sku]
         counts[verdict] += 1
         if verdict == "unchanged" or len(lists[verdict]) >= limit:
             continue

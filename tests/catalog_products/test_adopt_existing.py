@@ -128,6 +128,25 @@ def test_the_dry_run_says_which_products_would_be_taken_over_and_which_held(inst
         assert session.scalars(select(Binding).where(Binding.shop_id == installed.shop_id)).first() is None
 
 
+def test_the_dry_run_names_the_live_prices_the_first_prices_overwrite_on_adopted_variants(
+    installed: InstalledShop,
+) -> None:
+    """The earlier connector's variants are live at its prices (R$ 123.45, 150.00 struck through):
+    listed as a "first" price, with nothing of what Shopify shows, the merchant could not see which
+    prices the switch overwrites. Each is a "change" with Shopify's price now (`before`)."""
+    before = _as_the_middleware_left_it(installed)
+    ctx = _by_hand(installed)
+    for product in before.values():
+        for v in product["variants"]:
+            doc = ctx.store.get(SHOP_NAME, v["id"])
+            catalog.save_variant(ctx, {**doc, "price": "123.45", "compareAtPrice": "150.00"})
+    prices = catalog_diff.compute(installed.shop_id)["prices"]
+    adopted = {v["id"] for product in before.values() for v in product["variants"]}
+    changes = [row for row in prices["change"] if row["variant_id"] in adopted]
+    assert changes and prices["counts"]["first"] == 0, prices["counts"]
+    assert all(row["before"] == {"price": "123.45", "compare_at": "150.00"} for row in changes), changes[0]
+
+
 def test_a_product_made_by_hand_with_an_erp_sku_and_its_own_option_is_adopted_whole(
     installed: InstalledShop,
 ) -> None:
