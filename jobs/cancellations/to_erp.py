@@ -172,12 +172,35 @@ def cancel_in_erp(
         raise redis_down(exc) from exc
 
 
+def _done_already(shop_id: int, gid: str, num: str) -> bool:
+    """Whether the app cancelled the ERP order already (its message done, the ERP order cancelled):
+    an orders/cancelled delivered again later (a new event id) leaves that record as it is. Run
+    again, the message ended skipped "already cancelled", and the Messages page no longer showed
+    that the app had cancelled it."""
+    with session_scope() as session:
+        done = session.scalar(
+            select(Message.id).where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.unit_key == unit_key(num),
+                Message.status == MessageStatus.DONE.value,
+            )
+        )
+        link = find_link(session, shop_id, gid) if done is not None else None
+        if link is None or link.erp_status != "C":
+            return False
+    log.info("cancellations: %s cancelled in the ERP already by message %s: nothing to do", gid, done)
+    return True
+
+
 def _cancel_locked(
     shop_id: int, order_id: str | int, reason: str | None, name: str | None, created_at: str | None
 ) -> str:
     gid = order_map.order_gid(order_id)
     num = order_map.numeric_id(gid)
     request = {"reason": reason, **({CREATED: created_at} if created_at else {})}
+    if _done_already(shop_id, gid, num):
+        return MessageStatus.DONE.value
 
     def begin(session: Session) -> Message:
         return trace.begin(

@@ -196,6 +196,29 @@ def test_cancel_before_invoice_cancels_the_erp_order(world):
     )
 
 
+def test_a_cancellation_delivered_again_later_leaves_the_done_record_as_it_was(world, monkeypatch):
+    """orders/cancelled again under a new event id (Shopify's at-least-once, minutes late): the ERP
+    order cancelled once, its message stays done saying so (it ended skipped "already cancelled")."""
+    from erp.client import ErpClient
+    from jobs.cancellations import to_erp as cancel_to_erp
+
+    gid, nro = imported(world)
+    cancel_in_shopify(world, gid)
+    world.drain()
+    unit = f"cancel:{gid.rsplit('/', 1)[-1]}"
+    first = world.message(gid, "cancellations", unit)
+    assert first.status == MessageStatus.DONE.value
+    monkeypatch.setattr(ErpClient, "cancel_order", lambda *a, **k: pytest.fail("cancelled twice"))
+    assert cancel_to_erp.cancel_in_erp(world.shop_id, gid, "again") == MessageStatus.DONE.value
+    again = world.message(gid, "cancellations", unit)
+    assert (again.status, again.attempts, again.updated_at) == (
+        first.status,
+        first.attempts,
+        first.updated_at,
+    )
+    assert world.chain.order(nro)["situacaoPed"] == "C"
+
+
 def test_cancel_after_invoice_is_flagged_not_undone(world):
     gid, nro = imported(world)
     world.chain.handle.erp.invoice(nro)
