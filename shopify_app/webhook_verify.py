@@ -11,6 +11,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,21 @@ def _parse_time(value: str | None, now: datetime | None = None) -> datetime | No
     return parsed if TRIGGERED_FLOOR <= parsed <= now + TRIGGERED_FUTURE else None
 
 
+# The app's client secret signs Shopify's ID (session) tokens too (HS256): a token's signature is the
+# HMAC of its "header.payload", so any staff member of any store holds a body signed as a webhook's
+# would be. Such a body is refused as unsigned, and the unsigned headers must have a webhook's shape
+# (a topic and a shop domain told in the merchant's pages and alerts: no text of a forger's).
+TOKEN_SIGNING_INPUT = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
+TOPIC_RE = re.compile(r"[a-z0-9_.]+(?:/[a-z0-9_.]+)*")  # orders/create, customer.tags_added
+SHOP_RE = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+
+
+def _shaped(name: str, value: str | None) -> str:
+    """The header as it is kept: a shop domain in lower case (Delivery.shop_domain), a topic as sent."""
+    value = (value or "").strip()
+    return value.lower() if name == SHOP_HEADER else value
+
+
 def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Sequence[str]) -> VerifyResult:
     """Authenticate a delivery first (401), then check it names topic, shop and webhook id (400).
     `secret` may be several (a rotation: the new secret and the old one Shopify may still use)."""
@@ -133,6 +149,8 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Se
         return VerifyResult(Reason.MISSING_HMAC)
     secrets = (secret,) if isinstance(secret, str) else secret
     if not any(is_valid_hmac(raw_body, one, signature) for one in secrets):
+        return VerifyResult(Reason.INVALID_HMAC)
+    if TOKEN_SIGNING_INPUT.fullmatch(raw_body.strip()):  # an ID token's signature, not Shopify's webhook
         return VerifyResult(Reason.INVALID_HMAC)
     missing = tuple(name for name in REQUIRED_HEADERS if not (headers.get(name) or "").strip())
     if missing:
@@ -145,6 +163,11 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str | Se
     # Only the body is signed: a replayed body may come with any headers. A NUL is no text
     # PostgreSQL stores (nor in JSON): a 400 naming the header, not a database error (a 500).
     unreadable = tuple(name for name in KEPT_HEADERS if "\x00" in (headers.get(name) or ""))
+    unreadable += tuple(
+        name
+        for name, shape in ((TOPIC_HEADER, TOPIC_RE), (SHOP_HEADER, SHOP_RE))
+        if name not in unreadable and not shape.fullmatch(_shaped(name, headers.get(name)))
+    )
     if unreadable:
         return VerifyResult(Reason.HEADERS_UNREADABLE, missing=unreadable)
     kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}

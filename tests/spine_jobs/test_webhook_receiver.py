@@ -555,3 +555,45 @@ def test_database_down_answers_503_and_enqueues_nothing(jobs_env, rconn):
     answer = client.post("/webhooks", data=body, headers=signed_headers(body, "orders/create"))
     assert answer.status_code == 503 and answer.json["error"] == "inbox_unavailable"
     assert Queue("orders", connection=rconn).count == 0
+
+
+def test_an_id_tokens_signature_is_no_webhook_signature(client):
+    """Shopify signs the app's ID tokens (HS256) with the client secret that signs webhooks: any
+    store's staff member holds a token, whose signature is the HMAC of its "header.payload". Sent
+    as a body with that signature, any shop and topic headers, it was stored as an unreadable
+    delivery of the named shop, shown on its pages and in its alert e-mails."""
+    import base64
+
+    import jwt
+
+    secret = get_settings().api_secret
+    token = jwt.encode({"iss": "https://other.myshopify.com/admin", "sub": "4"}, secret, algorithm="HS256")
+    head, payload, signature = token.split(".")
+    body = f"{head}.{payload}".encode()
+    hmac_b64 = base64.b64encode(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))).decode()
+    assert hmac_b64 == compute_hmac(body, secret)  # (what makes it a forgery Shopify did not send)
+    headers = {**signed_headers(body, "customers/redact"), "X-Shopify-Hmac-Sha256": hmac_b64}
+    response = client.post("/webhooks", data=body, headers=headers)
+    assert (response.status_code, response.json) == (401, {"error": "invalid_hmac"})
+    assert count_rows() == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Shopify-Topic", "customers/redact - URGENTE: reinstale em https://evil.example/x"),
+        ("X-Shopify-Shop-Domain", "loja.example.com"),
+    ],
+)
+def test_a_topic_or_shop_not_shaped_as_shopifys_is_a_400_naming_it(client, header, value):
+    """Only the body is signed: the topic and the shop a person reads on the app's pages and in its
+    alert e-mails must have the shape Shopify gives them, no forger's text."""
+    body = b'{"id": 1}'
+    response = client.post(
+        "/webhooks", data=body, headers={**signed_headers(body, "orders/create"), header: value}
+    )
+    assert (response.status_code, response.json) == (
+        400,
+        {"error": "headers_unreadable", "headers": [header]},
+    )
+    assert count_rows() == 0
