@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from erp.errors import ErpAddressRefused
 from erp.factory import erp_address, same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
+from ledger.kv import get_redis
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
 from ledger.shop_row_lock import lock_shop_row
 from shopify_app import api_upstream
@@ -192,6 +194,25 @@ def put_erp_connection() -> ResponseReturnValue:
         return jsonify({**_connection_json(row), "resumed": resumed, "retried": retried})
 
 
+# A connection test logs in to the address typed: unthrottled, an admin of one store could try
+# password after password against any ERP the app may reach (another merchant's, on a network an
+# operator allowed for it), each answered at once. Redis unreachable: allowed, as the test itself is.
+ERP_TESTS_PER_WINDOW = 10
+ERP_TEST_WINDOW_SECONDS = 5 * 60
+
+
+def _erp_test_allowed(redis_url: str, shop_id: int) -> bool:
+    key = f"setup:erp-test:{shop_id}"
+    try:
+        conn = get_redis(redis_url)
+        count = conn.incr(key)
+        if count == 1:
+            conn.expire(key, ERP_TEST_WINDOW_SECONDS)
+    except RedisError:
+        return True
+    return count <= ERP_TESTS_PER_WINDOW
+
+
 @bp.post("/erp-connection/test")
 @require_role(Role.ADMIN)
 def test_erp_connection() -> ResponseReturnValue:
@@ -199,6 +220,12 @@ def test_erp_connection() -> ResponseReturnValue:
     body = optional_json_body()
     reject_unknown(body, {"base_url", "username", "password"})
     settings = app_settings()
+    if not _erp_test_allowed(settings.redis_url, g.shop.id):
+        minutes = ERP_TEST_WINDOW_SECONDS // 60
+        return jsonify(api_upstream.failed_test(
+            "too_many_connection_tests",
+            f"At most {ERP_TESTS_PER_WINDOW} connection tests every {minutes} minutes: wait, then try again.",
+        ))  # fmt: skip
     if not body:
         try:
             client = api_upstream.erp_client(g.shop.id, settings)

@@ -191,6 +191,25 @@ def test_unreachable_erp_and_shopify_are_503_naming_the_system(client):
     assert channels.get_json()["error"]["system"] == "shopify"
 
 
+def test_connection_tests_are_limited_per_shop_so_no_password_is_guessed_through_them(client):
+    """Each test logs in to the address typed and says at once whether the ERP refused the login:
+    unthrottled, a store's admin could try password after password against any ERP the app reaches."""
+    from shopify_app import api_setup
+
+    typed = {"base_url": client.application.config["SETTINGS"].erp_base_url, "username": "u", "password": "p"}
+    answers = [
+        client.post("/api/setup/erp-connection/test", json=typed, headers=headers()).get_json()
+        for _ in range(api_setup.ERP_TESTS_PER_WINDOW + 1)
+    ]
+    assert all(a["code"] != "too_many_connection_tests" for a in answers[:-1]), answers[0]
+    assert answers[-1] == {
+        "ok": False,
+        "code": "too_many_connection_tests",
+        "message": "At most 10 connection tests every 5 minutes: wait, then try again.",
+        "companies": [],
+    }
+
+
 def test_erp_choices_before_any_connection_is_409(client):
     response = client.get("/api/setup/erp-choices", headers=headers())
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "erp_not_configured"
