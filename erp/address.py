@@ -95,8 +95,12 @@ class AddressPolicy:
 
 
 def policy_for(settings: Settings) -> AddressPolicy | None:
-    """Production's policy from ERP_ALLOWED_NETWORKS and ERP_ALLOW_HTTP; None outside production."""
-    if not settings.is_production:
+    """The policy from ERP_ALLOWED_NETWORKS and ERP_ALLOW_HTTP whenever the app serves real stores:
+    in production, and in development against the real Shopify (SHOPIFY_BASE_URL empty: a server
+    started without APP_ENV=production left every store's admin free to aim the server at loopback,
+    private addresses and cloud metadata). None for the tests and for development on the sandboxes
+    (the demo's ERP is the sandbox on loopback over http)."""
+    if not settings.is_production and (settings.app_env == "test" or settings.shopify_base_url):
         return None
     return AddressPolicy(settings.erp_allowed_networks, settings.erp_allow_http)
 

@@ -78,12 +78,15 @@ def test_the_operators_networks_and_http_switch_let_a_vpn_erp_through(loopback_s
     assert hits  # reached
 
 
-def test_the_rule_applies_in_production_only(monkeypatch):
-    """The demo's ERP is the sandbox on loopback over http."""
+def test_the_rule_applies_wherever_the_app_serves_real_stores(monkeypatch):
+    """The demo's ERP is the sandbox on loopback over http; a server left in development against the
+    real Shopify serves real stores' admins, who must not aim it at internal addresses."""
     monkeypatch.delenv("ERP_ALLOWED_NETWORKS", raising=False)
     monkeypatch.delenv("ERP_ALLOW_HTTP", raising=False)
-    settings = Settings.from_env()
-    assert policy_for(replace(settings, app_env="development")) is None
+    settings = replace(Settings.from_env(), shopify_base_url="http://127.0.0.1:8701")
+    assert policy_for(replace(settings, app_env="development")) is None  # on the sandboxes
+    assert policy_for(replace(settings, app_env="test", shopify_base_url="")) is None
+    assert policy_for(replace(settings, app_env="development", shopify_base_url="")) == AddressPolicy()
     assert policy_for(replace(settings, app_env="production")) == AddressPolicy()
     monkeypatch.setenv("ERP_ALLOWED_NETWORKS", "10.8.0.0/16, fd00::/8")
     monkeypatch.setenv("ERP_ALLOW_HTTP", "1")
