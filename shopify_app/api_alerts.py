@@ -14,11 +14,9 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
 
 from ledger import alert_state, shop_settings
 from ledger.errors import Rejected, Transient
-from ledger.kv import get_redis
 from ledger.models import Role, Shop
 from mail import client as mail
 from shopify_app.api_common import (
@@ -28,6 +26,7 @@ from shopify_app.api_common import (
     not_found,
     optional_json_body,
     reject_unknown,
+    within_limit,
     write_audit,
 )
 from shopify_app.api_settings import validate_settings
@@ -120,15 +119,7 @@ def send_test() -> ResponseReturnValue:
 def _test_allowed(redis_url: str, shop_id: int) -> bool:
     """At most TESTS_PER_WINDOW test e-mails a shop per window: the sender serves every shop, and
     its reputation with the mail servers is theirs too (Redis unreachable: allowed, as sending is)."""
-    key = f"alerts:test:{shop_id}"
-    try:
-        conn = get_redis(redis_url)
-        count = conn.incr(key)
-        if count == 1:
-            conn.expire(key, TEST_WINDOW_SECONDS)
-    except RedisError:
-        return True
-    return count <= TESTS_PER_WINDOW
+    return within_limit(redis_url, f"alerts:test:{shop_id}", TESTS_PER_WINDOW, TEST_WINDOW_SECONDS)
 
 
 def _audited(recipients: list[str], answer: dict[str, Any]) -> ResponseReturnValue:

@@ -45,6 +45,23 @@ class ApiError(Exception):
         self.extra = extra
 
 
+def within_limit(redis_url: str, key: str, limit: int, window_seconds: int) -> bool:
+    """Whether one more of `key`'s actions is within `limit` per window (a Redis counter, its window
+    begun by its first action); Redis unreachable: allowed, as the action itself is."""
+    from redis.exceptions import RedisError
+
+    from ledger.kv import get_redis
+
+    try:
+        conn = get_redis(redis_url)
+        count = conn.incr(key)
+        if count == 1:
+            conn.expire(key, window_seconds)
+    except RedisError:
+        return True
+    return count <= limit
+
+
 def invalid(fields: dict[str, str], message: str = "some fields are not valid") -> ApiError:
     """A 400 naming each bad field, so the page can show the message beside its input."""
     return ApiError(400, "invalid", message, fields=fields)

@@ -21,7 +21,6 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,6 @@ from erp.errors import ErpAddressRefused
 from erp.factory import erp_address, same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
-from ledger.kv import get_redis
 from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
 from ledger.shop_row_lock import lock_shop_row
 from shopify_app import api_upstream
@@ -47,6 +45,7 @@ from shopify_app.api_common import (
     locale,
     optional_json_body,
     reject_unknown,
+    within_limit,
     write_audit,
 )
 from shopify_app.api_settings import effective_settings
@@ -202,15 +201,7 @@ ERP_TEST_WINDOW_SECONDS = 5 * 60
 
 
 def _erp_test_allowed(redis_url: str, shop_id: int) -> bool:
-    key = f"setup:erp-test:{shop_id}"
-    try:
-        conn = get_redis(redis_url)
-        count = conn.incr(key)
-        if count == 1:
-            conn.expire(key, ERP_TEST_WINDOW_SECONDS)
-    except RedisError:
-        return True
-    return count <= ERP_TESTS_PER_WINDOW
+    return within_limit(redis_url, f"setup:erp-test:{shop_id}", ERP_TESTS_PER_WINDOW, ERP_TEST_WINDOW_SECONDS)
 
 
 @bp.post("/erp-connection/test")

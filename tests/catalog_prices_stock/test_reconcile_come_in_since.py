@@ -12,45 +12,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jobs import reconcile, stock
+from jobs import stock
 from ledger import trace
 from ledger.db import session_scope
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, utcnow
 from sandbox.consinco.order_records import move_stock as erp_move_stock
-from shopify_app.admin_api import for_shop
 
+from .test_reconcile_stock_pending_race import _stock_check
 from .test_stock_flow import erp_stock, expected, pick
 from .test_stock_pending_race import _order_reaches_erp
 
 
-class _Taken(list):
-    """The rows of a read already taken (the check sets keep_malformed on what it reads)."""
-
-    keep_malformed = False
-    malformed: list[Any] = []
-
-
 def _check(chain, shop, during_read=None) -> dict[str, Any]:
-    """The report's stock section for company 1; `during_read` runs once the ERP rows are taken (a
-    big company's read pages for minutes) and before the check's second snapshot."""
-    erp = chain.erp()
-    read = erp.stock
-
-    def stock_read(since, company):
-        rows = _Taken(read(since, company))
-        if during_read is not None:
-            during_read()
-        return rows
-
-    erp.stock = stock_read
-    client = for_shop(shop.domain)
-    try:
-        [location] = reconcile._stock(shop.shop_id, client, erp, 1000)["locations"]
-    finally:
-        client.close()
-        erp.close()
-    return location
+    """The report's stock section for company 1, `during_read` run once the ERP rows are taken."""
+    return _stock_check(chain, shop, during_read=during_read)
 
 
 def _setup(chain, name: str):

@@ -37,9 +37,12 @@ class _Taken(list):
     malformed: list = []
 
 
-def _stock_check(chain, shop, *, reaches_erp: str | None = None, seq: int = 0) -> dict[str, Any]:
+def _stock_check(
+    chain, shop, *, reaches_erp: str | None = None, seq: int = 0, during_read: Any = None
+) -> dict[str, Any]:
     """The report's stock section for company 1; `reaches_erp` "before_rows" or "after_rows": the
-    order reaches the ERP during the check's ERP read, before or after its rows are taken."""
+    order reaches the ERP during the check's ERP read, before or after its rows are taken;
+    `during_read`: called once the rows are taken (a big company's read pages for minutes)."""
     erp = chain.erp()
     read = erp.stock
 
@@ -49,6 +52,8 @@ def _stock_check(chain, shop, *, reaches_erp: str | None = None, seq: int = 0) -
         rows = _Taken(read(since, company))
         if reaches_erp == "after_rows":
             _order_reaches_erp(chain, seq, 9401, 2)
+        if during_read is not None:
+            during_read()
         return rows
 
     erp.stock = stock_read

@@ -9,29 +9,20 @@ from contextlib import contextmanager
 
 import pytest
 
-from erp.transport import Transport
 from jobs import company_cnpj
 from ledger.models import MessageStatus
+from tests.catalog_prices_stock.test_company_record_unreadable import company_served_with as served_with
 
 from .conftest import NRO_EMPRESA, World
 
 
 @contextmanager
 def company_served_with(monkeypatch: pytest.MonkeyPatch, nro: int, **fields: object) -> Iterator[None]:
-    real = Transport.call
-
-    def call(self, method, path_key, **kwargs):
-        status, body = real(self, method, path_key, **kwargs)
-        if path_key == "companies" and isinstance(body, dict):
-            for item in body.get("items") or []:
-                if item.get("nroEmpresa") == nro:
-                    item.update(fields)
-        return status, body
-
+    """The company's record served with `fields` (tests/catalog_prices_stock), the kept read of the
+    companies forgotten before and after."""
     company_cnpj.reset()
     try:
-        with monkeypatch.context() as patched:
-            patched.setattr(Transport, "call", call)
+        with served_with(monkeypatch, nro, **fields):
             yield
     finally:
         company_cnpj.reset()
