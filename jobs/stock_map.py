@@ -56,12 +56,15 @@ class SkuUnit:
         parsed = parse_sku(id_sku)
         seq = data.get("seq_produto", parsed[0] if parsed else None)
         qtd = data.get("qtd_embalagem", parsed[1] if parsed else None)
-        if seq is None or qtd is None or not Decimal(str(qtd)) > 0:  # (a binding from before the ERP
-            return None  # client refused a packaging of 0 units: no unit figure divides by it)
+        if seq is None or qtd is None:
+            return None
+        quantity = Decimal(str(qtd))
+        if not quantity > 0:  # a binding from before the ERP client refused a packaging of 0 units:
+            return None  # no unit figure divides by it
         return cls(
             id_sku=id_sku,
             seq_produto=int(seq),
-            qtd_embalagem=Decimal(str(qtd)),
+            qtd_embalagem=quantity,
             weighed=bool(data.get("weighed")),
             unit_kg=Decimal(str(data.get("unit_kg") or ONE)),
         )

@@ -212,3 +212,12 @@ def test_a_misspelt_erp_timezone_stops_the_start(monkeypatch):
     monkeypatch.setenv("ERP_TIMEZONE", "America/Sao Paulo")
     with pytest.raises(ConfigurationError, match="ERP_TIMEZONE"):
         Settings.from_env()
+
+
+def test_a_binding_of_a_packaging_of_no_units_is_no_unit_to_divide_by():
+    """A binding written before the ERP client refused a packaging of 0 units: read as no unit (its
+    SKU waits), and a pending order of it counts for no product, rather than dividing by zero."""
+    assert SkuUnit.from_binding("P7E0", {"seq_produto": 7, "qtd_embalagem": "0"}) is None
+    assert SkuUnit.from_binding("P7E6", {"seq_produto": 7, "qtd_embalagem": "6"}).qtd_embalagem == 6
+    orders = [{"nro_empresa": 1, "lines": [{"sku": "P7E0", "quantity": 2}]}]
+    assert pending_base_by_product(orders, {}) == {}
