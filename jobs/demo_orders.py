@@ -28,9 +28,6 @@ from ledger.models import Binding, Message, MessageStatus, OrderLink
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 90.0
-# The slots a customer picks at checkout: the next days from the demo's run, never a past one
-SLOT_DAY = (date.today() + timedelta(days=1)).isoformat()
-NEXT_DAY = (date.today() + timedelta(days=2)).isoformat()
 OPEN = (MessageStatus.PENDING.value, MessageStatus.RETRYING.value)
 EVENT_FLOWS = ("order_edits", "invoices", "cancellations")
 
@@ -53,27 +50,33 @@ class Scenario:
     asked: dict[str, str] | None = None  # the first line's properties (its ERP item's observacaoItem)
 
 
-SCENARIOS = (
-    Scenario(
-        "Pix, delivery slot chosen then rescheduled, invoiced (NF-e)",
-        "pix",
-        slot={"Data de entrega": SLOT_DAY, "Horário de entrega": "08h às 12h"},
-        reschedule={"Data de entrega": NEXT_DAY, "Horário de entrega": "14h às 18h"},
-        asked={"Aceita substituto": "Não", "_option_set": "3"},
-    ),
-    Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
-    Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
-    Scenario("boleto, paid later, invoiced", "boleto", shipping="EXPRESSA"),
-    Scenario("Pix, cancelled by the store before invoicing", "pix", model=None, cancel="before"),
-    Scenario("card, invoiced then cancelled (NF-e cancelled)", "cartao", cancel="after"),
-    Scenario(
-        "Pix, store pickup: ready for pickup at the NF-e",
-        "pix",
-        shipping="RETIRADA",
-        slot={"Pickup-Date": SLOT_DAY, "Pickup-Time": "17:00 - 18:00"},
-    ),
-    Scenario("card, fraud risk high: held, sent after a person's review", "cartao", "manual", risk="high"),
-)
+def scenarios(today: date) -> tuple[Scenario, ...]:
+    """The stories, with the slots a customer picks at checkout on the days after `today` (the run's:
+    a slot computed when the module was imported is past for a run that starts after midnight)."""
+    slot_day, next_day = ((today + timedelta(days=n)).isoformat() for n in (1, 2))
+    return (
+        Scenario(
+            "Pix, delivery slot chosen then rescheduled, invoiced (NF-e)",
+            "pix",
+            slot={"Data de entrega": slot_day, "Horário de entrega": "08h às 12h"},
+            reschedule={"Data de entrega": next_day, "Horário de entrega": "14h às 18h"},
+            asked={"Aceita substituto": "Não", "_option_set": "3"},
+        ),
+        Scenario("card, manual capture, a cut at picking", "cartao", "manual", cut=True, shipping="PAC"),
+        Scenario("card, manual capture, weighed item (NFC-e)", "cartao", "manual", weighed=True, model="65"),
+        Scenario("boleto, paid later, invoiced", "boleto", shipping="EXPRESSA"),
+        Scenario("Pix, cancelled by the store before invoicing", "pix", model=None, cancel="before"),
+        Scenario("card, invoiced then cancelled (NF-e cancelled)", "cartao", cancel="after"),
+        Scenario(
+            "Pix, store pickup: ready for pickup at the NF-e",
+            "pix",
+            shipping="RETIRADA",
+            slot={"Pickup-Date": slot_day, "Pickup-Time": "17:00 - 18:00"},
+        ),
+        Scenario(
+            "card, fraud risk high: held, sent after a person's review", "cartao", "manual", risk="high"
+        ),
+    )
 
 
 @dataclass
@@ -90,6 +93,7 @@ class OrdersOutcome:
     placed: list[PlacedOrder] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=dict)
+    day: date = field(default_factory=date.today)  # the run's day: the slots are the days after it
 
 
 def wait_until(check: Callable[[], bool], timeout: float = WAIT_SECONDS, every: float = 0.3) -> bool:
@@ -140,14 +144,14 @@ def sellable_skus(stack: Any, shop_id: int, location: str) -> tuple[list[str], l
 
 
 def place_all(
-    stack: Any, plain: list[str], weighed: list[str], echo: Callable[[str], None]
+    stack: Any, plain: list[str], weighed: list[str], echo: Callable[[str], None], day: date
 ) -> list[PlacedOrder]:
     """One checkout per scenario (its webhooks go to the app); a boleto is paid right after."""
     from sandbox.shopify.checkout import mark_paid, place_order
 
     placed: list[PlacedOrder] = []
     cursor = 0
-    for index, scenario in enumerate(SCENARIOS):
+    for index, scenario in enumerate(scenarios(day)):
         if scenario.weighed and not weighed:
             echo(f"  ({scenario.label}: no weighed item in stock, skipped)")
             continue
@@ -448,7 +452,7 @@ def run_orders(stack: Any, shop_id: int, setup: Any, echo: Callable[[str], None]
     if len(plain) < 2:
         echo(f"  (no SKUs in stock at {location}: no orders to place)")
         return outcome
-    outcome.placed = place_all(stack, plain, weighed, echo)
+    outcome.placed = place_all(stack, plain, weighed, echo, outcome.day)
     review_held(stack, shop_id, outcome.placed, echo)
     wait_in_erp(shop_id, outcome.placed, echo)
     echo(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from jobs.demo_orders import PlacedOrder, Scenario, print_orders
+from jobs.demo_orders import PlacedOrder, Scenario, print_orders, scenarios
 
 
 def _row(**changes: object) -> dict[str, object]:
@@ -46,3 +47,12 @@ def test_an_invoiced_store_pickup_says_it_waits_ready_for_the_customer() -> None
     lines = _lines(_row(shopify="PAID/IN_PROGRESS", pickup_at="Loja Centro", ready_for_pickup=True))
     assert any("store pickup at Loja Centro: marked ready for pickup" in line for line in lines), lines
     assert any("marks it picked up in Shopify" in line for line in lines), lines
+
+
+def test_the_slots_are_the_days_after_the_runs_day_not_the_imports() -> None:
+    """The slots were fixed when the module was imported: a run (or a test session) crossing midnight
+    placed a slot for the day it was by then, and the demo test failed on it (CI, 2026-12-08)."""
+    stories = scenarios(date(2026, 12, 31))
+    slots = [s.slot for s in stories if s.slot] + [s.reschedule for s in stories if s.reschedule]
+    days = sorted({day for slot in slots for key, day in slot.items() if "Dat" in key})
+    assert days == ["2027-01-01", "2027-01-02"], slots
