@@ -137,7 +137,7 @@ class PromptMaintenance:
     on a quiet queue, not every MAINTENANCE_SECONDS. Meanwhile no RQ Retry ran and the messages
     stayed "retrying", their jobs scheduled and so alive to the orders' catch-up (a chaos run's
     last NF-e key waited past its 5 minutes in CI). A wait no longer than the interval costs one
-    BLPOP every two minutes.
+    BLPOP every MAINTENANCE_SECONDS.
     """
 
     maintenance_interval: int
@@ -188,7 +188,11 @@ def build_worker(
 # (the OOM killer) left its lock for ~1-2 minutes, and the worker started in its place then had no
 # scheduler for 10: every RQ Retry due meanwhile (an invoice after an ERP 5xx) waited, its message
 # "retrying", which the orders' catch-up leaves to RQ (a chaos run: 196 of 200 NF-e keys at 10 min).
-MAINTENANCE_SECONDS = 120
+# RQ looks at the interval only between two BLPOPs of up to the interval each (PromptMaintenance), so
+# a lock lapsed is taken up to two intervals later: at 120 s a chaos run's last NF-e key waited 170 s
+# after Redis had dropped the lock. Half the lock's life: taken within a minute of its lapse, for a
+# cleaning of the registries and a BLPOP every 30 s a worker.
+MAINTENANCE_SECONDS = 30
 
 
 def run_worker(
