@@ -21,12 +21,14 @@ from typing import Any
 
 from jobs import catalog_flow, sweeps
 from jobs.catalog_load import SyncResult, reset_progress, schedule_progress
+from jobs.shop_served import served_only, skipped_dict
 from ledger.errors import Transient
 from ledger.handled import unless_handled
 
 FLOW = "catalog_full"
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler); progress on its Schedule row for the Flows page.
     Skipped when a sweep of the shop already runs."""

@@ -54,6 +54,7 @@ from jobs.order_edits import held as held_edits
 from jobs.order_event_codec import event_from_payload, event_payload
 from jobs.order_generation import current as erp_generation
 from jobs.order_generation import ever_moved, of_link
+from jobs.shop_served import served_only, skipped_dict
 from ledger import (
     fence,
     handled,
@@ -199,6 +200,7 @@ def order_lock_key(shop_id: int, order_id: str) -> str:
 # ---------------------------------------------------------------------------- the poller
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int) -> dict[str, int]:
     """One poll: enqueue every new event, then advance the watermark to the read's snapshot.
 

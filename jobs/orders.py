@@ -98,6 +98,7 @@ from jobs.order_lookup import (
     variants_for,
 )
 from jobs.order_slot import delivery_slot, slot_keys
+from jobs.shop_served import served_only, skipped_dict
 from ledger import handled, handled_before, install_periods, queues, shop_settings, trace
 from ledger.db import read_scope, session_scope
 from ledger.errors import IntegrationError, Rejected, Transient, as_transient
@@ -402,6 +403,7 @@ def replay(message_id: int) -> str:
     return import_order(shop_id, key.split(":", 1)[1], trigger="replay")
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int, stale_after_seconds: float | None = None) -> dict[str, int]:
     """The catch-up pass ("run now" / schedule): resume what lost its job or got its mapping."""
     return run_catch_up(shop_id, stale_after_seconds)

@@ -77,6 +77,7 @@ from jobs.price_map import (
     unit_factor,
 )
 from jobs.price_send import Line, PriceRun, iso, send_bulk, send_direct, settle_leftover
+from jobs.shop_served import served_only
 from ledger import bindings, handled, shop_settings, trace, watermarks
 from ledger.bindings import PRICE_KIND, STOCK_RECHECK_KIND, VARIANT_KIND, BindingRow
 from ledger.db import session_scope
@@ -98,6 +99,7 @@ STORE_LINK_UNIT = "price:store_link"  # the pass parked on missing setup (store 
 PASS_UNITS = ("pricelist:", price_records.UNIT_PREFIX)
 
 
+@served_only(FLOW, lambda _: PriceRun())
 def run(shop_id: int, *, today: date | None = None) -> PriceRun:
     """One scheduled pass: changed price items, plus promotions due to start/end, plus SKUs whose
     variant appeared since. Skips (returns an empty result) when another worker runs prices."""

@@ -27,12 +27,14 @@ from datetime import date
 from typing import Any
 
 from jobs import prices, sweeps
+from jobs.shop_served import served_only, skipped_dict
 from ledger.errors import Transient
 from ledger.handled import unless_handled
 
 FLOW = "prices_full"
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int, *, today: date | None = None) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler). Skipped when a sweep of the shop already runs."""
     busy = Transient(

@@ -115,6 +115,7 @@ from jobs.locks import DeadRunHoldsLock, LockBusy, flow_lock
 from jobs.order_map import FINANCIAL_STATUS_WORDS, WILL_NOT_BE_PAID, erp_total_expected
 from jobs.price_map import erp_today
 from jobs.reconcile_prices import Expected, expected_prices, price_differs
+from jobs.shop_served import served_only, skipped_dict
 from ledger import (
     drift,
     handled,
@@ -256,6 +257,7 @@ def redis_key(shop_id: int) -> str:
     return f"reconcile:{shop_id}:latest"
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_SAMPLE) -> dict[str, Any]:
     """Build, store and return today's report for one shop ({"busy": True} if one is running); as
     an RQ job, its summary alone (`_as_result`).

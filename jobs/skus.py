@@ -23,11 +23,13 @@ from typing import Any
 
 from jobs import catalog_flow
 from jobs.catalog_load import schedule_progress
+from jobs.shop_served import served_only, skipped_dict
 from ledger.handled import unless_handled
 
 FLOW = "skus"
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled pass (jobs.scheduler); progress on Schedule.progress for the dashboard."""
     from rq import get_current_job

@@ -122,6 +122,7 @@ from jobs import (
     stock_vacate,
 )
 from jobs.locks import LockBusy, flow_lock
+from jobs.shop_served import served_only
 from jobs.stock_map import (
     LevelTarget,
     SkuUnit,
@@ -218,6 +219,7 @@ class _Shop:
         return min(open_) if open_ else None
 
 
+@served_only(FLOW, lambda _: StockRun())
 def run(shop_id: int) -> StockRun:
     """One scheduled pass over every active ERP company. Skips when another worker runs stock."""
     try:

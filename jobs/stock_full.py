@@ -27,12 +27,14 @@ from __future__ import annotations
 from typing import Any
 
 from jobs import stock, sweeps
+from jobs.shop_served import served_only, skipped_dict
 from ledger.errors import Transient
 from ledger.handled import unless_handled
 
 FLOW = "stock_full"
 
 
+@served_only(FLOW, skipped_dict)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler). Skipped when a sweep of the shop already runs."""
     busy = Transient(
