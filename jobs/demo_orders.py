@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -93,7 +93,16 @@ class OrdersOutcome:
     placed: list[PlacedOrder] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=dict)
-    day: date = field(default_factory=date.today)  # the run's day: the slots are the days after it
+    day: date = field(default_factory=lambda: store_today())  # the slots are the days after it
+
+
+def store_today(now: datetime | None = None) -> date:
+    """The store's day (ERP_TIMEZONE), as the customer picking a slot sees it: at 22:00 in Sao Paulo
+    the server's (UTC) date is already tomorrow, and "tomorrow's" slot would be the day after."""
+    from jobs.price_map import erp_today
+    from settings import get_settings
+
+    return erp_today(get_settings().erp_timezone, now)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = WAIT_SECONDS, every: float = 0.3) -> bool:

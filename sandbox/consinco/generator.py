@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table
 
 from sandbox.consinco import tables as t
 from sandbox.consinco.fiscal import ean13, make_cnpj, split_document
-from sandbox.consinco.store import Store
+from sandbox.consinco.store import SERVER_ZONE, Store
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def generate_chain(
     rng = random.Random(seed)
     with store.write() as (conn, write_time):
         now = now or write_time
-        today = now.date()
+        # the server's own day (promocaoVigente is decided by it): 22:00 in Sao Paulo is tomorrow in UTC
+        today = (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(SERVER_ZONE).date()
         company_ids = list(range(1, companies + 1))
         segment_ids = [s for s, _ in SEGMENTS[:segments]]
         _companies(conn, rng, company_ids, now)

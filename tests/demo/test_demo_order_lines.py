@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from jobs.demo_orders import PlacedOrder, Scenario, print_orders, scenarios
+from jobs.demo_orders import PlacedOrder, Scenario, print_orders, scenarios, store_today
 
 
 def _row(**changes: object) -> dict[str, object]:
@@ -56,3 +56,10 @@ def test_the_slots_are_the_days_after_the_runs_day_not_the_imports() -> None:
     slots = [s.slot for s in stories if s.slot] + [s.reschedule for s in stories if s.reschedule]
     days = sorted({day for slot in slots for key, day in slot.items() if "Dat" in key})
     assert days == ["2027-01-01", "2027-01-02"], slots
+
+
+def test_the_runs_day_is_the_stores_not_the_servers_utc_date(monkeypatch) -> None:
+    """At 22:00 in Sao Paulo the server's UTC date is tomorrow: its "tomorrow" slot was two days on."""
+    monkeypatch.setenv("ERP_TIMEZONE", "America/Sao_Paulo")
+    assert store_today(datetime(2026, 12, 8, 1, 0, tzinfo=UTC)) == date(2026, 12, 7)
+    assert store_today(datetime(2026, 12, 8, 3, 0, tzinfo=UTC)) == date(2026, 12, 8)

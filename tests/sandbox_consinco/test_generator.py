@@ -123,3 +123,18 @@ def test_five_thousand_skus_five_companies_generate_quickly(tmp_path):
     elapsed = time.monotonic() - started
     assert summary.skus == 5000 and summary.price_rows == 5000 * 5 * 2
     assert elapsed < 30, f"generation took {elapsed:.1f}s"  # ~2 s measured; generous on a shared machine
+
+
+def test_promotions_are_drawn_around_the_servers_own_day(tmp_path):
+    """The ERP server's day decides promocaoVigente: a chain seeded at 22:00 in Sao Paulo (tomorrow
+    in UTC) dated its promotions a day late, "started 0-5 days ago" not yet running, until midnight."""
+    noon, evening = dt.datetime(2026, 12, 7, 15, 0), dt.datetime(2026, 12, 8, 1, 0)  # both 12-07 there
+    a, b = Store(str(tmp_path / "a.db")), Store(str(tmp_path / "b.db"))
+    generate_chain(a, skus=300, companies=2, seed=7, now=noon)
+    generate_chain(b, skus=300, companies=2, seed=7, now=evening)
+    ps = t.mrl_prodempseg
+    dates = select(ps.c.seqproduto, ps.c.nroempresa, ps.c.nrosegmento, ps.c.dtainicioprom, ps.c.dtafimprom)
+    with a.read() as first, b.read() as second:
+        at_noon = sorted(first.execute(dates.where(ps.c.dtainicioprom.is_not(None))).all())
+        at_evening = sorted(second.execute(dates.where(ps.c.dtainicioprom.is_not(None))).all())
+    assert at_noon and at_noon == at_evening
