@@ -460,12 +460,17 @@ def _store_company(session: Session, shop_id: int, nro_empresa: int) -> bool:
 
 
 def _store_linking(session: Session, shop_id: int, order_id: str) -> str | None:
-    """The domain of the other shop that links Shopify order `order_id` (ids are unique across shops:
-    it is that shop's order), or None."""
+    """The domain of the other shop on this shop's ERP that links Shopify order `order_id` (ids are
+    unique across shops: it is that shop's order), or None. A shop on another ERP is never named:
+    two chains on one installation, a Shopify order id typed as an order's channel id in one's ERP
+    named the other's store and order on its Messages page (the hand link's rule: shops_on_same_erp)."""
+    siblings = [s for s in order_link_by_hand.shops_on_same_erp(session, shop_id) if s != shop_id]
+    if not siblings:
+        return None
     return session.scalar(
         select(Shop.domain)
         .join(OrderLink, OrderLink.shop_id == Shop.id)
-        .where(OrderLink.shopify_order_id == order_id, OrderLink.shop_id != shop_id)
+        .where(OrderLink.shopify_order_id == order_id, OrderLink.shop_id.in_(siblings))
         .limit(1)
     )
 
