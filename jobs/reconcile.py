@@ -1101,7 +1101,12 @@ def _compare(
         differ = {**row, **shop, "erp": _text(erp_total), "erp_basis": basis}
         gap = erp_total - expected
         findings["totals_differ"].append(
-            differ | (_heavier(erp_order, gap) or _weight_residual(erp_order, gap))
+            differ
+            | (
+                _heavier(erp_order, gap)
+                or _weight_residual(erp_order, gap)
+                or _heavier_and_residual(erp_order, gap)
+            )
         )
     return False
 
@@ -1161,13 +1166,18 @@ def _not_shown(nro: int, exc: erp.ErpRejected | erp.ErpUnexpectedShape) -> dict[
     return beside("why", why, ("recon_order_refused", {"nro": nro, "said": said}))
 
 
+def _heavier_lines(erp_order: Any) -> tuple[list[Any], Decimal]:
+    """The order's weighed lines picked heavier, and what they charge more than ordered."""
+    heavier = [line for line in getattr(erp_order, "lines", ()) if line.weighed and not line.is_substitute
+               and line.qty_served is not None and line.qty_served > line.qty_ordered]  # fmt: skip
+    return heavier, sum((_charged_more(line) for line in heavier), Decimal(0))
+
+
 def _heavier(erp_order: Any, gap: Decimal) -> dict[str, Any]:
     """The `why` of a total the ERP holds above Shopify's by what its weighed lines picked heavier
     charge (jobs.order_edits.to_shopify: a heavier pick is not charged above what was authorised,
     the Shopify line keeps its price by design); nothing when they do not explain the gap."""
-    heavier = [line for line in getattr(erp_order, "lines", ()) if line.weighed and not line.is_substitute
-               and line.qty_served is not None and line.qty_served > line.qty_ordered]  # fmt: skip
-    more = sum((_charged_more(line) for line in heavier), Decimal(0))
+    heavier, more = _heavier_lines(erp_order)
     if not heavier or gap <= 0 or abs(more - gap) >= TOLERANCE:
         return {}
     picks, parts = _picks(heavier)
@@ -1189,6 +1199,25 @@ def _picks(lines: list[Any]) -> tuple[str, list[Any]]:
         for line in lines
     ]  # fmt: skip
     return text, parts
+
+
+def _heavier_and_residual(erp_order: Any, gap: Decimal) -> dict[str, Any]:
+    """The `why` of a gap that is both at once on one order: a weighed line picked heavier (not
+    charged, `_heavier`) and another picked lighter whose discount Shopify could not split
+    (`_weight_residual`): each alone was by design, the two together were listed as real drift
+    (a sold-out cut of meat picked light beside another picked heavy). Nothing when the heavier
+    lines' charge and the lighter lines' cents do not make the gap."""
+    heavier, more = _heavier_lines(erp_order)
+    residual = _weight_residual(erp_order, gap - more) if heavier else {}
+    if not residual:
+        return {}
+    heavy, words = _heavier(erp_order, more), "why" + SUFFIX
+    # both said one after the other, as `beside` keeps several parts ("; ": ledger.words.joined)
+    return {
+        "why": f"{heavy['why']}; {residual['why']}",
+        words: heavy[words] + residual[words],
+        "by_design": True,
+    }
 
 
 def _weight_residual(erp_order: Any, gap: Decimal) -> dict[str, Any]:

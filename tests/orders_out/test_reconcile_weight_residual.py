@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+from erp.client import ErpClient
 from jobs import reconcile
 from jobs.invoice_capture import CENTS_ABSORBED
 from ledger.models import MessageStatus
@@ -85,3 +86,55 @@ def test_only_the_cents_a_lighter_picks_units_can_leave_are_by_design() -> None:
     many = _erp_order(("9.000", "8.500", False))
     assert reconcile._weight_residual(many, CENTS_ABSORBED)["by_design"]
     assert reconcile._weight_residual(many, CENTS_ABSORBED + Decimal("0.01")) == {}
+
+
+def test_a_heavier_line_beside_an_unsplit_lighter_line_is_by_design_with_both_reasons(
+    world: World, monkeypatch
+) -> None:
+    """Each alone was by design; together (a cut of meat picked light on a sold-out variant beside
+    another picked heavy) the order was listed as real drift: the heavier line's charge plus the
+    lighter line's cents, which neither rule explained alone."""
+    monkeypatch.setattr(reconcile, "IN_FLIGHT", timedelta(0))
+    weighed = world.weighed()
+    order = world.linked_order(
+        [(weighed, 3), (world.plain(0), 1), (weighed, 1)], gateway="cartao", capture="manual"
+    )
+    client = ErpClient(world.chain.handle.url, "ecommerce", "consinco")
+    first, second = sorted(
+        line.seq_item for line in client.get_order(order.nro).lines if line.id_sku == weighed
+    )
+    client.close()
+    kg = _uneven_weight(world.chain.prices[weighed], 3)
+
+    def no_stock(*_a, **_k):  # sold out at the location: the unit cannot go on a line of its own
+        raise ShopifyUserErrors("OrderEditAddVariant", [UserError(("variantId",), "Out of stock.")])
+
+    monkeypatch.setattr(order_edit_discounts, "add_unit", no_stock)
+    world.erp.separate(order.nro, weights={str(first): float(kg), str(second): 1.2})
+    world.poll()
+    assert all(m.status == MessageStatus.DONE.value for m in world.messages("order_edits", order))
+    _nfe_total, invoice = world.invoice(order)
+    assert invoice.status == MessageStatus.DONE.value, invoice.error_text
+
+    orders = reconcile.run(world.shop_id, stock_sample=1)["orders"]
+    [row] = [r for r in orders["totals_differ"] if r["order"] == order.gid]
+    counts = (orders["totals_differ_count"], orders["totals_differ_by_design_count"])
+    assert row.get("by_design") and counts == (0, 1), (counts, row)
+    assert (
+        row["why"].startswith(f"weighed item(s) picked heavier ({weighed} 1")
+        and "; weighed item(s) picked lighter" in row["why"]
+    ), row
+    said = texts_in_locale(row, reconcile_words.WORDS, "pt-BR", reconcile_words.KINDS)["why"]
+    assert said.startswith("item(ns) pesável(is) separado(s) com mais peso") and "com menos peso" in said, (
+        said
+    )
+
+
+def test_a_heavier_lines_charge_and_lighter_lines_cents_make_the_gap_or_it_is_drift() -> None:
+    order = _erp_order(("3.000", "2.985", False), ("1.000", "1.200", False))
+    order.lines[1].total_ordered, order.lines[1].total_served = Decimal("45.90"), Decimal("55.08")
+    more = Decimal("9.18")
+    assert reconcile._heavier_and_residual(order, more + Decimal("0.02"))["by_design"]
+    assert reconcile._heavier_and_residual(order, more + Decimal("0.03")) == {}
+    assert reconcile._heavier_and_residual(order, more) == {}  # the heavier line alone: _heavier's
+    assert reconcile._heavier_and_residual(_erp_order(("3.000", "2.985", False)), Decimal("0.02")) == {}
