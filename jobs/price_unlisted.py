@@ -105,6 +105,7 @@ def sweep(
         if verdict.why is not None:
             _hold(session, shop_id, verdict.held, priced, company, segment, doubt, verdict.why,
                   retired=verdict.confirmed)  # fmt: skip
+            _no_promotion_to_come(session, shop_id, verdict.held)
         else:
             trace.succeed_open(session, shop_id, FLOW, [UNIT],
                                {"unlisted": len(verdict.now), "confirmed": verdict.confirmed})  # fmt: skip
@@ -149,6 +150,22 @@ def _missing(
     if None in unread:
         return None, len(priced)
     return sorted(sku for sku in priced if sku not in listed and sku not in unread), len(priced)
+
+
+def _no_promotion_to_come(session: Any, shop_id: int, skus: list[str]) -> None:
+    """SKUs held on sale at their last price forget a promotion of the record they were priced from
+    that has not started: its start date (`recheck_on`) started it, a price no record of the store's
+    pair gives, while the held message said they keep their last price. One running keeps its end
+    date: its end gives back the normal price, not a promotional one kept for ever."""
+    rows = bindings.get_many(session, shop_id, PRICE_KIND, skus)
+    to_come = [
+        BindingRow(sku, row.shopify_id, row.digest, {**row.data, **replace(PriceState.from_data(row.data),
+                   promotional=None, promo_start=None, promo_end=None, promotion_flag=False).to_data(),
+                   "recheck_on": None})
+        for sku, row in rows.items()
+        if row.data and row.data.get("recheck_on") and row.data["recheck_on"] == row.data.get("promo_start")
+    ]  # fmt: skip
+    bindings.upsert_many(session, shop_id, PRICE_KIND, to_come)
 
 
 def _off_sale(session: Any, shop_id: int, skus: list[str]) -> dict[str, PriceState]:

@@ -6,6 +6,7 @@ no longer sold."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -142,3 +143,45 @@ def test_a_read_the_client_cannot_prove_whole_takes_nothing_off_sale(chain, monk
     assert held is not None and held.status == "failed"
     assert "does not prove the read whole (no hasNext, pages capped)" in held.error_text
     assert sku in held.error_detail["skus"]
+
+
+def _shown(chain, shop, variant_id: str) -> tuple[Decimal, Decimal | None]:
+    doc = chain.variant(shop, variant_id)
+    compare = doc.get("compareAtPrice")
+    return Decimal(str(doc["price"])), None if compare is None else Decimal(str(compare))
+
+
+def test_skus_held_at_their_last_price_start_no_promotion_of_the_old_pair_and_end_a_running_one(
+    chain, monkeypatch
+):
+    """Held on sale for a person ("they keep their last price"), a SKU still carried the dates of the
+    record it was priced from: on the old pair's promotion's start day the pass put it on sale at a
+    price no record of the store's pair gives. A promotion already running still ends on its day."""
+    monkeypatch.setattr(absence, "HELD_MIN", 2)
+    no_promotions(chain.consinco.erp.store)
+    shop = chain.install("retidos", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    seqs = sorted({data["seq_produto"] for data in catalog.values()})[:4]
+    units = sorted(
+        (s, d) for s, d in catalog.items() if d["seq_produto"] in seqs and Decimal(d["qtd_embalagem"]) == 1
+    )
+    (coming, first), (running, second) = units[0], units[1]
+    day = today()
+    for data, start, end in ((first, day + timedelta(days=2), day + timedelta(days=9)),
+                             (second, day - timedelta(days=1), day + timedelta(days=1))):  # fmt: skip
+        key = {"nroempresa": 1, "nrosegmento": 1, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+        erp_update(chain, t.mrl_prodempseg, key, precovalidpromoc=1.00, dtainicioprom=start, dtafimprom=end)
+    prices.run(shop.shop_id, today=day)
+    before = _shown(chain, shop, first["variant_id"])
+    assert before[1] is None and before[0] > Decimal("1.00")
+    assert _shown(chain, shop, second["variant_id"])[0] == Decimal("1.00")  # its promotion runs
+
+    _drop_segment_2_rows(chain, seqs)
+    with session_scope() as session:
+        set_store_link(session, shop.shop_id, 1, 2)
+    prices.run(shop.shop_id, today=day)
+    assert _message(shop, price_unlisted.UNIT).status == "failed"  # held: they keep their last price
+    prices.run(shop.shop_id, today=day + timedelta(days=2))
+    assert _shown(chain, shop, first["variant_id"]) == before, coming
+    normal = Decimal(_price(shop, running)["normal"])
+    assert _shown(chain, shop, second["variant_id"]) == (normal, None), running  # ended on its day
