@@ -388,6 +388,9 @@ def _left_the_pair(
     with session_scope() as session:
         if verdict.why is not None:
             _hold_unlisted(session, shop_id, target, unit, verdict.held, len(held_price), doubt, verdict.why)
+            price_unlisted.no_promotion_to_come(
+                session, shop_id, [prefix + sku for sku in verdict.held], PRICE_KIND
+            )
         else:
             trace.succeed_open(session, shop_id, FLOW, [unit], {"unlisted": len(verdict.now)})
     # No date of the old state is kept to recheck on: on its promotion's start or end the due

@@ -105,7 +105,7 @@ def sweep(
         if verdict.why is not None:
             _hold(session, shop_id, verdict.held, priced, company, segment, doubt, verdict.why,
                   retired=verdict.confirmed)  # fmt: skip
-            _no_promotion_to_come(session, shop_id, verdict.held)
+            no_promotion_to_come(session, shop_id, verdict.held)
         else:
             trace.succeed_open(session, shop_id, FLOW, [UNIT],
                                {"unlisted": len(verdict.now), "confirmed": verdict.confirmed})  # fmt: skip
@@ -152,12 +152,13 @@ def _missing(
     return sorted(sku for sku in priced if sku not in listed and sku not in unread), len(priced)
 
 
-def _no_promotion_to_come(session: Any, shop_id: int, skus: list[str]) -> None:
+def no_promotion_to_come(session: Any, shop_id: int, skus: list[str], kind: str = PRICE_KIND) -> None:
     """SKUs held on sale at their last price forget a promotion of the record they were priced from
     that has not started: its start date (`recheck_on`) started it, a price no record of the store's
     pair gives, while the held message said they keep their last price. One running keeps its end
-    date: its end gives back the normal price, not a promotional one kept for ever."""
-    rows = bindings.get_many(session, shop_id, PRICE_KIND, skus)
+    date: its end gives back the normal price, not a promotional one kept for ever. `skus`: the
+    bindings' erp ids (a market's list prices: `kind` list_price, its list's prefix and the SKU)."""
+    rows = bindings.get_many(session, shop_id, kind, skus)
     to_come = [
         BindingRow(sku, row.shopify_id, row.digest, {**row.data, **replace(PriceState.from_data(row.data),
                    promotional=None, promo_start=None, promo_end=None, promotion_flag=False).to_data(),
@@ -165,7 +166,7 @@ def _no_promotion_to_come(session: Any, shop_id: int, skus: list[str]) -> None:
         for sku, row in rows.items()
         if row.data and row.data.get("recheck_on") and row.data["recheck_on"] == row.data.get("promo_start")
     ]  # fmt: skip
-    bindings.upsert_many(session, shop_id, PRICE_KIND, to_come)
+    bindings.upsert_many(session, shop_id, kind, to_come)
 
 
 def _off_sale(session: Any, shop_id: int, skus: list[str]) -> dict[str, PriceState]:

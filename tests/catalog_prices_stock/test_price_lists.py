@@ -547,6 +547,35 @@ def test_fixed_prices_missing_from_a_whole_read_in_numbers_are_held_for_a_person
     assert closed.status == MessageStatus.DONE.value
 
 
+def test_fixed_prices_held_for_a_person_start_no_promotion_of_their_old_records(chain, monkeypatch):
+    """Held ("none was removed"), a fixed price kept the dates of its old record: on that record's
+    promotion's start the due pass sent a promotional price no record of the pair gives."""
+    from jobs import absence
+
+    _beyond_the_overlap(monkeypatch)
+    monkeypatch.setattr(absence, "HELD_MIN", 2)  # this small chain's catalog
+    shop = chain.install("lista-retida", 1, 1, [1])
+    catalog = chain.load_catalog(shop)
+    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
+    _list_market(shop)
+    today = erp_today(get_settings().erp_timezone)
+    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
+    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
+    erp_update(chain, t.mrl_prodempseg, where, precovalidpromoc=1.11,
+               dtainicioprom=today + timedelta(days=3), dtafimprom=today + timedelta(days=6))  # fmt: skip
+    prices.run(shop.shop_id, today=today)
+    before = dict(dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"])
+    seqs = sorted({d["seq_produto"] for d in catalog.values()})
+    _drop_from_pair(chain, sorted({data["seq_produto"], *seqs[: len(seqs) * 2 // 3]}))
+    prices.sweep(shop.shop_id, today=today + timedelta(days=1))
+    assert [m.status for m in messages(shop.shop_id, "prices") if m.unit_key.endswith(":unlisted")] == [
+        "failed"
+    ]
+
+    prices.run(shop.shop_id, today=today + timedelta(days=3))  # the old promotion's start
+    assert dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"] == before
+
+
 def test_a_list_whose_catalog_was_deleted_is_given_to_the_market_again_by_the_whole_read(chain, monkeypatch):
     """catalogDelete leaves the catalog's price list on no market: prices sent to it were taken and
     reached no one, every message done. The daily whole read asks the market's catalogs: the list on
