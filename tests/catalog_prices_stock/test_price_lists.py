@@ -493,11 +493,11 @@ def test_a_refused_removal_of_a_live_lists_fixed_price_stays_failed_and_its_retr
     assert data["variant_id"] not in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
 
 
-def test_a_removed_fixed_price_does_not_come_back_on_its_old_promotions_dates(chain, monkeypatch):
-    """Its binding kept the promotion's start to recheck on: that day's pass rebuilt the old state
-    and sent the fixed price (promotional, with compare-at) of a SKU the pair no longer sells."""
+def _listed_with_a_promotion_to_come(chain, monkeypatch, name: str) -> tuple[Any, dict, dict, Any]:
+    """A shop whose market lists pair 2:2, one unit SKU of which has a promotion starting in 3 days
+    (no other promotion), after a pass: (shop, catalog, that SKU's data, today)."""
     _beyond_the_overlap(monkeypatch)
-    shop = chain.install("lista-volta", 1, 1, [1])
+    shop = chain.install(name, 1, 1, [1])
     catalog = chain.load_catalog(shop)
     erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
     _list_market(shop)
@@ -507,6 +507,13 @@ def test_a_removed_fixed_price_does_not_come_back_on_its_old_promotions_dates(ch
     erp_update(chain, t.mrl_prodempseg, where, precovalidpromoc=1.11,
                dtainicioprom=today + timedelta(days=3), dtafimprom=today + timedelta(days=6))  # fmt: skip
     prices.run(shop.shop_id, today=today)
+    return shop, catalog, data, today
+
+
+def test_a_removed_fixed_price_does_not_come_back_on_its_old_promotions_dates(chain, monkeypatch):
+    """Its binding kept the promotion's start to recheck on: that day's pass rebuilt the old state
+    and sent the fixed price (promotional, with compare-at) of a SKU the pair no longer sells."""
+    shop, _catalog, data, today = _listed_with_a_promotion_to_come(chain, monkeypatch, "lista-volta")
     assert data["variant_id"] in dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"]
     _drop_from_pair(chain, [data["seq_produto"]])
     prices.sweep(shop.shop_id, today=today + timedelta(days=1))
@@ -552,18 +559,8 @@ def test_fixed_prices_held_for_a_person_start_no_promotion_of_their_old_records(
     promotion's start the due pass sent a promotional price no record of the pair gives."""
     from jobs import absence
 
-    _beyond_the_overlap(monkeypatch)
     monkeypatch.setattr(absence, "HELD_MIN", 2)  # this small chain's catalog
-    shop = chain.install("lista-retida", 1, 1, [1])
-    catalog = chain.load_catalog(shop)
-    erp_update(chain, t.mrl_prodempseg, {}, precovalidpromoc=0, dtainicioprom=None, dtafimprom=None)
-    _list_market(shop)
-    today = erp_today(get_settings().erp_timezone)
-    data = next(d for d in catalog.values() if Decimal(d["qtd_embalagem"]) == 1)
-    where = {"nroempresa": 2, "nrosegmento": 2, "seqproduto": data["seq_produto"], "qtdembalagem": 1}
-    erp_update(chain, t.mrl_prodempseg, where, precovalidpromoc=1.11,
-               dtainicioprom=today + timedelta(days=3), dtafimprom=today + timedelta(days=6))  # fmt: skip
-    prices.run(shop.shop_id, today=today)
+    shop, catalog, data, today = _listed_with_a_promotion_to_come(chain, monkeypatch, "lista-retida")
     before = dict(dump(chain.shopify.sandbox, shop.name)["priceLists"][0]["prices"])
     seqs = sorted({d["seq_produto"] for d in catalog.values()})
     _drop_from_pair(chain, sorted({data["seq_produto"], *seqs[: len(seqs) * 2 // 3]}))
