@@ -288,9 +288,11 @@ def capture(
     now = now or datetime.now(UTC)
     at = at or now
     invoiced = cents(invoiced)  # what the NF-e ask for, as captured: no half cent named as a refund owed
-    if (foreign := foreign_currency(state)) is not None:
-        return foreign
     plan, uncovered = capture_plan(invoiced, state, since)
+    # Only a capture to ask is named for a person: an order paid in full (Pix, a sale) has none,
+    # and "capture the NF-e's amount" there would have a person charge the customer twice.
+    if plan and (foreign := foreign_currency(state)) is not None:
+        return foreign
     plan, held_back = within_total(plan, state)
     asked, answers, answered = [], [], None
     for authorization, amount in plan:

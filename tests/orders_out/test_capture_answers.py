@@ -149,6 +149,20 @@ def test_an_order_paid_in_another_currency_is_not_captured_in_the_shops_and_is_n
                                              currency="BRL")  # fmt: skip
 
 
+def test_an_order_paid_in_full_in_another_currency_asks_no_person_to_capture_it(world: World) -> None:
+    """Paid by Pix (a sale: nothing authorised), the NF-e for what was paid: nothing is left to capture.
+    The foreign currency's note ("capture the NF-e's amount from the order in Shopify admin") was put
+    on every such order, and a person following it would charge the customer a second time."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    doc = world.order_doc(order.gid)
+    world.shopify.sandbox.store.put(world.name, {**doc, "presentmentCurrencyCode": "USD"})
+    assert world.settlement(order.gid).open_authorization() is None
+    nfe_total, message = world.invoice(order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    assert Decimal(nfe_total) == world.settlement(order.gid).paid
+    assert world.link(order.gid).needs_attention is None
+
+
 def _amounts(world: World, order: LinkedOrder) -> list[tuple[str, str]]:
     return [(c["status"], c["amountSet"]["shopMoney"]["amount"]) for c in _captures(world, order)]
 
