@@ -169,6 +169,7 @@ PICKED_UP_BY_MERCHANT = "the customer collects it at the store; the merchant mar
 # Why an NF-e that is not the order's last fulfilled nothing (recorded on the message, and for a person).
 FULFILMENT_WAITS = "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e"
 WAITS_WORDS: Words = ("fulfilment_waits", {})  # FULFILMENT_WAITS in the merchant's words
+TRACKING_WAITING = "tracking_waiting"  # a done message's: the code its NF-e gave while its fulfilment waited
 
 
 def run(shop_id: int) -> None:
@@ -466,6 +467,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         tracking = invoice_tracking.Sent(
             note=f"{invoice_tracking.describe(wanted)} not sent: {fulfilled.waiting}"
         )
+        done[TRACKING_WAITING] = wanted  # named for a person once the last NF-e fulfils (`_earlier_codes`)
     elif wanted is not None and not fulfilled.made_now and _waited(unit, key.key):
         tracking = _shipped_with_the_last(unit, key.key, wanted)
     else:
@@ -484,6 +486,10 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
     if tracking.attention:  # the message ends done: the order link tells a person
         done["needs_attention"] = "; ".join(a for a in (attention, tracking.attention) if a)
         _flag(unit.link_id, tracking.attention, tracking.words)
+    if fulfilled.made_now:
+        for earlier in _earlier_codes(unit, key.key):
+            done.setdefault("tracking_of_earlier", []).append(earlier.note)
+            _flag(unit.link_id, earlier.attention or "", earlier.words)
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
         if capture.asked:
             _remember(unit.message_id, done)
@@ -1053,6 +1059,21 @@ def _waited(unit: order_events.EventUnit, key: str) -> bool:
     if not waited:
         return False
     return not invoice_fulfillments.of_nfe(unit, key, invoice_fulfillments.records(unit)).ids
+
+
+def _earlier_codes(unit: order_events.EventUnit, key: str) -> list[invoice_tracking.Sent]:
+    """The carriers' codes given for the order's other NF-e while their fulfilment waited for the last
+    (TRACKING_WAITING on their done messages): once the last NF-e fulfils their goods under its own
+    code, each is named for a person as `_shipped_with_the_last` names one given after it. Kept on
+    the message alone, a code given before the last NF-e was said nowhere once it came."""
+    with session_scope() as session:
+        rows = order_events.order_messages(session, unit, Message.status == MessageStatus.DONE.value)
+        waiting = {
+            str(done["key"]): done[TRACKING_WAITING]
+            for m in rows
+            if (done := m.response_payload or {}).get(TRACKING_WAITING) and str(done.get("key")) != key
+        }
+    return [_shipped_with_the_last(unit, other, wanted) for other, wanted in sorted(waiting.items())]
 
 
 def _shipped_with_the_last(

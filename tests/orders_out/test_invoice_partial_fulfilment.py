@@ -68,7 +68,10 @@ def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last
     [fulfillment] = second.response_payload["fulfillments"]
     assert {f.id: f.tracking_number for f in state.fulfillments} == {fulfillment: "SECOND-NFE"}
     assert "fulfilment" not in second.response_payload
-    assert world.link(order.gid).needs_attention is None
+    # the first NF-e's own code, given while its fulfilment waited, is named for a person now that
+    # its goods left under the last NF-e's code (kept on its message alone, it was said nowhere)
+    first_code = f"tracking SB{order.nro:09d}BR (SANDBOX LOG) not sent: NF-e {first.response_payload['key']}"
+    assert first_code in (world.link(order.gid).needs_attention or ""), world.link(order.gid).needs_attention
 
     # The carrier's code for the first NF-e comes later: its goods left under the last NF-e's
     # fulfillment, which keeps its own code; which parcel this one is for is a person's to tell.
@@ -81,6 +84,37 @@ def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last
         fulfillment: "SECOND-NFE"
     }
     assert "tracking FIRST-NFE (Loggi) not sent" in (world.link(order.gid).needs_attention or "")
+
+
+def test_a_code_given_for_the_first_nfe_before_the_last_one_is_named_once_the_last_fulfils(world) -> None:
+    """The carrier's code for NF-e 1's parcel came before NF-e 2: kept on its message as "not sent:
+    fulfilment waits", it was on no fulfillment and named nowhere once NF-e 2 fulfilled everything
+    under its own code (the same code coming after NF-e 2 is named for a person)."""
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
+    erp_order = world.erp.invoice(order.nro, tracking=False)
+    [document] = erp_order["documentosFiscais"]
+    part_b = Decimal(str({i["idSku"]: i for i in erp_order["itens"]}[b]["vlrTotalAtendido"]))
+    part_a = Decimal(str(document["vlrTotal"])) - part_b
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
+    world.poll()
+    [first] = world.messages("invoices", order)
+    assert first.response_payload["fulfillments"] == [] and "tracking" not in first.response_payload
+    world.erp.track(order.nro, "FIRST-NFE", carrier="Loggi", key=first.response_payload["key"])
+    world.poll()
+    assert WAITS in world.messages("invoices", order)[-1].response_payload["tracking"]
+
+    second_key = _another_nfe(world, order.nro, part_b)
+    _retrack(world, order.nro, second_key, "SECOND-NFE")
+    world.poll()
+    last = world.messages("invoices", order)[-1]
+    assert last.status == MessageStatus.DONE.value, last.error_text
+    assert {f.tracking_number for f in world.settlement(order.gid).fulfillments} == {"SECOND-NFE"}
+    note = world.link(order.gid).needs_attention or ""
+    assert "tracking FIRST-NFE (Loggi) not sent: NF-e" in note and "add it in Shopify" in note, note
 
 
 def _retrack(world: World, nro: int, key: str, code: str) -> None:
