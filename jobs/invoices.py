@@ -487,7 +487,7 @@ def _apply(unit: order_events.EventUnit) -> dict[str, Any]:
         done["needs_attention"] = "; ".join(a for a in (attention, tracking.attention) if a)
         _flag(unit.link_id, tracking.attention, tracking.words)
     if fulfilled.made_now:
-        for earlier in _earlier_codes(unit, key.key):
+        for earlier in _earlier_codes(unit, key.key, carried=(wanted or {}).get("number")):
             done.setdefault("tracking_of_earlier", []).append(earlier.note)
             _flag(unit.link_id, earlier.attention or "", earlier.words)
     if capture.pending:  # written and fulfilled; the money is checked again until the gateway answers
@@ -1061,11 +1061,14 @@ def _waited(unit: order_events.EventUnit, key: str) -> bool:
     return not invoice_fulfillments.of_nfe(unit, key, invoice_fulfillments.records(unit)).ids
 
 
-def _earlier_codes(unit: order_events.EventUnit, key: str) -> list[invoice_tracking.Sent]:
+def _earlier_codes(
+    unit: order_events.EventUnit, key: str, *, carried: str | None
+) -> list[invoice_tracking.Sent]:
     """The carriers' codes given for the order's other NF-e while their fulfilment waited for the last
     (TRACKING_WAITING on their done messages): once the last NF-e fulfils their goods under its own
     code, each is named for a person as `_shipped_with_the_last` names one given after it. Kept on
-    the message alone, a code given before the last NF-e was said nowhere once it came."""
+    the message alone, a code given before the last NF-e was said nowhere once it came. One equal to
+    the code the last NF-e's fulfillment carries (`carried`: one parcel for both) is not."""
     with session_scope() as session:
         rows = order_events.order_messages(session, unit, Message.status == MessageStatus.DONE.value)
         waiting = {
@@ -1073,6 +1076,7 @@ def _earlier_codes(unit: order_events.EventUnit, key: str) -> list[invoice_track
             for m in rows
             if (done := m.response_payload or {}).get(TRACKING_WAITING) and str(done.get("key")) != key
         }
+    waiting = {other: wanted for other, wanted in waiting.items() if wanted.get("number") != carried}
     return [_shipped_with_the_last(unit, other, wanted) for other, wanted in sorted(waiting.items())]
 
 
