@@ -634,16 +634,18 @@ def find_link(session: Session, shop_id: int, event: OrderEvent) -> OrderLink | 
     return None
 
 
-def later_done(session: Session, shop_id: int, event: OrderEvent, generation: int = 0) -> int | None:
+def later_done(
+    session: Session, shop_id: int, event: OrderEvent, generation: int = 0, *, kinds: Collection[str] = ()
+) -> int | None:
     """The seqEvento of an event of the same order (of the same ERP) after `event`, of a kind the app
-    applies, whose message is through (done, or skipped: a picking that changed nothing states the
-    order too), None: none."""
+    applies (`kinds`: of these only), whose message is through (done, or skipped: a picking that
+    changed nothing states the order too), None: none."""
     through = Message.status.in_((MessageStatus.DONE.value, MessageStatus.SKIPPED.value))
+    wanted = set(kinds) or set(FLOW_BY_KIND)  # not of a kind the app does not know
     later = [
         seq_of(row.unit_key)
         for row in _event_rows(session, shop_id, event, generation, through)
-        if seq_of(row.unit_key) > event.seq_evento
-        and (row.request_payload or {}).get("kind") in FLOW_BY_KIND  # not of a kind the app does not know
+        if seq_of(row.unit_key) > event.seq_evento and (row.request_payload or {}).get("kind") in wanted
     ]
     return min(later) if later else None
 

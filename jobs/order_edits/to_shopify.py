@@ -979,15 +979,19 @@ def _apply(unit: order_events.EventUnit, *, only_new: bool = False) -> dict[str,
     event = unit.event
     with session_scope() as session:
         order_events.wait_for_earlier(session, unit.shop_id, event, must_apply=(), generation=unit.generation)
-        if (
-            event.kind == "S"
-            and (later := order_events.later_done(session, unit.shop_id, event, unit.generation))
-            and not _applied_before(session, unit.link_id, event, unit.generation)
+        if event.kind == "S" and (
+            (later := order_events.later_done(session, unit.shop_id, event, unit.generation, kinds=("S",)))
+            or (
+                (later := order_events.later_done(session, unit.shop_id, event, unit.generation))
+                and not _applied_before(session, unit.link_id, event, unit.generation)
+            )
         ):
             # A picking states the whole order (quantities, weights): one the ERP reported after this
             # one, or its invoice, was applied already. This older one, taken late (committed after
             # the read overlap: the late sweep) or retried by a person, would undo it: the customer
-            # paid for 1 box, received and was invoiced for 3.
+            # paid for 1 box, received and was invoiced for 3. Also a replay of this one applied
+            # before, once a later picking was: it sends its own quantities again, over the later's
+            # (only its invoice after it leaves it alone: the replay re-reads Shopify, sends nothing).
             raise order_events.Skipped(
                 f"picking event #{event.seq_evento} was superseded by event #{later} of ERP order "
                 f"{event.nro_pedvenda}, applied already: nothing applied",

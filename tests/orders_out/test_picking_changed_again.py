@@ -352,3 +352,28 @@ def test_an_older_picking_taken_late_does_not_undo_the_newer_one(world: World) -
     held = sum(line["currentQuantity"] for line in world.order_doc(order.gid)["_lines"] if line["sku"] == a)
     nfe, _message = world.invoice(order)  # F: 3 of 3, not "alterado": no edit
     assert (held, world.settlement(order.gid).paid) == (3, nfe)
+
+
+def test_a_replay_of_an_older_picking_applied_before_does_not_undo_a_later_one(world: World) -> None:
+    """Picked 1 of 3, then found, 3 of 3; a person's Replay of the first (done) sent its 3 -> 1 again
+    over the second: Shopify charged 1 box, the customer got 3 and the NF-e said 3. Skipped as
+    superseded, as a late older picking is."""
+    from jobs.order_edits import replay
+
+    a, b = world.plain(0), world.plain(1)
+    order = world.linked_order([(a, 3), (b, 2)], gateway="cartao", capture="manual")
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 1}, weights={})
+    world.poll()
+    assert _units(world, order, a) == 1
+    world.erp.separate(order.nro, cuts={str(order.lines[a]): 3}, weights={})
+    world.poll()
+    first, second = sorted(world.messages("order_edits", order), key=lambda m: int(m.unit_key.split(":")[1]))
+    assert (first.status, second.status) == (MessageStatus.DONE.value, MessageStatus.DONE.value)
+    assert _units(world, order, a) == 3
+    replay(first.id)
+    assert _units(world, order, a) == 3
+    [again] = [m for m in world.messages("order_edits", order) if m.id == first.id]
+    assert again.status == MessageStatus.SKIPPED.value, (again.status, again.error_text)
+    assert f"superseded by event #{second.unit_key.split(':')[1]}" in (again.error_text or ""), (
+        again.error_text
+    )
