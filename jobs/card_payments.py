@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from erp.errors import ErpRejected
 from erp.records import CardPaymentInput, OrderInput, PaymentInput
-from jobs import order_clients, order_map
+from jobs import order_clients, order_generation, order_map
 from jobs.order_lookup import find_link
 from ledger import mappings, queues, shop_settings, trace
 from ledger.db import session_scope
@@ -289,6 +289,9 @@ def _send(session: Session, message: Message, shop_id: int, num: str, request: d
                    words=("card_not_in_erp", {}))  # fmt: skip
         return "skipped"
     nro = link.nro_pedvenda
+    # A number of the ERP the shop was connected to before: another customer's order, maybe, in this one
+    if (other := order_generation.refusal(session, link, "the card payment data")) is not None:
+        return trace.fail(session, message, other).value
     if (link.erp_status or "") == CANCELLED:
         return _cancelled(session, message, nro)
     shop = session.get(Shop, shop_id)

@@ -118,6 +118,7 @@ WHAT_WORDS = {  # what was not sent, as the note's words name it (shopify_app.no
     "the cancellation": "what_cancellation",
     "this edit": "what_edit",
     "this delivery address": "what_address",
+    "the card payment data": "what_card_data",
 }
 
 

@@ -216,6 +216,7 @@ WORDS: dict[str, Text] = {
     "what_cancellation": ("o cancelamento", "the cancellation"),
     "what_edit": ("esta edição", "this edit"),
     "what_address": ("este endereço de entrega", "this delivery address"),
+    "what_card_data": ("os dados do pagamento com cartão", "the card payment data"),
     # cancellations (ERP -> Shopify: jobs.cancellations.to_shopify)
     "cancel_nfe_cancelled_in_erp": (
         "a NF-e {key} foi cancelada no ERP depois do faturamento (evento nº {seq}); o pedido {name} está "

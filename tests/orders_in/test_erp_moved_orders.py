@@ -100,6 +100,35 @@ def test_a_delivery_address_of_an_order_of_the_erp_of_before_is_not_sent_to_the_
     assert message.error_detail["code"] == order_generation.CODE
 
 
+def test_a_replay_of_card_data_of_an_order_of_the_erp_of_before_is_not_sent_to_the_new_one(
+    world, monkeypatch
+):
+    """A person's Replay of a done card message after the connection moved: ERP order `nro` there is
+    another customer's, who got this card's brand, BIN, last four and NSU on their receivable."""
+    from jobs import orders
+    from tests.orders_in.test_card_payments import card_message, map_cards
+
+    map_cards(world)
+    gid = world.place(gateway="cartao", capture="automatic", card_brand="Visa")
+    world.drain()
+    message = card_message(world, gid)
+    assert message is not None and message.status == MessageStatus.DONE.value
+    move_erp(world)
+    calls = record_erp_calls(monkeypatch)
+    record = ErpClient.record_card_payment
+    monkeypatch.setattr(
+        ErpClient,
+        "record_card_payment",
+        lambda self, *a, **k: calls.append(("card", a)) or record(self, *a, **k),
+    )
+    orders.replay(message.id)
+
+    assert calls == []
+    again = card_message(world, gid)
+    assert again.status == MessageStatus.FAILED.value and again.error_detail["code"] == order_generation.CODE
+    assert "so the card payment data was not sent there" in again.error_text
+
+
 def test_a_delivery_address_refused_as_of_the_erp_of_before_fails_once(world, monkeypatch):
     """Shopify sends orders/updated for tags, notes and fulfillments too: the refused address is
     told once (its message fails once), later updates that keep it do not fail it again; another
