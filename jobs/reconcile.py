@@ -313,7 +313,13 @@ def replay(message_id: int) -> dict[str, Any]:
             raise LookupError(f"message {message_id} is not a reconciliation report")
         shop_id, unit_key = message.shop_id, message.unit_key
     report = _locked_run(shop_id, WINDOW, STOCK_SAMPLE)
-    if "summary" not in report:  # another report is running: it is today's
+    if report.get("busy"):  # another report is running: this one is tried again after it (RQ's Retry)
+        # Returned quietly, a replay of an earlier day's message (resumed once the ERP connection was
+        # saved) left it parked for ever: nothing resumes it again, and today's report closes today's.
+        raise Transient(
+            f"a reconciliation report of shop {shop_id} is running; this one is tried again later"
+        )
+    if "summary" not in report:
         return _as_result(report)
     with session_scope() as session:  # the day the run keyed its report by (the store's)
         shop = session.get(Shop, shop_id)
