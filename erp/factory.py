@@ -87,8 +87,9 @@ def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -
     raise MappingMissing(
         "erp_connection",
         str(shop_id),
-        f"shop {shop_id} has no ERP connection: enter the Consinco URL, user and password on the setup page "
+        f"this store has no ERP connection: enter the Consinco URL, user and password on the setup page "
         f"(or set {ENV_USER} and {ENV_PASSWORD} for the demo)",
+        words=("erp_connection_missing", {"user": ENV_USER, "password": ENV_PASSWORD}),
         shop_id=shop_id,
     )
 

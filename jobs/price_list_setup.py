@@ -120,8 +120,7 @@ def reattach(shop_id: int, client: AdminClient, target: ListTarget) -> tuple[str
         return None
     market = next((m for m in client.markets() if m.id == target.market_id), None)
     if market is None:
-        raise _no_market(target, f" (deleted?): its price list {found.shopify_id} gets no more prices; map "
-                                 "the pair to another market, or remove the mapping")  # fmt: skip
+        raise _no_market(target, found.shopify_id)
     held = {catalog.price_list_id for catalog in client.market_catalogs(market.id) if catalog.price_list_id}
     if found.shopify_id in held:
         return None
@@ -150,10 +149,20 @@ def _look(shop_id: int, client: AdminClient, target: ListTarget) -> _Look:
     return look
 
 
-def _no_market(target: ListTarget, more: str = "") -> MappingMissing:
-    """The pair's market is not in Shopify (never was, or deleted): its setup waits for a mapping."""
-    text = f"market {target.market_id} does not exist in Shopify{more}"
-    return MappingMissing(MappingKind.SEGMENT_MARKET.value, target.market_id, text)
+def _no_market(target: ListTarget, price_list: str | None = None) -> MappingMissing:
+    """The pair's market is not in Shopify (never was, or deleted: `price_list`, the list the app made
+    on it): its setup waits for a mapping."""
+    market = target.market_id
+    if price_list is None:
+        text, words = (
+            f"market {market} does not exist in Shopify",
+            ("list_market_missing", {"market": market}),
+        )
+    else:
+        text = (f"market {market} does not exist in Shopify (deleted?): its price list {price_list} gets no "
+                "more prices; map the pair to another market, or remove the mapping")  # fmt: skip
+        words = ("list_market_gone", {"market": market, "list": price_list})
+    return MappingMissing(MappingKind.SEGMENT_MARKET.value, market, text, words=words)
 
 
 def _title(target: ListTarget, market: Market) -> str:

@@ -336,6 +336,7 @@ def apply(
                 skus[0],
                 f"SKU(s) {', '.join(sorted(skus))} have no Shopify variant yet: priced once the "
                 "products/SKUs flows create them",
+                words=("price_variant_missing", {"skus": ", ".join(sorted(skus))}),
                 skus=sorted(skus),
             )
             _park(session, shop_id, f"price:{seq}", missing, search=skus)

@@ -984,6 +984,7 @@ def _refuse(shop_id: int, company: int) -> None:
         f"ERP company {company} has no Shopify location mapped: its stock is not sent "
         "until the company is mapped to a location (or, if this store does not sell it, marked "
         "not sold in this store under Setup)",
+        words=("stock_company_unmapped", {"company": company}),
         nro_empresa=company,
     )
     with session_scope() as session:

@@ -201,7 +201,12 @@ def store_link(session: Session, shop_id: int) -> StoreLink:
     link = session.scalars(select(StoreLink).where(StoreLink.shop_id == shop_id)).one_or_none()
     if link is None:
         shop = session.get(Shop, shop_id)
-        raise MappingMissing("store_link", shop.domain if shop else str(shop_id))
+        raise MappingMissing(
+            "store_link",
+            shop.domain if shop else str(shop_id),
+            "this store is not linked to an ERP company and segment yet: link it under Setup",
+            words=("store_link_missing", {}),
+        )
     return link
 
 

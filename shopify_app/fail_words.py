@@ -22,6 +22,42 @@ from shopify_app import words as rendering
 from shopify_app.words import Text
 
 WORDS: dict[str, Text] = {
+    # a setup step not done yet (MappingMissing of the store link, the ERP connection: ledger.mappings,
+    # erp.factory); a company with no location (jobs.stock); a price waiting for its variant (jobs.prices);
+    # a market gone from Shopify (jobs.price_list_setup)
+    "store_link_missing": (
+        "esta loja ainda não está vinculada a uma empresa e um segmento do ERP: vincule-a na Configuração",
+        "this store is not linked to an ERP company and segment yet: link it under Setup",
+    ),
+    "erp_connection_missing": (
+        "esta loja não tem conexão com o ERP: informe a URL, o usuário e a senha do Consinco na página de "
+        "Configuração (ou defina {user} e {password} para a demonstração)",
+        "this store has no ERP connection: enter the Consinco URL, user and password on the setup page (or "
+        "set {user} and {password} for the demo)",
+    ),
+    "stock_company_unmapped": (
+        "a empresa {company} do ERP não tem local da Shopify vinculado: o estoque dela não é enviado até "
+        "a empresa ser vinculada a um local (ou, se esta loja não a vende, marcada como não vendida nesta "
+        "loja na Configuração)",
+        "ERP company {company} has no Shopify location mapped: its stock is not sent until the company "
+        "is mapped to a location (or, if this store does not sell it, marked not sold in this store under "
+        "Setup)",
+    ),
+    "price_variant_missing": (
+        "o(s) SKU(s) {skus} ainda não tem(têm) variante na Shopify: recebem preço quando os fluxos de "
+        "produtos/SKUs os criarem",
+        "SKU(s) {skus} have no Shopify variant yet: priced once the products/SKUs flows create them",
+    ),
+    "list_market_missing": (
+        "o mercado {market} não existe na Shopify",
+        "market {market} does not exist in Shopify",
+    ),
+    "list_market_gone": (
+        "o mercado {market} não existe na Shopify (excluído?): a lista de preços {list} dele não recebe mais "
+        "preços; vincule o par a outro mercado ou remova o vínculo",
+        "market {market} does not exist in Shopify (deleted?): its price list {list} gets no more prices; "
+        "map the pair to another market, or remove the mapping",
+    ),
     # a webhook delivery whose body could not be read (shopify_app.api_jobs: an inbox row `rejected`)
     "webhook_unreadable": (
         "A Shopify enviou um webhook {topic} cujo conteúdo não pôde ser lido (não é JSON): nada foi feito "

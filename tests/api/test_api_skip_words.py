@@ -145,9 +145,11 @@ def test_a_skip_keeps_what_the_flow_put_in_the_detail(settings, shops):
 
 def _used_keys() -> dict[str, list[str]]:
     """The keys of the words the jobs give their skips: ("key", {params}) tuples (a conditional key
-    counts both), and any tuple given as `words=`, in jobs/ and ledger/."""
+    counts both), and any tuple given as `words=`, in jobs/, ledger/ and erp/."""
     found: dict[str, list[str]] = {}
-    for path in sorted([*(ROOT / "jobs").rglob("*.py"), *(ROOT / "ledger").rglob("*.py")]):
+    for path in sorted(
+        path for folder in ("jobs", "ledger", "erp") for path in (ROOT / folder).rglob("*.py")
+    ):
         tree = ast.parse(path.read_text())
         nodes = list(ast.walk(tree))
         tuples = [

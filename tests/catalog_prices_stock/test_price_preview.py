@@ -138,4 +138,4 @@ def test_without_a_store_link_the_prices_are_not_previewed_and_the_dry_run_stand
     with session_scope() as session:
         session.query(StoreLink).filter(StoreLink.shop_id == shop.shop_id).delete()
     result = catalog_diff.compute(shop.shop_id)
-    assert "no store_link mapping" in result["prices"]["error"] and "counts" in result
+    assert "not linked to an ERP company and segment yet" in result["prices"]["error"] and "counts" in result
