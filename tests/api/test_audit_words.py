@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +123,20 @@ def test_every_audit_field_and_target_the_code_writes_has_words_in_both_language
             or (not target.endswith(":") and f"audit.target.{target}" not in words)
         }
         assert untold == {}, locale
+
+
+def test_every_coded_value_an_audit_row_holds_is_named_in_both_languages() -> None:
+    """A message's status (Retry, Replay, Mark handled), a hand-linked ERP order's situation and
+    Shopify's risk recommendation are codes: the page names them by VALUE_LABELS (audit_words.js),
+    and showed "Situação: failed -> skipped" and "Situação no ERP: — -> L" raw on the pt-BR page."""
+    from ledger.models import MessageStatus, ShopStatus
+
+    script = (ROOT / "frontend/static/app/pages/audit_words.js").read_text(encoding="utf-8")
+    labels = dict(re.findall(r'^\s+(\w+): "([\w.]+\.)",', script, re.MULTILINE))
+    assert {"status", "erp_status", "recommendation"} <= set(labels), labels
+    wanted = [labels["status"] + s.value for s in (*MessageStatus, *ShopStatus)]
+    wanted += [labels["recommendation"] + r for r in ("ACCEPT", "CANCEL", "INVESTIGATE", "NONE")]
+    wanted += [labels["erp_status"] + s for s in "ACDFLPRSW"]
+    for locale in ("en", "pt-BR"):
+        catalogue = json.loads((ROOT / f"frontend/i18n/{locale}.json").read_text(encoding="utf-8"))
+        assert sorted(key for key in wanted if key not in catalogue) == [], locale

@@ -18,7 +18,9 @@ const VALUE_LABELS = {
   payment_confirmation: "setup.settings.payment.",
   risk_hold: "setup.settings.risk.",
   inactive_sku_status: "setup.settings.inactive.",
-  status: "audit.status.",
+  status: "audit.status.", // a shop's (active...) and a message's (failed, done...)
+  erp_status: "erp_status.", // an order hand-linked: the ERP order's situation (L: Liberado...)
+  recommendation: "audit.recommendation.", // Shopify's fraud analysis, on a risk accepted by a person
   flow: "flow.",
   code: "setup.alerts.code.", // a test alert e-mail's failure (alerts.test_sent)
   error_class: "error_class.",
