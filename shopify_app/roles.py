@@ -190,7 +190,8 @@ def revoke_role(session: Session, shop_id: int, user_id: str, actor: str) -> boo
         action="role.revoked",
         target=f"user:{user_id}",
         before={"role": row.role},
-        after=None,
+        # the role they have now: the shop's default (an operator's, say: "Remove" may give more)
+        after={"role": default_role(shop).value},
     )
     return True
 

@@ -257,6 +257,21 @@ def test_role_rules_are_enforced_by_the_api_and_audited(client):
         ("role.granted", "user:51", "1"),
         ("role.granted", "user:50", "2"),
     ]
+    # the role the removed person has now, the shop's default (it said none: "Operator -> —")
+    assert (events[0]["before"], events[0]["after"]) == ({"role": "operator"}, {"role": "viewer"})
+
+
+def test_removing_a_role_below_the_default_says_the_role_it_leaves(client):
+    """With operator as the default, "Remove" on a viewer makes them an operator: the row says so."""
+    settings = client.put(
+        "/api/setup/settings", json={"default_role": "operator"}, headers=headers(Role.ADMIN)
+    )
+    assert settings.status_code == 200
+    assert client.delete("/api/roles/4", headers=headers(Role.ADMIN)).status_code == 204
+    assert client.get("/api/me", headers=headers(Role.VIEWER)).get_json()["role"] == "operator"
+    events = client.get("/api/audit", headers=headers(Role.ADMIN)).get_json()["events"]
+    revoked = next(e for e in events if e["action"] == "role.revoked")
+    assert (revoked["before"], revoked["after"]) == ({"role": "viewer"}, {"role": "operator"})
 
 
 def test_audit_pages_newest_first(client):
