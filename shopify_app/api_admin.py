@@ -49,7 +49,7 @@ from shopify_app.roles import (
 
 bp = Blueprint("admin", __name__)
 
-USER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,50}")
+USER_ID = re.compile(r"[0-9]{1,50}")  # Shopify staff ids are numbers: not "system", the app's own actor
 POWERFUL = (Role.ADMIN, Role.OWNER)
 
 

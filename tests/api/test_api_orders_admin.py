@@ -228,6 +228,11 @@ def test_role_rules_are_enforced_by_the_api_and_audited(client):
     assert client.put("/api/roles/51", json={"role": "admin"}, headers=headers(Role.ADMIN)).status_code == 403
     newline = client.put("/api/roles/99%0A", json={"role": "viewer"}, headers=headers(Role.OWNER))
     assert newline.status_code == 400  # "99\n" is not a staff id (the pattern's "$" let it through)
+    for actor in ("system", "shopify", "merchant"):  # the app's own actors: a name there signed its actions
+        named = client.put(
+            f"/api/roles/{actor}", json={"role": "viewer", "name": "Carlos"}, headers=headers(Role.OWNER)
+        )
+        assert named.status_code == 400, actor
     assert client.put("/api/roles/1", json={"role": "viewer"}, headers=headers(Role.ADMIN)).status_code == 403
     assert client.delete("/api/roles/2", headers=headers(Role.ADMIN)).status_code == 403
     # The owner can; the last owner cannot be demoted.
