@@ -109,8 +109,9 @@ def _user_of(target: str | None) -> str:
 
 
 def _staff_names(session: Session, user_ids: set[str]) -> dict[str, str]:
-    """The names the roles table holds for these staff user ids (those it has one for)."""
-    wanted = sorted(u for u in user_ids if u)
+    """The names the roles table holds for these staff user ids (those it has one for); never for the
+    app's own actors (a row named "system" before staff ids had to be numbers names nobody)."""
+    wanted = sorted(u for u in user_ids if u and USER_ID.fullmatch(u))
     if not wanted:
         return {}
     rows = session.execute(

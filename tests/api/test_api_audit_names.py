@@ -31,3 +31,14 @@ def test_actor_and_role_target_carry_the_names_the_roles_table_holds(client, set
     assert installed["actor_name"] is None and installed["target_name"] is None
     shop_b = client.get("/api/audit", headers=headers(shop=SHOP_B)).get_json()["events"]
     assert "Maria Souza" not in {e["actor_name"] for e in shop_b}
+
+
+def test_a_role_row_of_the_apps_own_actor_names_none_of_its_actions(client, settings, shops):
+    """Before staff ids had to be numbers, an admin could grant "system" a role with a person's name:
+    every action the app itself wrote (the first owner's grant, an uninstall) then read as theirs."""
+    with session_scope(settings.database_url) as session:
+        set_role(session, shops.a, "system", Role.VIEWER, actor="1", name="Carlos (gerente)")
+        set_role(session, shops.a, "51", Role.OWNER, actor="system")  # as the first visitor's grant
+    events = client.get("/api/audit", headers=headers(Role.VIEWER)).get_json()["events"]
+    by_system = [e for e in events if e["actor"] == "system"]
+    assert by_system and {e["actor_name"] for e in by_system} == {None}
