@@ -2017,6 +2017,15 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
             "with an order edit in Shopify.",
         ),
     ),
+    "catalog": (  # a price or a level waiting for its variant (jobs.prices, jobs.stock): no order to edit
+        ("Um SKU ainda não está publicado na Shopify.", "A SKU is not published in Shopify yet."),
+        (
+            "A mensagem segue sozinha quando os fluxos de produtos e SKUs criarem a variante; confira se "
+            "o produto está ativo para o e-commerce no ERP.",
+            "It resumes by itself once the products and SKUs flows create the variant; check that the "
+            "product is active for e-commerce in the ERP.",
+        ),
+    ),
     "copy": (  # a copy made in Shopify of the app's product: its SKU bound to another variant
         (
             "Um produto do pedido é uma cópia feita na Shopify de um produto que o app publica (mesmo "
@@ -2050,6 +2059,9 @@ VARIANT_TEXT: dict[str, tuple[Text, Text]] = {
         ),
     ),
 }
+
+
+WAIT_FOR_VARIANTS = ("prices", "stock")  # a unit of theirs waiting for a variant waits for the catalog flows
 
 
 def _variant_case(missing: str, detail: dict[str, Any]) -> str:
@@ -2401,7 +2413,8 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
         if kind == SETTING:
             what_happened, what_to_do = _setting_text(missing, english)
         elif kind == VARIANT:
-            happened_kind, todo_kind = VARIANT_TEXT[_variant_case(missing, detail)]
+            case = "catalog" if message.flow in WAIT_FOR_VARIANTS else _variant_case(missing, detail)
+            happened_kind, todo_kind = VARIANT_TEXT[case]
             what_happened, what_to_do = _pick(happened_kind, english), _pick(todo_kind, english)
         mapping = None
     elif mapping is not None:
@@ -2420,6 +2433,11 @@ def _explain(message: Message, locale: str, reveal: bool, *, stuck: bool) -> dic
         if kind == "location" and message.flow == "stock" and missing.isdigit():
             what_to_do = _pick(STOCK_COMPANY_WHAT_TO_DO, english)
         if kind in SETUP_KINDS:
+            what_happened = (  # not a De:Para line for the shop's own id ("no ERP connection for “1”")
+                f"The {kind_name} step of Setup is not done yet; the flow waits for it."
+                if english
+                else f"A etapa {kind_name} da Configuração ainda não foi feita; o fluxo espera por ela."
+            )
             what_to_do = (
                 f"Complete the {kind_name} step in Setup; the message resumes by itself."
                 if english

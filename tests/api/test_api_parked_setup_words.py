@@ -33,3 +33,21 @@ def test_units_parked_on_setup_say_what_they_wait_for_in_portuguese(client, shop
     assert said["stock:4:location"].startswith("a empresa 4 do ERP não tem local da Shopify vinculado"), said
     english = client.get("/api/messages?status=parked&locale=en", headers=headers(Role.VIEWER)).get_json()
     assert {m["unit_key"]: m["failure_reason"] for m in english["messages"]} == parked
+
+
+def test_a_unit_parked_on_the_erp_connection_is_not_explained_as_a_mapping_of_the_shops_own_id(client, shops):
+    """ "Não há De:Para de conexão com o ERP para “1”": the shop's id in the app's database, and no
+    De:Para line to create; it is a Setup step not done yet."""
+    stock.run(shops.a)  # no ERP connection yet
+    with session_scope() as session:
+        [parked] = session.scalars(
+            select(Message.id).where(Message.shop_id == shops.a, Message.status == MessageStatus.PARKED.value)
+        ).all()
+    said = {}
+    for locale in ("pt-BR", "en"):
+        detail = client.get(f"/api/messages/{parked}?locale={locale}", headers=headers()).get_json()
+        said[locale] = detail["explanation"]["what_happened"]
+    assert said["pt-BR"].startswith("A etapa ") and "da Configuração ainda não foi feita" in said["pt-BR"], (
+        said
+    )
+    assert said["en"].startswith("The ") and "step of Setup is not done yet" in said["en"], said
