@@ -1,6 +1,8 @@
 """A SKU whose variant does not exist yet is parked on its product's message ("price:<seq>"); the
 same pass sent the product's other packagings under that unit and closed it done: the wait was said
-nowhere. The park now comes after the sends; a send that failed keeps its failure said."""
+nowhere. The park now comes after the sends; a send that failed keeps its failure said. It is
+explained as a price, in both languages: it was told the orders' advice ("replace or remove it with an
+order edit in Shopify") and read in English on a pt-BR page."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from jobs.price_map import erp_today
 from ledger.db import session_scope
 from ledger.models import Binding, MessageStatus
 from settings import get_settings
+from shopify_app.api_explain import explain
+from shopify_app.fail_words import reason
 from tests.catalog_prices_stock.chain import messages
 
 
@@ -34,3 +38,8 @@ def test_a_packaging_waiting_for_its_variant_stays_said_beside_its_sibling_sent(
     assert run.waiting == 1
     [message] = [m for m in messages(shop.shop_id, "prices") if m.unit_key == f"price:{seq}"]
     assert message.status == MessageStatus.PARKED.value and waiting in (message.error_text or "")
+    pt, en = explain(message, "pt-BR"), explain(message, "en")
+    assert en["what_to_do"].startswith("It resumes by itself once the products and SKUs flows create"), en
+    assert pt["what_to_do"].startswith("A mensagem segue sozinha quando os fluxos de produtos e SKUs"), pt
+    said = reason(message, "pt-BR")
+    assert said.startswith(f"o(s) SKU(s) {waiting} ainda não tem(têm) variante"), said
