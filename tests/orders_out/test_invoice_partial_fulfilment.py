@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ledger.models import MessageStatus
 from sandbox.consinco import tables as t
 
-from .conftest import World
+from .conftest import LinkedOrder, World
 from .test_invoice_documents import _another_nfe
 
 WAITS = "fulfilment waits for the last NF-e of this order: its lines are not known per NF-e"
@@ -35,17 +35,8 @@ def test_an_nfe_whose_event_lists_the_whole_order_fulfils_nothing_until_the_last
     carrier gives later for the first NF-e is not put on that fulfillment, but named for a person."""
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
-    erp_order = world.erp.invoice(order.nro)
-    [document] = erp_order["documentosFiscais"]
-    full = Decimal(str(document["vlrTotal"]))
-    items = {i["idSku"]: i for i in erp_order["itens"]}
-    part_b = Decimal(str(items[b]["vlrTotalAtendido"]))
+    full, part_b = first_of_two_nfe(world, order, b)
     part_a = full - part_b
-    with world.erp.store.write() as (conn, _now):  # NF-e 1 carries item a only (and the freight)
-        doc = t.mfl_doctofiscal
-        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
-    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
-    world.poll()
     [first] = world.messages("invoices", order)
     assert first.status == MessageStatus.DONE.value, first.error_text
     assert world.settlement(order.gid).paid == part_a and first.response_payload["final_capture"] is False
@@ -97,15 +88,7 @@ def test_a_code_given_for_the_first_nfe_before_the_last_one_is_named_once_the_la
     for both (one parcel) is on the fulfillment: nothing to name."""
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual")
-    erp_order = world.erp.invoice(order.nro, tracking=False)
-    [document] = erp_order["documentosFiscais"]
-    part_b = Decimal(str({i["idSku"]: i for i in erp_order["itens"]}[b]["vlrTotalAtendido"]))
-    part_a = Decimal(str(document["vlrTotal"])) - part_b
-    with world.erp.store.write() as (conn, _now):
-        doc = t.mfl_doctofiscal
-        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
-    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
-    world.poll()
+    _full, part_b = first_of_two_nfe(world, order, b, tracking=False)
     [first] = world.messages("invoices", order)
     assert first.response_payload["fulfillments"] == [] and "tracking" not in first.response_payload
     world.erp.track(order.nro, "FIRST-NFE", carrier="Loggi", key=first.response_payload["key"])
@@ -121,6 +104,25 @@ def test_a_code_given_for_the_first_nfe_before_the_last_one_is_named_once_the_la
     note = world.link(order.gid).needs_attention or ""
     named = "tracking FIRST-NFE (Loggi) not sent: NF-e" in note and "add it in Shopify" in note
     assert named == (second_code != "FIRST-NFE"), note
+
+
+def first_of_two_nfe(
+    world: World, order: LinkedOrder, b: str, *, tracking: bool = True
+) -> tuple[Decimal, Decimal]:
+    """The order invoiced, its NF-e made the first of two: it carries all but item `b` (and the
+    freight), its F event listing every item as the ERP order stands; polled. (The NF-e's whole total,
+    item b's part: the second NF-e's, `_another_nfe`.)"""
+    erp_order = world.erp.invoice(order.nro, tracking=tracking)
+    [document] = erp_order["documentosFiscais"]
+    full = Decimal(str(document["vlrTotal"]))
+    part_b = Decimal(str({i["idSku"]: i for i in erp_order["itens"]}[b]["vlrTotalAtendido"]))
+    part_a = full - part_b
+    with world.erp.store.write() as (conn, _now):
+        doc = t.mfl_doctofiscal
+        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
+    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
+    world.poll()
+    return full, part_b
 
 
 def _retrack(world: World, nro: int, key: str, code: str) -> None:

@@ -255,21 +255,13 @@ def test_the_second_nfe_is_charged_in_full_after_the_tip_was_refunded_between_nf
     """Through the sandbox: a card order with a tip of 5.00, authorised, invoiced in two NF-e. NF-e 1
     captures its goods and the tip; the merchant refunds the tip; NF-e 2 captures its own goods in
     full (when it was refunded is read from the order's refunds)."""
-    from sandbox.consinco import tables as t
-    from tests.orders_out.test_invoice_partial_fulfilment import _retrack
+    from tests.orders_out.test_invoice_partial_fulfilment import _retrack, first_of_two_nfe
 
     a, b = world.plain(0), world.plain(1)
     order = world.linked_order([(a, 2), (b, 1)], gateway="cartao", capture="manual", tip="5.00")
-    erp_order = world.erp.invoice(order.nro, tracking=False)  # (a code of NF-e 1 would be named for a person)
-    [document] = erp_order["documentosFiscais"]
-    full = D(str(document["vlrTotal"]))
-    part_b = D(str({i["idSku"]: i for i in erp_order["itens"]}[b]["vlrTotalAtendido"]))
+    # NF-e 1 carries item a only (and the freight); no code (one would be named for a person)
+    full, part_b = first_of_two_nfe(world, order, b, tracking=False)
     part_a = full - part_b
-    with world.erp.store.write() as (conn, _now):  # NF-e 1 carries item a only (and the freight)
-        doc = t.mfl_doctofiscal
-        conn.execute(doc.update().where(doc.c.seqnf == document["seqNf"]).values(vlrtotal=float(part_a)))
-    world.rewrite_event(order.nro, "F", lambda data: data["documentoFiscal"].update(vlrTotal=float(part_a)))
-    world.poll()
     [first] = world.messages("invoices", order)
     assert first.status == MessageStatus.DONE.value, first.error_text
     assert world.settlement(order.gid).paid == part_a + D("5.00")
