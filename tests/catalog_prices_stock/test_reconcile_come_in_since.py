@@ -17,11 +17,10 @@ from ledger import trace
 from ledger.db import session_scope
 from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message, utcnow
-from sandbox.consinco.order_records import move_stock as erp_move_stock
 
 from .test_reconcile_stock_pending_race import _stock_check
 from .test_stock_flow import erp_stock, expected, pick
-from .test_stock_pending_race import _order_reaches_erp
+from .test_stock_pending_race import _order_reaches_erp, apply_edit_adding_three
 
 
 def _check(chain, shop, during_read=None) -> dict[str, Any]:
@@ -88,7 +87,6 @@ def test_an_import_begun_before_the_check_without_its_lines_is_no_drift(chain) -
 
 def test_an_edit_adding_units_applied_during_the_erp_read_is_no_drift(chain) -> None:
     shop, sku, data = _setup(chain, "rec-since-edit")
-    item, seq = data["inventory_item_id"], data["seq_produto"]
     order = "gid://shopify/Order/9503"
     with session_scope() as session:  # the order, in the ERP for two hours (reserved there)
         message = trace.begin(session, shop.shop_id, "orders", "order:9503", SHOPIFY_TO_ERP, shopify_id=order,
@@ -97,21 +95,6 @@ def test_an_edit_adding_units_applied_during_the_erp_read_is_no_drift(chain) -> 
         trace.succeed(session, message)
 
     def edit_applied() -> None:
-        chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # Shopify commits the edit
-        change = {"kind": "qty", "sku": sku, "before": "1", "after": "4"}
-        request = {
-            "nro_pedvenda": 56,
-            "lines": [{"sku": sku, "quantity": 4}],
-            "changes": [change],
-            "freight": "0",
-        }
-        with session_scope() as session:
-            edit = trace.begin(session, shop.shop_id, "order_edits", "edit:9503", SHOPIFY_TO_ERP,
-                               shopify_id=order, request=request)  # fmt: skip
-            edit_id = edit.id
-        with chain.consinco.erp.store.write() as (conn, now):
-            erp_move_stock(conn, now, 1, seq, reserva=3.0)
-        with session_scope() as session:
-            trace.succeed(session, trace.get_message(session, edit_id))
+        apply_edit_adding_three(chain, shop, data, sku, order, "edit:9503")
 
     _no_false_drift(chain, shop, sku, data, _check(chain, shop, edit_applied))

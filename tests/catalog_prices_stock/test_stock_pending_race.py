@@ -12,10 +12,34 @@ from sqlalchemy import select
 from jobs import stock
 from ledger import trace
 from ledger.db import session_scope
+from ledger.flows import SHOPIFY_TO_ERP
 from ledger.models import Message
 from sandbox.consinco.order_records import move_stock as erp_move_stock
 
 from .test_stock_flow import add_pending_order, erp_stock, expected, pick
+
+
+def apply_edit_adding_three(chain, shop, data: dict, sku: str, order: str, unit_key: str) -> None:
+    """An order edit raising the SKU's line 1 -> 4 (ERP order 56), applied whole meanwhile: Shopify
+    commits it (its level 3 lower at company 1's location), the ERP takes it (3 more reserved), and
+    its message ends done."""
+    item, seq = data["inventory_item_id"], data["seq_produto"]
+    chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # Shopify commits the edit at once
+    change = {"kind": "qty", "sku": sku, "before": "1", "after": "4"}
+    request = {
+        "nro_pedvenda": 56,
+        "lines": [{"sku": sku, "quantity": 4}],
+        "changes": [change],
+        "freight": "0",
+    }
+    with session_scope() as session:
+        edit = trace.begin(session, shop.shop_id, "order_edits", unit_key, SHOPIFY_TO_ERP, shopify_id=order,
+                           request=request)  # fmt: skip
+        edit_id = edit.id
+    with chain.consinco.erp.store.write() as (conn, now):
+        erp_move_stock(conn, now, 1, seq, reserva=3.0)
+    with session_scope() as session:
+        trace.succeed(session, trace.get_message(session, edit_id))
 
 
 def _order_reaches_erp(chain, seq, order_id, units):
@@ -89,7 +113,6 @@ def test_a_sale_made_and_sent_to_the_erp_while_the_pass_writes_is_not_given_back
     write's re-computation took the ERP figure read before the reservation and the orders pending
     then, in neither, and handed its 2 units back until the row's next move."""
     from jobs import stock_writer
-    from ledger.flows import SHOPIFY_TO_ERP
     from ledger.models import utcnow
 
     shop = chain.install("race-imported", 1, 1, [1])
@@ -129,7 +152,6 @@ def test_an_order_cancelled_since_does_not_explain_a_new_sale(chain):
     """An order in the ERP, then cancelled in Shopify with its units restocked (the ERP's reservation
     released): a later drop of the level, a sale whose webhook has not come yet, was read as that
     order's and its 2 units handed back at the next stale write."""
-    from ledger.flows import SHOPIFY_TO_ERP
     from ledger.models import OrderLink, utcnow
 
     shop = chain.install("cancel-explains", 1, 1, [1])
@@ -168,7 +190,6 @@ def test_an_import_begun_before_the_pass_and_posted_after_the_read_is_not_given_
     pass takes its pending orders, writes its lines, posts and closes after the ERP rows were read:
     not in the snapshot (no lines yet), not pending now, not "come in since" (begun before): its 2
     units were handed back. Orders closed since the snapshot count, whenever they began."""
-    from ledger.flows import SHOPIFY_TO_ERP
     from ledger.models import utcnow
 
     shop = chain.install("sem-payload", 1, 1, [1])
@@ -204,7 +225,6 @@ def test_units_an_edit_adds_reaching_the_erp_after_the_read_are_not_given_back(c
     counted orders alone: the 3 units were handed back."""
     from datetime import timedelta
 
-    from ledger.flows import SHOPIFY_TO_ERP
     from ledger.models import utcnow
 
     order = "gid://shopify/Order/9002"
@@ -222,18 +242,7 @@ def test_units_an_edit_adds_reaching_the_erp_after_the_read_are_not_given_back(c
     real = stock._targets
 
     def edit_applied_after_the_read(*args, **kwargs):
-        chain.set_level(shop, item, 1, chain.level(shop, item, 1) - 3)  # Shopify commits the edit at once
-        change = {"kind": "qty", "sku": sku, "before": "1", "after": "4"}
-        with session_scope() as session:
-            request = {"nro_pedvenda": 56, "lines": [{"sku": sku, "quantity": 4}], "changes": [change],
-                       "freight": "0"}  # fmt: skip
-            edit = trace.begin(session, shop.shop_id, "order_edits", "edit:778", SHOPIFY_TO_ERP,
-                               shopify_id=order, request=request)  # fmt: skip
-            edit_id = edit.id
-        with chain.consinco.erp.store.write() as (conn, now):
-            erp_move_stock(conn, now, 1, seq, reserva=3.0)
-        with session_scope() as session:
-            trace.succeed(session, trace.get_message(session, edit_id))
+        apply_edit_adding_three(chain, shop, data, sku, order, "edit:778")
         monkeypatch.setattr(stock, "_targets", real)
         return real(*args, **kwargs)
 
