@@ -441,8 +441,12 @@ class AuditEvent(Base):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="SET NULL"))
     shop_domain: Mapped[str] = mapped_column(String(255))
     actor: Mapped[str] = mapped_column(String(100))  # staff user id, or "system" / "shopify"
+    # the names the roles table held for the actor and for a "user:<id>" target when the event was
+    # written (ledger.audit.record): a person removed from the roles table since stays named
+    actor_name: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str | None] = mapped_column(String(255))
+    target_name: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

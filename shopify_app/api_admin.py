@@ -13,13 +13,11 @@ GET /api/audit/<id>/export rebuilds it from the rows as they are now, for the me
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ledger import audit, privacy
 from ledger.masking import mask_detail
@@ -49,7 +47,7 @@ from shopify_app.roles import (
 
 bp = Blueprint("admin", __name__)
 
-USER_ID = re.compile(r"[0-9]{1,50}")  # Shopify staff ids are numbers: not "system", the app's own actor
+USER_ID = audit.STAFF_ID  # Shopify staff ids are numbers: not "system", the app's own actor
 POWERFUL = (Role.ADMIN, Role.OWNER)
 
 
@@ -85,15 +83,17 @@ def list_audit() -> ResponseReturnValue:
     reveal = g.role.at_least(Role.ADMIN)
     with db() as session:
         events = audit.history(session, g.shop.id, limit=limit, before_id=before_id)
-        names = _staff_names(session, {e.actor for e in events} | {_user_of(e.target) for e in events})
+        unnamed = [e for e in events if not (e.actor_name and e.target_name)]
+        names = audit.names_now(session, g.shop.id, unnamed)
         rows = [
             {
                 "id": e.id,
                 "actor": e.actor,
-                "actor_name": names.get(e.actor),
+                # as named when the event was written (kept after the role's removal), else now
+                "actor_name": e.actor_name or names.get(e.actor),
                 "action": e.action,
                 "target": e.target,
-                "target_name": names.get(_user_of(e.target)),
+                "target_name": e.target_name or names.get(audit.user_of(e.target)),
                 "before": mask_detail(e.before, reveal),
                 "after": mask_detail(e.after, reveal),
                 "created_at": iso(e.created_at),
@@ -101,25 +101,6 @@ def list_audit() -> ResponseReturnValue:
             for e in events
         ]
     return jsonify({"events": rows, "next_before_id": page_cursor([r["id"] for r in rows], limit)})
-
-
-def _user_of(target: str | None) -> str:
-    """The staff user id of a role event's target ("user:1002"), else ""."""
-    return target.removeprefix("user:") if target and target.startswith("user:") else ""
-
-
-def _staff_names(session: Session, user_ids: set[str]) -> dict[str, str]:
-    """The names the roles table holds for these staff user ids (those it has one for); never for the
-    app's own actors (a row named "system" before staff ids had to be numbers names nobody)."""
-    wanted = sorted(u for u in user_ids if u and USER_ID.fullmatch(u))
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(StaffRole.user_id, StaffRole.name).where(
-            StaffRole.shop_id == g.shop.id, StaffRole.user_id.in_(wanted), StaffRole.name.is_not(None)
-        )
-    )
-    return {user_id: name for user_id, name in rows if name}
 
 
 @bp.get("/audit/<int:event_id>/export")

@@ -192,6 +192,7 @@ def revoke_role(session: Session, shop_id: int, user_id: str, actor: str) -> boo
         before={"role": row.role},
         # the role they have now: the shop's default (an operator's, say: "Remove" may give more)
         after={"role": default_role(shop).value},
+        target_name=row.name,  # (the row is going: the history keeps naming them)
     )
     return True
 

@@ -29,10 +29,20 @@ def write_audit(
     target: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    target_name: str | None = None,
 ) -> AuditEvent:
-    """Add one audit row (who did what to which target, before and after) to the session."""
+    """Add one audit row (who did what to which target, before and after) to the session;
+    `target_name`: the name of a staff member whose roles row the caller is deleting."""
     return audit.record(
-        session, shop.id if shop is not None else None, shop_domain, actor, action, target, before, after
+        session,
+        shop.id if shop is not None else None,
+        shop_domain,
+        actor,
+        action,
+        target,
+        before,
+        after,
+        target_name=target_name,
     )
 
 

@@ -7,7 +7,7 @@ from ledger.db import session_scope
 from ledger.models import Role
 from shopify_app.roles import set_role
 
-from .conftest import SHOP_B, headers
+from .conftest import SHOP_A, SHOP_B, bearer, headers, make_id_token
 
 
 def test_actor_and_role_target_carry_the_names_the_roles_table_holds(client, settings, shops):
@@ -42,3 +42,25 @@ def test_a_role_row_of_the_apps_own_actor_names_none_of_its_actions(client, sett
     events = client.get("/api/audit", headers=headers(Role.VIEWER)).get_json()["events"]
     by_system = [e for e in events if e["actor"] == "system"]
     assert by_system and {e["actor_name"] for e in by_system} == {None}
+
+
+def test_a_person_whose_role_is_removed_stays_named_in_the_history(client, settings, shops):
+    """Names were read from the roles table only: removing someone erased their name from every
+    change they had made, and from the removal itself (an audit must keep who did what)."""
+    with session_scope(settings.database_url) as session:
+        set_role(session, shops.a, "2", Role.ADMIN, actor="1", name="Maria Souza")
+    saved = client.put("/api/setup/settings", json={"bulk_threshold": 300}, headers=headers(Role.ADMIN))
+    assert saved.status_code == 200
+    assert client.delete("/api/roles/2", headers=headers(Role.OWNER)).status_code == 204
+    with session_scope(settings.database_url) as session:  # named later: the page says the name now
+        set_role(session, shops.a, "53", Role.ADMIN, actor="1")
+    as_53 = bearer(make_id_token(SHOP_A, "53"))
+    assert client.put("/api/setup/settings", json={"bulk_threshold": 301}, headers=as_53).status_code == 200
+    with session_scope(settings.database_url) as session:
+        set_role(session, shops.a, "53", Role.ADMIN, actor="1", name="Ana Lima")
+
+    events = client.get("/api/audit", headers=headers(Role.VIEWER)).get_json()["events"]
+    changed = [e for e in events if e["target"] == "settings"]
+    assert [(e["actor"], e["actor_name"]) for e in changed] == [("53", "Ana Lima"), ("2", "Maria Souza")]
+    revoked = next(e for e in events if e["action"] == "role.revoked")
+    assert revoked["target_name"] == "Maria Souza" and revoked["before"] == {"role": "admin"}
