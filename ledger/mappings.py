@@ -513,6 +513,7 @@ def import_csv(
         if missing:
             result.errors.append((1, f"missing column(s): {', '.join(missing)}"))
             return result
+        labelled = CSV_COLUMNS[2] in header  # a file of codes only keeps the lines' descriptions
         for cells in reader:
             line, read = read + 1, reader.line_num  # a line error names the record's first line
             if not cells:  # a blank line
@@ -531,7 +532,10 @@ def import_csv(
                 _read_cell(record.get("shopify_code")),
                 _read_cell(record.get("erp_code")),
             )
-            label = _read_cell(record.get("label")) or None
+            if labelled:  # (an empty cell clears the description)
+                label = _read_cell(record.get(CSV_COLUMNS[2])) or None
+            else:
+                label = named.get(code_key(kind, shopify_code), (None, None))[0]
             if len(shopify_code) > code_max or len(erp_code) > 255 or len(label or "") > 255:
                 result.errors.append((line, f"a value is too long (codes at most {code_max}/255)"))
                 continue

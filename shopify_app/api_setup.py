@@ -302,6 +302,8 @@ def put_store_link() -> ResponseReturnValue:
         field_int(body, "nro_empresa", errors),
         field_int(body, "nro_segmento", errors),
     )
+    if nro_empresa is not None and nro_empresa > mappings.MAX_COMPANY:  # what a location line takes
+        errors["nro_empresa"] = f"must be between 1 and {mappings.MAX_COMPANY}"
     if errors:
         raise invalid(errors)
     checked = _erp_lists(nro_empresa, nro_segmento, errors)

@@ -605,3 +605,28 @@ def test_an_import_changing_a_lines_label_or_spelling_audits_it(client, settings
     assert reply.get_json()["updated"] == 1, reply.get_json()
     _action, _before, after = _last_audit(settings, shops.a)
     assert after["relabelled"]["gid://shopify/Location/1"]["label"] == ["CD", "Centro de distribuição"]
+
+
+def test_a_csv_of_codes_only_keeps_the_lines_descriptions(client, shops):
+    """The import needs the two code columns only: a file without "label" (the team fixing ERP codes
+    in a spreadsheet) erased the description of every line it named; an empty cell in a file that
+    has the column still clears it."""
+    line = {"kind": "payment_method", "shopify_code": "Pix", "erp_code": "1", "label": "Pix à vista"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    assert client.put(
+        "/api/mappings", json={**line, "shopify_code": "Boleto", "label": "3 dias"}, headers=headers()
+    )
+    csv_text = "shopify_code;erp_code\nPIX;2\nBoleto;3\nCrediário;4\n"
+    reply = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": csv_text}, headers=headers()
+    )
+    assert reply.get_json()["errors"] == [] and reply.get_json()["created"] == 1
+    lines = {
+        m["shopify_code"]: (m["erp_code"], m["label"])
+        for m in client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"]
+    }
+    assert lines == {"PIX": ("2", "Pix à vista"), "Boleto": ("3", "3 dias"), "Crediário": ("4", None)}
+    csv_text = "shopify_code;erp_code;label\nBoleto;3;\n"
+    client.post("/api/mappings/import", json={"kind": "payment_method", "csv": csv_text}, headers=headers())
+    boleto = client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"]
+    assert {m["shopify_code"]: m["label"] for m in boleto}["Boleto"] is None

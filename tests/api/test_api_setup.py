@@ -816,3 +816,15 @@ def test_the_first_connection_saved_to_another_erp_than_the_fallback_it_ran_on_i
     assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
     with session_scope(settings.database_url) as session:
         assert session.scalars(select(Watermark).where(Watermark.shop_id == shops.a)).all() == []
+
+
+def test_the_store_link_takes_a_company_of_9_digits_at_most_as_every_setup_field(client, shops):
+    """A company number is 1 to 9 digits everywhere (a location line, the location set, companies
+    not sold): the store link took 1234567890 with the ERP unreachable, a company that could then
+    never be given a location."""
+    reply = client.put(
+        "/api/setup/store-link", json={"nro_empresa": 1234567890, "nro_segmento": 1}, headers=headers()
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["error"]["fields"] == {"nro_empresa": "must be between 1 and 999999999"}
+    assert client.get("/api/setup/store-link", headers=headers()).get_json()["configured"] is False
