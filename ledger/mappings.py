@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable
 from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -84,6 +84,15 @@ class ImportResult:
 
 
 CSV_COLUMNS = ("shopify_code", "erp_code", "label")
+
+
+class ErpLists(NamedTuple):
+    """The numbers the shop's ERP lists, to check a De:Para line against: its companies, segments
+    and payment methods (NROFORMAPAGTO; None: not read, that kind's lines are not checked)."""
+
+    companies: Collection[int]
+    segments: Collection[int]
+    payment_methods: Collection[int] | None = None
 
 
 # What the flows read an ERP code as (ASCII digits: a Unicode digit is not a number to int4 columns).
@@ -476,7 +485,7 @@ def import_csv(
     kind: str,
     text: str,
     known_locations: MappingOf[str, str | None] | None = None,
-    erp_lists: tuple[Collection[int], Collection[int]] | None = None,
+    erp_lists: ErpLists | None = None,
 ) -> ImportResult:
     """Upsert every valid line of a CSV; bad lines are reported by line number, the rest still land
     (each line in a savepoint, values checked against the columns first: a database error would
@@ -590,17 +599,22 @@ def import_csv(
 def unlisted_problem(
     kind: MappingKind,
     erp_code: str,
-    erp_lists: tuple[Collection[int], Collection[int]] | None,
+    erp_lists: ErpLists | None,
     mapped_before: Collection[str],
 ) -> str | None:
-    """Why a location or segment <-> market line (of an import, or saved alone: shopify_app.api_mappings)
-    names what the ERP does not list (`erp_lists`: its companies and segments, None when it could not
-    be asked); None for any other line, one whose ERP code is mapped already (`mapped_before`), or a
-    code its own rule refuses (upsert_mapping says why)."""
+    """Why a location, segment <-> market or payment method line (of an import, or saved alone:
+    shopify_app.api_mappings) names what the ERP does not list (`erp_lists`, None when it could not
+    be asked: a payment line to a form it lacks failed every order paid so); None for any other
+    line, one whose ERP code is mapped already (`mapped_before`), or a code its own rule refuses
+    (upsert_mapping says why)."""
     if erp_lists is None or erp_code in mapped_before:
         return None
-    companies, segments = erp_lists
-    if kind is MappingKind.LOCATION:
+    companies, segments, payment_methods = erp_lists
+    if kind is MappingKind.PAYMENT_METHOD and payment_methods is not None:
+        form = int(erp_code) if re.fullmatch(ERP_CODE_RULES[kind][0], erp_code) else None
+        if form is not None and form not in payment_methods:
+            return f"the ERP lists no payment method {form}"
+    elif kind is MappingKind.LOCATION:
         company = company_number(erp_code)
         if company is not None and str(company) not in mapped_before and company not in companies:
             return f"the ERP lists no company {company}"

@@ -50,6 +50,8 @@ from shopify_app.roles import require_role
 bp = Blueprint("mappings", __name__, url_prefix="/mappings")
 
 KINDS = tuple(kind.value for kind in MappingKind)
+# the kinds whose ERP side is checked against what the ERP lists (ledger.mappings.unlisted_problem)
+BY_ERP = (MappingKind.LOCATION, MappingKind.SEGMENT_MARKET, MappingKind.PAYMENT_METHOD)
 MAX_CSV = 2_000_000
 # The import's JSON body: each CSV character at most 6 bytes (a "\u0001" escape; UTF-8 takes 4).
 MAX_IMPORT_BYTES = 6 * MAX_CSV + 64 * 1024
@@ -153,11 +155,12 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
 
 
 def _refuse_unlisted(kind: str, erp_code: str) -> None:
-    """400 for a location or segment <-> market line naming a company or segment the shop's ERP does
-    not list (ledger.mappings.unlisted_problem, as an import says it), unless the line is already so
-    (a change of its Shopify side or label keeps it; the ERP not asked then); saved on its numbers
-    alone when the ERP cannot be asked (as the store link is)."""
-    if kind not in (MappingKind.LOCATION, MappingKind.SEGMENT_MARKET):
+    """400 for a location, segment <-> market or payment method line naming a company, segment or
+    payment method (NROFORMAPAGTO) the shop's ERP does not list (ledger.mappings.unlisted_problem, as
+    an import says it), unless the line is already so (a change of its Shopify side or label keeps
+    it; the ERP not asked then); saved on its numbers alone when the ERP cannot be asked (as the
+    store link is)."""
+    if kind not in BY_ERP:
         return
     with db() as session:
         mapped = {row.erp_code for row in mappings.list_mappings(session, g.shop.id, kind)}
@@ -287,8 +290,7 @@ def import_csv() -> ResponseReturnValue:
     # Read from Shopify before the transaction opens: no database lock waits on an outside call.
     known = known_locations() if kind == MappingKind.LOCATION else None
     # what the ERP lists, asked as a single line asks it (a company it does not list never synced)
-    by_erp = (MappingKind.LOCATION, MappingKind.SEGMENT_MARKET)
-    listed = api_upstream.erp_lists(g.shop.id, app_settings()) if kind in by_erp else None
+    listed = api_upstream.erp_lists(g.shop.id, app_settings()) if kind in BY_ERP else None
     with db() as session:
         lock_shop_row(session, g.shop.id)  # an import and a save of the same line at once
         waiting = [code for code, _ in mappings.unmapped_codes_seen(session, g.shop.id, kind)]

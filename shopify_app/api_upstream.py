@@ -18,6 +18,7 @@ from erp.address import policy_for
 from erp.retry import NO_RETRY
 from ledger.crypto import SecretUnreadable
 from ledger.errors import IntegrationError, MappingMissing, Transient
+from ledger.mappings import ErpLists
 from settings import Settings
 from shopify_app.admin_api import build_client
 from shopify_app.admin_api.catalog_ops import online_store
@@ -153,15 +154,19 @@ def failed_test(code: str, message: str, upstream: str | None = None) -> dict[st
     return answer
 
 
-def erp_lists(shop_id: int, settings: Settings) -> tuple[set[int], set[int]] | None:
-    """The companies and segments the shop's ERP lists; None when it cannot be asked (no connection
-    saved, the ERP down): the caller saves on the numbers alone."""
+def erp_lists(shop_id: int, settings: Settings) -> ErpLists | None:
+    """The companies, segments and payment methods the shop's ERP lists; None when it cannot be
+    asked (no connection saved, the ERP down): the caller saves on the numbers alone."""
     try:
         choices = erp_choices(erp_client(shop_id, settings))
     except ApiError as exc:
         log.info("shop %s: ERP numbers saved unchecked: %s", shop_id, exc.message)
         return None
-    return {c["nro_empresa"] for c in choices["companies"]}, {s["nro_segmento"] for s in choices["segments"]}
+    return ErpLists(
+        {c["nro_empresa"] for c in choices["companies"]},
+        {s["nro_segmento"] for s in choices["segments"]},
+        {m["nro_forma_pagto"] for m in choices["payment_methods"]},
+    )
 
 
 def erp_unlisted(
@@ -174,7 +179,7 @@ def erp_unlisted(
     found = erp_lists(shop_id, settings)
     if found is None:
         return False, {}
-    listed, sold_in = found
+    listed, sold_in = found.companies, found.segments
     errors = {key: f"the ERP lists no company {nro}" for key, nro in companies.items() if nro not in listed}
     errors.update(
         {

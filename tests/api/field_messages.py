@@ -215,6 +215,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "', '.join(missing)": ["erp_code", "shopify_code, erp_code"],
         "code_max": [100, 255],
         "company": [5],
+        "form": [99],  # ledger.mappings.unlisted_problem: a payment method the ERP does not list
         "nro_empresa": [5],
         "nro_segmento": [6],
         "other.nro_empresa": [6],

@@ -828,3 +828,39 @@ def test_the_store_link_takes_a_company_of_9_digits_at_most_as_every_setup_field
     assert reply.status_code == 400
     assert reply.get_json()["error"]["fields"] == {"nro_empresa": "must be between 1 and 999999999"}
     assert client.get("/api/setup/store-link", headers=headers()).get_json()["configured"] is False
+
+
+def test_a_payment_method_the_erp_does_not_list_is_refused_on_a_line_and_in_a_csv(client, monkeypatch):
+    """The ERP lists its payment forms (the form's picker reads them): a line typed "99" for "9"
+    (or imported from a spreadsheet) was saved, and every order paid so then failed at the ERP
+    (FORMAPAGTO_INVALIDA). Asked as a company is; saved unchecked when the ERP cannot be asked."""
+    from shopify_app import api_upstream
+
+    listed = {"companies": [], "segments": [], "payment_methods": [{"nro_forma_pagto": 9}]}
+    monkeypatch.setattr(api_upstream, "erp_client", lambda *a, **k: object())
+    monkeypatch.setattr(api_upstream, "erp_choices", lambda erp: listed)
+    line = {"kind": "payment_method", "shopify_code": "Pix", "erp_code": "99"}
+    refused = client.put("/api/mappings", json=line, headers=headers())
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["fields"] == {"erp_code": "the ERP lists no payment method 99"}
+    assert client.put("/api/mappings", json={**line, "erp_code": "09"}, headers=headers()).status_code == 200
+    csv_text = "shopify_code;erp_code\nBoleto;0\nCartão;9\n"
+    imported = client.post(
+        "/api/mappings/import", json={"kind": "payment_method", "csv": csv_text}, headers=headers()
+    ).get_json()
+    assert imported["errors"] == [{"line": 2, "message": "the ERP lists no payment method 0"}]
+    assert imported["created"] == 1
+    listed["payment_methods"] = []  # form 9 closed in the ERP since: a label change keeps the line
+    relabelled = client.put(
+        "/api/mappings", json={**line, "erp_code": "9", "label": "Pix"}, headers=headers()
+    )
+    assert relabelled.status_code == 200
+
+    def down(erp):
+        raise api_upstream.ApiError(502, "consinco_unreachable", "the ERP is down")
+
+    monkeypatch.setattr(api_upstream, "erp_choices", down)
+    unchecked = client.put(
+        "/api/mappings", json={**line, "shopify_code": "Vale", "erp_code": "7"}, headers=headers()
+    )
+    assert unchecked.status_code == 200

@@ -140,6 +140,7 @@ const FIELD_WORDS = [
   [/^is required when the user changes$/, "password_new_user"],
   [/^the ERP lists no company (?<nro>\d+)$/, "erp_no_company"],
   [/^the ERP lists no segment (?<nro>\d+)$/, "erp_no_segment"],
+  [/^the ERP lists no payment method (?<nro>\d+)$/, "erp_no_payment_method"],
   [/^is required: no password is stored yet$/, "password_first"],
   [/^is required to test another address than the saved one$/, "password_new_address"],
   [/^must be an integer$/, "integer"],
