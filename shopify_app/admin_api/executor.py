@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger import fence
 from shopify_app.admin_api import documents
 from shopify_app.admin_api.errors import (
     VARIANT_THROTTLE,
@@ -207,6 +208,10 @@ class Executor:
         refreshed = False
         refused: str | None = None
         while True:
+            if op.is_mutation:
+                # a flow run that lost its lock (Redis restarted, its heartbeat stalled) writes nothing
+                # more: another run may hold it and have sent newer figures (ledger.fence)
+                fence.check()
             token = self.token_provider(refused)
             refused = None
             reserved, lease = self._reserve(key)
