@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from rq.exceptions import AbandonedJobError
-from sqlalchemy import case, or_, update
+from sqlalchemy import case, or_, select, update
 
 from ledger.db import session_scope
 from ledger.errors import IntegrationError
@@ -67,9 +67,34 @@ def failed(
     *args: Any,
     **kwargs: Any,
 ) -> None:
-    """RQ's failure callback: "retrying" while RQ will run it again, "failed" once it will not."""
+    """RQ's failure callback: "retrying" while RQ will run it again, "failed" once it will not. A
+    due run whose schedule the merchant switched off while it ran is not run again (`_stop_if_off`)."""
+    _stop_if_off(job)
     status = RUN_RETRYING if job.should_retry else RUN_FAILED
     _record(job, status, error_line(exc_type, exc_value), failure_words(exc_type, exc_value))
+
+
+def _stop_if_off(job: Any) -> None:
+    """The run the tick enqueued (the schedule's `last_job_id`) failed after its schedule was
+    switched off (a stock count: the team stops the flow while a pass fails on the ERP): no retry.
+    Switching off cancels a run still waiting (shopify_app.api_flows); one running went on to be
+    retried by RQ, up to ~9 minutes of passes of a flow the page shows off. A "run now" (its own
+    job id) keeps its retries: a person asked for it. Never raises (the callback's rule)."""
+    schedule = (job.meta or {}).get(META_KEY)
+    if not schedule or not job.should_retry:
+        return
+    try:
+        with session_scope() as session:
+            row = session.execute(
+                select(Schedule.enabled, Schedule.last_job_id).where(
+                    Schedule.shop_id == int(job.args[0]), Schedule.flow == schedule
+                )
+            ).one_or_none()
+    except Exception:
+        log.exception("run_outcome: could not read whether schedule %s of job %s is on", schedule, job.id)
+        return
+    if row is not None and not row.enabled and row.last_job_id == job.id:
+        job.retries_left = 0
 
 
 def failure_words(exc_type: type[BaseException] | None, exc_value: BaseException | None) -> Words | None:
@@ -105,6 +130,7 @@ def horse_killed(job: Any, ret_val: int | None) -> None:
     """The forked work horse running `job` died (a signal): RQ fails the job and decides its
     retry from the same `retries_left`, without calling the job's failure callback."""
     line, words = killed_line(ret_val)
+    _stop_if_off(job)
     status = RUN_RETRYING if job.should_retry else RUN_FAILED
     _record(job, status, line, words)
 

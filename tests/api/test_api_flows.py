@@ -461,3 +461,35 @@ def test_switching_a_schedule_off_cancels_its_run_still_waiting(client, settings
         [audit] = session.query(AuditEvent).filter_by(action="schedule.changed").all()
         assert audit.after["cancelled_run"] == waiting
     assert scheduler.tick(utcnow()) == []  # off: nothing more
+
+
+def test_a_schedule_switched_off_while_its_run_runs_is_not_retried(client, settings, shops, rq, monkeypatch):
+    """Switching off cancels a run still waiting; the run that was running (a stock pass failing
+    on the ERP while the team stops the flow for a stock count) raised, and RQ retried it: up to ~9
+    minutes of passes of a flow the page shows off. Now its last try is its last; the Flows page
+    says it failed, with why."""
+    from jobs import stock
+    from jobs.worker import build_worker
+
+    with session_scope(settings.database_url) as session:
+        for row in session.query(Schedule).all():
+            row.enabled = row.shop_id == shops.a and row.flow == "stock"
+    [job_id] = scheduler.tick(utcnow())
+    runs = []
+
+    def erp_down(shop_id, *args, **kwargs):
+        runs.append(shop_id)
+        off = client.put("/api/flows/stock/schedule", json={"enabled": False}, headers=headers())
+        assert off.status_code == 200, off.get_json()
+        raise Transient("Consinco unreachable")
+
+    monkeypatch.setattr(stock, "_run", erp_down)
+    build_worker([queues.CATALOG], simple=True, conn=rq).work(burst=True, with_scheduler=False)
+    assert runs == [shops.a]
+    job = Job.fetch(job_id, connection=rq)
+    assert job.get_status() == JobStatus.FAILED and job_id not in ScheduledJobRegistry(
+        "catalog", connection=rq
+    )
+    with session_scope(settings.database_url) as session:
+        row = session.query(Schedule).filter_by(shop_id=shops.a, flow="stock").one()
+        assert (row.enabled, row.last_status, row.last_error) == (False, "failed", "Consinco unreachable")
