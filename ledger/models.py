@@ -326,7 +326,11 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("shop_id", "flow", "unit_key"),
-        Index("ix_messages_status", "shop_id", "flow", "status"),
+        # A flow's units (and of one status), newest first: the Messages page's filters. The catalog's
+        # units keep the oldest ids (a run upserts the rows its install wrote): the primary key
+        # walked back read every newer message first (migration 0027)
+        Index("ix_messages_flow_id", "shop_id", "flow", "id"),
+        Index("ix_messages_flow_status_id", "shop_id", "flow", "status", "id"),
         Index("ix_messages_updated", "shop_id", "updated_at"),
         # The dashboard's change cursor (max id) and the Messages list, newest first.
         Index("ix_messages_shop_id", "shop_id", "id"),
@@ -510,6 +514,11 @@ class AlertState(Base):
     sent_at: Mapped[datetime | None]  # the last e-mail the server took
 
 
+# An order in the ERP, live (cancelled on neither side) and not invoiced: the partial index's rows,
+# as each dialect spells the query's `is_distinct_from` (SQLite: IS NOT)
+IN_ERP = "nro_pedvenda IS NOT NULL AND nfe_key IS NULL AND cancelled_at IS NULL AND erp_status {} 'C'"
+
+
 class OrderLink(Base):
     """A Shopify order <-> its ERP order (NROPEDVENDA), and where each side stands."""
 
@@ -539,6 +548,15 @@ class OrderLink(Base):
         ),
         # A day's orders in the order they are picked: by the slot's day, then its start
         Index("ix_order_links_slot_day", "shop_id", "slot_day", "slot_time"),
+        # The orders in the ERP not invoiced yet (the Orders page's "In ERP"; a few at night among
+        # every order the shop had): shopify_app.api_orders.FILTERS["in_erp"], word for word
+        Index(
+            "ix_order_links_in_erp",
+            "shop_id",
+            "id",
+            postgresql_where=text(IN_ERP.format("IS DISTINCT FROM")),
+            sqlite_where=text(IN_ERP.format("IS NOT")),
+        ),
         # The orders flagged for a person (a few of a shop's every order): the alert run's count and
         # its changed-since read, every 15 minutes per shop (jobs.alerts)
         Index(

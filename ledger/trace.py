@@ -549,6 +549,18 @@ def search(
         stmt = stmt.where(Message.search_text.like(f"%{needle}%", escape="\\"))
         if session.get_bind().dialect.name == "postgresql":
             return _search_text(session, stmt, limit, before_id)
+    if updated_since is not None:
+        # changed since a time (the dashboard's done count's link): `id + 0`, an order no index
+        # gives, so the rows changed since are read through ix_messages_updated and sorted (what
+        # the count itself reads), not the primary key walked back until 50 are found
+        return list(session.scalars(stmt.order_by((Message.id + 0).desc()).limit(limit)))
+    if flow:
+        # a flow's page: its ids first, from ix_messages_flow_id / ix_messages_flow_status_id alone
+        # (they hold every column asked). The catalog's units keep the oldest ids (a run upserts
+        # the rows its install wrote): the primary key walked back, the planner's guess for a
+        # fifth of the rows (50 found in 250), read every newer message first
+        ids = stmt.with_only_columns(Message.id).order_by(Message.id.desc()).limit(limit)
+        stmt = select(Message).where(Message.id.in_(ids.scalar_subquery()))
     return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
 
 

@@ -15,6 +15,7 @@ skipped, the original error kept, who / when / why), audited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, g, jsonify
@@ -78,6 +79,24 @@ def is_stuck(message: Message) -> bool:
     if message.job_id is None and stuck_units.locked(message.shop_id, message.flow, conn):
         return False  # begun outside RQ (a terminal's catalog load), its flow still running
     return not queues.held(message.job_id, conn)
+
+
+def stuck_ids(messages: Iterable[Message]) -> set[int]:
+    """The ids of `messages` that are stuck (`is_stuck`), for a page of them: their jobs asked in one
+    round trip, each flow's lock once (a page's rows asked one by one cost a round trip each: a
+    page of 200 waited ~0.2-0.6 s on a managed Redis 1 ms away)."""
+    stale = [m for m in messages if trace.is_stale(m)]
+    if not stale:
+        return set()
+    conn = get_redis(app_settings().redis_url)
+    held = queues.held_ids((m.job_id for m in stale), conn)
+    outside = {(m.shop_id, m.flow) for m in stale if m.job_id is None}
+    running = {key for key in outside if stuck_units.locked(*key, conn)}
+    return {
+        m.id
+        for m in stale
+        if not (m.job_id is None and (m.shop_id, m.flow) in running) and m.job_id not in held
+    }
 
 
 def can_retry(message: Message, stuck: bool | None = None) -> bool:
@@ -200,10 +219,11 @@ def list_messages() -> ResponseReturnValue:
             where=lost,
         )
         names = subject_names(session, g.shop.id, rows)
-        where = locale()
+        where, stuck = locale(), stuck_ids(rows)
+        reveal = g.role.at_least(Role.ADMIN)
         return jsonify(
             {
-                "messages": [summary(m, g.role.at_least(Role.ADMIN), names=names, where=where) for m in rows],
+                "messages": [summary(m, reveal, m.id in stuck, names=names, where=where) for m in rows],
                 "next_before_id": page_cursor([m.id for m in rows], limit),
             }
         )

@@ -56,7 +56,7 @@ from shopify_app.api_common import (
     reject_unknown,
     write_audit,
 )
-from shopify_app.api_messages import summary
+from shopify_app.api_messages import stuck_ids, summary
 from shopify_app.api_upstream import ERP, call, erp_client, shopify_read
 from shopify_app.enqueue import enqueue_address_check, enqueue_replay
 from shopify_app.line_words import reason as line_reason
@@ -431,12 +431,15 @@ def get_order(order_id: int) -> ResponseReturnValue:
             )
         names = {link.shopify_order_id: link.shopify_order_name} if link.shopify_order_name else {}
         where = locale()
-        messages = session.scalars(
-            select(Message)
-            .where(Message.shop_id == g.shop.id, or_(*related))
-            .order_by(Message.id.desc())
-            .limit(RELATED_MESSAGES)
+        messages = list(
+            session.scalars(
+                select(Message)
+                .where(Message.shop_id == g.shop.id, or_(*related))
+                .order_by(Message.id.desc())
+                .limit(RELATED_MESSAGES)
+            )
         )
+        stuck = stuck_ids(messages)
         return jsonify(
             {
                 **order_json(link, reveal, held, where=where),
@@ -455,7 +458,7 @@ def get_order(order_id: int) -> ResponseReturnValue:
                     }
                     for c in changes
                 ],
-                "messages": [summary(m, reveal, names=names, where=where) for m in messages],
+                "messages": [summary(m, reveal, m.id in stuck, names=names, where=where) for m in messages],
             }
         )
 
