@@ -122,7 +122,7 @@ def _mapping_input(body: dict[str, Any]) -> tuple[str, str, str, str | None, boo
     """kind, Shopify code, ERP code, label, and for a location line whether its location was
     checked against the shop's (None for other kinds). A location line typed with no label is
     named as Shopify names the location, when Shopify could be read."""
-    reject_unknown(body, {"kind", "shopify_code", "erp_code", "label"})
+    reject_unknown(body, {"kind", "shopify_code", "erp_code", "label", "id", "updated_at"})
     errors: dict[str, str] = {}
     kind = body.get("kind")
     if kind not in KINDS:
@@ -176,12 +176,16 @@ def _refuse_unlisted(kind: str, erp_code: str) -> None:
 @bp.put("")
 @require_role(Role.ADMIN)
 def upsert_mapping() -> ResponseReturnValue:
-    kind, shopify_code, erp_code, label, checked = _mapping_input(json_body())
+    body = json_body()
+    edited, seen_at = _edited(body)
+    kind, shopify_code, erp_code, label, checked = _mapping_input(body)
     with db() as session:
         lock_shop_row(session, g.shop.id)  # a second save at once waits, then changes this one's row
         rows = _rows(session, kind)
         same = mappings.code_key(kind, shopify_code)  # "PIX" saved over "Pix" changes that line
         previous = next((_row_json(r, kind) for r in rows if mappings.code_key(kind, _code(r)) == same), None)
+        if edited is not None:
+            previous = _edit_of(session, kind, rows, edited, seen_at, shopify_code, previous)
         if kind == MappingKind.LOCATION and previous is None:  # the company moves from another location
             company = str(mappings.company_number(erp_code))
             previous = next(
@@ -211,6 +215,52 @@ def upsert_mapping() -> ResponseReturnValue:
         if checked is not None:
             answer["location_checked"] = checked
         return jsonify(answer)
+
+
+def _edited(body: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The line a save edits (its `id`, and its `updated_at` as the page showed it: the page's
+    Edit sends both), or (None, None) for a line saved by its Shopify code."""
+    edited, seen_at = body.get("id"), body.get("updated_at")
+    errors: dict[str, str] = {}
+    if edited is not None and (type(edited) is not int or not 1 <= edited <= MAX_INT):
+        errors["id"] = "must be the id of a line of this kind"
+    if seen_at is not None and (not isinstance(seen_at, str) or len(seen_at) > 64):
+        errors["updated_at"] = "must be the line's updated_at as listed"
+    if seen_at is not None and edited is None:
+        errors["id"] = "is required with updated_at"
+    if errors:
+        raise invalid(errors)
+    return edited, seen_at
+
+
+def _edit_of(
+    session: Any,
+    kind: str,
+    rows: list[Mapping | LocationMapping],
+    edited: int,
+    seen_at: str | None,
+    shopify_code: str,
+    same_code: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The line an Edit saves, as it is stored: 409 when it was deleted or saved by someone else
+    since the page showed it (a save from an older page silently put back the ERP code another
+    admin had just corrected). Its Shopify code edited: the line is renamed (the old code's line
+    goes), unless another line holds the new code (409: edit that one)."""
+    shown = next((_row_json(r, kind) for r in rows if r.id == edited), None)
+    if shown is None or (seen_at is not None and shown["updated_at"] != seen_at):
+        raise ApiError(
+            409,
+            "changed_meanwhile",
+            "this line was changed or deleted since the page showed it: reload the page to see what is "
+            "stored, then save again if needed",
+        )
+    if mappings.code_key(kind, shown["shopify_code"]) == mappings.code_key(kind, shopify_code):
+        return shown
+    if same_code is not None:
+        taken = f"{shopify_code!r} has a line of its own: edit that one, or delete it first"
+        raise ApiError(409, "mapping_conflict", taken)
+    mappings.delete_mapping(session, g.shop.id, kind, shown["shopify_code"])
+    return shown
 
 
 @bp.delete("/<int:mapping_id>")

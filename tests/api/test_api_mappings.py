@@ -630,3 +630,44 @@ def test_a_csv_of_codes_only_keeps_the_lines_descriptions(client, shops):
     client.post("/api/mappings/import", json={"kind": "payment_method", "csv": csv_text}, headers=headers())
     boleto = client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"]
     assert {m["shopify_code"]: m["label"] for m in boleto}["Boleto"] is None
+
+
+def test_an_edit_from_a_page_shown_before_another_save_is_refused_not_a_lost_update(client, shops):
+    """Admin A's page shows Pix -> 1; admin B corrects it to 2; A clicks Edit on the row still shown
+    and fixes the description: the save put Pix back on 1 (every Pix order then posted under the
+    wrong NROFORMAPAGTO), silently. Edit sends the line's id and updated_at as shown: 409 now. An
+    Edit changing the Shopify code renames the line (it left the old one and overwrote another's)."""
+    pix = {"kind": "payment_method", "shopify_code": "Pix", "erp_code": "1", "label": "Pix"}
+    shown = client.put("/api/mappings", json=pix, headers=headers()).get_json()["mapping"]
+    assert (
+        client.put("/api/mappings", json={**pix, "erp_code": "2"}, headers=headers(Role.OWNER)).status_code
+        == 200
+    )
+    edit = {"id": shown["id"], "updated_at": shown["updated_at"]}
+    stale = client.put("/api/mappings", json={**pix, "label": "Pix (Itaú)", **edit}, headers=headers())
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "changed_meanwhile"
+
+    def lines():
+        listed = client.get("/api/mappings?kind=payment_method", headers=headers()).get_json()["mappings"]
+        return {m["shopify_code"]: m for m in listed}
+
+    assert lines()["Pix"]["erp_code"] == "2"
+    fresh = {"id": shown["id"], "updated_at": lines()["Pix"]["updated_at"]}
+    saved = client.put(
+        "/api/mappings", json={**pix, "erp_code": "2", "label": "Pix (Itaú)", **fresh}, headers=headers()
+    )
+    assert saved.status_code == 200 and lines()["Pix"]["label"] == "Pix (Itaú)"
+
+    typo = client.put(
+        "/api/mappings", json={**pix, "shopify_code": "Pixx", "erp_code": "3"}, headers=headers()
+    )
+    typo_line = typo.get_json()["mapping"]
+    onto = {**pix, "erp_code": "3", "id": typo_line["id"], "updated_at": typo_line["updated_at"]}
+    taken = client.put("/api/mappings", json=onto, headers=headers())
+    assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "mapping_conflict"
+    assert lines()["Pix"]["erp_code"] == "2"
+    renamed = client.put("/api/mappings", json={**onto, "shopify_code": "Pix parcelado"}, headers=headers())
+    assert renamed.status_code == 200, renamed.get_json()
+    assert set(lines()) == {"Pix", "Pix parcelado"} and lines()["Pix parcelado"]["erp_code"] == "3"
+    gone = client.put("/api/mappings", json={**pix, "id": typo_line["id"]}, headers=headers())  # renamed away
+    assert gone.status_code == 409 and gone.get_json()["error"]["code"] == "changed_meanwhile"

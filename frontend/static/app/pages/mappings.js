@@ -49,6 +49,7 @@ export async function render(ctx) {
       h("div", {}, h("s-text", { color: "subdued" }, h("span", { class: "mono" }, code))))
     : h("span", { class: "mono" }, code));
   const labelField = h("s-text-field", { label: t("mappings.label"), name: "label" });
+  let editing = null; // the line the form edits ({id, updated_at}), null for a new one
 
   const load = async () => {
     const [{ mappings }, { codes }] = await Promise.all([
@@ -56,7 +57,7 @@ export async function render(ctx) {
     replace(unmappedBox, codes.length
       ? table([t("mappings.unmapped_code"), { label: t("mappings.waiting"), format: "numeric" }, ""],
         codes.map((c) => [c.side === "erp" ? h("span", { class: "mono" }, c.code) : shopifyCell(c.code), fmtNumber(c.waiting),
-          editable ? h("s-button", { variant: "tertiary", onclick: () => fillSide(fields, c.code, c.side) },
+          editable ? h("s-button", { variant: "tertiary", onclick: () => { editing = null; fillSide(fields, c.code, c.side); } },
             t("mappings.map_this")) : ""]))
       : h("s-text", { color: "subdued" }, t("mappings.none_unmapped")));
     replace(listBox, mappings.length
@@ -65,6 +66,8 @@ export async function render(ctx) {
           m.label || "—", fmtDate(m.updated_at),
           editable ? h("s-stack", { direction: "inline", gap: "small" },
             h("s-button", { variant: "tertiary", onclick: () => {
+              // the line as shown: a save refused (409) if someone saved or deleted it since
+              editing = { id: m.id, updated_at: m.updated_at };
               shopifyCode.value = m.shopify_code; erpCode.value = m.erp_code; labelField.value = m.label || ""; } },
             t("common.edit")),
             h("s-button", { variant: "tertiary", tone: "critical",
@@ -79,11 +82,13 @@ export async function render(ctx) {
   };
 
   const save = async () => {
-    const body = { kind, shopify_code: String(shopifyCode.value).trim(), erp_code: String(erpCode.value).trim() };
+    const body = { kind, shopify_code: String(shopifyCode.value).trim(), erp_code: String(erpCode.value).trim(),
+      ...(editing || {}) };
     if (labelField.value.trim()) body.label = labelField.value.trim();
     const result = await api("/api/mappings", { method: "PUT", body });
     savedToast(result.resumed);
     replace(uncheckedBox, uncheckedWarning(result));
+    editing = null;
     shopifyCode.value = ""; erpCode.value = ""; labelField.value = "";
     load();
   };
