@@ -38,7 +38,11 @@ def run_migrations_online() -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
             try:
-                _run(conn)
+                # sqlite3 runs DDL outside any transaction unless one is open: a migration stopped
+                # midway (Ctrl-C, "database is locked") kept what it had done under the previous
+                # version, and the upgrade run again stopped on it. In one transaction, as on PostgreSQL.
+                conn.exec_driver_sql("BEGIN")
+                _run(conn, transactional_ddl=True)
                 conn.commit()
             finally:
                 conn.rollback()
@@ -49,8 +53,8 @@ def run_migrations_online() -> None:
         conn.commit()
 
 
-def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+def _run(connection, **options) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, **options)
     with context.begin_transaction():
         context.run_migrations()
 
