@@ -46,10 +46,15 @@ def guarded(name: str, lost: Callable[[], bool]) -> Iterator[None]:
         _LOST.reset(token)
 
 
-def check() -> None:
-    """Raise Transient when a lock this run holds was lost (before it commits what the lock guards)."""
+FLOW_LOCKS = "lock:flow:"  # the names of the flow locks (ledger.locks.flow_lock)
+
+
+def check(prefix: str = "") -> None:
+    """Raise Transient when a lock this run holds was lost (before it commits what the lock guards);
+    `prefix`: only the locks whose name starts so (FLOW_LOCKS: a flow run's, not an order's record
+    lock, whose jobs check their own before each ERP call: jobs.orders.ensure_held)."""
     for name, lost in _LOST.get():
-        if lost():
+        if name.startswith(prefix) and lost():
             line = (f"lost the lock {name} while running (Redis restarted, or the run stalled): another run "
                     "may hold it now; this one stops and is retried")  # fmt: skip
             raise Transient(line).worded("flow_lock_lost")

@@ -165,7 +165,7 @@ def flow_lock(
             this one again after the lock lapsed).
         LockBusy: another run is running this flow for this shop right now.
     """
-    lock = _lock(conn or get_redis(), f"lock:flow:{shop_id}:{flow}", ttl)
+    lock = _lock(conn or get_redis(), f"{fence.FLOW_LOCKS}{shop_id}:{flow}", ttl)
     try:
         token = _acquire(lock, blocking=False, blocking_timeout=None)
     except LockBusy as busy:
@@ -199,4 +199,4 @@ def record_lock(
 
 def is_locked(shop_id: int, flow: str, conn: Redis | None = None) -> bool:
     """Whether a flow is running for a shop right now (for the dashboard)."""
-    return bool((conn or get_redis()).exists(f"lock:flow:{shop_id}:{flow}"))
+    return bool((conn or get_redis()).exists(f"{fence.FLOW_LOCKS}{shop_id}:{flow}"))

@@ -211,7 +211,7 @@ class Executor:
             if op.is_mutation:
                 # a flow run that lost its lock (Redis restarted, its heartbeat stalled) writes nothing
                 # more: another run may hold it and have sent newer figures (ledger.fence)
-                fence.check()
+                fence.check(fence.FLOW_LOCKS)
             token = self.token_provider(refused)
             refused = None
             reserved, lease = self._reserve(key)
