@@ -19,6 +19,7 @@ caller refused an order of another ERP before).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -61,7 +62,9 @@ def counts_served(session: Session, shop_id: int, nro: int, current: ErpOrder) -
     rows = [
         row
         for row in session.execute(
-            select(Message.unit_key, Message.flow, Message.status, Message.response_payload).where(
+            select(Message.unit_key, Message.flow, Message.status)
+            .add_columns(Message.request_payload, Message.response_payload)
+            .where(
                 Message.shop_id == shop_id,
                 Message.flow.in_((PICKING_FLOW, INVOICES_FLOW)),
                 Message.direction == ERP_TO_SHOPIFY,
@@ -71,8 +74,27 @@ def counts_served(session: Session, shop_id: int, nro: int, current: ErpOrder) -
         )
         if order_notes.generation_of(row.unit_key) == generation
     ]
-    if any(_applied(row.flow, row.status, row.response_payload) for row in rows):
-        return True
+    applied = [row for row in rows if _applied(row.flow, row.status, row.response_payload)]
+    if applied:
+        # the latest picking must be the one in Shopify: the store picking the order again (a 3 -> 2
+        # cut applied, then 2 -> 1) with that event not applied yet, or not read yet (the ERP now
+        # serves other quantities than the last one applied), was counted as the merchant raising
+        # the item back, and flagged so
+        last = max(applied, key=lambda row: seq_of(row.unit_key))
+        later = [
+            row.unit_key
+            for row in rows
+            if row.status in WAITING and seq_of(row.unit_key) > seq_of(last.unit_key)
+        ]
+        served = _served(last.request_payload)
+        if not later and (served is None or served == _served_now(current)):
+            return True
+        seen = f" (event {', '.join(later)} not applied yet)" if later else " (its event not read yet)"
+        raise Transient(
+            f"ERP order {nro} was separated again with changes that are not in the Shopify order yet{seen}: "
+            "the change made in Shopify is counted once the picking is there",
+            nro_pedvenda=nro,
+        )
     pending = [row.unit_key for row in rows if row.status in WAITING]
     if pending or not rows:  # events are read in order: an F seen means its S was too (or none was)
         seen = f" (event {', '.join(pending)} not applied yet)" if pending else " (its event not read yet)"
@@ -82,6 +104,37 @@ def counts_served(session: Session, shop_id: int, nro: int, current: ErpOrder) -
             nro_pedvenda=nro,
         )
     return False
+
+
+def _served(payload: dict[str, Any] | None) -> dict[int, Decimal | None] | None:
+    """{seqItem: quantity served} of an applied event's lines as its message holds them (None: it
+    holds none to compare, an older row)."""
+    lines = (payload or {}).get("lines")
+    if not isinstance(lines, list) or not lines:
+        return None
+    try:
+        return {
+            int(line["seq_item"]): None
+            if line.get("qty_served") is None
+            else Decimal(str(line["qty_served"]))
+            for line in lines
+        }
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def seq_of(unit_key: str) -> int:
+    """The seqEvento an event's unit names (0: none)."""
+    event = order_notes.event_of(unit_key)
+    return event[0] if event else 0
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _served_now(current: ErpOrder) -> dict[int, Decimal | None]:
+    return {line.seq_item: line.qty_served for line in current.lines}
 
 
 def _applied(flow: str, status: str, response: dict[str, Any] | None) -> bool:

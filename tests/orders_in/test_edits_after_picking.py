@@ -170,6 +170,36 @@ def test_an_edit_made_before_the_picking_reached_shopify_waits_for_it(world):
     assert rows == [(b, "qty", Decimal(1), Decimal(2), False)], rows
 
 
+def test_an_edit_made_before_a_second_picking_reached_shopify_waits_for_it(world):
+    """The store picks the order again before the NF-e (sku 0 cut 3 -> 2, applied; then 2 -> 1, not
+    polled yet) and the merchant raises sku 1 meanwhile: with any picking applied, the change was
+    counted against the ERP's second cut, which Shopify did not show yet, and flagged as the
+    merchant raising sku 0 "1 -> 2" (a person told to undo it, or to put 2 back in the ERP's
+    picking). It waits for the latest picking, as for a first one."""
+    a, b = world.sku(0), world.sku(1)
+    gid, nro = imported(world, skus=[(a, 3), (b, 1)])
+    items = world.chain.order(nro)["itens"]
+    seq_a = next(str(i["seqItem"]) for i in items if i["idSku"] == a)
+    world.chain.handle.erp.separate(nro, cuts={seq_a: 2}, weights={})
+    poll_erp_events(world)
+    world.drain()
+    assert [line["currentQuantity"] for line in world.order_doc(gid)["_lines"] if line["sku"] == a] == [2]
+    before = len(edit_messages())
+    world.chain.handle.erp.separate(nro, cuts={seq_a: 1}, weights={})  # picked again, not polled yet
+    edit_in_shopify(world, gid, b, 2)
+    world.drain()
+    [waiting] = edit_messages()[before:]
+    assert waiting.status == MessageStatus.RETRYING.value, (waiting.status, waiting.error_text)
+    assert world.link(gid).needs_attention is None and changes_sent() == []
+    poll_erp_events(world)  # the second picking reaches Shopify
+    world.drain()
+    order_edits.replay(waiting.id)
+    note = world.link(gid).needs_attention
+    assert f"({b} 1 -> 2)" in note and f"{a} " not in note, note
+    rows = [(c.sku, c.kind, c.qty_before, c.qty_after, c.applied) for c in changes_sent()]
+    assert rows == [(b, "qty", Decimal(1), Decimal(2), False)], rows
+
+
 @pytest.mark.parametrize("weight", ["as ordered", "lighter", "heavier"])
 def test_a_discount_on_a_weighed_line_after_its_picking_is_flagged_and_the_pickings_echo_is_not(
     world, weight: str
