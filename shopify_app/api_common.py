@@ -241,13 +241,20 @@ def query_time(name: str) -> datetime | None:
     return value
 
 
-def query_text(name: str, max_length: int = 200) -> str | None:
+def query_text(name: str, max_length: int = 200, min_length: int = 1) -> str | None:
     raw = request.args.get(name)
     if raw is None or not raw.strip():
         return None
     if len(raw) > max_length:
         raise invalid({name: f"must be at most {max_length} characters"})
+    if len(raw.strip()) < min_length:
+        raise invalid({name: f"must be at least {min_length} characters"})
     return raw.strip()
+
+
+# A search's shortest text: a substring of fewer characters than a trigram is read through no index
+# (PostgreSQL's pg_trgm), so one of 1-2 read every message or order the shop ever had
+SEARCH_MIN = 3
 
 
 def locale() -> str:

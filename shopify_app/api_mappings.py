@@ -223,11 +223,13 @@ def _edited(body: dict[str, Any]) -> tuple[int | None, str | None]:
     edited, seen_at = body.get("id"), body.get("updated_at")
     errors: dict[str, str] = {}
     if edited is not None and (type(edited) is not int or not 1 <= edited <= MAX_INT):
-        errors["id"] = "must be the id of a line of this kind"
-    if seen_at is not None and (not isinstance(seen_at, str) or len(seen_at) > 64):
-        errors["updated_at"] = "must be the line's updated_at as listed"
+        errors["id"] = f"must be an integer between 1 and {MAX_INT}"
+    if seen_at is not None and not isinstance(seen_at, str):
+        errors["updated_at"] = "must be a string"
+    elif seen_at is not None and len(seen_at) > 64:
+        errors["updated_at"] = "must be at most 64 characters"
     if seen_at is not None and edited is None:
-        errors["id"] = "is required with updated_at"
+        errors["id"] = "is required"  # (with updated_at: the line it was listed for)
     if errors:
         raise invalid(errors)
     return edited, seen_at

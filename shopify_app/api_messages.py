@@ -33,6 +33,7 @@ from shopify_app import catalog_hold_words, reconcile_words, stock_words
 from shopify_app.api_common import (
     DEFAULT_LOCALE,
     MAX_ID,
+    SEARCH_MIN,
     ApiError,
     app_settings,
     db,
@@ -195,7 +196,7 @@ def own_message(session: Any, message_id: int) -> Message:
 def list_messages() -> ResponseReturnValue:
     flow = query_choice("flow", FLOW_NAMES)
     status = query_choice("status", STATUSES)
-    text = query_text("q")
+    text = query_text("q", min_length=SEARCH_MIN)
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50
     since = query_time("updated_since")

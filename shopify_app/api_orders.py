@@ -39,6 +39,7 @@ from shopify_app.admin_api.order_results import SHIPPING_CREDENTIAL_BR, TAX_CRED
 from shopify_app.api_common import (
     MAX_ID,
     MAX_INT,
+    SEARCH_MIN,
     ApiError,
     app_settings,
     as_int,
@@ -298,6 +299,10 @@ def _matches(text: str) -> ColumnElement[bool]:
     """The order name, Shopify id, NF-e key or delivery slot contain `text`; or the NROPEDVENDA
     equals it. The slot keeps a date as the team reads it (jobs.order_slot: "05/12/2026"), so an
     ISO date searched ("2026-12-05") is looked for that way too: a day's orders by their slot."""
+    digits = text.lstrip("#")
+    number = int(digits) if digits.isascii() and digits.isdigit() and int(digits) <= MAX_BIGINT else None
+    if len(text) < SEARCH_MIN and number is not None:  # too short a substring for an index: exactly
+        return or_(OrderLink.nro_pedvenda == number, OrderLink.shopify_order_name == f"#{number}")
     needle = f"%{_escape(text.lower())}%"
     clauses: list[ColumnElement[bool]] = [
         OrderLink.shopify_order_name.ilike(needle, escape="\\"),
@@ -312,9 +317,8 @@ def _matches(text: str) -> ColumnElement[bool]:
         # 2026-02-30 is no day: its text alone
         with contextlib.suppress(ValueError):
             clauses.append(OrderLink.slot_day == date(int(day[1]), int(day[2]), int(day[3])))
-    digits = text.lstrip("#")
-    if digits.isascii() and digits.isdigit() and int(digits) <= MAX_BIGINT:
-        clauses.append(OrderLink.nro_pedvenda == int(digits))
+    if number is not None:
+        clauses.append(OrderLink.nro_pedvenda == number)
     return or_(*clauses)
 
 
@@ -376,6 +380,9 @@ def list_orders() -> ResponseReturnValue:
     """The shop's orders, newest first, `before_id` paging on; or, with `slot_day`, that day's
     delivery and pickup slots in the order they are picked, `after` paging on (`next_after`)."""
     text = query_text("q")
+    if text and len(text) < SEARCH_MIN and not text.lstrip("#").isdigit():
+        # (a shorter number is an ERP order number, searched exactly: `_matches`)
+        raise invalid({"q": f"must be at least {SEARCH_MIN} characters"})
     status = query_choice("status", tuple(FILTERS))
     before_id = query_int("before_id", None, 1, MAX_ID)
     limit = query_int("limit", 50, 1, 200) or 50

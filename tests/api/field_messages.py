@@ -214,6 +214,7 @@ def _samples(module: str, expr: ast.expr) -> list[Any]:
         "kind": ["cor"],
         "', '.join(missing)": ["erp_code", "shopify_code, erp_code"],
         "code_max": [100, 255],
+        "min_length": [3],  # api_common.query_text: a search's shortest text (SEARCH_MIN)
         "company": [5],
         "form": [99],  # ledger.mappings.unlisted_problem: a payment method the ERP does not list
         "nro_empresa": [5],

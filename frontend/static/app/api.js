@@ -150,6 +150,7 @@ const FIELD_WORDS = [
   [/^must be a day, e\.g\. /, "iso_day"],
   [/^must be a cursor the previous page gave/, "page_cursor"],
   [/^must be (?:text of )?at most (?<max>\d+) characters$/, "max_length"],
+  [/^must be at least (?<min>\d+) characters$/, "min_length"],
   [/^must be at most (?<max>\d+) characters once composed \(NFC\), got (?<length>\d+)$/, "max_length_composed"],
   [/^must be (?:an integer )?between (?<min>\d+) and (?<max>\d+)$/, "between"],
   [/^must be one of (?<choices>.+)$/, "one_of"],
