@@ -93,6 +93,12 @@ WORDS: dict[str, Text] = {
         "A Shopify já reembolsou {refunded} (todo o pagamento): não reembolse de novo.",
         "Shopify refunded {refunded} already (the whole payment): do not refund it again.",
     ),
+    "cancel_money_refunding": (
+        "A Shopify está reembolsando {refunding} (aguardando o provedor de pagamento): não reembolse de "
+        "novo; confira se o valor chegou ao cliente.",
+        "Shopify is refunding {refunding} (waiting for the payment provider): do not refund it again; "
+        "check that it reached the customer.",
+    ),
     "cancel_money_part": (
         "A Shopify reembolsou {refunded} e ainda guarda {kept}: reembolse o restante ao cliente, se for "
         "devido.",

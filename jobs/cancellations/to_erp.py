@@ -367,10 +367,17 @@ def _money_settled(session: Session, link: OrderLink) -> tuple[str, trace.Words]
     if state is None:
         return ("Settle the refund with the customer (Shopify could not be read to say what it refunded).",
                 ("cancel_money_unknown", {}))  # fmt: skip
-    refunded, kept = state.refunded, state.kept
+    refunded, kept = state.refunded, state.kept_net
     back, keeps = order_notes.money(refunded), order_notes.money(kept)
     if state.paid <= 0:
         return "Nothing was paid in Shopify: there is no money to give back.", ("cancel_money_none", {})
+    if state.refunding > 0 and kept <= 0:  # a Pix refund waiting for the payment provider
+        going = order_notes.money(state.refunding)
+        said = (
+            f"Shopify is refunding {state.refunding} (waiting for the payment provider): do not refund it "
+            "again; check that it reached the customer."
+        )
+        return said, ("cancel_money_refunding", {"refunding": going})
     if kept <= 0:
         said = f"Shopify refunded {refunded} already (the whole payment): do not refund it again."
         return said, ("cancel_money_refunded", {"refunded": back})

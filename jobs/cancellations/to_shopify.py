@@ -396,7 +396,7 @@ def _refund_not_made(previous: dict[str, Any], state: Settlement) -> bool:
     refund the gateway has not answered for yet (a Pix refund is asynchronous) is money being given
     back: the app's own cancellation, its refund under way, is not taken for someone else's."""
     asked = bool(previous.get("refund")) and not previous.get("done")
-    return asked and not _voided(state) and state.kept - state.refunding > 0
+    return asked and not _voided(state) and state.kept_net > 0
 
 
 def _ours(state: Settlement, event: OrderEvent) -> bool:
@@ -735,8 +735,9 @@ def _money_kept(state: Settlement, outcome: dict[str, Any]) -> bool:
     asked (cancel_refund off; a refund asked that did not happen; someone else's cancellation
     keeping it): not voided (nothing was charged) and something paid and not refunded. Before
     invoicing no NF-e note says so, and the reconciliation sees both sides cancelled: without a
-    note nobody is told to give it back (`outcome` says which words: `_money_to_check`)."""
-    return not _voided(state) and state.kept > 0
+    note nobody is told to give it back (`outcome` says which words: `_money_to_check`). A refund
+    the gateway has not answered for yet (a Pix refund) is money being given back, not kept."""
+    return not _voided(state) and state.kept_net > 0
 
 
 def _money_kept_note(

@@ -180,6 +180,12 @@ class Settlement:
         """The money taken and not given back."""
         return self.paid - self.refunded
 
+    @property
+    def kept_net(self) -> Decimal:
+        """The money taken and neither given back nor being given back: a refund the gateway has not
+        answered for yet (a Pix refund is asynchronous) is on its way to the customer."""
+        return self.kept - self.refunding
+
     def kept_before(self, since: datetime | None) -> Decimal:
         """The money taken, less only the refunds processed up to `since` (None: every refund). A
         refund made after the order's first NF-e was charged is the merchant's decision (a damaged

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger import order_notes
 from ledger.db import session_scope
 from ledger.errors import Rejected
 from ledger.models import MessageStatus, Shop
+from sandbox.shopify import order_store
 from sandbox.shopify.resolvers.order_cancel import fail_next_cancel
 from shopify_app.admin_api import for_shop
 
@@ -306,3 +308,23 @@ def cancel_by_hand_keeping_the_payment(world, gid: str) -> None:
         time.sleep(0.05)
         job = client.job(job.id)
     assert world.settlement(gid).financial_status == "PAID"
+
+
+def test_an_erp_cancellation_whose_pix_refund_is_under_way_is_not_flagged_as_money_kept(world, monkeypatch):
+    """The ERP cancels a Pix order before invoicing; the app's orderCancel refunds it and the payment
+    provider answers the refund later (PENDING): every such order was flagged as cancelled keeping
+    the customer's money, for a person, with nothing wrong."""
+    order = world.linked_order([(world.plain(0), 2)], gateway="pix")
+    real = order_store.new_transaction
+
+    def pix_gateway(ctx, kind, status, *args, **kwargs):
+        return real(ctx, kind, "PENDING" if kind == "REFUND" else status, *args, **kwargs)
+
+    monkeypatch.setattr(order_store, "new_transaction", pix_gateway)
+    world.erp.cancel(order.nro, "Cliente desistiu da compra")
+    world.poll()
+    [message] = world.messages("cancellations", order)
+    assert message.status == MessageStatus.DONE.value, message.error_text
+    state = world.settlement(order.gid)
+    assert state.cancelled_at and state.refunding == state.paid > 0
+    assert order_notes.note_of(world.link(order.gid), "cancellations") is None
