@@ -8,6 +8,7 @@ A shop installed before a schedule was added gets it from a migration (0007: `ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,12 +88,37 @@ def follow_zone(session: Session, shop_id: int, zone: str | None, previous: str 
     """The store's time zone became `zone` (read at install; it was `previous`, None: not known):
     each daily schedule still at its default for `previous` moves to its default for `zone`; one
     the merchant edited stays as they set it. The flows moved."""
+    return _follow(session, shop_id, zone, previous, lambda s: s.cron == daily_cron(s.flow, previous))
+
+
+def follow_known_zone(session: Session, shop_id: int, zone: str) -> list[str]:
+    """The store's zone was known before the daily schedules followed it (an install of a release
+    that stored the zone and wrote the sweeps at Brasília's times): each daily schedule still at
+    Brasília's time, never edited since (no `cron_changed_at`: a person's edit sets it), moves to
+    its default for `zone` (a Cuiabá store's price sweep ran at 23:30 there, before the ERP's
+    midnight: an ended promotion stayed on sale a day more). The flows moved; none after the first."""
+    return _follow(
+        session,
+        shop_id,
+        zone,
+        None,
+        lambda s: s.cron_changed_at is None and s.cron == DEFAULT_SCHEDULES[s.flow],
+    )
+
+
+def _follow(
+    session: Session,
+    shop_id: int,
+    zone: str | None,
+    previous: str | None,
+    at_default: Callable[[Schedule], bool],
+) -> list[str]:
     moved = []
     domain = session.scalar(select(Shop.domain).where(Shop.id == shop_id)) or ""
     for schedule in session.scalars(
         select(Schedule).where(Schedule.shop_id == shop_id, Schedule.flow.in_(DAILY))
     ):
-        if schedule.cron == daily_cron(schedule.flow, previous) != daily_cron(schedule.flow, zone):
+        if at_default(schedule) and schedule.cron != daily_cron(schedule.flow, zone):
             before = {"cron": schedule.cron, "zone": previous}
             schedule.cron = daily_cron(schedule.flow, zone)
             # a new start, as a person's edit (jobs.scheduler runs no due time from before it), and

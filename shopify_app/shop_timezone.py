@@ -15,7 +15,7 @@ import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.db import session_scope
-from ledger.schedules import follow_zone
+from ledger.schedules import follow_known_zone, follow_zone
 from settings import Settings
 from shopify_app import api_upstream
 from shopify_app.api_common import ApiError
@@ -44,11 +44,23 @@ def valid_zone(value: object) -> str | None:
     return value
 
 
+def _follow_known(settings: Settings, shop_domain: str, zone: str) -> None:
+    """The daily schedules of a shop whose zone an older release stored, left at Brasília's times,
+    follow it (ledger.schedules.follow_known_zone; nothing once they did)."""
+    with session_scope(settings.database_url) as session:
+        shop = find_shop(session, shop_domain)
+        if shop is not None:
+            moved = follow_known_zone(session, shop.id, zone)
+            if moved:
+                log.info("%s is in %s: the daily schedules %s follow it", shop_domain, zone, moved)
+
+
 def remember(settings: Settings, shop_domain: str, *, refresh: bool = False) -> str | None:
     """The shop's zone: the stored one, read from Shopify (and stored) when there is none yet or
     `refresh` is asked (a new install). Shopify unreachable or answering nonsense: the stored one."""
     known = stored(settings, shop_domain)
     if known is not None and not refresh:
+        _follow_known(settings, shop_domain, known)
         return known
     try:
         answer = api_upstream.shopify_read(shop_domain, settings, lambda client: client.shop_timezone())

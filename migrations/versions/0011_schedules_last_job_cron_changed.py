@@ -26,6 +26,12 @@ def upgrade() -> None:
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_job_id", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("cron_changed_at", sa.DateTime(timezone=True), nullable=True))
+    # the daily catalog sweeps 0007 added and no tick ran yet: a new start, or the first tick after
+    # the deploy ran every shop's whole catalog read at once, whatever the hour (jobs.scheduler)
+    op.execute(
+        "UPDATE schedules SET cron_changed_at = CURRENT_TIMESTAMP "
+        "WHERE flow = 'catalog_full' AND last_run_at IS NULL"
+    )
 
 
 def downgrade() -> None:

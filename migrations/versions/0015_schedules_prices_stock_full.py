@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.column("enabled", sa.Boolean),
         sa.column("last_status", sa.String),
         sa.column("updated_at", sa.DateTime),
+        sa.column("cron_changed_at", sa.DateTime),
     )
     now = sa.func.now()
     for sweep, (cron, follows) in SWEEPS.items():
@@ -60,6 +61,9 @@ def upgrade() -> None:
                     enabled=bool(enabled),
                     last_status=UNINSTALLED if last_status == UNINSTALLED else None,
                     updated_at=now,
+                    # a new start: the first tick after the deploy does not run every shop's whole
+                    # price and stock reads at once, whatever the hour (jobs.scheduler)
+                    cron_changed_at=now,
                 )
             )
 

@@ -121,6 +121,33 @@ def test_the_daily_defaults_follow_the_zone_read_and_an_edited_one_stays(shop_id
         assert sweep.cron_changed_at is not None
 
 
+def test_a_zone_an_older_release_stored_is_followed_at_the_next_session_once(shop_id):
+    """A release stored the store's zone at install and wrote the daily sweeps at Brasília's times;
+    after the upgrade the zone was known, so nothing moved them: a Cuiabá store's price sweep ran at
+    23:30 there for good. The next session moves those never edited, once; an edited one stays."""
+    from settings import get_settings
+    from shopify_app import shop_timezone
+    from tests.spine_jobs.conftest import SHOP
+
+    with session_scope() as session:
+        session.get(Shop, shop_id).iana_timezone = "America/Cuiaba"
+        for flow, cron in DEFAULT_SCHEDULES.items():  # as that release wrote them: no new start
+            session.add(Schedule(shop_id=shop_id, flow=flow, cron=cron, enabled=True))
+    with session_scope() as session:
+        edited = session.scalars(select(Schedule).where(Schedule.flow == "catalog_full")).one()
+        edited.cron_changed_at = edited.updated_at  # a person set it (to the value it had)
+    settings = get_settings()
+    assert shop_timezone.remember(settings, SHOP) == "America/Cuiaba"
+    with session_scope() as session:
+        crons = {r.flow: r.cron for r in session.scalars(select(Schedule))}
+    assert crons["prices_full"] == "30 4 * * *" and crons["stock_full"] == "45 4 * * *"
+    assert crons["catalog_full"] == DEFAULT_SCHEDULES["catalog_full"]
+    with session_scope() as session:  # once moved, the next session finds nothing to move
+        from ledger.schedules import follow_known_zone
+
+        assert follow_known_zone(session, shop_id, "America/Cuiaba") == []
+
+
 def test_tick_enqueues_due_flows_once_per_minute(shop_id, rconn):
     set_schedules(shop_id, order_events="* * * * *", stock="*/5 * * * *", products="0 3 * * *", prices=None)
     first = scheduler.tick(T0)
