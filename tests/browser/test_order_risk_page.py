@@ -62,9 +62,12 @@ def test_an_operator_sends_a_held_order_a_viewer_only_reads_why(open_page, fresh
     page.goto(fresh.page_url(f"/app/messages/{message_id}", locale=locale))
     accept = page.get_by_test_id("risk-accept")
     expect(accept).to_contain_text(button)
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))  # it asks first
     accept.click()
     expect(page.locator("#stand-in-toasts")).to_contain_text(TOAST[locale])
     with session_scope(fresh.settings.database_url) as db:
         decision = db.get(Message, message_id).request_payload[ACCEPTED]
         assert decision["recommendation"] == "CANCEL"
+    assert asked and "ERP" in asked[0]
     assert viewer.errors == [] and page.errors == []

@@ -122,6 +122,7 @@ def test_removing_the_last_owner_is_refused_in_portuguese(open_page, fresh) -> N
     roles = page.get_by_test_id("roles")
     remove = roles.locator("s-button", has_text="Remover")
     expect(remove).to_have_count(1)  # the shop's one owner, the sandbox user
+    page.once("dialog", lambda dialog: dialog.accept())  # "Remover o papel de ...?": yes
     remove.click()
     toast = page.locator("#stand-in-toasts")
     expect(toast).to_contain_text("O último proprietário da loja não pode ser removido")

@@ -74,6 +74,13 @@ export function fmtDay(iso) {
   return new Intl.DateTimeFormat(current, { dateStyle: "full", timeZone: "UTC" }).format(Date.UTC(year, month - 1, day));
 }
 
+/** An ISO day (2026-12-05) as the page's language writes it short ("05/12/2026"), no zone shift. */
+export function fmtShortDay(iso) {
+  const [year, month, day] = String(iso || "").split("-").map(Number);
+  if (!year || !month || !day) return iso ? String(iso) : "—";
+  return new Intl.DateTimeFormat(current, { timeZone: "UTC" }).format(Date.UTC(year, month - 1, day));
+}
+
 /** The ISO day it is in the shop's time zone, `plus` days on (1: tomorrow), as the API takes it. */
 export function shopDay(plus = 0) {
   const at = new Date(Date.now() + plus * 86400000);

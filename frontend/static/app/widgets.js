@@ -4,7 +4,7 @@
  */
 import { failureParts } from "./api.js";
 import { growingTable, h, replace } from "./dom.js";
-import { fmtNumber, has, label, t } from "./i18n.js";
+import { fmtNumber, fmtShortDay, has, label, t } from "./i18n.js";
 
 const TONES = {
   done: "success", failed: "critical", parked: "warning", retrying: "caution", pending: "info", skipped: "neutral",
@@ -49,7 +49,7 @@ export function subjectText(m) {
         : t("messages.subject.sku", { sku: s.sku });
       return s.title ? t("messages.subject.product_titled", { title: s.title, number: s.erp })
         : t("messages.subject.product", { number: s.erp });
-    case "report": return t("messages.subject.report", { day: s.name });
+    case "report": return t("messages.subject.report", { day: fmtShortDay(s.name) });
     default: return s.name || m.unit_key;
   }
 }

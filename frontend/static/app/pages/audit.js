@@ -45,6 +45,7 @@ function rolesSection(ctx) {
             toast(t("common.saved")); await load();
           }),
           busyButton({ tone: "critical", variant: "tertiary" }, t("roles.remove"), async () => {
+            if (!window.confirm(t("roles.confirm_remove", { name: r.name || r.user_id }))) return;
             await api(`/api/roles/${encodeURIComponent(r.user_id)}`, { method: "DELETE", form: row });
             toast(t("roles.removed")); await load();
           }))].map((c) => h("s-table-cell", {}, c)));

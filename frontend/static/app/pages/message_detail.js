@@ -82,6 +82,16 @@ const AWAIT_MOVE_MS = 120000;
 const load = (id) => api(`/api/messages/${encodeURIComponent(id)}`,
   { quiet: true, query: { locale: document.documentElement.lang } });
 
+/** The view drawn again (the message moved: a run parked it again), keeping a handled note being
+ * typed: the page re-reads every 3 s, and a redraw wiped the half-written note. */
+function redraw(root, element) {
+  const typed = root.querySelector("[data-testid=handled-note-field]");
+  const text = typed ? typed.value : "";
+  replace(root, element);
+  const field = root.querySelector("[data-testid=handled-note-field]");
+  if (field && text) field.value = text;
+}
+
 export async function renderDetail(ctx, id) {
   const root = h("div", {});
   let timer = null;
@@ -92,7 +102,7 @@ export async function renderDetail(ctx, id) {
   const tick = async () => {
     try {
       const m = await load(id);
-      if (!shown || m.status !== shown.status || m.updated_at !== shown.updated_at) replace(root, view(ctx, m, watch));
+      if (!shown || m.status !== shown.status || m.updated_at !== shown.updated_at) redraw(root, view(ctx, m, watch));
       shown = m;
       if (awaited && (moved(m) || Date.now() > awaited.until)) awaited = null; // then: its status, as ever
       if (!stopped && (awaited || UNSETTLED.includes(m.status))) timer = setTimeout(tick, POLL_MS);
@@ -127,8 +137,11 @@ function view(ctx, m, watch) {
     m.can_retry ? busyButton({ variant: "primary" }, t("detail.retry"), act("retry", t("detail.retried"))) : null,
     m.can_replay ? busyButton({}, t("detail.replay"), act("replay", t("detail.replayed"))) : null,
     // an order held for its fraud risk (jobs.order_risk): sent after a person's review, audited
-    heldForRisk(m) ? busyButton({ "data-testid": "risk-accept" }, t("detail.risk_accept"),
-      act("risk-accept", t("detail.risk_accepted"))) : null) : null;
+    heldForRisk(m) ? busyButton({ "data-testid": "risk-accept" }, t("detail.risk_accept"), async () => {
+      // the ERP picks and delivers it: not to be taken back, so never on a misclick
+      if (!window.confirm(t("detail.risk_accept_confirm"))) return;
+      await act("risk-accept", t("detail.risk_accepted"))();
+    }) : null) : null;
   const closing = ctx.can("operate") && m.can_mark_handled ? handledForm(m, watch) : null;
   // What the merchant reads: the thing by its name (order #1002, the product's title), its place
   // in Shopify as a link; the app's own ids (unit of work, job, the raw gid) are for support, apart.
