@@ -27,6 +27,7 @@ from ledger.mappings import NO_PAYMENT, code_side, gateway_key
 from ledger.masking import mask_text, typed_tax_ids
 from ledger.models import ErrorClass, Message, MessageStatus
 from ledger.order_risk import awaiting_app, held_for_risk
+from shopify_app import words
 from shopify_app.fail_words import financial_status
 from shopify_app.fail_words import reason as fail_reason
 from shopify_app.role_words import for_viewer
@@ -1930,11 +1931,11 @@ REST_UNPAID: Text = (
 # Unpaid and nearing the end of the 60 days Shopify lets the app read it (jobs.orders: error_detail
 # "readable_until", UTC): said after what happened, whatever else the order waits for.
 READABLE_UNTIL: Text = (
-    " O app não poderá mais ler este pedido depois de {until} UTC: sem o acesso read_all_orders, a "
+    " O app não poderá mais ler este pedido depois de {until}: sem o acesso read_all_orders, a "
     "Shopify só deixa um app ler os pedidos dos últimos 60 dias. Se não for pago até lá, ele não vai ao "
     "ERP sozinho: antes disso, marque-o como pago na Shopify ou lance-o no ERP à mão; ou peça à Shopify "
     "o acesso read_all_orders.",
-    " The app can no longer read this order after {until} UTC: without the read_all_orders access, "
+    " The app can no longer read this order after {until}: without the read_all_orders access, "
     "Shopify lets an app read the last 60 days of orders only. Unless it is paid by then, it cannot go "
     "to the ERP by itself: before then, mark it paid in Shopify or enter it in the ERP by hand; or ask "
     "Shopify for the read_all_orders access.",
@@ -2109,7 +2110,8 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
         )
     title, todo = WAITING_FOR_PAYMENT
     if detail.get("unpaid"):
-        unpaid, total = detail["unpaid"], detail.get("total") or "?"
+        locale = "en" if english else "pt-BR"
+        unpaid, total = words.money(detail["unpaid"], locale), words.money(detail.get("total") or "?", locale)
         if english:
             happened = (
                 f"Shopify shows the order as {status}, but its payments cover only part of its total "
@@ -2154,7 +2156,8 @@ def _waiting(detail: dict[str, Any], english: bool) -> dict[str, Any]:
                 happened += " Este não pode ser pago antes: o ERP só o atende depois de recebê-lo."
         todo = TERMS_WHAT_TO_DO
     if detail.get("readable_until"):
-        happened += _pick(READABLE_UNTIL, english).format(until=detail["readable_until"])
+        until = words.moment(detail["readable_until"], "en" if english else "pt-BR")
+        happened += _pick(READABLE_UNTIL, english).format(until=until)
     return _waits(title, happened, todo, english)
 
 
@@ -2225,7 +2228,7 @@ def _risk_held(detail: dict[str, Any], english: bool) -> dict[str, Any]:
     setting = str(detail.get("setting") or "cancel")
     if awaited := awaiting_app(detail):
         title, happened_text, todo = RISK_AWAITING_APP_TEXT
-        said = {"minutes": awaited.get("minutes"), "until": awaited["until"]}
+        said = {"minutes": awaited.get("minutes"), "until": words.moment(awaited["until"], locale)}
         happened = _pick(happened_text, english).format(**said)
     elif detail.get("pending"):
         title, todo = RISK_PENDING_TEXT

@@ -18,7 +18,7 @@ from ledger.handled import info_of
 from ledger.handled_before import by_app
 from ledger.models import Message, MessageStatus
 from ledger.order_risk import awaiting_app, held_for_risk
-from shopify_app import fail_words
+from shopify_app import fail_words, words
 from shopify_app import words as rendering
 from shopify_app.words import Text
 
@@ -31,9 +31,9 @@ UNPAID: Text = (
 )
 # ...nearing the end of the 60 days Shopify lets the app read it (error_detail "readable_until", UTC)
 READABLE_UNTIL: Text = (
-    "; o app não poderá mais ler este pedido depois de {until} UTC (60 dias, sem o acesso "
+    "; o app não poderá mais ler este pedido depois de {until} (60 dias, sem o acesso "
     "read_all_orders): se não for pago até lá, lance-o no ERP à mão",
-    "; the app can no longer read this order after {until} UTC (60 days, no read_all_orders access): "
+    "; the app can no longer read this order after {until} (60 days, no read_all_orders access): "
     "unless it is paid by then, enter it in the ERP by hand",
 )
 
@@ -537,7 +537,8 @@ def risk_held(detail: dict[str, Any], locale: str) -> str:
     at = 1 if locale == "en" else 0
     assessments = [a for a in detail.get("assessments") or [] if isinstance(a, dict)]
     if awaited := awaiting_app(detail):
-        return RISK_AWAITING_APP[at].format(minutes=awaited.get("minutes"), until=awaited["until"])
+        until = words.moment(awaited["until"], locale)
+        return RISK_AWAITING_APP[at].format(minutes=awaited.get("minutes"), until=until)
     if detail.get("pending"):
         pending = [a for a in assessments if a.get("level") == "PENDING"]
         providers = ", ".join(str(a.get("provider") or "Shopify") for a in pending)
@@ -560,7 +561,8 @@ def _waiting(detail: dict[str, Any], locale: str) -> str:
     at = 1 if locale == "en" else 0
     said = WAITING[at].format(status=fail_words.financial_status(detail.get("financial_status"), locale))
     if detail.get("unpaid") and detail.get("total"):
-        said += UNPAID[at].format(unpaid=detail["unpaid"], total=detail["total"])
+        unpaid, total = words.money(detail["unpaid"], locale), words.money(detail["total"], locale)
+        said += UNPAID[at].format(unpaid=unpaid, total=total)
     if detail.get("readable_until"):
-        said += READABLE_UNTIL[at].format(until=detail["readable_until"])
+        said += READABLE_UNTIL[at].format(until=words.moment(detail["readable_until"], locale))
     return said

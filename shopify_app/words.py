@@ -12,10 +12,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.words import SUFFIX
+from settings import get_settings
 
 Text = tuple[str, str]  # (pt-BR, en)
 JOIN = "; "
@@ -50,6 +53,24 @@ def money(value: Any, locale: str) -> str:
         return "R$ " + _grouped(Decimal(text), 2)
     except InvalidOperation:
         return text
+
+
+def moment(value: Any, locale: str) -> str:
+    """A time a job kept in UTC (ISO, or "2026-12-05 14:30") as `locale` reads it: pt-BR as the team
+    writes it, in the chain's time (ERP_TIMEZONE: "05/12/2026 11:30"), English in UTC, said so
+    ("2026-12-05 14:30 UTC"); anything not a time as it is."""
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if locale == "en":
+        return f"{at:%Y-%m-%d %H:%M} UTC"
+    try:
+        zone = ZoneInfo(get_settings().erp_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{at:%d/%m/%Y %H:%M} UTC"
+    return f"{at.astimezone(zone):%d/%m/%Y %H:%M}"
 
 
 _KINDS = {NUMBER: number, MONEY: money}

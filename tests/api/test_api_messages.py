@@ -466,7 +466,7 @@ def test_a_partly_paid_order_waiting_for_the_rest_says_how_much_and_to_ask_the_b
     assert en["title"] == "Waiting for payment"
     assert "24.90 is not paid" in en["what_happened"] and "29.90" in en["what_happened"]
     assert "Ask the buyer to pay the rest" in en["what_to_do"] and "Nothing to do" not in en["what_to_do"]
-    assert "24.90 não foi pago" in pt["what_happened"] and "pague o restante" in pt["what_to_do"]
+    assert "R$ 24,90 não foi pago" in pt["what_happened"] and "pague o restante" in pt["what_to_do"]
 
 
 def test_an_order_with_payment_terms_waiting_says_why_and_what_to_do(client, settings, shops):

@@ -206,8 +206,8 @@ def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(clien
     with session_scope(settings.database_url) as session:
         message = trace.begin(session, shops.a, "orders", "order:77", "shopify_to_erp")
         message.error_text = "Waiting for payment: Shopify says PENDING; orders go to the ERP once paid"
-        message.error_detail = {"waiting": "payment", "financial_status": "PENDING", "unpaid": "10.00",
-                                "total": "50.00"}  # fmt: skip
+        message.error_detail = {"waiting": "payment", "financial_status": "PENDING", "unpaid": "1234.50",
+                                "total": "2000.00", "readable_until": "2026-12-05 14:30"}  # fmt: skip
         waiting = message.id
 
     def reason(locale: str) -> str | None:
@@ -215,9 +215,18 @@ def test_an_order_waiting_for_its_payment_says_so_in_the_requests_language(clien
         assert response.status_code == 200, response.get_json()
         return response.get_json()["reason"]
 
-    # Shopify's financial status in words (fail_words' financial_*), not its code
-    assert reason("pt-BR") == "aguardando pagamento: a Shopify diz pendente; faltam 10.00 do total 50.00"
-    assert reason("en") == "waiting for payment: Shopify says pending; 10.00 of its total 50.00 not paid"
+    # Shopify's financial status in words (fail_words' financial_*), not its code; money and the time
+    # as the team writes them (R$ 1.234,50; 05/12/2026 at the chain's time: it said "1234.50" and
+    # "2026-12-05 14:30 UTC" on the pt-BR page)
+    assert reason("pt-BR") == (
+        "aguardando pagamento: a Shopify diz pendente; faltam R$ 1.234,50 do total R$ 2.000,00; o app não "
+        "poderá mais ler este pedido depois de 05/12/2026 11:30 (60 dias, sem o acesso read_all_orders): se "
+        "não for pago até lá, lance-o no ERP à mão"
+    )
+    assert reason("en").startswith(
+        "waiting for payment: Shopify says pending; 1234.50 of its total 2000.00 not paid; the app can no "
+        "longer read this order after 2026-12-05 14:30 UTC (60 days"
+    )
     with session_scope(settings.database_url) as session:  # a status Shopify added since: its code
         session.get(Message, waiting).error_detail = {"waiting": "payment", "financial_status": "ON_HOLD_NEW"}
     assert reason("pt-BR") == "aguardando pagamento: a Shopify diz ON_HOLD_NEW"
@@ -241,3 +250,24 @@ def test_an_order_that_will_not_be_paid_says_its_status_in_words(client, setting
     assert "LAPSED_NEW" in pt[unknown], pt[unknown]
     detail = client.get(f"/api/messages/{expired}?locale=pt-BR", headers=headers(Role.VIEWER)).get_json()
     assert detail["reason"] == pt[expired]
+
+
+def test_an_order_awaiting_the_fraud_app_says_until_when_at_the_chains_time(client, settings, shops):
+    """It said "(até 2026-12-04T12:05:00+00:00)" on the pt-BR page, in its reason and explanation."""
+    with session_scope(settings.database_url) as session:
+        message = trace.begin(session, shops.a, "orders", "order:78", "shopify_to_erp")
+        message.error_text = "held for the fraud app"
+        awaiting = {"minutes": 5, "until": "2026-12-04T12:05:00+00:00"}
+        message.error_detail = {
+            "waiting": "risk",
+            "recommendation": "ACCEPT",
+            "pending": True,
+            "assessments": [],
+            "awaiting_app": awaiting,
+        }
+        held = message.id
+    got = client.get(f"/api/messages/{held}?locale=pt-BR", headers=headers(Role.VIEWER)).get_json()
+    assert "(até 04/12/2026 09:05)" in got["reason"], got["reason"]
+    assert "(até 04/12/2026 09:05)" in got["explanation"]["what_happened"]
+    got = client.get(f"/api/messages/{held}?locale=en", headers=headers(Role.VIEWER)).get_json()
+    assert "(until 2026-12-04 12:05 UTC)" in got["reason"], got["reason"]
