@@ -10,7 +10,8 @@ reading it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -167,10 +168,12 @@ def _warned(message: Message, until: str) -> None:
     assert message.error_detail.get("readable_until") == until, message.error_detail
     assert f"the app can no longer read this order after {until}" in message.error_text, message.error_text
     en, pt = skip_words.reason(message, "en"), skip_words.reason(message, "pt-BR")
-    assert en.startswith("waiting for payment") and f"no longer read this order after {until}" in en, en
+    assert en.startswith("waiting for payment") and f"no longer read this order after {until} UTC" in en, en
     assert pt.startswith("aguardando pagamento"), pt
-    assert f"não poderá mais ler este pedido depois de {until}" in pt, pt
-    for locale, words in (("en", f"after {until}"), ("pt-BR", f"depois de {until}")):
+    at = datetime.fromisoformat(until).replace(tzinfo=UTC).astimezone(ZoneInfo("America/Sao_Paulo"))
+    local = f"{at:%d/%m/%Y %H:%M}"
+    assert f"não poderá mais ler este pedido depois de {local}" in pt, pt  # as the team reads it
+    for locale, words in (("en", f"after {until}"), ("pt-BR", f"depois de {local}")):
         shown = explain(message, locale)
         assert words in shown["what_happened"] and "read_all_orders" in shown["what_happened"], shown
 
