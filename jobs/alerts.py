@@ -49,6 +49,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from jobs import order_catch_up
 from ledger import drift, flows, order_notes, order_risk, queues, shop_settings, stuck
 from ledger.alert_state import EVERY_MINUTES
 from ledger.db import session_scope
@@ -71,7 +72,7 @@ from ledger.models import (
 from ledger.schedules import BAD_CRON, ENQUEUED, RUN_FAILED, RUN_RETRYING, is_overdue
 from mail import client as mail
 from settings import Settings, get_settings
-from shopify_app import fail_words, note_words
+from shopify_app import fail_words, note_words, skip_words
 from shopify_app.fail_words import FAILURES
 from shopify_app.frontend import load_catalogue
 from shopify_app.message_subject import subject, subject_names
@@ -154,16 +155,16 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "the schedule's time could not be read",
     },
     "more": {
-        "pt-BR": "... e mais {count} (todos nas páginas Mensagens e Pedidos do app).",
-        "en": "... and {count} more (all of them on the app's Messages and Orders pages).",
+        "pt-BR": "... e mais {count} (todos nas páginas Mensagens, Pedidos e Fluxos do app).",
+        "en": "... and {count} more (all of them on the app's Messages, Orders and Flows pages).",
     },
     "open": {
         "pt-BR": "Em aberto agora: com falha {failed}; aguardando um De:Para ou uma configuração {parked}; "
-        "interrompidas {stuck}; pedidos com aviso {orders}; execuções agendadas paradas {runs}; "
-        "webhooks com falha {webhooks}.",
+        "interrompidas {stuck}; pedidos retidos para análise de fraude {risk}; pedidos com aviso {orders}; "
+        "execuções agendadas paradas {runs}; webhooks com falha {webhooks}.",
         "en": "Open now: failed {failed}; waiting for a mapping or a setting {parked}; "
-        "interrupted {stuck}; orders flagged {orders}; scheduled runs stopped {runs}; "
-        "webhooks failed {webhooks}.",
+        "interrupted {stuck}; orders held for a fraud review {risk}; orders flagged {orders}; "
+        "scheduled runs stopped {runs}; webhooks failed {webhooks}.",
     },
     "home": {"pt-BR": "Abrir o app: {url}", "en": "Open the app: {url}"},
     "why": {
@@ -226,6 +227,7 @@ class Item:
     reason: str
     path: str  # in the app: /app/messages/<id> | /app/orders/<id> | /app/flows
     at: datetime
+    rank: int | None = None  # its place in the list when not its group's (`_place`)
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,7 @@ def collect(
     # Listed first: the shop's access, then what concerns orders (money and customers), then the
     # rest, each oldest first; a night of catalog failures never pushes an order out of the list.
     first = sorted([(_rank(seen[3]), seen[0], key) for key, seen in fresh.items()]
-                   + [(_rank(n.group), n.at, n.key) for n in others])  # fmt: skip
+                   + [(_place(n), n.at, n.key) for n in others])  # fmt: skip
     listed = {key for _rank_, _at, key in first[:LISTED]}
     full = sorted({fresh[key][1] for key in listed if key in fresh})
     messages = list(session.scalars(select(Message).where(Message.id.in_(full)))) if full else []
@@ -403,7 +405,7 @@ def collect(
     ]
     kept.update({key: seen[2] for key, seen in fresh.items()})
     kept.update({item.key: item.fingerprint for item in others})
-    ordered = sorted(items, key=lambda item: (_rank(item.group), item.at, item.key))
+    ordered = sorted(items, key=lambda item: (_place(item), item.at, item.key))
     return Collected(ordered, len(fresh) + len(others), now, kept)
 
 
@@ -422,6 +424,18 @@ def _rank(group: str) -> int:
         return 0
     flow = flows.BY_NAME.get(name)
     return 1 if name in ("orders", "drift") or (flow is not None and flow.queue == queues.ORDERS) else 2
+
+
+# The deliveries whose failure nothing else tells of: an order's (no message until the
+# reconciliation), a customer's data request or erasure and the shop's uninstall (none at all).
+ORDER_TOPICS = frozenset(order_catch_up.ORDER_TOPICS)
+PRIVACY_TOPICS = frozenset({"app/uninstalled", "shop/redact", "customers/redact", "customers/data_request"})
+
+
+def _place(item: Item) -> int:
+    """An item's place in the list: its own rank (a webhook about an order or a customer's data
+    beside the orders: `_webhook_items`), else its group's."""
+    return item.rank if item.rank is not None else _rank(item.group)
 
 
 def _access_item(shop: Shop, locale: str, now: datetime) -> Item | None:
@@ -464,7 +478,11 @@ def _message_items(
             key = f"m{message.id}"
             fingerprint = _digest(message.status, message.error_class, message.error_text)
             group = f"{message.flow}:{RISK if risk and message.id not in stopped else message.status}"
-            reason = fail_words.reason(message, locale) or message.error_text or message.error_class or ""
+            # held for its fraud risk: pending on purpose, said as the pages say it (skip_words)
+            held = skip_words.reason(message, locale) if risk and message.id not in stopped else None
+            reason = (
+                held or fail_words.reason(message, locale) or message.error_text or message.error_class or ""
+            )
         items.append(
             Item(
                 key=key,
@@ -611,6 +629,9 @@ def _webhook_items(session: Session, domain: str, since: datetime, now: datetime
             reason=_short(mask_text(_webhook_why(row.topic, row.status, row.reason, locale), False) or ""),
             path="/app/flows",
             at=row.processed_at,
+            # a failed orders/create has no message until the reconciliation, a GDPR request none at
+            # all: beside the orders, never cut from the list by a night of catalog failures
+            rank=1 if row.topic in ORDER_TOPICS or row.topic in PRIVACY_TOPICS else 2,
         )
         for row in rows
     ]
@@ -673,8 +694,8 @@ def _drift_items(session: Session, shop_id: int, since: datetime, now: datetime,
 def _webhook_why(topic: str, status: str, reason: str | None, locale: str) -> str:
     """Why a webhook delivery is told: an unreadable one (`rejected`) in the team's language, what
     the body failed on after it; a failed one as its handling failed (an error's own text)."""
-    if status != InboxStatus.REJECTED.value:
-        return reason or ""
+    if status != InboxStatus.REJECTED.value:  # the app's own reason in words, a handler's as it is
+        return fail_words.said(queues.inbox_reason_words(reason), locale) or reason or ""
     said = fail_words.said(queues.unreadable_words(topic), locale) or ""
     return f"{said} ({reason})" if reason else said
 
@@ -771,6 +792,7 @@ def open_counts(
         )
     ) | {row.id for row in late}
     webhooks = session.scalar(select(func.count()).where(*_failed_webhooks(_domain(session, shop_id))))
+    risk = session.scalar(select(func.count()).where(Message.shop_id == shop_id, _risk_held()))
     return {
         "runs": len(runs),
         "webhooks": int(webhooks or 0),
@@ -778,6 +800,7 @@ def open_counts(
         "parked": int(by_status.get(MessageStatus.PARKED.value, 0)),
         "stuck": sum(interrupted.counts().values()) if interrupted is not None else 0,
         "orders": int(orders or 0),
+        "risk": int(risk or 0),  # orders held for a fraud review (listed as items, waiting for a person)
     }
 
 

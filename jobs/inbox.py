@@ -231,7 +231,7 @@ def process(inbox_id: int) -> str:
             why = f"transient, retries exhausted: {exc.message}; the orders catch-up runs it again"
             _keep_open(inbox_id, why)
         else:
-            _finish(inbox_id, InboxStatus.FAILED, f"transient, retries exhausted: {exc.message}")
+            _finish(inbox_id, InboxStatus.FAILED, queues.INBOX_EXHAUSTED.format(message=exc.message))
         raise
     except Exception as exc:
         # Not retryable: fail now and loudly. RQ would otherwise spend the Retry budget on a bug.
@@ -379,10 +379,7 @@ def _ended_without_outcome(job_ids: list[str], conn: Any) -> dict[str, str]:
             continue
         status = job.get_status(refresh=False)
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-            ended[job.id] = (
-                f"its job {job.id} ended {status.value} in RQ without recording an outcome (a worker "
-                "killed, or the database down through every retry): requeue it from the failed jobs"
-            )
+            ended[job.id] = queues.INBOX_ENDED.format(job=job.id, status=status.value)
     return ended
 
 

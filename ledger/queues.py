@@ -70,6 +70,34 @@ def unreadable_words(topic: str) -> dict[str, Any]:
     return stored(("webhook_unreadable", {"topic": topic}))
 
 
+# The reasons the app itself writes on a failed webhook inbox row (jobs.inbox), and their words: the
+# failed jobs page and the alert e-mails say them in the team's language (shopify_app.fail_words).
+INBOX_ENDED = (
+    "its job {job} ended {status} in RQ without recording an outcome (a worker killed, or the database "
+    "down through every retry): requeue it from the failed jobs"
+)
+INBOX_EXHAUSTED = "transient, retries exhausted: {message}"
+
+
+def _reason_pattern(template: str) -> re.Pattern[str]:
+    """A reason's template ("... {job} ...") as a pattern reading its params back."""
+    escaped = re.escape(template)
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m[1]}>.+?)", escaped) + "$", re.S)
+
+
+_ENDED, _EXHAUSTED = _reason_pattern(INBOX_ENDED), _reason_pattern(INBOX_EXHAUSTED)
+
+
+def inbox_reason_words(reason: str | None) -> dict[str, Any] | None:
+    """The words (as stored: ledger.words) of a reason the app wrote on a failed inbox row
+    (INBOX_ENDED, INBOX_EXHAUSTED); None for any other (a handler's exception line: a bug's)."""
+    if found := _ENDED.match(reason or ""):
+        return stored(("webhook_job_ended", {"job": found["job"], "status": found["status"]}))
+    if found := _EXHAUSTED.match(reason or ""):
+        return stored(("webhook_retries_exhausted", {"message": found["message"]}))
+    return None
+
+
 # A webhook about an order that is not named orders/* (jobs.order_catch_up.ORDER_TOPICS lists them all).
 OTHER_ORDER_TOPICS = frozenset({"refunds/create"})
 

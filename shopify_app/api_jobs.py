@@ -93,7 +93,7 @@ def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = 
         )
         if inbox_id is not None:
             query = query.where(WebhookInbox.id == int(inbox_id))
-        said = {"unreadable": True} if status == InboxStatus.REJECTED.value else {}
+        rejected = status == InboxStatus.REJECTED.value
         found.extend(
             {
                 "id": queues.inbox_job_id(row.id),
@@ -104,19 +104,21 @@ def _failed_inbox_rows(session: Session, shop_domain: str, job_id: str | None = 
                 "error": row.reason or "",
                 "ended_at": iso(row.processed_at),
                 "enqueued_at": iso(row.received_at),
-                **_said_of(said, row.topic),
+                **_said_of(rejected, row.topic, row.reason),
             }
             for row in session.execute(query).all()
         )
     return found
 
 
-def _said_of(said: dict[str, Any], topic: str) -> dict[str, Any]:
+def _said_of(rejected: bool, topic: str, reason: str | None) -> dict[str, Any]:
     """An unreadable row's `unreadable` and its words (said in the page's language: shopify_app.fail_words),
-    naming its topic; nothing for a failed row."""
-    if not said:
-        return {}
-    return {**said, "words": queues.unreadable_words(topic)}
+    naming its topic; a failed row's words when the app wrote its reason (its job ended with no
+    outcome, its retries exhausted: ledger.queues.inbox_reason_words), else nothing."""
+    if rejected:
+        return {"unreadable": True, "words": queues.unreadable_words(topic)}
+    words = queues.inbox_reason_words(reason)
+    return {"words": words} if words else {}
 
 
 def _shop_failed_jobs(session: Session) -> tuple[list[dict[str, Any]], bool]:

@@ -67,6 +67,17 @@ WORDS: dict[str, Text] = {
         "and a retry would read the same. An order it was about is imported by the reconciliation; dismiss "
         "it once checked",
     ),
+    # the reasons the app writes on a failed webhook inbox row (ledger.queues.INBOX_ENDED, INBOX_EXHAUSTED)
+    "webhook_job_ended": (
+        "o job {job} terminou ({status}) no RQ sem registrar um resultado (um worker encerrado, ou o banco "
+        "de dados fora do ar em todas as tentativas): reenfileire-o nos jobs com falha",
+        "its job {job} ended {status} in RQ without recording an outcome (a worker killed, or the database "
+        "down through every retry): requeue it from the failed jobs",
+    ),
+    "webhook_retries_exhausted": (
+        "falha temporária, tentativas esgotadas: {message}",
+        "transient, retries exhausted: {message}",
+    ),
     # a product whose productSet answer lacks packagings sent (jobs.catalog_load.unanswered)
     "catalog_variants_not_made": (
         "A Shopify aceitou o produto {product}, mas não criou variante para a(s) embalagem(ns) {skus}: "

@@ -241,6 +241,24 @@ def test_a_failed_webhook_row_reads_as_the_sentence_with_its_reason_kept(client,
     assert job["error"] == "KeyError: 'id'"
 
 
+def test_a_webhook_row_the_app_failed_itself_reads_in_the_pages_language(client, shops, rq, settings):
+    """The reasons the app writes on a failed row (its job died with no outcome; its retries ran out)
+    read in the page's language: the page showed "the job stopped with an error in the app" above an
+    English-only sentence telling the person what to do."""
+    from ledger import queues
+
+    ended = queues.INBOX_ENDED.format(job="inbox-7", status="failed")
+    with session_scope(settings.database_url) as session:
+        row = WebhookInbox(shop_domain=SHOP_A, topic="customers/redact", webhook_id="w-7", raw_body=b"{}")
+        row.status, row.reason = InboxStatus.FAILED.value, ended
+        session.add(row)
+    [job] = client.get("/api/jobs/failed?locale=pt-BR", headers=headers()).get_json()["jobs"]
+    assert job["reason"].startswith("o job inbox-7 terminou (failed) no RQ sem registrar um resultado")
+    assert job["error"] == ended
+    [job] = client.get("/api/jobs/failed?locale=en", headers=headers()).get_json()["jobs"]
+    assert job["reason"] == ended
+
+
 def test_an_inbox_job_id_no_row_can_have_is_a_404_not_a_500(client, shops, rq) -> None:
     """inbox-<n> names a webhook row by its bigint id: a larger number (or digits that are not ASCII)
     is no row's, answered 404 instead of failing the query."""

@@ -108,7 +108,8 @@ def test_an_alert_tells_each_item_once_in_the_teams_language_and_again_only_when
     assert "#1004" not in text and "#1005" not in text and "#9" not in text
     counts = (
         "Em aberto agora: com falha 2; aguardando um De:Para ou uma configuração 1; interrompidas 0; "
-        "pedidos com aviso 1; execuções agendadas paradas 0; webhooks com falha 0."
+        "pedidos retidos para análise de fraude 0; pedidos com aviso 1; execuções agendadas paradas 0; "
+        "webhooks com falha 0."
     )
     assert counts in text
 
