@@ -400,6 +400,23 @@ def record_refused(
         if line.id_sku in current  # a variant replaced meanwhile keeps its replacement's mark
     ]
     bindings.upsert_many(session, shop_id, PRICE_KIND, rows)
+    gone = _variants_gone(error)
+    if gone:
+        # a person deleted the variant in Shopify while the ERP sells it: the products flow makes it
+        # again (its product's digest dropped), or nothing would before the ERP edits that product
+        from jobs import catalog_ledger
+
+        seqs = sorted({str(line.state.seq_produto) for line in refused if line.id_sku in gone})
+        catalog_ledger.forget_sent(session, shop_id, seqs)
+
+
+VARIANT_GONE = "PRODUCT_VARIANT_DOES_NOT_EXIST"  # productVariantsBulkUpdate's userError code
+
+
+def _variants_gone(error: IntegrationError) -> set[str]:
+    """The SKUs Shopify refused as variants that do not exist (`per_sku`'s user errors)."""
+    found = (error.detail or {}).get("user_errors") if isinstance(error.detail, dict) else None
+    return {str(e.get("sku")) for e in found or () if isinstance(e, dict) and e.get("code") == VARIANT_GONE}
 
 
 UNKNOWN = "unknown-outcome"  # the digest of a price whose write Shopify may or may not have applied

@@ -1687,6 +1687,7 @@ def _shopify_catalog(
     differ: list[dict[str, Any]] = []
     rows: dict[int, dict[str, Any]] = {}  # seqProduto: its product's row in `differ`
     edited: dict[int, list[str]] = {}  # seqProduto: the fields the ERP owns edited in Shopify
+    gone: set[int] = set()  # seqProduto: a packaging the ERP sells deleted in Shopify
     priced: list[dict[str, Any]] = []
     products_seen: set[str] = set()
     for at in range(0, len(chosen), MAX_VARIANTS_PER_CALL):
@@ -1695,8 +1696,13 @@ def _shopify_catalog(
         for id_sku in batch:
             variant_id, found = variants[id_sku][0], seen.get(variants[id_sku][0])
             if found is None:
-                if id_sku in sold:
-                    differ.append({"sku": id_sku, "variant": variant_id, **beside("why", *VARIANT_DELETED)})
+                if id_sku in sold:  # a person deleted it (or its product, the webhook missed): the ERP
+                    # still sells it, and no pass would send it again before the ERP edits the product
+                    seq = skus[id_sku].seq_produto
+                    gone.add(seq)
+                    differ.append({"sku": id_sku, "variant": variant_id, "seq_produto": seq,
+                                   **beside("why", *VARIANT_DELETED),
+                                   **beside("sent_again", SENT_AGAIN, ("recon_sent_again", {}))})  # fmt: skip
                 continue
             price_row = price_differs(id_sku, variant_id, prices.get(id_sku), found.price, found.compare_at)
             if price_row is not None:
@@ -1730,7 +1736,7 @@ def _shopify_catalog(
         "shopify_differs_count": len(differ),
         "prices_differ": priced[:LISTED],
         "prices_differ_count": len(priced),
-        "edited": sorted(edited),
+        "edited": sorted(set(edited) | gone),  # the caller has them sent again
     }
 
 
