@@ -12,6 +12,7 @@ from sandbox.shopify import catalog
 from sandbox.shopify.registry import Ctx
 from tests.catalog_products.conftest import SHOP_NAME, InstalledShop
 from tests.catalog_products.test_catalog_flows import doc, products_by_seq
+from tests.catalog_products.test_variant_identity import delete_product_by_hand
 
 
 def _skus(installed: InstalledShop, seq: int) -> set[str]:
@@ -85,17 +86,7 @@ def test_a_product_deleted_whose_webhook_never_came_is_made_again(installed: Ins
     sweep and the reconciliation are the app's only other chances."""
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
-    product = products_by_seq(installed)[1]
-    ctx, store = (
-        Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key=""),
-        installed.shopify.sandbox.store,
-    )
-    for variant in product["variants"]:
-        catalog.delete_variant(ctx, doc(installed, variant["id"]))
-    for metafield in store.scan(SHOP_NAME, "Metafield"):
-        if metafield["ownerId"] == product["id"]:
-            store.delete(SHOP_NAME, metafield["id"])
-    store.delete(SHOP_NAME, product["id"])
+    delete_product_by_hand(installed, products_by_seq(installed)[1])
 
     catalog_flow.initial_load(installed.shop_id, client=client, bulk=None)  # the daily catalog_full sweep
     report = reconcile._catalog(installed.shop_id, client, erp.for_shop(installed.shop_id), sample=1000)

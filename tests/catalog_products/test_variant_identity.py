@@ -54,6 +54,17 @@ def _by_hand(installed: InstalledShop) -> Ctx:
     return Ctx(shop=SHOP_NAME, sandbox=installed.shopify.sandbox, api_key="")
 
 
+def delete_product_by_hand(installed: InstalledShop, product: dict[str, Any]) -> None:
+    """A person deletes the product in the Shopify admin: its variants, its metafields, itself."""
+    ctx, store = _by_hand(installed), installed.shopify.sandbox.store
+    for variant in product["variants"]:
+        catalog.delete_variant(ctx, doc(installed, variant["id"]))
+    for metafield in store.scan(SHOP_NAME, "Metafield"):
+        if metafield["ownerId"] == product["id"]:
+            store.delete(SHOP_NAME, metafield["id"])
+    store.delete(SHOP_NAME, product["id"])
+
+
 def _failed(installed: InstalledShop) -> list[Message]:
     with session_scope() as session:
         rows = session.query(Message).filter(Message.shop_id == installed.shop_id)
@@ -118,14 +129,9 @@ def _deleted_product_lands(installed: InstalledShop, *, bulk: bool) -> None:
     client = installed.client()
     catalog_flow.run_flow(installed.shop_id, "products", client=client)
     product: dict[str, Any] = products_by_seq(installed)[1]
-    ctx, store = _by_hand(installed), installed.shopify.sandbox.store
+    store = installed.shopify.sandbox.store
     assert store.get(SHOP_NAME, product["id"])["publishedOn"] == [ONLINE_STORE]
-    for variant in product["variants"]:
-        catalog.delete_variant(ctx, doc(installed, variant["id"]))
-    for metafield in store.scan(SHOP_NAME, "Metafield"):
-        if metafield["ownerId"] == product["id"]:
-            store.delete(SHOP_NAME, metafield["id"])
-    store.delete(SHOP_NAME, product["id"])
+    delete_product_by_hand(installed, product)
     if bulk:
         installed.set_setting("bulk_threshold", 0)
     _rename_packaging(installed, 1, 6, "FD")
