@@ -12,7 +12,9 @@ timeout (a handler hung on an outside call: ledger.queues.JOB_TIMEOUTS, its Retr
 any other error marks the row failed with the reason and is re-raised with no retries left,
 so RQ's failed registry shows it. A Transient past its last retry fails the row too, except an
 order delivery whose handler recorded nothing (KEEP_OPEN: the order busy with its other work),
-left open for the orders catch-up. `sweep()` enqueues rows whose job RQ does not hold (Redis
+left open for the orders catch-up, and one whose handler left the order's own message retrying
+(HANDED: the ERP down through every retry), done with, since that message is what the catch-up runs
+and the pages show. `sweep()` enqueues rows whose job RQ does not hold (Redis
 was down, or the receiver died between its commit and its enqueue); the scheduler tick runs it
 every minute.
 """
@@ -68,6 +70,11 @@ TOPIC_HANDLERS: dict[str, str] = {
 # retries spent, such an order delivery stays open for the orders catch-up, which runs it again,
 # instead of failed, which nothing runs again by itself.
 KEEP_OPEN = "keep_open"
+# A Transient's detail key: its handler left the order's own message open (retrying: the ERP down
+# through every retry), which the orders catch-up runs again and the pages show. Its retries spent,
+# the delivery is done with (`processed`, saying so), not failed: a failed one is told and counted
+# for a person to requeue (the alert e-mails, the Flows page) long after the order is in the ERP.
+HANDED = "handed_to_message"
 
 # Rows left `received` longer than this were not handed to RQ (Redis was down): sweep them.
 SWEEP_AFTER = timedelta(seconds=30)
@@ -230,6 +237,10 @@ def process(inbox_id: int) -> str:
         elif exc.detail.get(KEEP_OPEN) and event.topic in ORDER_TOPICS:
             why = f"transient, retries exhausted: {exc.message}; the orders catch-up runs it again"
             _keep_open(inbox_id, why)
+        elif exc.detail.get(HANDED) and event.topic in ORDER_TOPICS:
+            why = (f"transient, retries exhausted: {exc.message}; handed to its orders message "
+                   f"{exc.detail[HANDED]}, which the orders catch-up runs again")  # fmt: skip
+            _finish(inbox_id, InboxStatus.PROCESSED, why)
         else:
             _finish(inbox_id, InboxStatus.FAILED, queues.INBOX_EXHAUSTED.format(message=exc.message))
         raise

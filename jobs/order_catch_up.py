@@ -133,21 +133,28 @@ def _stale(
     session: Session, shop_id: int, cutoff: datetime, *, waiting: bool
 ) -> list[tuple[int, int, str | None, str]]:
     """Order and ERP event messages still pending or retrying, untouched since `cutoff`, up to LIMIT
-    of them, least recently touched first. `waiting=False`: those whose job was lost (a worker killed,
-    Redis restarted). `waiting=True`: orders pending on purpose, waiting for their payment (a boleto
-    never paid, B2B on terms), each re-read touching it: read apart, so thousands of them re-read on
-    every pass do not hide a newer lost one, and the ones re-read last go to the back of the line."""
+    of them. `waiting=False`: those whose job was lost (a worker killed, Redis restarted), and those
+    retrying whose job ended (its RQ retries spent: the ERP down for hours) however recently touched
+    (the caller enqueues only one whose job RQ no longer holds: they waited 15 minutes more after
+    the ERP was back), oldest order first (as last retried, an order placed at 08:00 reached the ERP
+    after one placed at 08:10). `waiting=True`: orders pending on purpose, waiting for their payment
+    (a boleto never paid, B2B on terms), each re-read touching it, least recently touched first:
+    read apart, so thousands of them re-read on every pass do not hide a newer lost one, and the
+    ones re-read last go to the back of the line."""
     wait = Message.error_detail["waiting"].as_string()
+    touched = Message.updated_at <= cutoff
+    if not waiting:
+        touched = or_(touched, (Message.status == MessageStatus.RETRYING.value) & Message.job_id.is_not(None))
     rows = session.execute(
         select(Message.id, Message.attempts, Message.job_id, Message.flow)
         .where(
             Message.shop_id == shop_id,
             Message.flow.in_((FLOW, *EVENT_FLOWS)),
             Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
-            Message.updated_at <= cutoff,
+            touched,
             wait.is_not(None) if waiting else wait.is_(None),
         )
-        .order_by(Message.updated_at, Message.id)
+        .order_by(*((Message.updated_at, Message.id) if waiting else (Message.created_at, Message.id)))
         .limit(LIMIT)
     ).all()
     return [tuple(row) for row in rows]

@@ -46,6 +46,7 @@ connection may move to another ERP later, whose same number is another order).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -70,7 +71,7 @@ from jobs import (
     order_posted,
     order_risk,
 )
-from jobs.inbox import KEEP_OPEN, Ignored, not_installed
+from jobs.inbox import HANDED, KEEP_OPEN, Ignored, not_installed
 from jobs.locks import LockBusy, record_lock
 from jobs.order_catch_up import run_catch_up
 from jobs.order_edits import goodwill
@@ -236,8 +237,15 @@ def on_webhook(event: Any) -> str | Ignored:
             _payment(shop_id, num, payload, link)
             return address.on_updated(shop_id, num, payload)
         return "already"
-    result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
-                          created_at=payload.get("created_at"))  # fmt: skip
+    try:
+        result = import_order(shop_id, num, trigger=event.topic, name=payload.get("name"),
+                              created_at=payload.get("created_at"))  # fmt: skip
+    except Transient as exc:
+        with contextlib.suppress(SQLAlchemyError):  # (the database down: failed, requeued by a person)
+            opened = open_message(shop_id, num)
+            if opened is not None:  # its own message, retrying, is what the catch-up runs and pages show
+                exc.detail.setdefault(HANDED, opened)
+        raise
     if result == "already":  # in the ERP (its message left open, closed now): see `sent` above
         _edits_paid(shop_id, num, payload, None)
     if event.topic == "orders/updated" and result in ("already", "done"):
@@ -256,6 +264,19 @@ def on_webhook(event: Any) -> str | Ignored:
         sent = address.on_updated(shop_id, num, payload)
         return result if sent == "already" else sent
     return result
+
+
+def open_message(shop_id: int, num: str) -> int | None:
+    """The id of the order's import message left open (pending or retrying), else None."""
+    with read_scope() as session:
+        return session.scalar(
+            select(Message.id).where(
+                Message.shop_id == shop_id,
+                Message.flow == FLOW,
+                Message.unit_key == unit_key(num),
+                Message.status.in_((MessageStatus.PENDING.value, MessageStatus.RETRYING.value)),
+            )
+        )
 
 
 def on_risk_changed(event: Any) -> str | Ignored:
