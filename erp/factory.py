@@ -58,6 +58,14 @@ def verified(shop_id: int, connection: tuple[str, str, bytes], database_url: str
                     type(exc).__name__)  # fmt: skip
 
 
+def has_connection(shop_id: int, *, database_url: str | None = None) -> bool:
+    """Whether the shop has an ERP to read: its saved connection, or the environment fallback
+    `for_shop` would use (never in production)."""
+    with session_scope(database_url) as session:
+        saved = session.scalar(select(ErpConnection.id).where(ErpConnection.shop_id == shop_id))
+    return saved is not None or _fallback() is not None
+
+
 def for_shop(shop_id: int, *, database_url: str | None = None, **options: Any) -> ErpClient:
     """The shop's ErpClient. `options` go to ErpClient (page_size, overlap, retry, session...); the
     read overlap is ERP_READ_OVERLAP's unless `overlap` is given.

@@ -28,7 +28,7 @@ from ledger.handled import unless_handled
 FLOW = "catalog_full"
 
 
-@served_only(FLOW, skipped_dict)
+@served_only(FLOW, skipped_dict, needs_erp=True)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled sweep (jobs.scheduler); progress on its Schedule row for the Flows page.
     Skipped when a sweep of the shop already runs."""

@@ -200,7 +200,7 @@ def order_lock_key(shop_id: int, order_id: str) -> str:
 # ---------------------------------------------------------------------------- the poller
 
 
-@served_only(FLOW, skipped_dict)
+@served_only(FLOW, skipped_dict, needs_erp=True)
 def run(shop_id: int) -> dict[str, int]:
     """One poll: enqueue every new event, then advance the watermark to the read's snapshot.
 

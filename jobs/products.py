@@ -22,7 +22,7 @@ from ledger.handled import unless_handled
 FLOW = "products"
 
 
-@served_only(FLOW, skipped_dict)
+@served_only(FLOW, skipped_dict, needs_erp=True)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled pass (jobs.scheduler); progress on Schedule.progress for the dashboard."""
     job_id = _current_job_id()

@@ -257,7 +257,7 @@ def redis_key(shop_id: int) -> str:
     return f"reconcile:{shop_id}:latest"
 
 
-@served_only(FLOW, skipped_dict)
+@served_only(FLOW, skipped_dict, needs_erp=True)
 def run(shop_id: int, *, window: timedelta = WINDOW, stock_sample: int = STOCK_SAMPLE) -> dict[str, Any]:
     """Build, store and return today's report for one shop ({"busy": True} if one is running); as
     an RQ job, its summary alone (`_as_result`).

@@ -29,7 +29,7 @@ from ledger.handled import unless_handled
 FLOW = "skus"
 
 
-@served_only(FLOW, skipped_dict)
+@served_only(FLOW, skipped_dict, needs_erp=True)
 def run(shop_id: int) -> dict[str, Any]:
     """One scheduled pass (jobs.scheduler); progress on Schedule.progress for the dashboard."""
     from rq import get_current_job

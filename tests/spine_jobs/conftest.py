@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger import kv
+from ledger.crypto import encrypt
 from ledger.db import session_scope
-from ledger.models import Shop
+from ledger.models import ErpConnection, Shop
 from settings import get_settings
 from shopify_app import webhooks
 from shopify_app.webhook_verify import compute_hmac
@@ -92,3 +93,13 @@ def shop_id(jobs_env) -> int:
         session.add(shop)
         session.flush()
         return shop.id
+
+
+@pytest.fixture
+def erp_saved(shop_id) -> int:
+    """The shop's ERP connection saved (an address nothing answers at: the test stands in for the
+    flow's reads): the flows that need an ERP run (jobs.shop_served, needs_erp)."""
+    with session_scope() as session:
+        session.add(ErpConnection(shop_id=shop_id, base_url="http://127.0.0.1:9/", username="ecommerce",
+                                  password_enc=encrypt("consinco")))  # fmt: skip
+    return shop_id

@@ -332,7 +332,7 @@ def test_customer_redact_drops_the_reconcile_report_kept_in_redis(shop_id, deliv
     )
 
 
-def test_a_scheduled_reconciliation_leaves_rq_only_its_summary(shop_id, monkeypatch):
+def test_a_scheduled_reconciliation_leaves_rq_only_its_summary(shop_id, monkeypatch, erp_saved):
     """RQ keeps a job's return value in Redis (a scheduled run's until the next run), out of
     customers/redact's reach: the run, as a job, returns its summary, not the report that lists
     orders with their failures' words (a buyer's CPF); a call in the process still gets it whole."""

@@ -280,7 +280,7 @@ def test_a_finished_run_is_remembered_until_the_next_due_time(shop_id, rconn):
     assert scheduler.tick(six + timedelta(days=1)) == [f"flow-{shop_id}-reconcile-202611290600"]
 
 
-def test_a_skus_pass_that_met_products_holding_the_catalog_runs_again_shortly(shop_id, rconn):
+def test_a_skus_pass_that_met_products_holding_the_catalog_runs_again_shortly(shop_id, rconn, erp_saved):
     """products and skus are due the same minute (*/15 both) and share the shop's catalog lock:
     with two catalog workers the skus pass meets products holding it. Skipped silently, it would
     meet products again at every due time; it is retried (RQ's Retry) instead."""
@@ -300,7 +300,7 @@ def test_a_skus_pass_that_met_products_holding_the_catalog_runs_again_shortly(sh
     assert skus.id in ScheduledJobRegistry(queue=catalog).get_job_ids()
 
 
-def test_a_pass_of_a_flow_already_running_is_skipped_not_retried(shop_id, rconn):
+def test_a_pass_of_a_flow_already_running_is_skipped_not_retried(shop_id, rconn, erp_saved):
     catalog = Queue("catalog", connection=rconn)
     job = queues.enqueue("jobs.skus.run", shop_id, queue=queues.CATALOG, job_id="skus-twice", conn=rconn)
     with flow_lock(shop_id, "skus"), flow_lock(shop_id, "catalog"):  # this same flow runs elsewhere
@@ -309,7 +309,7 @@ def test_a_pass_of_a_flow_already_running_is_skipped_not_retried(shop_id, rconn)
     assert ScheduledJobRegistry(queue=catalog).get_job_ids() == []
 
 
-def test_a_pass_still_meeting_a_busy_catalog_on_its_last_try_is_skipped_not_failed(shop_id, rconn):
+def test_a_pass_still_meeting_a_busy_catalog_on_its_last_try_is_skipped_not_failed(shop_id, rconn, erp_saved):
     """A catalog busy for hours (an initial load) does not leave a failed job every due time: the
     last try skips, and the next due time runs the pass."""
     catalog = Queue("catalog", connection=rconn)

@@ -49,7 +49,9 @@ def _enqueue_and_work(shop_id, rconn) -> None:
     build_worker([queues.DEFAULT], conn=rconn).work(burst=True, with_scheduler=False)
 
 
-def test_a_retry_after_the_horse_was_killed_is_not_reported_ok(shop_id, rconn, monkeypatch, tmp_path):
+def test_a_retry_after_the_horse_was_killed_is_not_reported_ok(
+    shop_id, rconn, monkeypatch, tmp_path, erp_saved
+):
     with session_scope() as session:
         session.add(Schedule(shop_id=shop_id, flow="reconcile", cron="0 6 * * *", enabled=True))
     marker = tmp_path / "killed"
@@ -86,7 +88,7 @@ def test_a_retry_after_the_horse_was_killed_is_not_reported_ok(shop_id, rconn, m
     assert _schedule_row()[0] == RUN_OK
 
 
-def test_a_run_held_by_another_job_is_still_skipped_as_busy(shop_id, rconn, monkeypatch):
+def test_a_run_held_by_another_job_is_still_skipped_as_busy(shop_id, rconn, monkeypatch, erp_saved):
     """A scheduled tick while a manual run (another job, or the CLI) holds the lock: a quiet skip."""
     monkeypatch.setattr(reconcile, "_run", lambda *_a, **_k: {"summary": "made"})
     with flow_lock(shop_id, "reconcile", conn=rconn):  # the other run, alive
