@@ -293,7 +293,8 @@ def _drop_customer_failed_jobs(
 ) -> int:
     """Delete the shop's RQ failed jobs about the customer: those of their inbox rows (the handler's
     traceback may quote the payload: RQ keeps it and GET /api/jobs/failed shows it) and any other
-    failed job of the shop (ledger.failed_job_shops) whose exception text names them. Another
+    failed job of the shop (ledger.failed_job_shops) whose exception text names them, or that is about
+    them: a job whose arguments name one of their orders, a replay of one of their messages. Another
     shop's failed job naming the same e-mail stays: the same person buying in two shops of the
     installation is redacted by each shop's own request, and that shop can still requeue its job.
     A job still queued, running or waiting for a retry stays (the customers/redact job itself is one
@@ -301,9 +302,15 @@ def _drop_customer_failed_jobs(
     The inbox rows stay in the ledger, their failure text scrubbed: a failed one is still listed on
     the Failed jobs page from its row, and its Retry enqueues it anew."""
     inbox = [row.job_id or queues.inbox_job_id(row.id) for row, _payload in rows.webhooks]
+    her_messages = {str(message.id) for message in rows.messages}
 
     def of_shop_naming(job: Job, exc: str) -> bool:
-        if not privacy.text_mentions(exc, ref):
+        # a job about her order (an import, a cancel: its id among the arguments) or a replay of one
+        # of her messages: its traceback may quote what the ERP answered about her (her CPF, her
+        # name: no e-mail or phone to find it by)
+        args = {str(arg) for arg in job.args or ()}
+        replay = str(job.func_name or "").endswith(".replay") and bool(args & her_messages)
+        if not (privacy.text_mentions(exc, ref) or args & ref.order_ids or replay):
             return False
         return bool(
             failed_job_shops.shops_jobs(session, [failed_job_shops.job_row(job)], shop.id, shop.domain)

@@ -671,7 +671,12 @@ def redact_customer(
     typed = typed_tax_ids(
         *(msg.error_detail for msg in rows.messages), *(link.attention_words for link in rows.order_links)
     )
-    known = (*ref.known_values, *sorted(typed))
+    # and her name as her rows hold it (her orders' bodies, the ERP order's client): an ERP refusal
+    # quoting her register ("cliente MARIA SOUZA bloqueado") kept it, its CPF beside it scrubbed
+    names = person_names(
+        [payload for _row, payload in rows.webhooks] + [msg.request_payload for msg in rows.messages]
+    )
+    known = (*ref.known_values, *sorted(typed), *sorted(names))
     for msg in rows.messages:
         msg.request_payload = scrub(msg.request_payload, known)
         msg.response_payload = scrub(msg.response_payload, known)
@@ -704,6 +709,42 @@ def redact_customer(
         "bindings": len(rows.bindings),
         "schedules": len(schedules),
     }
+
+
+# The keys naming a person (compared as normalise_key writes them): anywhere, and inside a person's
+# object (PERSON_CONTAINERS) a plain name too.
+NAME_KEYS = frozenset(
+    {"firstname", "lastname", "displayname", "nomerazao", "nomerazaosocial", "nomefantasia"}
+)
+PLAIN_NAME_KEYS = frozenset({"name", "nome"})
+
+
+def person_names(payloads: Iterable[Any]) -> set[str]:
+    """The names of people these JSON values hold (a customer's first and last name and both
+    together, an address's or the ERP client's name), of 3 characters or more: what a free text
+    quoting them is scrubbed of."""
+    found: set[str] = set()
+
+    def walk(value: Any, in_person: bool) -> None:
+        if isinstance(value, dict):
+            first = last = None
+            for key, item in value.items():
+                norm = normalise_key(key)
+                if isinstance(item, str) and (norm in NAME_KEYS or (in_person and norm in PLAIN_NAME_KEYS)):
+                    found.add(item.strip())
+                    first = item.strip() if norm == "firstname" else first
+                    last = item.strip() if norm == "lastname" else last
+                else:
+                    walk(item, in_person or norm in PERSON_CONTAINERS)
+            if first and last:
+                found.add(f"{first} {last}")
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, in_person)
+
+    for payload in payloads:
+        walk(payload, False)
+    return {name for name in found if len(name) >= 3}
 
 
 def _scrub_webhooks(webhooks: list[tuple[WebhookInbox, Any]], known: Iterable[str]) -> None:
