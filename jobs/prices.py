@@ -52,6 +52,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from erp.errors import ErpTransient
 from erp.factory import for_shop as erp_for_shop
 from erp.records import parse_sku
 from jobs import (
@@ -204,7 +205,11 @@ def _run(
         settle_leftover(shop_id, client, today)  # before anything is decided (the due states below)
         read = erp.price_items(since, company, segment)
         read.keep_malformed = True  # one unreadable record fails alone (jobs.price_records)
-        states = {item.id_sku: PriceState.from_item(item) for item in read}
+        try:
+            states = {item.id_sku: PriceState.from_item(item) for item in read}
+        except ErpTransient:
+            _due_while_down(shop_id, client, today)
+            raise
         held = price_records.set_aside(shop_id, read, erp.names, since, scope,
                                        f" at company {company} segment {segment}")  # fmt: skip
         if since is None and read.complete:  # every price the pair has, but rows changed meanwhile
@@ -232,6 +237,21 @@ def _run(
             watermarks.advance(session, shop_id, FLOW, scope, at, 0, started)
     _raise_if_unfinished(result)
     return result
+
+
+def _due_while_down(shop_id: int, client: AdminClient, today: date) -> None:
+    """The ERP unreachable (a night's maintenance window): the prices that change today by date,
+    which the app knows without it (a promotion's start or end, remembered on the binding), are
+    sent all the same: a promotion ending during the outage stayed on sale until the ERP was back.
+    The watermark stays where it was: the read after the outage brings what the ERP changed."""
+    with session_scope() as session:
+        states = _settled_by_hand(
+            session, shop_id, _due_states(session, shop_id, today), today, client=client
+        )
+    if states:
+        log.info("prices: the ERP is unreachable; %s prices due today by date sent (shop %s)", len(states),
+                 shop_id)  # fmt: skip
+        apply(shop_id, client, states, today)
 
 
 def _replay_product(
