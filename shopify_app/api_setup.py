@@ -29,7 +29,8 @@ from erp.errors import ErpAddressRefused
 from erp.factory import erp_address, same_erp
 from ledger import mappings, setup_moves
 from ledger.crypto import decrypt, encrypt
-from ledger.models import ErpConnection, LocationMapping, Role, Shop, StoreLink
+from ledger.mappings import MappingKind
+from ledger.models import ErpConnection, LocationMapping, Mapping, Role, Shop, StoreLink
 from ledger.shop_row_lock import lock_shop_row
 from shopify_app import api_upstream
 from shopify_app.api_catalog_diff import latest_done
@@ -61,6 +62,7 @@ STEP_LABELS = {
     "store_link": ("Empresa e segmento da loja", "Store company and segment"),
     "location_mappings": ("Empresas e locais", "Companies and locations"),
     "sales_channel": ("Canal de venda", "Sales channel"),
+    "payment_methods": ("Formas de pagamento (De:Para)", "Payment methods (De:Para)"),
     "catalog_diff": ("Prévia do catálogo", "Catalog preview"),
 }
 
@@ -350,8 +352,10 @@ def status() -> ResponseReturnValue:
         shop_id = g.shop.id
         shop = session.get(Shop, shop_id)
         settings = effective_settings(shop.settings if shop else None)
+        connection = _connection(session)
         done = {
-            "erp_connection": _connection(session) is not None,
+            # logged in once with what is saved (erp.factory.verified): saved alone, it may not be the ERP's
+            "erp_connection": connection is not None and connection.verified_at is not None,
             "store_link": session.scalar(select(func.count()).where(StoreLink.shop_id == shop_id)) > 0,
             "location_mappings": session.scalar(
                 select(func.count()).where(LocationMapping.shop_id == shop_id)
@@ -359,6 +363,13 @@ def status() -> ResponseReturnValue:
             > 0,
             "sales_channel": settings["seq_canal_venda"] is not None
             and settings["cod_geral_oper"] is not None,
+            # no payment line: every paid order parks on its gateway (jobs.order_map)
+            "payment_methods": session.scalar(
+                select(func.count()).where(
+                    Mapping.shop_id == shop_id, Mapping.kind == MappingKind.PAYMENT_METHOD.value
+                )
+            )
+            > 0,
             "catalog_diff": latest_done(shop_id),
         }
     index = 0 if locale() == "pt-BR" else 1

@@ -562,6 +562,7 @@ def test_store_link_location_mappings_and_status(client, shops, message, rq):
         "store_link": True,
         "location_mappings": True,
         "sales_channel": False,
+        "payment_methods": False,
         "catalog_diff": False,
     }
 
@@ -864,3 +865,31 @@ def test_a_payment_method_the_erp_does_not_list_is_refused_on_a_line_and_in_a_cs
         "/api/mappings", json={**line, "shopify_code": "Vale", "erp_code": "7"}, headers=headers()
     )
     assert unchecked.status_code == 200
+
+
+def test_setup_is_complete_only_once_the_connection_logged_in_and_payments_are_mapped(
+    client, shops, rq, settings
+):
+    """Every badge turned green for a store whose saved connection never logged in (its own Test said
+    it failed) and that had no payment De:Para line: every paid order parked on its gateway."""
+    body = {"base_url": "http://erp.example.test/api", "username": "integra", "password": "wrong"}
+    assert client.put("/api/setup/erp-connection", json=body, headers=headers()).status_code == 200
+    client.put("/api/setup/store-link", json={"nro_empresa": 1, "nro_segmento": 1}, headers=headers())
+    save_location_set(client, [{"nro_empresa": 1, "location_id": "gid://shopify/Location/9"}])
+    client.put("/api/setup/settings", json={"seq_canal_venda": 3, "cod_geral_oper": 207}, headers=headers())
+    job_id = client.post("/api/setup/catalog-diff", headers=headers()).get_json()["job_id"]
+    rq.set(f"catalog_diff:{shops.a}:{job_id}", '{"create": 3, "update": 0}')
+
+    def status() -> tuple[dict[str, bool], bool]:
+        got = client.get("/api/setup/status", headers=headers()).get_json()
+        return {s["key"]: s["done"] for s in got["steps"]}, got["complete"]
+
+    steps, complete = status()
+    assert (steps["erp_connection"], steps["payment_methods"], complete) == (False, False, False)
+    line = {"kind": "payment_method", "shopify_code": "Pix", "erp_code": "1"}
+    assert client.put("/api/mappings", json=line, headers=headers()).status_code == 200
+    with session_scope(settings.database_url) as session:  # a login with what is saved (erp.factory.verified)
+        connection = session.scalars(select(ErpConnection).where(ErpConnection.shop_id == shops.a)).one()
+        connection.verified_at = utcnow()
+    steps, complete = status()
+    assert all(steps.values()) and complete

@@ -11,7 +11,7 @@ import { banner, busyButton, failureBanner, intValue, loadingSection, savedToast
 import { alertsSection } from "./setup_alerts.js";
 import { catalogDiffSection } from "./setup_diff.js";
 
-const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "catalog_diff"];
+const STEPS = ["erp_connection", "store_link", "location_mappings", "sales_channel", "payment_methods", "catalog_diff"];
 
 function stepsBar() {
   const bar = h("div", { class: "steps", "data-testid": "setup-steps" });
