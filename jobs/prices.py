@@ -96,6 +96,9 @@ log = logging.getLogger(__name__)
 
 FLOW = "prices"
 STORE_LINK_UNIT = "price:store_link"  # the pass parked on missing setup (store link, ERP connection)
+# The pass's prices waiting for the shop's first catalog load (no variant bound yet): one message, not
+# one per ERP product (a supermarket's first load takes hours, prices run every 5 minutes)
+FIRST_LOAD_UNIT = "price:catalog_first_load"
 # Units replayed by a whole pass: a price list's, an unreadable price record's (read again by it).
 PASS_UNITS = ("pricelist:", price_records.UNIT_PREFIX)
 
@@ -142,7 +145,7 @@ def replay(message_id: int, *, erp_price_back: bool = False) -> PriceRun:
                 # fixed prices a list still holds: a whole read finds them again (a pair that no
                 # longer lists a SKU, or has no price for it) and removes them
                 return _run(shop_id, _today(), whole=True)
-            if unit_key == STORE_LINK_UNIT or unit_key.startswith(PASS_UNITS):
+            if unit_key in (STORE_LINK_UNIT, FIRST_LOAD_UNIT) or unit_key.startswith(PASS_UNITS):
                 return _run(shop_id, _today())
             parts = unit_key.split(":")  # "price:<seq>" or a SKU's "price:<seq>:<sku>"
             back = ((parts[2],) if len(parts) > 2 else None) if erp_price_back else ()
@@ -344,6 +347,20 @@ def apply(
     sent = {line.state.seq_produto for lines in by_product.values() for line in lines}
     with session_scope() as session:
         held = _held_out(session, shop_id, waiting) if waiting else set()
+        if not _catalog_bound(session, shop_id):  # no catalog in Shopify yet: one message says it
+            count = sum(len([sku for sku in skus if sku not in held]) for skus in waiting.values())
+            result.waiting += count
+            if count:
+                first = MappingMissing(
+                    VARIANT_KIND,
+                    "catalog",
+                    f"{count} SKU(s) wait for the shop's first catalog load: priced once the products/SKUs "
+                    "flows create them",
+                    words=("price_catalog_first_load", {"count": count}),
+                )
+                _park(session, shop_id, FIRST_LOAD_UNIT, first)
+            return result
+        trace.succeed_open(session, shop_id, FLOW, [FIRST_LOAD_UNIT], {"catalog": "loaded"})
         for seq, skus in waiting.items():
             skus = [sku for sku in skus if sku not in held]  # never to be a variant: the catalog says why
             if not skus:
@@ -503,6 +520,13 @@ def _above_zero(price: str | None) -> bool:
         return Decimal(str(price)) > 0
     except (InvalidOperation, ValueError):
         return False
+
+
+def _catalog_bound(session: Any, shop_id: int) -> bool:
+    """Whether any of the shop's packagings is bound to a Shopify variant (its first catalog load
+    made some)."""
+    found = select(Binding.id).where(Binding.shop_id == shop_id, Binding.kind == VARIANT_KIND).limit(1)
+    return session.scalar(found) is not None
 
 
 def _park(

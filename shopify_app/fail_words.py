@@ -48,6 +48,12 @@ WORDS: dict[str, Text] = {
         "produtos/SKUs os criarem",
         "SKU(s) {skus} have no Shopify variant yet: priced once the products/SKUs flows create them",
     ),
+    "price_catalog_first_load": (
+        "{count} SKU(s) aguardam a primeira carga do catálogo da loja: recebem preço quando os fluxos de "
+        "produtos/SKUs os criarem",
+        "{count} SKU(s) wait for the shop's first catalog load: priced once the products/SKUs flows create "
+        "them",
+    ),
     "list_market_missing": (
         "o mercado {market} não existe na Shopify",
         "market {market} does not exist in Shopify",
