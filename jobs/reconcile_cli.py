@@ -47,6 +47,10 @@ def register(app: Flask) -> None:
             if report is None:
                 click.echo(f"{shop_domain}: no reconciliation report yet (run without --latest)")
                 continue
+            if "skipped" in report:  # not run (jobs.shop_served: no ERP connection saved yet)
+                failed.append(shop_domain)
+                click.echo(f"{shop_domain}: reconciliation could not run: {report['skipped']}", err=True)
+                continue
             click.echo(json.dumps(report, indent=2, default=str) if as_json else render(report))
             not_checked = report.get("summary", {}).get("errors") or []
             if not_checked:  # a stored report (--latest) whose sections could not be checked

@@ -225,6 +225,7 @@ def test_one_shop_still_in_setup_does_not_stop_the_others_report(world: World, m
     result = app.test_cli_runner().invoke(args=["reconcile"])
     assert f"Reconciliation of {world.domain}" in result.output
     assert result.exit_code == 1 and "halfway-installed.myshopify.com" in result.stderr
+    assert "without an ERP connection" in result.stderr  # said, as the scheduled run waits for it
 
 
 def test_an_order_changed_a_moment_ago_is_in_flight_not_a_missed_webhook(world: World) -> None:
