@@ -17,9 +17,10 @@ from jobs import compliance
 from jobs.inbox import WebhookEvent
 from ledger import queues
 from ledger.db import session_scope
-from ledger.models import InboxStatus, Message, Role, WebhookInbox, utcnow
+from ledger.models import Message, Role, utcnow
 
 from .conftest import headers
+from .test_api_redact_failure_texts import _store
 
 EMAIL = "maria.souza@example.com"
 CPF = "52998224725"
@@ -65,19 +66,7 @@ def test_a_failed_import_of_her_order_quoting_her_cpf_goes_with_customers_redact
     assert any(CPF in e for e in before)
 
     redact = {"shop_domain": SHOP_A, "customer": {"id": 4242, "email": EMAIL}, "orders_to_redact": [ORDER]}
-    with session_scope() as session:
-        row = WebhookInbox(
-            webhook_id="w-redact",
-            topic="customers/redact",
-            shop_domain=SHOP_A,
-            raw_body=json.dumps(redact).encode(),
-            headers={},
-            status=InboxStatus.ENQUEUED.value,
-            received_at=utcnow(),
-        )
-        session.add(row)
-        session.flush()
-        redact_id = row.id
+    redact_id = _store("customers/redact", redact, "w-redact")
     compliance.customers_redact(
         WebhookEvent(redact_id, "customers/redact", SHOP_A, None, None, None, utcnow(), redact)
     )
